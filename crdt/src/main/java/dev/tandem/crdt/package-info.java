@@ -1,0 +1,2 @@
+/** The Tandem sequence CRDT for text. */
+package dev.tandem.crdt;
