@@ -9,13 +9,14 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * A room on a hub: the hub's base address ({@code ws://host:port}) and the room's name. Also the
  * invite address people paste to join ({@code ws://host:port/rooms/NAME}).
  */
 record RoomAddress(URI server, String room) {
-    static final int MAX_ROOM_LENGTH = 100;
+    static final int MAX_ROOM_LENGTH = 64;
 
     RoomAddress {
         server = parseServer(server.toString());
@@ -66,13 +67,15 @@ record RoomAddress(URI server, String room) {
         }
     }
 
+    /** The hub's rule (docs/protocol.md, "Room names"), checked here so the user hears it at once. */
+    private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9_-])?");
+
     static String checkRoom(String room) {
         if (room == null || room.isBlank()) throw new IllegalArgumentException("room name is empty");
         String r = room.strip();
         if (r.length() > MAX_ROOM_LENGTH) throw new IllegalArgumentException("room name is longer than " + MAX_ROOM_LENGTH + " characters");
-        for (int i = 0; i < r.length(); i++) {
-            char c = r.charAt(i);
-            if (Character.isISOControl(c) || c == '/') throw new IllegalArgumentException("room name may not contain '/' or control characters: " + r);
+        if (!ROOM.matcher(r).matches()) {
+            throw new IllegalArgumentException("room name may use letters A-Z, digits, '_', '-', and inside also space and '.'; was: " + r);
         }
         return r;
     }

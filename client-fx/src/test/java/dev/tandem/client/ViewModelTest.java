@@ -97,11 +97,14 @@ class ViewModelTest {
         assertThrows(IllegalArgumentException.class, () -> RoomAddress.parseServer("http://h:1"));
         assertThrows(IllegalArgumentException.class, () -> RoomAddress.parseServer(" "));
         assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("a/b"));
-        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("x".repeat(101)));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom(".hidden"));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("caf\u00e9"));
+        assertEquals("a.b c", RoomAddress.checkRoom(" a.b c "));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("x".repeat(65)));
         assertNull(RoomAddress.parseInvite("ws://h:1"));
         assertNotEquals(new RoomAddress(URI.create("ws://h:1"), "r").storageName(),
                 new RoomAddress(URI.create("ws://h:2"), "r").storageName(), "same room on another hub is another file");
-        assertTrue(new RoomAddress(URI.create("ws://h:1"), "Team Notes!").storageName().startsWith("team_notes_-"));
+        assertTrue(new RoomAddress(URI.create("ws://h:1"), "Team Notes").storageName().startsWith("team_notes-"));
     }
 
     @Test
