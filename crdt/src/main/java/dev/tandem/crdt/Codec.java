@@ -1,9 +1,286 @@
 package dev.tandem.crdt;
 
-/** Constants and helpers of the binary format described in {@code crdt/FORMAT.md}. */
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+
+/**
+ * The binary format of updates and documents, byte for byte as described in
+ * {@code crdt/FORMAT.md}. Keep the two in step: the golden files in the tests pin it.
+ */
 final class Codec {
     private Codec() {}
 
     static final int FORMAT_VERSION = 1;
+    static final byte MAGIC = 'T';
     static final byte VERSION_MAGIC = 'V';
+    static final byte KIND_UPDATE = 'U';
+    static final byte KIND_DOCUMENT = 'D';
+    static final int FLAG_DEFLATE = 1;
+
+    /** Bodies smaller than this are stored raw: deflate would not pay for its own header. */
+    static final int DEFLATE_THRESHOLD = 256;
+    /** Largest decoded body accepted by default: far above any real document, far below the heap. */
+    static final int DEFAULT_MAX_BODY = 512 << 20;
+
+    private static final int HEADER = 4;
+
+    static byte[] encodeUpdate(Update u, byte kind) {
+        ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8);
+        body.writeVarInt(u.agents.length);
+        for (long a : u.agents) body.writeLong(a);
+
+        int[] nextSeq = new int[u.agents.length];
+        body.writeVarInt(u.insCount);
+        for (int i = 0; i < u.insCount; i++) {
+            int a = u.insAgent[i];
+            int seq = u.insSeq[i];
+            body.writeVarInt(a);
+            body.writeSignedVarLong((long) seq - nextSeq[a]);
+            body.writeVarInt(u.insLen[i]);
+            long left = u.insLeft[i];
+            if (left == Ids.NONE) {
+                body.writeVarInt(0);
+            } else if (left == Ids.pack(a, seq - 1)) {
+                body.writeVarInt(1);
+            } else {
+                body.writeVarInt(Ids.agent(left) + 2);
+                body.writeVarInt(Ids.seq(left));
+            }
+            long right = u.insRight[i];
+            if (right == Ids.NONE) {
+                body.writeVarInt(0);
+            } else {
+                body.writeVarInt(Ids.agent(right) + 1);
+                body.writeVarInt(Ids.seq(right));
+            }
+            nextSeq[a] = seq + u.insLen[i];
+        }
+        byte[] utf8 = new String(u.text).getBytes(StandardCharsets.UTF_8);
+        body.writeVarInt(utf8.length);
+        body.writeBytes(utf8, 0, utf8.length);
+
+        Arrays.fill(nextSeq, 0);
+        body.writeVarInt(u.delCount);
+        for (int i = 0; i < u.delCount; i++) {
+            int a = u.delAgent[i];
+            body.writeVarInt(a);
+            body.writeSignedVarLong((long) u.delSeq[i] - nextSeq[a]);
+            body.writeVarInt(u.delLen[i]);
+            body.writeVarInt(Ids.agent(u.delTarget[i]));
+            body.writeVarInt(Ids.seq(u.delTarget[i]));
+            body.writeByte(u.delBackward[i] ? 1 : 0);
+            nextSeq[a] = u.delSeq[i] + u.delLen[i];
+        }
+        return frame(kind, body);
+    }
+
+    private static byte[] frame(byte kind, ByteWriter body) {
+        CRC32 crc = new CRC32();
+        crc.update(body.array(), 0, body.size());
+        boolean deflate = body.size() >= DEFLATE_THRESHOLD;
+        ByteWriter out = new ByteWriter(deflate ? body.size() / 2 + 32 : body.size() + 16);
+        out.writeByte(MAGIC);
+        out.writeByte(kind);
+        out.writeByte(FORMAT_VERSION);
+        out.writeByte(deflate ? FLAG_DEFLATE : 0);
+        out.writeVarInt(body.size());
+        out.writeInt((int) crc.getValue());
+        if (!deflate) {
+            out.writeBytes(body.array(), 0, body.size());
+            return out.toByteArray();
+        }
+        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        try {
+            deflater.setInput(body.array(), 0, body.size());
+            deflater.finish();
+            byte[] chunk = new byte[Math.max(1024, body.size() / 2)];
+            while (!deflater.finished()) {
+                int n = deflater.deflate(chunk);
+                out.writeBytes(chunk, 0, n);
+            }
+        } finally {
+            deflater.end();
+        }
+        return out.toByteArray();
+    }
+
+    /** Checks the header and returns the body, inflated and checksummed. */
+    private static ByteReader openBody(byte[] bytes, int maxBody) {
+        if (bytes == null) throw new CrdtFormatException("no data (null)");
+        if (bytes.length < HEADER) throw new CrdtFormatException("truncated: " + bytes.length + " bytes is shorter than the header");
+        if (bytes[0] != MAGIC) throw new CrdtFormatException("not Tandem CRDT data (bad magic byte 0x" + Integer.toHexString(bytes[0] & 0xff) + ")");
+        byte kind = bytes[1];
+        if (kind != KIND_UPDATE && kind != KIND_DOCUMENT) throw new CrdtFormatException("unknown kind byte 0x" + Integer.toHexString(kind & 0xff));
+        int format = bytes[2] & 0xff;
+        if (format != FORMAT_VERSION) throw new CrdtFormatException("unsupported format version " + format + ", this build reads version " + FORMAT_VERSION);
+        int flags = bytes[3] & 0xff;
+        if ((flags & ~FLAG_DEFLATE) != 0) throw new CrdtFormatException("unknown flags 0x" + Integer.toHexString(flags));
+        ByteReader head = new ByteReader(bytes, HEADER, bytes.length - HEADER);
+        int bodyLength = head.readVarInt();
+        int crc = head.readInt();
+        if (bodyLength > maxBody) throw new CrdtFormatException("body of " + bodyLength + " bytes exceeds the limit of " + maxBody);
+        byte[] body;
+        int start = head.position();
+        if ((flags & FLAG_DEFLATE) == 0) {
+            if (head.remaining() != bodyLength) throw new CrdtFormatException("body is " + head.remaining() + " bytes, header says " + bodyLength);
+            body = Arrays.copyOfRange(bytes, start, bytes.length);
+        } else {
+            body = inflate(bytes, start, bytes.length - start, bodyLength);
+        }
+        CRC32 check = new CRC32();
+        check.update(body, 0, body.length);
+        if ((int) check.getValue() != crc) throw new CrdtFormatException("checksum mismatch: the data is corrupted");
+        return new ByteReader(body, 0, body.length);
+    }
+
+    /** Inflates exactly {@code expected} bytes, growing the buffer only as real output arrives. */
+    private static byte[] inflate(byte[] src, int off, int len, int expected) {
+        Inflater inflater = new Inflater(true);
+        try {
+            inflater.setInput(src, off, len);
+            byte[] out = new byte[Math.min(expected, Math.max(4096, len * 4))];
+            int n = 0;
+            while (true) {
+                if (n == out.length) {
+                    if (n == expected) {
+                        // Anything more than announced is corruption.
+                        byte[] probe = new byte[1];
+                        if (inflater.inflate(probe) > 0) throw new CrdtFormatException("body longer than the " + expected + " bytes announced");
+                        break;
+                    }
+                    out = Arrays.copyOf(out, (int) Math.min(expected, (long) out.length * 2));
+                }
+                int got = inflater.inflate(out, n, out.length - n);
+                n += got;
+                if (got == 0) {
+                    if (inflater.finished()) break;
+                    if (inflater.needsInput()) throw new CrdtFormatException("truncated: the compressed body ends early");
+                    if (inflater.needsDictionary()) throw new CrdtFormatException("corrupted compressed body");
+                }
+            }
+            if (n != expected) throw new CrdtFormatException("body is " + n + " bytes, header says " + expected);
+            if (inflater.getRemaining() > 0) throw new CrdtFormatException(inflater.getRemaining() + " trailing bytes after the compressed body");
+            return out;
+        } catch (DataFormatException e) {
+            throw new CrdtFormatException("corrupted compressed body: " + e.getMessage(), e);
+        } finally {
+            inflater.end();
+        }
+    }
+
+    static Update decodeUpdate(byte[] bytes) {
+        return decodeUpdate(bytes, DEFAULT_MAX_BODY);
+    }
+
+    static Update decodeUpdate(byte[] bytes, int maxBody) {
+        ByteReader r = openBody(bytes, maxBody);
+        int agentCount = r.readCount(8);
+        long[] agents = new long[agentCount];
+        Update.Builder b = new Update.Builder();
+        for (int i = 0; i < agentCount; i++) {
+            agents[i] = r.readLong();
+            if (b.agent(agents[i]) != i) throw new CrdtFormatException("replica " + Long.toHexString(agents[i]) + " listed twice");
+        }
+        int[] nextSeq = new int[agentCount];
+
+        int insCount = r.readCount(5);
+        int[] a = new int[insCount];
+        int[] seq = new int[insCount];
+        int[] len = new int[insCount];
+        long[] left = new long[insCount];
+        long[] right = new long[insCount];
+        long total = 0;
+        for (int i = 0; i < insCount; i++) {
+            a[i] = agentIndex(r.readVarInt(), agentCount, "insert run " + i);
+            long s = nextSeq[a[i]] + r.readSignedVarLong();
+            len[i] = r.readVarInt();
+            if (len[i] == 0) throw new CrdtFormatException("insert run " + i + " is empty");
+            if (s < 0 || s + len[i] > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + i + " has seq out of range: " + s);
+            seq[i] = (int) s;
+            int leftTag = r.readVarInt();
+            if (leftTag == 0) left[i] = Ids.NONE;
+            else if (leftTag == 1) {
+                if (seq[i] == 0) throw new CrdtFormatException("insert run " + i + " continues a character before seq 0");
+                left[i] = Ids.pack(a[i], seq[i] - 1);
+            } else left[i] = Ids.pack(agentIndex(leftTag - 2, agentCount, "insert run " + i), r.readVarInt());
+            int rightTag = r.readVarInt();
+            right[i] = rightTag == 0 ? Ids.NONE : Ids.pack(agentIndex(rightTag - 1, agentCount, "insert run " + i), r.readVarInt());
+            checkOrigin(left[i], a[i], seq[i], i);
+            checkOrigin(right[i], a[i], seq[i], i);
+            nextSeq[a[i]] = seq[i] + len[i];
+            total += len[i];
+        }
+        int utf8Len = r.readCount(1);
+        if (total > utf8Len) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has only " + utf8Len + " bytes");
+        byte[] utf8 = new byte[utf8Len];
+        r.readBytes(utf8, 0, utf8Len);
+        char[] text = decodeUtf8(utf8);
+        if (text.length != total) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has " + text.length);
+        int at = 0;
+        for (int i = 0; i < insCount; i++) {
+            checkWellFormed(text, at, len[i], i);
+            b.addInsertPacked(a[i], seq[i], text, at, len[i], left[i], right[i]);
+            at += len[i];
+        }
+
+        Arrays.fill(nextSeq, 0);
+        int delCount = r.readCount(6);
+        for (int i = 0; i < delCount; i++) {
+            int da = agentIndex(r.readVarInt(), agentCount, "delete run " + i);
+            long s = nextSeq[da] + r.readSignedVarLong();
+            int n = r.readVarInt();
+            if (n == 0) throw new CrdtFormatException("delete run " + i + " is empty");
+            if (s < 0 || s + n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
+            int ta = agentIndex(r.readVarInt(), agentCount, "delete run " + i);
+            int ts = r.readVarInt();
+            int dir = r.readByte();
+            if (dir != 0 && dir != 1) throw new CrdtFormatException("delete run " + i + " has direction byte " + dir);
+            boolean backward = dir == 1;
+            if (backward ? ts - (long) n + 1 < 0 : ts + (long) n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
+            b.addDeletePacked(da, (int) s, n, Ids.pack(ta, ts), backward);
+            nextSeq[da] = (int) s + n;
+        }
+        if (r.remaining() != 0) throw new CrdtFormatException(r.remaining() + " trailing bytes after the update");
+        return b.build();
+    }
+
+    private static int agentIndex(int idx, int agentCount, String where) {
+        if (idx >= agentCount) throw new CrdtFormatException(where + " names replica #" + idx + " but only " + agentCount + " are listed");
+        return idx;
+    }
+
+    /** A run cannot depend on itself or on later characters of its own replica. */
+    private static void checkOrigin(long origin, int agent, int seq, int run) {
+        if (origin != Ids.NONE && Ids.agent(origin) == agent && Ids.seq(origin) >= seq) {
+            throw new CrdtFormatException("insert run " + run + " has an origin at or after its own first character");
+        }
+    }
+
+    static void checkWellFormed(char[] text, int off, int len, int run) {
+        if (Character.isLowSurrogate(text[off]) || Character.isHighSurrogate(text[off + len - 1])) {
+            throw new CrdtFormatException("insert run " + run + " splits a surrogate pair");
+        }
+    }
+
+    private static char[] decodeUtf8(byte[] utf8) {
+        try {
+            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(utf8));
+            char[] out = new char[chars.remaining()];
+            chars.get(out);
+            return out;
+        } catch (CharacterCodingException e) {
+            throw new CrdtFormatException("text is not valid UTF-8", e);
+        }
+    }
 }

@@ -1,30 +1,1055 @@
 package dev.tandem.crdt;
 
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 
 /**
- * One replica of a shared text document.
+ * One replica of a shared text document: a sequence CRDT in which concurrent edits made
+ * anywhere, delivered in any order and any number of times, end in the same text everywhere.
  *
- * <p>Not thread-safe: one thread owns a {@code Doc} (the client's model thread, a hub room's
- * executor). Positions and lengths are UTF-16 code units, as in {@link String} and JavaFX.
+ * <p>Every inserted character gets an id (replica id, seq) and remembers its neighbours at the
+ * time it was typed (its left and right origins); deleted characters stay as tombstones. Where
+ * several replicas insert at the same place, the order follows FugueMax ("YjsMod", Weidner &amp;
+ * Kleppmann, "The Art of the Fugue"), which never interleaves two people's concurrent typing,
+ * forwards or backwards. See {@code crdt/FORMAT.md} for the model, the structures and the bytes.
+ *
+ * <p>Not thread-safe: one thread owns a {@code Doc}. Positions and lengths are UTF-16 code
+ * units, as in {@link String} and JavaFX; no edit may split a surrogate pair.
  */
 public final class Doc {
-    public Doc() { throw new UnsupportedOperationException("engine lands next"); }
-    public Doc(long replicaId) { throw new UnsupportedOperationException(); }
-    public long replicaId() { throw new UnsupportedOperationException(); }
-    public int length() { throw new UnsupportedOperationException(); }
-    public String text() { throw new UnsupportedOperationException(); }
-    public Update insert(int pos, String text) { throw new UnsupportedOperationException(); }
-    public Update delete(int pos, int len) { throw new UnsupportedOperationException(); }
-    public List<Change> apply(Update update) { throw new UnsupportedOperationException(); }
-    public Version version() { throw new UnsupportedOperationException(); }
-    public Update updatesSince(Version version) { throw new UnsupportedOperationException(); }
-    public boolean hasPending() { throw new UnsupportedOperationException(); }
-    public byte[] encode() { throw new UnsupportedOperationException(); }
-    public static Doc decode(byte[] bytes) { throw new UnsupportedOperationException(); }
-    public static Doc decode(byte[] bytes, long replicaId) { throw new UnsupportedOperationException(); }
-    public Anchor anchor(int pos, Bias bias) { throw new UnsupportedOperationException(); }
-    public int resolve(Anchor anchor) { throw new UnsupportedOperationException(); }
-    public int codePointToIndex(int codePoints) { throw new UnsupportedOperationException(); }
-    public int indexToCodePoint(int index) { throw new UnsupportedOperationException(); }
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Agent local;
+    private Agent[] agents = new Agent[4];
+    private int agentCount;
+    private final HashMap<Long, Agent> byReplica = new HashMap<>();
+    private final SpanTree tree;
+    private boolean hasAstral;
+
+    // The insert-run log, in the order runs arrived here (a causal order). Origins are packed
+    // with this document's agent indexes.
+    private int runCount;
+    private int[] runAgent = new int[16];
+    private int[] runSeq = new int[16];
+    private int[] runLen = new int[16];
+    private long[] runLeft = new long[16];
+    private long[] runRight = new long[16];
+
+    // The delete-run log, in arrival order.
+    private int delCount;
+    private int[] delAgent = new int[8];
+    private int[] delSeq = new int[8];
+    private int[] delLen = new int[8];
+    private long[] delTarget = new long[8];
+    private boolean[] delBackward = new boolean[8];
+
+    // Received runs whose dependencies have not arrived yet, with ids packed for this document.
+    private final ArrayList<Pending> pending = new ArrayList<>();
+
+    /** A new empty document with a random replica id. */
+    public Doc() {
+        this(randomReplicaId());
+    }
+
+    /**
+     * A new empty document that edits as {@code replicaId}. Two live replicas must never share
+     * an id: use {@link #Doc()} unless you are reopening your own replica.
+     */
+    public Doc(long replicaId) {
+        this.tree = new SpanTree(new SpanTree.Owner() {
+            @Override
+            public void moved(long id, int len, SpanTree.Leaf leaf) {
+                Agent a = agents[Ids.agent(id)];
+                int seq = Ids.seq(id);
+                Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
+            }
+
+            @Override
+            public int astralIn(long id, int len) {
+                return countAstral(agents[Ids.agent(id)].text, Ids.seq(id), len);
+            }
+
+            @Override
+            public boolean hasAstral() {
+                return hasAstral;
+            }
+        });
+        this.local = agent(replicaId);
+    }
+
+    private static long randomReplicaId() {
+        long id;
+        do {
+            id = RANDOM.nextLong();
+        } while (id == 0);
+        return id;
+    }
+
+    /** This replica's id: the first half of the id of every character typed here. */
+    public long replicaId() {
+        return local.replica;
+    }
+
+    /** Length of the visible text in UTF-16 units. */
+    public int length() {
+        return tree.visibleLength();
+    }
+
+    /** The visible text. O(length). */
+    public String text() {
+        char[] out = new char[tree.visibleLength()];
+        int n = 0;
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                int len = leaf.lens[i];
+                if (len > 0) {
+                    long id = leaf.ids[i];
+                    System.arraycopy(agents[Ids.agent(id)].text, Ids.seq(id), out, n, len);
+                    n += len;
+                }
+            }
+        }
+        return new String(out);
+    }
+
+    @Override
+    public String toString() {
+        return text();
+    }
+
+    // ---------------------------------------------------------------- local edits
+
+    /**
+     * Inserts {@code text} at {@code pos}, at once, and returns the update that carries the
+     * insertion to other replicas.
+     *
+     * @throws IndexOutOfBoundsException if pos is not within 0..length()
+     * @throws IllegalArgumentException if the text holds an unpaired surrogate or pos splits a pair
+     */
+    public Update insert(int pos, String text) {
+        int length = tree.visibleLength();
+        if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("insert position " + pos + " outside 0.." + length);
+        if (text.isEmpty()) return Update.empty();
+        char[] chars = text.toCharArray();
+        checkWellFormed(chars);
+        if (pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
+
+        tree.locateVisible(pos);
+        long left;
+        long right;
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        if (tree.atOffset > 0) {
+            long id = leaf.ids[idx];
+            left = id + tree.atOffset - 1;
+            right = id + tree.atOffset;
+            tree.split(leaf, idx, tree.atOffset);
+            leaf = tree.atLeaf;
+            idx = tree.atIdx;
+        } else {
+            right = idx < leaf.count ? leaf.ids[idx] : Ids.NONE;
+            left = lastIdBefore(leaf, idx);
+        }
+        int seq = local.insClock;
+        Update.Builder out = new Update.Builder();
+        integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
+        out.addInsert(local.replica, seq, chars, 0, chars.length,
+                replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
+        return out.build();
+    }
+
+    /**
+     * Deletes {@code len} characters from {@code pos}, at once, and returns the update that
+     * carries the deletion to other replicas.
+     *
+     * @throws IndexOutOfBoundsException if the range is not within the text
+     * @throws IllegalArgumentException if either end of the range splits a surrogate pair
+     */
+    public Update delete(int pos, int len) {
+        int length = tree.visibleLength();
+        if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
+        if (len == 0) return Update.empty();
+        if ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len))) {
+            throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
+        }
+        Update.Builder out = new Update.Builder();
+        tree.locateVisible(pos);
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        int offset = tree.atOffset;
+        int remaining = len;
+        while (remaining > 0) {
+            if (idx >= leaf.count) {
+                leaf = leaf.next;
+                idx = 0;
+                continue;
+            }
+            int spanLen = leaf.lens[idx];
+            if (spanLen < 0) {
+                idx++;
+                continue;
+            }
+            if (offset > 0) {
+                tree.split(leaf, idx, offset);
+                leaf = tree.atLeaf;
+                idx = tree.atIdx;
+                spanLen -= offset;
+                offset = 0;
+            }
+            if (spanLen > remaining) {
+                tree.split(leaf, idx, remaining);
+                // The left part, which we delete, stayed where it was unless the leaf split
+                // moved both parts: find it again from the right part.
+                SpanTree.Leaf rightLeaf = tree.atLeaf;
+                int rightIdx = tree.atIdx;
+                if (rightIdx > 0) {
+                    leaf = rightLeaf;
+                    idx = rightIdx - 1;
+                } else {
+                    leaf = rightLeaf.prev;
+                    idx = leaf.count - 1;
+                }
+                spanLen = remaining;
+            }
+            long target = leaf.ids[idx];
+            int seq = local.delClock;
+            out.addDelete(local.replica, seq, spanLen, agents[Ids.agent(target)].replica, Ids.seq(target), false);
+            logDelete(local, seq, spanLen, target, false);
+            idx = markDeleted(leaf, idx) + 1;
+            leaf = tree.atLeaf;
+            remaining -= spanLen;
+        }
+        return out.build();
+    }
+
+    // ---------------------------------------------------------------- remote updates
+
+    /**
+     * Applies an update from another replica (or this one: applying anything twice is
+     * harmless). Operations whose dependencies have not arrived are held and applied as soon
+     * as they do.
+     *
+     * @return the changes to the visible text, in order, for a view to patch itself with
+     * @throws CrdtFormatException if the update breaks a rule no honest replica breaks; the
+     *     document is then unchanged
+     */
+    public List<Change> apply(Update update) {
+        boolean wasEmpty = tree.totalLength() == 0;
+        // Into an empty document, one insertion of the result says it all.
+        ChangeList changes = wasEmpty ? null : new ChangeList();
+        applyUpdate(update, changes);
+        if (changes != null) return changes.finish();
+        return tree.visibleLength() == 0 ? List.of() : List.of(new Change(0, 0, text()));
+    }
+
+    private void applyUpdate(Update update, ChangeList changes) {
+        int[] map = new int[update.agents.length];
+        for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
+        validate(update, map);
+        boolean progress = false;
+        for (int i = 0; i < update.insCount; i++) {
+            Pending p = Pending.insert(agents[map[update.insAgent[i]]], update.insSeq[i], update.insLen[i],
+                    remap(update.insLeft[i], map), remap(update.insRight[i], map), update.text, update.insTextStart[i]);
+            progress |= tryInsert(p, changes);
+        }
+        for (int i = 0; i < update.delCount; i++) {
+            Pending p = Pending.delete(agents[map[update.delAgent[i]]], update.delSeq[i], update.delLen[i],
+                    remap(update.delTarget[i], map), update.delBackward[i]);
+            progress |= tryDelete(p, changes);
+        }
+        if (progress && !pending.isEmpty()) retryPending(changes);
+    }
+
+    /** True when some received operations wait for operations that have not arrived. */
+    public boolean hasPending() {
+        return !pending.isEmpty();
+    }
+
+    private static long remap(long id, int[] map) {
+        return id == Ids.NONE ? Ids.NONE : Ids.pack(map[Ids.agent(id)], Ids.seq(id));
+    }
+
+    /** Rejects, before anything changes, an update that would split a pair or rewrite text. */
+    private void validate(Update u, int[] map) {
+        boolean surrogates = hasAstral || containsSurrogate(u.text, 0, u.text.length);
+        for (int i = 0; i < u.insCount; i++) {
+            Agent a = agents[map[u.insAgent[i]]];
+            int seq = u.insSeq[i];
+            int known = Math.min(a.insClock - seq, u.insLen[i]);
+            if (known > 0 && !Arrays.equals(a.text, seq, seq + known, u.text, u.insTextStart[i], u.insTextStart[i] + known)) {
+                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+            }
+            if (surrogates) {
+                if (charIs(u, map, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
+                if (charIs(u, map, u.insRight[i], false)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (right origin)");
+            }
+        }
+        if (surrogates) {
+            for (int i = 0; i < u.delCount; i++) {
+                long t = u.delTarget[i];
+                int n = u.delLen[i] - 1;
+                long lo = u.delBackward[i] ? t - n : t;
+                long hi = u.delBackward[i] ? t : t + n;
+                if (charIs(u, map, lo, false) || charIs(u, map, hi, true)) throw new CrdtFormatException("delete run " + i + " would split a surrogate pair");
+            }
+        }
+    }
+
+    /**
+     * Whether the character {@code id} (packed for the update) is a high surrogate
+     * ({@code high}) or a low one, looking in this document and then in the update. Unknown
+     * characters answer false: they are checked when they arrive.
+     */
+    private boolean charIs(Update u, int[] map, long id, boolean high) {
+        if (id == Ids.NONE) return false;
+        Agent a = agents[map[Ids.agent(id)]];
+        int seq = Ids.seq(id);
+        char c;
+        if (seq < a.insClock) {
+            c = a.text[seq];
+        } else {
+            int run = -1;
+            for (int i = 0; i < u.insCount; i++) {
+                if (u.insAgent[i] == Ids.agent(id) && seq >= u.insSeq[i] && seq < u.insSeq[i] + u.insLen[i]) {
+                    run = i;
+                    break;
+                }
+            }
+            if (run < 0) return false;
+            c = u.text[u.insTextStart[run] + seq - u.insSeq[run]];
+        }
+        return high ? Character.isHighSurrogate(c) : Character.isLowSurrogate(c);
+    }
+
+    private void retryPending(ChangeList changes) {
+        boolean progress = true;
+        while (progress && !pending.isEmpty()) {
+            progress = false;
+            ArrayList<Pending> waiting = new ArrayList<>(pending);
+            pending.clear();
+            for (Pending p : waiting) {
+                progress |= p.isInsert ? tryInsert(p, changes) : tryDelete(p, changes);
+            }
+        }
+    }
+
+    private boolean known(long id) {
+        return id == Ids.NONE || Ids.seq(id) < agents[Ids.agent(id)].insClock;
+    }
+
+    /** Integrates an insert run if it is ready, holds it if not; true if anything changed. */
+    private boolean tryInsert(Pending p, ChangeList changes) {
+        Agent a = p.agent;
+        int clock = a.insClock;
+        if (p.seq + p.len <= clock) return false; // already here
+        if (p.seq > clock) {
+            pending.add(p);
+            return false;
+        }
+        if (p.seq < clock) { // partly here: keep the new tail, whose left origin is the char before it
+            int k = clock - p.seq;
+            p = Pending.insert(a, clock, p.len - k, Ids.pack(a.index, clock - 1), p.right, p.text, p.textStart + k);
+        }
+        if (!known(p.left) || !known(p.right)) {
+            pending.add(p);
+            return false;
+        }
+        if (hasAstral || containsSurrogate(p.text, p.textStart, p.len)) {
+            // Checked again here for runs that waited: their neighbours were unknown before.
+            if ((p.left != Ids.NONE && Character.isHighSurrogate(charAt(p.left)))
+                    || (p.right != Ids.NONE && Character.isLowSurrogate(charAt(p.right)))) {
+                return false; // a dishonest run: dropped rather than allowed to split a pair
+            }
+        }
+        integrate(a, p.seq, p.text, p.textStart, p.len, p.left, p.right, changes);
+        return true;
+    }
+
+    private char charAt(long id) {
+        return agents[Ids.agent(id)].text[Ids.seq(id)];
+    }
+
+    /** Applies a delete run if it is ready, holds it if not; true if anything changed. */
+    private boolean tryDelete(Pending p, ChangeList changes) {
+        Agent a = p.agent;
+        int clock = a.delClock;
+        if (p.seq + p.len <= clock) return false;
+        if (p.seq > clock) {
+            pending.add(p);
+            return false;
+        }
+        if (p.seq < clock) {
+            int k = clock - p.seq;
+            p = Pending.delete(a, clock, p.len - k, p.backward ? p.left - k : p.left + k, p.backward);
+        }
+        long lo = p.backward ? p.left - (p.len - 1) : p.left;
+        long hi = lo + p.len - 1;
+        if (!known(hi)) {
+            pending.add(p);
+            return false;
+        }
+        if (hasAstral && (Character.isLowSurrogate(charAt(lo)) || Character.isHighSurrogate(charAt(hi)))) return false;
+        deleteRange(lo, p.len, changes);
+        logDelete(a, p.seq, p.len, p.left, p.backward);
+        return true;
+    }
+
+    /** Marks the characters {@code lo .. lo+len-1} deleted (already deleted ones stay so). */
+    private void deleteRange(long lo, int len, ChangeList changes) {
+        Agent target = agents[Ids.agent(lo)];
+        long end = lo + len;
+        long id = lo;
+        while (id < end) {
+            SpanTree.Leaf leaf = tree.leaves.get(target.leafOf[Ids.seq(id)]);
+            tree.locateIn(leaf, id);
+            int idx = tree.atIdx;
+            int offset = tree.atOffset;
+            int spanLen = leaf.lens[idx];
+            int abs = Math.abs(spanLen);
+            int take = (int) Math.min(abs - offset, end - id);
+            if (spanLen > 0) {
+                if (offset > 0) {
+                    tree.split(leaf, idx, offset);
+                    leaf = tree.atLeaf;
+                    idx = tree.atIdx;
+                }
+                if (take < abs - offset) {
+                    tree.split(leaf, idx, take);
+                    SpanTree.Leaf rightLeaf = tree.atLeaf;
+                    int rightIdx = tree.atIdx;
+                    if (rightIdx > 0) {
+                        leaf = rightLeaf;
+                        idx = rightIdx - 1;
+                    } else {
+                        leaf = rightLeaf.prev;
+                        idx = leaf.count - 1;
+                    }
+                }
+                if (changes != null) changes.delete(tree.visibleIndex(leaf, idx), take);
+                markDeleted(leaf, idx);
+            }
+            id += take;
+        }
+    }
+
+    /**
+     * Marks span {@code idx} of {@code leaf} deleted and joins it with tombstone neighbours that
+     * continue it. Returns the index of the span that now holds its characters (in
+     * {@code tree.atLeaf}, which is {@code leaf}).
+     */
+    private int markDeleted(SpanTree.Leaf leaf, int idx) {
+        int len = leaf.lens[idx];
+        int astral = hasAstral ? countAstral(agents[Ids.agent(leaf.ids[idx])].text, Ids.seq(leaf.ids[idx]), len) : 0;
+        leaf.lens[idx] = -len;
+        SpanTree.addCounts(leaf, -len, 0, -astral);
+        if (idx + 1 < leaf.count && leaf.lens[idx + 1] < 0 && continues(leaf.ids[idx] + len - 1, leaf.ids[idx + 1])) {
+            leaf.lens[idx] += leaf.lens[idx + 1];
+            SpanTree.removeSpan(leaf, idx + 1);
+        }
+        if (idx > 0 && leaf.lens[idx - 1] < 0 && continues(leaf.ids[idx - 1] - leaf.lens[idx - 1] - 1, leaf.ids[idx])) {
+            leaf.lens[idx - 1] += leaf.lens[idx];
+            SpanTree.removeSpan(leaf, idx);
+            idx--;
+        }
+        tree.atLeaf = leaf;
+        return idx;
+    }
+
+    /**
+     * Whether character {@code next} directly continues {@code prev} (same replica, next seq,
+     * left origin {@code prev}), so the two can share a span.
+     */
+    private boolean continues(long prev, long next) {
+        return next == prev + 1 && originLeft(next) == prev;
+    }
+
+    /**
+     * Integrates characters {@code seq..seq+len-1} of {@code a}, whose origins are known, at the
+     * place FugueMax gives them.
+     */
+    private void integrate(Agent a, int seq, char[] text, int textStart, int len, long left, long right, ChangeList changes) {
+        // The place right after the left origin, splitting its span if needed.
+        SpanTree.Leaf leaf;
+        int idx;
+        if (left == Ids.NONE) {
+            leaf = tree.first;
+            idx = 0;
+        } else {
+            locate(left);
+            leaf = tree.atLeaf;
+            idx = tree.atIdx;
+            int offset = tree.atOffset;
+            int abs = Math.abs(leaf.lens[idx]);
+            if (offset + 1 < abs) {
+                tree.split(leaf, idx, offset + 1);
+                leaf = tree.atLeaf;
+                idx = tree.atIdx;
+            } else {
+                idx++;
+            }
+        }
+        long next = idAt(leaf, idx);
+        if (next != right) {
+            // Others inserted between the origins concurrently: make the right origin start a
+            // span, then scan (the rare case).
+            if (right != Ids.NONE) {
+                locate(right);
+                if (tree.atOffset > 0) tree.split(tree.atLeaf, tree.atIdx, tree.atOffset);
+            }
+            if (left == Ids.NONE) {
+                leaf = tree.first;
+                idx = 0;
+            } else {
+                locate(left);
+                leaf = tree.atLeaf;
+                idx = tree.atIdx + 1;
+            }
+            if (idAt(leaf, idx) != right) {
+                scan(a, left, right, leaf, idx);
+                leaf = tree.atLeaf;
+                idx = tree.atIdx;
+            }
+        }
+        integrateAt(leaf, idx, a, seq, text, textStart, len, left, right, changes);
+    }
+
+    /**
+     * The FugueMax scan over the spans between the origins (see CRDT-NOTES / reference-crdts
+     * {@code integrateYjsMod}): for each span o with origins oL, oR (positions, tombstones
+     * included; -1 and the document length standing for "none"):
+     * <pre>
+     *   oL &lt; left                      stop: insert before o
+     *   oL == left, oR &lt; right          maybe after o: pass it tentatively (scanning)
+     *   oL == left, oR == right         true conflict: lower replica id first
+     *   oL == left, oR &gt; right          pass o for good
+     *   oL &gt; left                      o hangs off something passed: keep the current standing
+     * </pre>
+     * Only a span's first character needs looking at: each later one has the one before it as
+     * its left origin (the last row). Sets atLeaf/atIdx to the insertion place.
+     */
+    private void scan(Agent a, long left, long right, SpanTree.Leaf leaf, int idx) {
+        int leftPos = left == Ids.NONE ? -1 : position(left);
+        int rightPos = right == Ids.NONE ? tree.totalLength() : position(right);
+        int i = leftPos + 1;
+        SpanTree.Leaf destLeaf = leaf;
+        int destIdx = idx;
+        boolean scanning = false;
+        while (true) {
+            if (idx >= leaf.count && leaf.next != null) {
+                leaf = leaf.next;
+                idx = 0;
+            }
+            if (!scanning) {
+                destLeaf = leaf;
+                destIdx = idx;
+            }
+            if (idx >= leaf.count || i == rightPos) break;
+            long o = leaf.ids[idx];
+            long oLeft = originLeft(o);
+            long oRight = originRight(o);
+            int oLeftPos = oLeft == Ids.NONE ? -1 : position(oLeft);
+            if (oLeftPos < leftPos) break;
+            if (oLeftPos == leftPos) {
+                int oRightPos = oRight == Ids.NONE ? tree.totalLength() : position(oRight);
+                if (oRightPos < rightPos) {
+                    scanning = true;
+                } else if (oRightPos == rightPos) {
+                    if (Long.compareUnsigned(a.replica, agents[Ids.agent(o)].replica) < 0) break;
+                    scanning = false;
+                } else {
+                    scanning = false;
+                }
+            }
+            i += Math.abs(leaf.lens[idx]);
+            idx++;
+        }
+        tree.atLeaf = destLeaf;
+        tree.atIdx = destIdx;
+    }
+
+    /**
+     * Puts characters {@code seq..} of {@code a} before span {@code idx} of {@code leaf} (a place
+     * already decided), logs the run, and records the change.
+     */
+    private void integrateAt(SpanTree.Leaf leaf, int idx, Agent a, int seq, char[] text, int textStart, int len,
+                             long left, long right, ChangeList changes) {
+        // Prefer the end of the previous leaf to the start of this one, so the span typed just
+        // before can grow.
+        if (idx == 0 && leaf.prev != null) {
+            leaf = leaf.prev;
+            idx = leaf.count;
+        }
+        a.ensureChars(seq + len);
+        System.arraycopy(text, textStart, a.text, seq, len);
+        a.insClock = seq + len;
+        int astral = 0;
+        if (hasAstral || containsSurrogate(text, textStart, len)) {
+            hasAstral = true;
+            astral = countAstral(text, textStart, len);
+        }
+        if (changes != null) changes.insert(tree.visibleIndex(leaf, idx), text, textStart, len);
+        long id = Ids.pack(a.index, seq);
+        int prev = idx - 1;
+        if (prev >= 0 && leaf.lens[prev] > 0 && leaf.ids[prev] + leaf.lens[prev] == id && left == id - 1) {
+            leaf.lens[prev] += len;
+            Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
+            SpanTree.addCounts(leaf, len, len, astral);
+        } else {
+            tree.insertNew(leaf, idx, id, len, astral);
+        }
+        logInsert(a, seq, len, left, right);
+    }
+
+    private void logInsert(Agent a, int seq, int len, long left, long right) {
+        if (a.runCount > 0) {
+            int r = a.runs[a.runCount - 1];
+            if (runSeq[r] + runLen[r] == seq && left == Ids.pack(a.index, seq - 1) && runRight[r] == right) {
+                runLen[r] += len;
+                return;
+            }
+        }
+        if (runCount == runAgent.length) {
+            int n = runCount * 2;
+            runAgent = Arrays.copyOf(runAgent, n);
+            runSeq = Arrays.copyOf(runSeq, n);
+            runLen = Arrays.copyOf(runLen, n);
+            runLeft = Arrays.copyOf(runLeft, n);
+            runRight = Arrays.copyOf(runRight, n);
+        }
+        runAgent[runCount] = a.index;
+        runSeq[runCount] = seq;
+        runLen[runCount] = len;
+        runLeft[runCount] = left;
+        runRight[runCount] = right;
+        a.addRun(runCount);
+        runCount++;
+    }
+
+    private void logDelete(Agent a, int seq, int len, long target, boolean backward) {
+        a.delClock = seq + len;
+        if (a.delCount > 0) {
+            int r = a.dels[a.delCount - 1];
+            if (delSeq[r] + delLen[r] == seq && Ids.agent(delTarget[r]) == Ids.agent(target)) {
+                int n = delLen[r];
+                if (!delBackward[r] && !backward && delTarget[r] + n == target) {
+                    delLen[r] += len;
+                    return;
+                }
+                if ((delBackward[r] || n == 1) && len == 1 && delTarget[r] - n == target) {
+                    delBackward[r] = true;
+                    delLen[r] += 1;
+                    return;
+                }
+            }
+        }
+        if (delCount == delAgent.length) {
+            int n = delCount * 2;
+            delAgent = Arrays.copyOf(delAgent, n);
+            delSeq = Arrays.copyOf(delSeq, n);
+            delLen = Arrays.copyOf(delLen, n);
+            delTarget = Arrays.copyOf(delTarget, n);
+            delBackward = Arrays.copyOf(delBackward, n);
+        }
+        delAgent[delCount] = a.index;
+        delSeq[delCount] = seq;
+        delLen[delCount] = len;
+        delTarget[delCount] = target;
+        delBackward[delCount] = backward && len > 1;
+        a.addDel(delCount);
+        delCount++;
+    }
+
+    // ---------------------------------------------------------------- ids, origins, positions
+
+    /** Finds character {@code id}: sets tree.atLeaf/atIdx/atOffset. */
+    private void locate(long id) {
+        tree.locateIn(tree.leaves.get(agents[Ids.agent(id)].leafOf[Ids.seq(id)]), id);
+    }
+
+    /** Index of character {@code id} among all characters, tombstones included. */
+    private int position(long id) {
+        locate(id);
+        return tree.totalIndex(tree.atLeaf, tree.atIdx) + tree.atOffset;
+    }
+
+    /** Id of the first character of span {@code idx} of {@code leaf} (or the next leaf), or NONE at the end. */
+    private static long idAt(SpanTree.Leaf leaf, int idx) {
+        if (idx >= leaf.count) {
+            leaf = leaf.next;
+            idx = 0;
+            if (leaf == null || leaf.count == 0) return Ids.NONE;
+        }
+        return leaf.ids[idx];
+    }
+
+    /** Id of the last character before span {@code idx} of {@code leaf}, or NONE at the start. */
+    private static long lastIdBefore(SpanTree.Leaf leaf, int idx) {
+        if (idx == 0) {
+            leaf = leaf.prev;
+            if (leaf == null) return Ids.NONE;
+            idx = leaf.count;
+        }
+        return leaf.ids[idx - 1] + Math.abs(leaf.lens[idx - 1]) - 1;
+    }
+
+    /** The run of the log that holds character {@code id}. */
+    private int runOf(long id) {
+        Agent a = agents[Ids.agent(id)];
+        int seq = Ids.seq(id);
+        int lo = 0;
+        int hi = a.runCount - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (runSeq[a.runs[mid]] <= seq) lo = mid;
+            else hi = mid - 1;
+        }
+        return a.runs[lo];
+    }
+
+    private long originLeft(long id) {
+        int r = runOf(id);
+        return Ids.seq(id) == runSeq[r] ? runLeft[r] : id - 1;
+    }
+
+    private long originRight(long id) {
+        return runRight[runOf(id)];
+    }
+
+    private long replicaOf(long id) {
+        return id == Ids.NONE ? 0 : agents[Ids.agent(id)].replica;
+    }
+
+    private Agent agent(long replica) {
+        Agent a = byReplica.get(replica);
+        if (a != null) return a;
+        if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
+        a = new Agent(replica, agentCount);
+        agents[agentCount++] = a;
+        byReplica.put(replica, a);
+        return a;
+    }
+
+    // ---------------------------------------------------------------- versions and sync
+
+    /** What this document holds: per replica, its characters and deletions applied here. */
+    public Version version() {
+        long[] ids = new long[agentCount];
+        int[] ins = new int[agentCount];
+        int[] del = new int[agentCount];
+        for (int i = 0; i < agentCount; i++) {
+            ids[i] = agents[i].replica;
+            ins[i] = agents[i].insClock;
+            del[i] = agents[i].delClock;
+        }
+        return Version.of(ids, ins, del, agentCount);
+    }
+
+    /** Everything this document holds that a replica at {@code version} lacks. */
+    public Update updatesSince(Version version) {
+        Update.Builder out = new Update.Builder();
+        int[] haveIns = new int[agentCount];
+        int[] haveDel = new int[agentCount];
+        for (int i = 0; i < agentCount; i++) {
+            haveIns[i] = version.inserts(agents[i].replica);
+            haveDel[i] = version.deletes(agents[i].replica);
+        }
+        for (int r = 0; r < runCount; r++) {
+            Agent a = agents[runAgent[r]];
+            int seq = runSeq[r];
+            int end = seq + runLen[r];
+            int from = Math.max(seq, haveIns[a.index]);
+            if (from >= end) continue;
+            long left = from == seq ? runLeft[r] : Ids.pack(a.index, from - 1);
+            long right = runRight[r];
+            out.addInsert(a.replica, from, a.text, from, end - from,
+                    replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
+        }
+        for (int r = 0; r < delCount; r++) {
+            Agent a = agents[delAgent[r]];
+            int seq = delSeq[r];
+            int end = seq + delLen[r];
+            int from = Math.max(seq, haveDel[a.index]);
+            if (from >= end) continue;
+            int k = from - seq;
+            long target = delBackward[r] ? delTarget[r] - k : delTarget[r] + k;
+            out.addDelete(a.replica, from, end - from, agents[Ids.agent(target)].replica, Ids.seq(target), delBackward[r]);
+        }
+        return out.build();
+    }
+
+    /** The whole document (every operation it holds) in the binary form of {@code crdt/FORMAT.md}. */
+    public byte[] encode() {
+        return Codec.encodeUpdate(updatesSince(Version.EMPTY), Codec.KIND_DOCUMENT);
+    }
+
+    /**
+     * Reads a document written by {@link #encode()}, as a new replica with a random id.
+     *
+     * @throws CrdtFormatException if the bytes are not a valid, complete document
+     */
+    public static Doc decode(byte[] bytes) {
+        return decode(bytes, randomReplicaId());
+    }
+
+    /**
+     * Reads a document written by {@link #encode()} and goes on editing it as
+     * {@code replicaId}: how a replica reopens its own saved state.
+     *
+     * @throws CrdtFormatException if the bytes are not a valid, complete document
+     */
+    public static Doc decode(byte[] bytes, long replicaId) {
+        Update u = Codec.decodeUpdate(bytes);
+        Doc doc = new Doc(replicaId);
+        doc.applyUpdate(u, null);
+        if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
+        return doc;
+    }
+
+    // ---------------------------------------------------------------- anchors
+
+    /**
+     * A sticky position for {@code pos}: it stays between the same characters while others
+     * edit. With {@link Bias#LEFT} it holds on to the character before {@code pos}, with
+     * {@link Bias#RIGHT} to the one after it.
+     */
+    public Anchor anchor(int pos, Bias bias) {
+        int length = tree.visibleLength();
+        if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("anchor position " + pos + " outside 0.." + length);
+        int charIndex = bias == Bias.LEFT ? pos - 1 : pos;
+        if (charIndex < 0) return Anchor.START;
+        if (charIndex >= length) return Anchor.END;
+        tree.locateVisible(charIndex);
+        long id = tree.atLeaf.ids[tree.atIdx] + tree.atOffset;
+        return new Anchor(agents[Ids.agent(id)].replica, Ids.seq(id), bias);
+    }
+
+    /**
+     * Where {@code anchor} is now. A deleted character still anchors: the position is where
+     * its tombstone sits. Returns -1 if this replica has not received that character yet.
+     */
+    public int resolve(Anchor anchor) {
+        if (anchor.isEdge()) return anchor.bias() == Bias.LEFT ? 0 : tree.visibleLength();
+        Agent a = byReplica.get(anchor.replicaId());
+        if (a == null || anchor.seq() >= a.insClock) return -1;
+        locate(Ids.pack(a.index, anchor.seq()));
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        int before = tree.visibleIndex(leaf, idx);
+        boolean visible = leaf.lens[idx] > 0;
+        if (visible) before += tree.atOffset;
+        return anchor.bias() == Bias.LEFT && visible ? before + 1 : before;
+    }
+
+    // ---------------------------------------------------------------- code points
+
+    /**
+     * The UTF-16 index of the {@code codePoints}-th code point, for text measured in code
+     * points (such as the editing traces).
+     */
+    public int codePointToIndex(int codePoints) {
+        int length = tree.visibleLength();
+        if (!hasAstral) {
+            if (codePoints < 0 || codePoints > length) throw new IndexOutOfBoundsException("code point " + codePoints + " outside 0.." + length);
+            return codePoints;
+        }
+        int total = length - tree.root.astral;
+        if (codePoints < 0 || codePoints > total) throw new IndexOutOfBoundsException("code point " + codePoints + " outside 0.." + total);
+        if (codePoints == total) return length;
+        int index = 0;
+        SpanTree.Node node = tree.root;
+        int cp = codePoints;
+        while (node instanceof SpanTree.Branch b) {
+            int i = 0;
+            for (; i < b.count - 1; i++) {
+                SpanTree.Node k = b.kids[i];
+                int c = k.visible - k.astral;
+                if (cp < c) break;
+                cp -= c;
+                index += k.visible;
+            }
+            node = b.kids[i];
+        }
+        SpanTree.Leaf leaf = (SpanTree.Leaf) node;
+        for (int i = 0; i < leaf.count; i++) {
+            int len = leaf.lens[i];
+            if (len <= 0) continue;
+            char[] text = agents[Ids.agent(leaf.ids[i])].text;
+            int s = Ids.seq(leaf.ids[i]);
+            for (int j = 0; j < len; j++) {
+                if (cp == 0) return index;
+                if (Character.isHighSurrogate(text[s + j])) {
+                    j++;
+                    index++;
+                }
+                index++;
+                cp--;
+            }
+        }
+        return index;
+    }
+
+    /** The number of code points before UTF-16 index {@code index}. */
+    public int indexToCodePoint(int index) {
+        int length = tree.visibleLength();
+        if (index < 0 || index > length) throw new IndexOutOfBoundsException("index " + index + " outside 0.." + length);
+        if (!hasAstral) return index;
+        if (index == length) return length - tree.root.astral;
+        int cp = 0;
+        SpanTree.Node node = tree.root;
+        int rest = index;
+        while (node instanceof SpanTree.Branch b) {
+            int i = 0;
+            for (; i < b.count - 1; i++) {
+                SpanTree.Node k = b.kids[i];
+                if (rest < k.visible) break;
+                rest -= k.visible;
+                cp += k.visible - k.astral;
+            }
+            node = b.kids[i];
+        }
+        SpanTree.Leaf leaf = (SpanTree.Leaf) node;
+        for (int i = 0; i < leaf.count && rest > 0; i++) {
+            int len = leaf.lens[i];
+            if (len <= 0) continue;
+            char[] text = agents[Ids.agent(leaf.ids[i])].text;
+            int s = Ids.seq(leaf.ids[i]);
+            for (int j = 0; j < len && rest > 0; j++) {
+                if (!Character.isLowSurrogate(text[s + j])) cp++;
+                rest--;
+            }
+        }
+        return cp;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private boolean splitsPair(int pos) {
+        tree.locateVisible(pos);
+        char after = charAt(tree.atLeaf.ids[tree.atIdx] + tree.atOffset);
+        return Character.isLowSurrogate(after);
+    }
+
+    private static void checkWellFormed(char[] chars) {
+        for (int i = 0; i < chars.length; i++) {
+            char c = chars[i];
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < chars.length && Character.isLowSurrogate(chars[i + 1])) {
+                    i++;
+                    continue;
+                }
+                throw new IllegalArgumentException("unpaired high surrogate at " + i);
+            }
+            if (Character.isLowSurrogate(c)) throw new IllegalArgumentException("unpaired low surrogate at " + i);
+        }
+    }
+
+    private static boolean containsSurrogate(char[] text, int off, int len) {
+        for (int i = off, end = off + len; i < end; i++) {
+            if (Character.isSurrogate(text[i])) return true;
+        }
+        return false;
+    }
+
+    private static int countAstral(char[] text, int off, int len) {
+        int n = 0;
+        for (int i = off, end = off + len; i < end; i++) {
+            if (Character.isHighSurrogate(text[i])) n++;
+        }
+        return n;
+    }
+
+    /** Internal invariants: cached counts, links, the id index. For tests. */
+    void checkInvariants() {
+        tree.checkInvariants();
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                long id = leaf.ids[i];
+                Agent a = agents[Ids.agent(id)];
+                for (int k = 0; k < Math.abs(leaf.lens[i]); k++) {
+                    if (a.leafOf[Ids.seq(id) + k] != leaf.number) throw new IllegalStateException("id index out of step at " + Long.toHexString(id + k));
+                }
+            }
+        }
+        int chars = 0;
+        for (int i = 0; i < agentCount; i++) chars += agents[i].insClock;
+        if (chars != tree.totalLength()) throw new IllegalStateException("tree holds " + tree.totalLength() + " characters, agents " + chars);
+    }
+
+    /** Number of spans in the tree (tombstones included). For tests and benchmarks. */
+    int spanCount() {
+        int n = 0;
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) n += leaf.count;
+        return n;
+    }
+
+    /** Collects changes, joining an insertion onto the one just before it. */
+    private static final class ChangeList {
+        final ArrayList<Change> list = new ArrayList<>();
+        private int openIndex = -1; // the insertion still growing, not yet in the list
+        private final StringBuilder openText = new StringBuilder();
+
+        void insert(int index, char[] text, int off, int len) {
+            if (openIndex >= 0 && index == openIndex + openText.length()) {
+                openText.append(text, off, len);
+                return;
+            }
+            flush();
+            openIndex = index;
+            openText.append(text, off, len);
+        }
+
+        void delete(int index, int len) {
+            flush();
+            list.add(new Change(index, len, ""));
+        }
+
+        List<Change> finish() {
+            flush();
+            return list;
+        }
+
+        private void flush() {
+            if (openIndex >= 0) {
+                list.add(new Change(openIndex, 0, openText.toString()));
+                openIndex = -1;
+                openText.setLength(0);
+            }
+        }
+    }
+
+    /** A run held until its dependencies arrive. For a delete run, {@code left} is its first target. */
+    private static final class Pending {
+        final boolean isInsert;
+        final Agent agent;
+        final int seq;
+        final int len;
+        final long left;
+        final long right;
+        final char[] text;
+        final int textStart;
+        final boolean backward;
+
+        private Pending(boolean isInsert, Agent agent, int seq, int len, long left, long right, char[] text, int textStart, boolean backward) {
+            this.isInsert = isInsert;
+            this.agent = agent;
+            this.seq = seq;
+            this.len = len;
+            this.left = left;
+            this.right = right;
+            this.text = text;
+            this.textStart = textStart;
+            this.backward = backward;
+        }
+
+        static Pending insert(Agent a, int seq, int len, long left, long right, char[] text, int textStart) {
+            return new Pending(true, a, seq, len, left, right, text, textStart, false);
+        }
+
+        static Pending delete(Agent a, int seq, int len, long firstTarget, boolean backward) {
+            return new Pending(false, a, seq, len, firstTarget, Ids.NONE, null, 0, backward);
+        }
+    }
 }

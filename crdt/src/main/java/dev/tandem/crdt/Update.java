@@ -1,16 +1,323 @@
 package dev.tandem.crdt;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
-/** A set of operations to send to other replicas. Immutable. */
+/**
+ * A batch of operations to send to other replicas: runs of inserted characters and runs of
+ * deletions. Immutable. Made by a {@link Doc} (local edits, {@link Doc#updatesSince}), read back
+ * with {@link #decode(byte[])}, combined without a document by {@link #merge(List)}.
+ *
+ * <p>Insert runs are listed in an order in which they can be applied (every run after the runs
+ * it depends on); delete runs follow all insert runs.
+ */
 public final class Update {
-    public boolean isEmpty() { throw new UnsupportedOperationException(); }
-    public byte[] encode() { throw new UnsupportedOperationException(); }
-    public static Update decode(byte[] bytes) { throw new UnsupportedOperationException(); }
-    public static Update merge(List<Update> updates) { throw new UnsupportedOperationException(); }
-    public static Update empty() { throw new UnsupportedOperationException(); }
-    /** The replica ids whose operations this update carries. */
-    public long[] replicas() { throw new UnsupportedOperationException(); }
-    /** Number of operations (characters inserted plus characters deleted). */
-    public long operationCount() { throw new UnsupportedOperationException(); }
+    private static final Update EMPTY = new Builder().build();
+
+    // Replica ids referenced by this update; ids below are packed as (index into agents) << 32 | seq.
+    final long[] agents;
+
+    // Insert runs: characters seq .. seq+len-1 of agents[insAgent], typed one after the other.
+    // The first character's left origin is insLeft (or Ids.NONE: document start), every other
+    // character's is the character before it; all share insRight (or Ids.NONE: document end).
+    final int insCount;
+    final int[] insAgent;
+    final int[] insSeq;
+    final int[] insLen;
+    final long[] insLeft;
+    final long[] insRight;
+    final int[] insTextStart; // into text
+    final char[] text;
+
+    // Delete runs: deletions seq .. seq+len-1 of agents[delAgent], deleting the characters
+    // delTarget, delTarget+1, ... (forward) or delTarget, delTarget-1, ... (backward).
+    final int delCount;
+    final int[] delAgent;
+    final int[] delSeq;
+    final int[] delLen;
+    final long[] delTarget;
+    final boolean[] delBackward;
+
+    private Update(Builder b) {
+        this.agents = java.util.Arrays.copyOf(b.agents, b.agentCount);
+        this.insCount = b.insCount;
+        this.insAgent = java.util.Arrays.copyOf(b.insAgent, b.insCount);
+        this.insSeq = java.util.Arrays.copyOf(b.insSeq, b.insCount);
+        this.insLen = java.util.Arrays.copyOf(b.insLen, b.insCount);
+        this.insLeft = java.util.Arrays.copyOf(b.insLeft, b.insCount);
+        this.insRight = java.util.Arrays.copyOf(b.insRight, b.insCount);
+        this.insTextStart = java.util.Arrays.copyOf(b.insTextStart, b.insCount);
+        this.text = java.util.Arrays.copyOf(b.text, b.textLen);
+        this.delCount = b.delCount;
+        this.delAgent = java.util.Arrays.copyOf(b.delAgent, b.delCount);
+        this.delSeq = java.util.Arrays.copyOf(b.delSeq, b.delCount);
+        this.delLen = java.util.Arrays.copyOf(b.delLen, b.delCount);
+        this.delTarget = java.util.Arrays.copyOf(b.delTarget, b.delCount);
+        this.delBackward = java.util.Arrays.copyOf(b.delBackward, b.delCount);
+    }
+
+    /** An update with no operation. */
+    public static Update empty() {
+        return EMPTY;
+    }
+
+    public boolean isEmpty() {
+        return insCount == 0 && delCount == 0;
+    }
+
+    /** The replica ids whose operations this update carries, each once. */
+    public long[] replicas() {
+        boolean[] used = new boolean[agents.length];
+        for (int i = 0; i < insCount; i++) used[insAgent[i]] = true;
+        for (int i = 0; i < delCount; i++) used[delAgent[i]] = true;
+        int n = 0;
+        long[] out = new long[agents.length];
+        for (int i = 0; i < agents.length; i++) if (used[i]) out[n++] = agents[i];
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    /** Number of operations: characters inserted plus characters deleted. */
+    public long operationCount() {
+        long n = 0;
+        for (int i = 0; i < insCount; i++) n += insLen[i];
+        for (int i = 0; i < delCount; i++) n += delLen[i];
+        return n;
+    }
+
+    /** The binary form of {@code crdt/FORMAT.md}. */
+    public byte[] encode() {
+        return Codec.encodeUpdate(this, Codec.KIND_UPDATE);
+    }
+
+    /**
+     * Reads an update written by {@link #encode()} (or a document written by
+     * {@link Doc#encode()}, which is the update that builds it from nothing).
+     *
+     * @throws CrdtFormatException if the bytes are not a valid update
+     */
+    public static Update decode(byte[] bytes) {
+        return Codec.decodeUpdate(bytes);
+    }
+
+    /**
+     * Combines updates into one that carries every operation of each, once, without needing a
+     * document. Later updates may depend on earlier ones: pass them in the order they were made.
+     */
+    public static Update merge(List<Update> updates) {
+        if (updates.isEmpty()) return EMPTY;
+        if (updates.size() == 1) return updates.get(0);
+        Builder b = new Builder();
+        // Per replica, the seq ranges already taken, so overlapping updates keep one copy.
+        Map<Long, TreeMap<Integer, Integer>> insSeen = new HashMap<>();
+        Map<Long, TreeMap<Integer, Integer>> delSeen = new HashMap<>();
+        for (Update u : updates) {
+            for (int i = 0; i < u.insCount; i++) {
+                long replica = u.agents[u.insAgent[i]];
+                TreeMap<Integer, Integer> seen = insSeen.computeIfAbsent(replica, k -> new TreeMap<>());
+                int start = u.insSeq[i];
+                int end = start + u.insLen[i];
+                for (int[] part : uncovered(seen, start, end)) {
+                    int k = part[0] - start;
+                    long left = u.insLeft[i];
+                    long right = u.insRight[i];
+                    if (k == 0) {
+                        b.addInsert(replica, part[0], u.text, u.insTextStart[i], part[1] - part[0],
+                                u.agentOf(left), Ids.seq(left), left == Ids.NONE,
+                                u.agentOf(right), Ids.seq(right), right == Ids.NONE);
+                    } else {
+                        b.addInsert(replica, part[0], u.text, u.insTextStart[i] + k, part[1] - part[0],
+                                replica, part[0] - 1, false,
+                                u.agentOf(right), Ids.seq(right), right == Ids.NONE);
+                    }
+                }
+                cover(seen, start, end);
+            }
+        }
+        for (Update u : updates) {
+            for (int i = 0; i < u.delCount; i++) {
+                long replica = u.agents[u.delAgent[i]];
+                TreeMap<Integer, Integer> seen = delSeen.computeIfAbsent(replica, k -> new TreeMap<>());
+                int start = u.delSeq[i];
+                int end = start + u.delLen[i];
+                int step = u.delBackward[i] ? -1 : 1;
+                for (int[] part : uncovered(seen, start, end)) {
+                    int k = part[0] - start;
+                    b.addDelete(replica, part[0], part[1] - part[0], u.agentOf(u.delTarget[i]),
+                            Ids.seq(u.delTarget[i]) + step * k, u.delBackward[i]);
+                }
+                cover(seen, start, end);
+            }
+        }
+        return b.build();
+    }
+
+    /** Parts of [start, end) not in {@code seen} (a map of disjoint ranges start -> end). */
+    private static List<int[]> uncovered(TreeMap<Integer, Integer> seen, int start, int end) {
+        List<int[]> out = new ArrayList<>(1);
+        int at = start;
+        Map.Entry<Integer, Integer> e = seen.floorEntry(at);
+        if (e != null && e.getValue() > at) at = e.getValue();
+        while (at < end) {
+            Map.Entry<Integer, Integer> next = seen.ceilingEntry(at);
+            int stop = next == null ? end : Math.min(end, next.getKey());
+            if (stop > at) out.add(new int[] {at, stop});
+            if (next == null || next.getValue() >= end) break;
+            at = Math.max(at, next.getValue());
+        }
+        return out;
+    }
+
+    private static void cover(TreeMap<Integer, Integer> seen, int start, int end) {
+        Map.Entry<Integer, Integer> before = seen.floorEntry(start);
+        if (before != null && before.getValue() >= start) {
+            start = before.getKey();
+            end = Math.max(end, before.getValue());
+        }
+        Map.Entry<Integer, Integer> e;
+        while ((e = seen.ceilingEntry(start)) != null && e.getKey() <= end) {
+            end = Math.max(end, e.getValue());
+            seen.remove(e.getKey());
+        }
+        seen.put(start, end);
+    }
+
+    long agentOf(long packedId) {
+        return packedId == Ids.NONE ? 0 : agents[Ids.agent(packedId)];
+    }
+
+    @Override
+    public String toString() {
+        return "Update[" + insCount + " insert runs, " + delCount + " delete runs, " + operationCount() + " ops]";
+    }
+
+    /**
+     * Collects runs, joining a run onto the previous one when it continues it, and interning
+     * replica ids. Package-private: documents and the codec build updates.
+     */
+    static final class Builder {
+        long[] agents = new long[4];
+        int agentCount;
+        private final Map<Long, Integer> agentIndex = new HashMap<>();
+
+        int insCount;
+        int[] insAgent = new int[4];
+        int[] insSeq = new int[4];
+        int[] insLen = new int[4];
+        long[] insLeft = new long[4];
+        long[] insRight = new long[4];
+        int[] insTextStart = new int[4];
+        char[] text = new char[16];
+        int textLen;
+
+        int delCount;
+        int[] delAgent = new int[4];
+        int[] delSeq = new int[4];
+        int[] delLen = new int[4];
+        long[] delTarget = new long[4];
+        boolean[] delBackward = new boolean[4];
+
+        int agent(long replica) {
+            Integer idx = agentIndex.get(replica);
+            if (idx != null) return idx;
+            if (agentCount == agents.length) agents = java.util.Arrays.copyOf(agents, agentCount * 2);
+            agents[agentCount] = replica;
+            agentIndex.put(replica, agentCount);
+            return agentCount++;
+        }
+
+        /**
+         * Adds characters {@code seq .. seq+len-1} of {@code replica}, whose text is
+         * {@code src[off .. off+len)}, with the given origins ({@code leftNone}/{@code rightNone}
+         * mean the document start/end).
+         */
+        void addInsert(long replica, int seq, char[] src, int off, int len,
+                       long leftReplica, int leftSeq, boolean leftNone,
+                       long rightReplica, int rightSeq, boolean rightNone) {
+            int a = agent(replica);
+            long left = leftNone ? Ids.NONE : Ids.pack(agent(leftReplica), leftSeq);
+            long right = rightNone ? Ids.NONE : Ids.pack(agent(rightReplica), rightSeq);
+            addInsertPacked(a, seq, src, off, len, left, right);
+        }
+
+        /** Like {@link #addInsert} with ids already packed against this builder's agents. */
+        void addInsertPacked(int a, int seq, char[] src, int off, int len, long left, long right) {
+            if (len <= 0) return;
+            int last = insCount - 1;
+            if (last >= 0 && insAgent[last] == a && insSeq[last] + insLen[last] == seq
+                    && insRight[last] == right && left == Ids.pack(a, seq - 1)
+                    && insTextStart[last] + insLen[last] == textLen) {
+                insLen[last] += len;
+            } else {
+                if (insCount == insAgent.length) growIns();
+                insAgent[insCount] = a;
+                insSeq[insCount] = seq;
+                insLen[insCount] = len;
+                insLeft[insCount] = left;
+                insRight[insCount] = right;
+                insTextStart[insCount] = textLen;
+                insCount++;
+            }
+            if (textLen + len > text.length) text = java.util.Arrays.copyOf(text, Math.max(text.length * 2, textLen + len));
+            System.arraycopy(src, off, text, textLen, len);
+            textLen += len;
+        }
+
+        void addDelete(long replica, int seq, int len, long targetReplica, int targetSeq, boolean backward) {
+            addDeletePacked(agent(replica), seq, len, Ids.pack(agent(targetReplica), targetSeq), backward);
+        }
+
+        void addDeletePacked(int a, int seq, int len, long target, boolean backward) {
+            if (len <= 0) return;
+            int last = delCount - 1;
+            if (last >= 0 && delAgent[last] == a && delSeq[last] + delLen[last] == seq
+                    && Ids.agent(delTarget[last]) == Ids.agent(target)) {
+                int lastTarget = Ids.seq(delTarget[last]);
+                int n = delLen[last];
+                if (!delBackward[last] && !backward && lastTarget + n == Ids.seq(target)) {
+                    delLen[last] += len;
+                    return;
+                }
+                // Backspacing: each deletion takes the character before the previous one.
+                boolean lastCanGoBack = delBackward[last] || n == 1;
+                if (lastCanGoBack && len == 1 && lastTarget - n == Ids.seq(target)) {
+                    delBackward[last] = true;
+                    delLen[last] += 1;
+                    return;
+                }
+            }
+            if (delCount == delAgent.length) growDel();
+            delAgent[delCount] = a;
+            delSeq[delCount] = seq;
+            delLen[delCount] = len;
+            delTarget[delCount] = target;
+            delBackward[delCount] = backward && len > 1;
+            delCount++;
+        }
+
+        private void growIns() {
+            int n = insAgent.length * 2;
+            insAgent = java.util.Arrays.copyOf(insAgent, n);
+            insSeq = java.util.Arrays.copyOf(insSeq, n);
+            insLen = java.util.Arrays.copyOf(insLen, n);
+            insLeft = java.util.Arrays.copyOf(insLeft, n);
+            insRight = java.util.Arrays.copyOf(insRight, n);
+            insTextStart = java.util.Arrays.copyOf(insTextStart, n);
+        }
+
+        private void growDel() {
+            int n = delAgent.length * 2;
+            delAgent = java.util.Arrays.copyOf(delAgent, n);
+            delSeq = java.util.Arrays.copyOf(delSeq, n);
+            delLen = java.util.Arrays.copyOf(delLen, n);
+            delTarget = java.util.Arrays.copyOf(delTarget, n);
+            delBackward = java.util.Arrays.copyOf(delBackward, n);
+        }
+
+        Update build() {
+            return new Update(this);
+        }
+    }
 }
