@@ -1,0 +1,34 @@
+package dev.tandem.hub;
+
+import org.eclipse.jetty.util.URIUtil;
+
+import java.util.regex.Pattern;
+
+/** Room name rules of docs/protocol.md section 1. */
+final class RoomNames {
+    private RoomNames() {}
+
+    private static final Pattern VALID = Pattern.compile("[A-Za-z0-9_-]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9_-])?");
+
+    /** Percent-decodes a raw path segment; null if it does not decode. */
+    static String decode(String raw) {
+        if (raw == null) return null;
+        try {
+            return URIUtil.decodePath(raw);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Null if {@code name} is a valid room name, else why not. */
+    static String problem(String name) {
+        if (name == null) return "the room name is not valid percent-encoded UTF-8";
+        if (name.isEmpty()) return "the room name is empty";
+        if (name.length() > 64) return "the room name is " + name.length() + " characters long, at most 64 are allowed";
+        if (!VALID.matcher(name).matches()) {
+            return "room name \"" + (name.length() > 40 ? name.substring(0, 40) + "..." : name)
+                    + "\" is invalid: use 1-64 of A-Z a-z 0-9 _ - (and space or . inside the name)";
+        }
+        return null;
+    }
+}
