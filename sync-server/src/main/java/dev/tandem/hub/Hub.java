@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import dev.tandem.hub.store.RoomStore;
 import dev.tandem.hub.store.SqliteRoomStore;
+import dev.tandem.protocol.RoomNames;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
