@@ -140,6 +140,12 @@ final class RemoteCursors {
         return e == null ? Optional.empty() : Optional.of(e.label.getText());
     }
 
+    /** The name label drawn for a peer (tests look at it). */
+    Optional<Label> labelNode(String id) {
+        Entry e = entries.get(id);
+        return e == null ? Optional.empty() : Optional.of(e.label);
+    }
+
     private void placeLabel(Entry e) {
         Optional<Bounds> b = e.caret.getCaretBounds();
         if (b.isEmpty()) {
@@ -151,6 +157,7 @@ final class RemoteCursors {
             e.label.setVisible(false);
             return;
         }
+        e.label.applyCss(); // unmanaged: nobody else sizes it
         e.label.autosize();
         double y = p.getY() - e.label.getHeight();
         if (y < 0) y = p.getY() + b.get().getHeight(); // no room above the first line: show it below

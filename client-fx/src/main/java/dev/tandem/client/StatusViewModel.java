@@ -28,7 +28,7 @@ final class StatusViewModel {
     private final ReadOnlyStringWrapper errorText = new ReadOnlyStringWrapper("");
 
     private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
-    private int unsent;
+    private long unsent;
 
     StatusViewModel(String room, LongSupplier clockMillis) {
         this.clockMillis = clockMillis;
@@ -47,7 +47,7 @@ final class StatusViewModel {
         refresh();
     }
 
-    void setUnsent(int count) {
+    void setUnsent(long count) {
         unsent = count;
         refresh();
     }
