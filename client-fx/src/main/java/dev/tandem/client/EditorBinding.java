@@ -5,6 +5,7 @@ import dev.tandem.crdt.Bias;
 import dev.tandem.crdt.Change;
 import dev.tandem.crdt.Doc;
 import dev.tandem.crdt.Update;
+import javafx.application.Platform;
 import javafx.scene.control.IndexRange;
 import org.fxmisc.richtext.GenericStyledArea;
 import org.fxmisc.richtext.model.PlainTextChange;
@@ -46,6 +47,7 @@ final class EditorBinding {
     private final List<Runnable> localEditListeners = new ArrayList<>();
     private final Subscription subscription;
     private boolean applyingRemote;                     // FX thread; true while patching the area
+    private boolean docListenersQueued;                 // FX thread
 
     EditorBinding(GenericStyledArea<?, String, ?> area, Doc doc, Consumer<Update> outbox) {
         this.area = area;
@@ -66,7 +68,7 @@ final class EditorBinding {
         return doc;
     }
 
-    /** Called (FX thread) after every change to the replica, local or remote. */
+    /** Called (FX thread) after every change to the replica, local or remote (soon after a local one). */
     void addDocListener(Runnable listener) {
         docListeners.add(listener);
     }
@@ -84,8 +86,17 @@ final class EditorBinding {
         if (!removed.isEmpty()) outbox.accept(doc.delete(pos, removed.length()));
         if (!inserted.isEmpty()) outbox.accept(doc.insert(pos, inserted));
         checkInSync();
-        docListeners.forEach(Runnable::run);
         localEditListeners.forEach(Runnable::run);
+        // Not now: the area is still telling its other listeners about this change, and RichTextFX's
+        // extra carets and selections shift themselves by it after we return. Moving them now
+        // would shift them twice (and out of bounds).
+        if (!docListenersQueued) {
+            docListenersQueued = true;
+            Platform.runLater(() -> {
+                docListenersQueued = false;
+                docListeners.forEach(Runnable::run);
+            });
+        }
     }
 
     /** Applies updates from others (FX thread). Returns the number of changes the area received. */

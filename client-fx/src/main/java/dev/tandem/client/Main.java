@@ -12,7 +12,7 @@ public final class Main {
 
     public static void main(String[] args) {
         if (!checkArgs(args)) return;
-        //X
+        Application.launch(TandemApp.class, args);
     }
 
     /** Prints help or an error; true when the application should start. Exits with 2 on bad arguments. */
