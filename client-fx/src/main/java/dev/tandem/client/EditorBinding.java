@@ -102,8 +102,8 @@ final class EditorBinding {
     /** Applies updates from others (FX thread). Returns the number of changes the area received. */
     int applyRemote(List<Update> updates) {
         IndexRange sel = area.getSelection();
-        int caret = area.getCaretPosition();
-        int anchorPos = caret == sel.getStart() ? sel.getEnd() : sel.getStart();
+        int caret = Math.max(0, Math.min(area.getCaretPosition(), doc.length()));
+        int anchorPos = Math.max(0, Math.min(caret == sel.getStart() ? sel.getEnd() : sel.getStart(), doc.length()));
         Anchor caretAnchor = doc.anchor(caret, biasOf(caret, sel));
         Anchor selectionAnchor = doc.anchor(anchorPos, biasOf(anchorPos, sel));
         int patched = 0;
