@@ -59,6 +59,11 @@ public final class Doc {
      * an id: use {@link #Doc()} unless you are reopening your own replica.
      */
     public Doc(long replicaId) {
+        this(replicaId, SpanTree.LEAF_CAP, SpanTree.BRANCH_CAP);
+    }
+
+    /** With the given B-tree node capacities: tests use tiny ones to exercise every split. */
+    Doc(long replicaId, int leafCap, int branchCap) {
         this.tree = new SpanTree(new SpanTree.Owner() {
             @Override
             public void moved(long id, int len, SpanTree.Leaf leaf) {
@@ -76,7 +81,7 @@ public final class Doc {
             public boolean hasAstral() {
                 return hasAstral;
             }
-        });
+        }, leafCap, branchCap);
         this.local = agent(replicaId);
     }
 

@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 
 /**
  * The document's characters in document order, tombstones included, as a B-tree of spans.
@@ -22,6 +23,10 @@ final class SpanTree {
     static final int LEAF_CAP = 64;
     static final int BRANCH_CAP = 32;
 
+    // Capacities are per tree so tests can use tiny nodes and exercise every split.
+    final int leafCap;
+    final int branchCap;
+
     /** What the tree needs from its document. */
     interface Owner {
         /** Characters {@code id .. id+len-1} now live in {@code leaf}. */
@@ -42,21 +47,27 @@ final class SpanTree {
     }
 
     static final class Leaf extends Node {
-        final long[] ids = new long[LEAF_CAP];
-        final int[] lens = new int[LEAF_CAP];
+        final long[] ids;
+        final int[] lens;
         int count;
         Leaf next;
         Leaf prev;
         final int number;
 
-        Leaf(int number) {
+        Leaf(int number, int capacity) {
             this.number = number;
+            this.ids = new long[capacity];
+            this.lens = new int[capacity];
         }
     }
 
     static final class Branch extends Node {
-        final Node[] kids = new Node[BRANCH_CAP];
+        final Node[] kids;
         int count;
+
+        Branch(int capacity) {
+            kids = new Node[capacity];
+        }
     }
 
     private final Owner owner;
@@ -72,7 +83,14 @@ final class SpanTree {
     int atOffset;
 
     SpanTree(Owner owner) {
+        this(owner, LEAF_CAP, BRANCH_CAP);
+    }
+
+    SpanTree(Owner owner, int leafCap, int branchCap) {
+        if (leafCap < 4 || branchCap < 4) throw new IllegalArgumentException("capacities below 4");
         this.owner = owner;
+        this.leafCap = leafCap;
+        this.branchCap = branchCap;
         Leaf leaf = newLeaf();
         root = leaf;
         first = leaf;
@@ -80,7 +98,7 @@ final class SpanTree {
     }
 
     private Leaf newLeaf() {
-        Leaf leaf = new Leaf(leaves.size());
+        Leaf leaf = new Leaf(leaves.size(), leafCap);
         leaves.add(leaf);
         return leaf;
     }
@@ -236,7 +254,7 @@ final class SpanTree {
      * split moves counts with the spans). Sets atLeaf/atIdx to the new span's place.
      */
     private void insertRaw(Leaf leaf, int idx, long id, int len) {
-        if (leaf.count == LEAF_CAP) {
+        if (leaf.count == leafCap) {
             Leaf right = splitLeaf(leaf);
             if (idx > leaf.count) {
                 idx -= leaf.count;
@@ -294,11 +312,15 @@ final class SpanTree {
         return right;
     }
 
-    /** Adds {@code added} (already counted in {@code existing}'s ancestors) after {@code existing}. */
+    /**
+     * Adds {@code added} after {@code existing} in the tree. {@code added} was carved out of
+     * {@code existing}, so the ancestors' counts already include it: only a branch that splits
+     * on the way needs its counts recomputed.
+     */
     private void insertChildAfter(Node existing, Node added) {
         Branch parent = existing.parent;
         if (parent == null) {
-            Branch newRoot = new Branch();
+            Branch newRoot = new Branch(branchCap);
             newRoot.kids[0] = existing;
             newRoot.kids[1] = added;
             newRoot.count = 2;
@@ -310,10 +332,31 @@ final class SpanTree {
             root = newRoot;
             return;
         }
-        if (parent.count == BRANCH_CAP) {
-            Branch right = splitBranch(parent);
-            if (existing.parent == right) parent = right;
+        if (parent.count < branchCap) {
+            putAfter(parent, existing, added);
+            return;
         }
+        // Full: move the upper half of the children to a new branch, recount both halves from
+        // their children, put the new node where it belongs, then hang the new branch up.
+        Branch right = new Branch(branchCap);
+        int keep = parent.count / 2;
+        int move = parent.count - keep;
+        System.arraycopy(parent.kids, keep, right.kids, 0, move);
+        Arrays.fill(parent.kids, keep, parent.count, null);
+        parent.count = keep;
+        right.count = move;
+        for (int i = 0; i < move; i++) right.kids[i].parent = right;
+        recount(parent);
+        recount(right);
+        Branch home = existing.parent;
+        putAfter(home, existing, added);
+        home.visible += added.visible;
+        home.total += added.total;
+        home.astral += added.astral;
+        insertChildAfter(parent, right);
+    }
+
+    private static void putAfter(Branch parent, Node existing, Node added) {
         int idx = 0;
         while (parent.kids[idx] != existing) idx++;
         System.arraycopy(parent.kids, idx + 1, parent.kids, idx + 2, parent.count - idx - 1);
@@ -322,32 +365,18 @@ final class SpanTree {
         added.parent = parent;
     }
 
-    private Branch splitBranch(Branch branch) {
-        Branch right = new Branch();
-        int keep = branch.count / 2;
-        int move = branch.count - keep;
+    private static void recount(Branch b) {
         int visible = 0;
         int total = 0;
         int astral = 0;
-        for (int i = 0; i < move; i++) {
-            Node kid = branch.kids[keep + i];
-            right.kids[i] = kid;
-            branch.kids[keep + i] = null;
-            kid.parent = right;
-            visible += kid.visible;
-            total += kid.total;
-            astral += kid.astral;
+        for (int i = 0; i < b.count; i++) {
+            visible += b.kids[i].visible;
+            total += b.kids[i].total;
+            astral += b.kids[i].astral;
         }
-        right.count = move;
-        branch.count = keep;
-        right.visible = visible;
-        right.total = total;
-        right.astral = astral;
-        branch.visible -= visible;
-        branch.total -= total;
-        branch.astral -= astral;
-        insertChildAfter(branch, right);
-        return right;
+        b.visible = visible;
+        b.total = total;
+        b.astral = astral;
     }
 
     /** Removes span {@code idx} of {@code leaf} (its characters were merged into a neighbour). */
