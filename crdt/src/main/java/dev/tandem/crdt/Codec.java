@@ -167,6 +167,12 @@ final class Codec {
                 }
             }
             if (n != expected) throw new CrdtFormatException("body is " + n + " bytes, header says " + expected);
+            if (!inflater.finished()) {
+                // All bytes arrived but the stream's end marker did not: cut short.
+                byte[] probe = new byte[1];
+                if (inflater.inflate(probe) > 0) throw new CrdtFormatException("body longer than the " + expected + " bytes announced");
+                if (!inflater.finished()) throw new CrdtFormatException("truncated: the compressed body ends early");
+            }
             if (inflater.getRemaining() > 0) throw new CrdtFormatException(inflater.getRemaining() + " trailing bytes after the compressed body");
             return out;
         } catch (DataFormatException e) {
