@@ -32,7 +32,8 @@ final class Codec {
 
     private static final int HEADER = 4;
 
-    static byte[] encodeUpdate(Update u, byte kind) {
+    static byte[] encodeUpdate(Update update, byte kind) {
+        Update.Ops u = update.ops();
         ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8);
         body.writeVarInt(u.agents.length);
         for (long a : u.agents) body.writeLong(a);

@@ -159,11 +159,9 @@ public final class Doc {
             left = lastIdBefore(leaf, idx);
         }
         int seq = local.insClock;
-        Update.Builder out = new Update.Builder();
         integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
-        out.addInsert(local.replica, seq, chars, 0, chars.length,
+        return Update.ofInsert(local.replica, seq, chars,
                 replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
-        return out.build();
     }
 
     /**
@@ -180,7 +178,9 @@ public final class Doc {
         if ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
-        Update.Builder out = new Update.Builder();
+        // Most deletions take one piece: build the update for that case without a Builder.
+        Update.Builder out = null;
+        Update single = null;
         tree.locateVisible(pos);
         SpanTree.Leaf leaf = tree.atLeaf;
         int idx = tree.atIdx;
@@ -221,13 +221,22 @@ public final class Doc {
             }
             long target = leaf.ids[idx];
             int seq = local.delClock;
-            out.addDelete(local.replica, seq, spanLen, agents[Ids.agent(target)].replica, Ids.seq(target), false);
+            long targetReplica = agents[Ids.agent(target)].replica;
+            if (single == null && out == null) {
+                single = Update.ofDelete(local.replica, seq, spanLen, targetReplica, Ids.seq(target));
+            } else {
+                if (out == null) {
+                    out = new Update.Builder();
+                    out.addDelete(local.replica, single.ops().delSeq[0], single.ops().delLen[0], single.ops().agents[Ids.agent(single.ops().delTarget[0])], Ids.seq(single.ops().delTarget[0]), false);
+                }
+                out.addDelete(local.replica, seq, spanLen, targetReplica, Ids.seq(target), false);
+            }
             logDelete(local, seq, spanLen, target, false);
             idx = markDeleted(leaf, idx) + 1;
             leaf = tree.atLeaf;
             remaining -= spanLen;
         }
-        return out.build();
+        return out != null ? out.build() : single;
     }
 
     // ---------------------------------------------------------------- remote updates
@@ -250,7 +259,8 @@ public final class Doc {
         return tree.visibleLength() == 0 ? List.of() : List.of(new Change(0, 0, text()));
     }
 
-    private void applyUpdate(Update update, ChangeList changes) {
+    private void applyUpdate(Update up, ChangeList changes) {
+        Update.Ops update = up.ops();
         int[] map = new int[update.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
         validate(update, map);
@@ -278,7 +288,7 @@ public final class Doc {
     }
 
     /** Rejects, before anything changes, an update that would split a pair or rewrite text. */
-    private void validate(Update u, int[] map) {
+    private void validate(Update.Ops u, int[] map) {
         boolean surrogates = hasAstral || containsSurrogate(u.text, 0, u.text.length);
         for (int i = 0; i < u.insCount; i++) {
             Agent a = agents[map[u.insAgent[i]]];
@@ -308,7 +318,7 @@ public final class Doc {
      * ({@code high}) or a low one, looking in this document and then in the update. Unknown
      * characters answer false: they are checked when they arrive.
      */
-    private boolean charIs(Update u, int[] map, long id, boolean high) {
+    private boolean charIs(Update.Ops u, int[] map, long id, boolean high) {
         if (id == Ids.NONE) return false;
         Agent a = agents[map[Ids.agent(id)]];
         int seq = Ids.seq(id);
