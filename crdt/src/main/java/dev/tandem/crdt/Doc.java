@@ -49,6 +49,9 @@ public final class Doc {
     // Received runs whose dependencies have not arrived yet, with ids packed for this document.
     private final ArrayList<Pending> pending = new ArrayList<>();
 
+    // The run runOf found last: lookups come in streaks.
+    private int lastRun;
+
     /** A new empty document with a random replica id. */
     public Doc() {
         this(randomReplicaId());
@@ -140,7 +143,7 @@ public final class Doc {
         if (text.isEmpty()) return Update.empty();
         char[] chars = text.toCharArray();
         checkWellFormed(chars);
-        if (pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
+        if (hasAstral && pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
 
         tree.locateVisible(pos);
         long left;
@@ -175,7 +178,7 @@ public final class Doc {
         int length = tree.visibleLength();
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
-        if ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len))) {
+        if (hasAstral && ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
         // Most deletions take one piece: build the update for that case without a Builder.
@@ -459,7 +462,7 @@ public final class Doc {
         int len = leaf.lens[idx];
         int astral = hasAstral ? countAstral(agents[Ids.agent(leaf.ids[idx])].text, Ids.seq(leaf.ids[idx]), len) : 0;
         leaf.lens[idx] = -len;
-        SpanTree.addCounts(leaf, -len, 0, -astral);
+        tree.addCounts(leaf, -len, 0, -astral);
         if (idx + 1 < leaf.count && leaf.lens[idx + 1] < 0 && continues(leaf.ids[idx] + len - 1, leaf.ids[idx + 1])) {
             leaf.lens[idx] += leaf.lens[idx + 1];
             SpanTree.removeSpan(leaf, idx + 1);
@@ -611,7 +614,7 @@ public final class Doc {
         if (prev >= 0 && leaf.lens[prev] > 0 && leaf.ids[prev] + leaf.lens[prev] == id && left == id - 1) {
             leaf.lens[prev] += len;
             Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
-            SpanTree.addCounts(leaf, len, len, astral);
+            tree.addCounts(leaf, len, len, astral);
         } else {
             tree.insertNew(leaf, idx, id, len, astral);
         }
@@ -714,6 +717,13 @@ public final class Doc {
     private int runOf(long id) {
         Agent a = agents[Ids.agent(id)];
         int seq = Ids.seq(id);
+        int last = lastRun;
+        if (last < runCount && runAgent[last] == a.index && seq >= runSeq[last] && seq < runSeq[last] + runLen[last]) return last;
+        lastRun = last = findRun(a, seq);
+        return last;
+    }
+
+    private int findRun(Agent a, int seq) {
         int lo = 0;
         int hi = a.runCount - 1;
         while (lo < hi) {

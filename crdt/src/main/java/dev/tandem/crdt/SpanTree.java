@@ -82,6 +82,10 @@ final class SpanTree {
     int atIdx;
     int atOffset;
 
+    // The leaf the last visible-position lookup ended in and the visible characters before it.
+    private Leaf cacheLeaf;
+    private int cacheStart;
+
     SpanTree(Owner owner) {
         this(owner, LEAF_CAP, BRANCH_CAP);
     }
@@ -123,18 +127,28 @@ final class SpanTree {
             atOffset = 0;
             return;
         }
-        Node node = root;
-        while (node instanceof Branch b) {
-            Node[] kids = b.kids;
-            int i = 0;
-            for (; i < b.count - 1; i++) {
-                int v = kids[i].visible;
-                if (pos < v) break;
-                pos -= v;
+        Leaf leaf = cacheLeaf;
+        if (leaf != null && pos >= cacheStart && pos < cacheStart + leaf.visible) {
+            // Typing tends to hit the same leaf again: skip the walk from the root.
+            pos -= cacheStart;
+        } else {
+            Node node = root;
+            int start = 0;
+            while (node instanceof Branch b) {
+                Node[] kids = b.kids;
+                int i = 0;
+                for (; i < b.count - 1; i++) {
+                    int v = kids[i].visible;
+                    if (pos < v) break;
+                    pos -= v;
+                    start += v;
+                }
+                node = kids[i];
             }
-            node = kids[i];
+            leaf = (Leaf) node;
+            cacheLeaf = leaf;
+            cacheStart = start;
         }
-        Leaf leaf = (Leaf) node;
         int[] lens = leaf.lens;
         for (int i = 0; i < leaf.count; i++) {
             int len = lens[i];
@@ -203,8 +217,17 @@ final class SpanTree {
         return sum;
     }
 
-    /** Adds to the cached counts of {@code node} and all its ancestors. */
-    static void addCounts(Node node, int visible, int total, int astral) {
+    /**
+     * Adds to the cached counts of {@code leaf} and all its ancestors. Every change of counts
+     * goes through here, which keeps the last-leaf cache honest: a change in any other leaf may
+     * shift where the cached one starts.
+     */
+    void addCounts(Leaf leaf, int visible, int total, int astral) {
+        if (leaf != cacheLeaf) cacheLeaf = null;
+        addUp(leaf, visible, total, astral);
+    }
+
+    private static void addUp(Node node, int visible, int total, int astral) {
         for (; node != null; node = node.parent) {
             node.visible += visible;
             node.total += total;
@@ -243,8 +266,9 @@ final class SpanTree {
             owner.moved(rightId, abs - offset, at);
             int visible = rightLen > 0 ? rightLen : 0;
             int astral = visible > 0 && owner.hasAstral() ? owner.astralIn(rightId, visible) : 0;
-            addCounts(leaf, -visible, -(abs - offset), -astral);
-            addCounts(at, visible, abs - offset, astral);
+            if (cacheLeaf == at) cacheLeaf = null; // the new leaf's start moved; the old one's did not
+            addUp(leaf, -visible, -(abs - offset), -astral);
+            addUp(at, visible, abs - offset, astral);
             atLeaf = at;
         }
     }
