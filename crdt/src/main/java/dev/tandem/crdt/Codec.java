@@ -34,7 +34,12 @@ final class Codec {
 
     static byte[] encodeUpdate(Update update, byte kind) {
         Update.Ops u = update.ops();
-        ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8);
+        return frame(kind, writeOps(u, 64 + u.insCount * 8 + u.text.length + u.delCount * 8));
+    }
+
+    /** Writes the operations part of a body (FORMAT.md, "Body"). */
+    static ByteWriter writeOps(Update.Ops u, int capacity) {
+        ByteWriter body = new ByteWriter(capacity);
         body.writeVarInt(u.agents.length);
         for (long a : u.agents) body.writeLong(a);
 
@@ -64,9 +69,8 @@ final class Codec {
             }
             nextSeq[a] = seq + u.insLen[i];
         }
-        byte[] utf8 = new String(u.text).getBytes(StandardCharsets.UTF_8);
-        body.writeVarInt(utf8.length);
-        body.writeBytes(utf8, 0, utf8.length);
+        body.writeVarInt(utf8Length(u.text));
+        body.writeUtf8(u.text);
 
         Arrays.fill(nextSeq, 0);
         body.writeVarInt(u.delCount);
@@ -80,10 +84,10 @@ final class Codec {
             body.writeByte(u.delBackward[i] ? 1 : 0);
             nextSeq[a] = u.delSeq[i] + u.delLen[i];
         }
-        return frame(kind, body);
+        return body;
     }
 
-    private static byte[] frame(byte kind, ByteWriter body) {
+    static byte[] frame(byte kind, ByteWriter body) {
         CRC32 crc = new CRC32();
         crc.update(body.array(), 0, body.size());
         boolean deflate = body.size() >= DEFLATE_THRESHOLD;
@@ -113,8 +117,15 @@ final class Codec {
         return out.toByteArray();
     }
 
+    /** A checked, inflated body and the kind of data it holds. */
+    record Body(byte kind, ByteReader reader) {
+        void expectEnd() {
+            reader.expectEnd();
+        }
+    }
+
     /** Checks the header and returns the body, inflated and checksummed. */
-    private static ByteReader openBody(byte[] bytes, int maxBody) {
+    static Body openBody(byte[] bytes, int maxBody) {
         if (bytes == null) throw new CrdtFormatException("no data (null)");
         if (bytes.length < HEADER) throw new CrdtFormatException("truncated: " + bytes.length + " bytes is shorter than the header");
         if (bytes[0] != MAGIC) throw new CrdtFormatException("not Tandem CRDT data (bad magic byte 0x" + Integer.toHexString(bytes[0] & 0xff) + ")");
@@ -139,7 +150,7 @@ final class Codec {
         CRC32 check = new CRC32();
         check.update(body, 0, body.length);
         if ((int) check.getValue() != crc) throw new CrdtFormatException("checksum mismatch: the data is corrupted");
-        return new ByteReader(body, 0, body.length);
+        return new Body(kind, new ByteReader(body, 0, body.length));
     }
 
     /** Inflates exactly {@code expected} bytes, growing the buffer only as real output arrives. */
@@ -188,13 +199,21 @@ final class Codec {
     }
 
     static Update decodeUpdate(byte[] bytes, int maxBody) {
-        ByteReader r = openBody(bytes, maxBody);
+        Body body = openBody(bytes, maxBody);
+        Update.Ops ops = readOps(body.reader());
+        // A document's order section is for Doc.decode; as an update, its operations are all.
+        if (body.kind() != KIND_DOCUMENT) body.expectEnd();
+        return Update.of(ops);
+    }
+
+    /** Reads the operations part of a body (FORMAT.md, "Body") straight into arrays. */
+    static Update.Ops readOps(ByteReader r) {
         int agentCount = r.readCount(8);
         long[] agents = new long[agentCount];
-        Update.Builder b = new Update.Builder();
+        java.util.HashSet<Long> seen = new java.util.HashSet<>();
         for (int i = 0; i < agentCount; i++) {
             agents[i] = r.readLong();
-            if (b.agent(agents[i]) != i) throw new CrdtFormatException("replica " + Long.toHexString(agents[i]) + " listed twice");
+            if (!seen.add(agents[i])) throw new CrdtFormatException("replica " + Long.toHexString(agents[i]) + " listed twice");
         }
         int[] nextSeq = new int[agentCount];
 
@@ -204,9 +223,10 @@ final class Codec {
         int[] len = new int[insCount];
         long[] left = new long[insCount];
         long[] right = new long[insCount];
+        int[] textStart = new int[insCount];
         long total = 0;
         for (int i = 0; i < insCount; i++) {
-            a[i] = agentIndex(r.readVarInt(), agentCount, "insert run " + i);
+            a[i] = agentIndex(r.readVarInt(), agentCount, "insert", i);
             long s = nextSeq[a[i]] + r.readSignedVarLong();
             len[i] = r.readVarInt();
             if (len[i] == 0) throw new CrdtFormatException("insert run " + i + " is empty");
@@ -217,50 +237,52 @@ final class Codec {
             else if (leftTag == 1) {
                 if (seq[i] == 0) throw new CrdtFormatException("insert run " + i + " continues a character before seq 0");
                 left[i] = Ids.pack(a[i], seq[i] - 1);
-            } else left[i] = Ids.pack(agentIndex(leftTag - 2, agentCount, "insert run " + i), r.readVarInt());
+            } else left[i] = Ids.pack(agentIndex(leftTag - 2, agentCount, "insert", i), r.readVarInt());
             int rightTag = r.readVarInt();
-            right[i] = rightTag == 0 ? Ids.NONE : Ids.pack(agentIndex(rightTag - 1, agentCount, "insert run " + i), r.readVarInt());
+            right[i] = rightTag == 0 ? Ids.NONE : Ids.pack(agentIndex(rightTag - 1, agentCount, "insert", i), r.readVarInt());
             checkOrigin(left[i], a[i], seq[i], i);
             checkOrigin(right[i], a[i], seq[i], i);
             nextSeq[a[i]] = seq[i] + len[i];
+            textStart[i] = (int) total;
             total += len[i];
+            if (total > Integer.MAX_VALUE) throw new CrdtFormatException("insert runs hold more than 2^31 characters");
         }
         int utf8Len = r.readCount(1);
         if (total > utf8Len) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has only " + utf8Len + " bytes");
-        byte[] utf8 = new byte[utf8Len];
-        r.readBytes(utf8, 0, utf8Len);
-        char[] text = decodeUtf8(utf8);
+        char[] text = decodeUtf8(r, utf8Len);
         if (text.length != total) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has " + text.length);
-        int at = 0;
-        for (int i = 0; i < insCount; i++) {
-            checkWellFormed(text, at, len[i], i);
-            b.addInsertPacked(a[i], seq[i], text, at, len[i], left[i], right[i]);
-            at += len[i];
-        }
+        for (int i = 0; i < insCount; i++) checkWellFormed(text, textStart[i], len[i], i);
 
         Arrays.fill(nextSeq, 0);
         int delCount = r.readCount(6);
+        int[] da = new int[delCount];
+        int[] ds = new int[delCount];
+        int[] dl = new int[delCount];
+        long[] dt = new long[delCount];
+        boolean[] db = new boolean[delCount];
         for (int i = 0; i < delCount; i++) {
-            int da = agentIndex(r.readVarInt(), agentCount, "delete run " + i);
-            long s = nextSeq[da] + r.readSignedVarLong();
+            da[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
+            long s = nextSeq[da[i]] + r.readSignedVarLong();
             int n = r.readVarInt();
             if (n == 0) throw new CrdtFormatException("delete run " + i + " is empty");
             if (s < 0 || s + n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
-            int ta = agentIndex(r.readVarInt(), agentCount, "delete run " + i);
+            int ta = agentIndex(r.readVarInt(), agentCount, "delete", i);
             int ts = r.readVarInt();
             int dir = r.readByte();
             if (dir != 0 && dir != 1) throw new CrdtFormatException("delete run " + i + " has direction byte " + dir);
             boolean backward = dir == 1;
             if (backward ? ts - (long) n + 1 < 0 : ts + (long) n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
-            b.addDeletePacked(da, (int) s, n, Ids.pack(ta, ts), backward);
-            nextSeq[da] = (int) s + n;
+            ds[i] = (int) s;
+            dl[i] = n;
+            dt[i] = Ids.pack(ta, ts);
+            db[i] = backward && n > 1;
+            nextSeq[da[i]] = (int) s + n;
         }
-        if (r.remaining() != 0) throw new CrdtFormatException(r.remaining() + " trailing bytes after the update");
-        return b.build();
+        return new Update.Ops(agents, insCount, a, seq, len, left, right, textStart, text, delCount, da, ds, dl, dt, db);
     }
 
-    private static int agentIndex(int idx, int agentCount, String where) {
-        if (idx >= agentCount) throw new CrdtFormatException(where + " names replica #" + idx + " but only " + agentCount + " are listed");
+    private static int agentIndex(int idx, int agentCount, String kind, int run) {
+        if (idx >= agentCount) throw new CrdtFormatException(kind + " run " + run + " names replica #" + idx + " but only " + agentCount + " are listed");
         return idx;
     }
 
@@ -271,18 +293,27 @@ final class Codec {
         }
     }
 
+    /** UTF-8 length of well-formed UTF-16 text. */
+    static int utf8Length(char[] text) {
+        int n = text.length;
+        for (char c : text) {
+            if (c >= 0x80) n += c < 0x800 ? 1 : Character.isSurrogate(c) ? 1 : 2;
+        }
+        return n;
+    }
+
     static void checkWellFormed(char[] text, int off, int len, int run) {
         if (Character.isLowSurrogate(text[off]) || Character.isHighSurrogate(text[off + len - 1])) {
             throw new CrdtFormatException("insert run " + run + " splits a surrogate pair");
         }
     }
 
-    private static char[] decodeUtf8(byte[] utf8) {
+    private static char[] decodeUtf8(ByteReader r, int utf8Len) {
         try {
             CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(utf8));
+                    .decode(r.slice(utf8Len));
             char[] out = new char[chars.remaining()];
             chars.get(out);
             return out;

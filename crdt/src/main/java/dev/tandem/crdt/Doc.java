@@ -142,7 +142,7 @@ public final class Doc {
         if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("insert position " + pos + " outside 0.." + length);
         if (text.isEmpty()) return Update.empty();
         char[] chars = text.toCharArray();
-        checkWellFormed(chars);
+        if (checkWellFormed(chars)) hasAstral = true;
         if (hasAstral && pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
 
         tree.locateVisible(pos);
@@ -267,6 +267,7 @@ public final class Doc {
         int[] map = new int[update.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
         validate(update, map);
+        if (update.surrogates) hasAstral = true; // from now on astral characters are counted
         boolean progress = false;
         for (int i = 0; i < update.insCount; i++) {
             Pending p = Pending.insert(agents[map[update.insAgent[i]]], update.insSeq[i], update.insLen[i],
@@ -292,7 +293,7 @@ public final class Doc {
 
     /** Rejects, before anything changes, an update that would split a pair or rewrite text. */
     private void validate(Update.Ops u, int[] map) {
-        boolean surrogates = hasAstral || containsSurrogate(u.text, 0, u.text.length);
+        boolean surrogates = hasAstral || u.surrogates;
         for (int i = 0; i < u.insCount; i++) {
             Agent a = agents[map[u.insAgent[i]]];
             int seq = u.insSeq[i];
@@ -375,7 +376,7 @@ public final class Doc {
             pending.add(p);
             return false;
         }
-        if (hasAstral || containsSurrogate(p.text, p.textStart, p.len)) {
+        if (hasAstral) {
             // Checked again here for runs that waited: their neighbours were unknown before.
             if ((p.left != Ids.NONE && Character.isHighSurrogate(charAt(p.left)))
                     || (p.right != Ids.NONE && Character.isLowSurrogate(charAt(p.right)))) {
@@ -604,10 +605,7 @@ public final class Doc {
         System.arraycopy(text, textStart, a.text, seq, len);
         a.insClock = seq + len;
         int astral = 0;
-        if (hasAstral || containsSurrogate(text, textStart, len)) {
-            hasAstral = true;
-            astral = countAstral(text, textStart, len);
-        }
+        if (hasAstral) astral = countAstral(text, textStart, len);
         if (changes != null) changes.insert(tree.visibleIndex(leaf, idx), text, textStart, len);
         long id = Ids.pack(a.index, seq);
         int prev = idx - 1;
@@ -774,40 +772,130 @@ public final class Doc {
 
     /** Everything this document holds that a replica at {@code version} lacks. */
     public Update updatesSince(Version version) {
-        Update.Builder out = new Update.Builder();
-        int[] haveIns = new int[agentCount];
-        int[] haveDel = new int[agentCount];
-        for (int i = 0; i < agentCount; i++) {
-            haveIns[i] = version.inserts(agents[i].replica);
-            haveDel[i] = version.deletes(agents[i].replica);
-        }
-        for (int r = 0; r < runCount; r++) {
-            Agent a = agents[runAgent[r]];
-            int seq = runSeq[r];
-            int end = seq + runLen[r];
-            int from = Math.max(seq, haveIns[a.index]);
-            if (from >= end) continue;
-            long left = from == seq ? runLeft[r] : Ids.pack(a.index, from - 1);
-            long right = runRight[r];
-            out.addInsert(a.replica, from, a.text, from, end - from,
-                    replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
-        }
-        for (int r = 0; r < delCount; r++) {
-            Agent a = agents[delAgent[r]];
-            int seq = delSeq[r];
-            int end = seq + delLen[r];
-            int from = Math.max(seq, haveDel[a.index]);
-            if (from >= end) continue;
-            int k = from - seq;
-            long target = delBackward[r] ? delTarget[r] - k : delTarget[r] + k;
-            out.addDelete(a.replica, from, end - from, agents[Ids.agent(target)].replica, Ids.seq(target), delBackward[r]);
-        }
-        return out.build();
+        return Update.of(opsSince(version, new int[agentCount]));
     }
 
-    /** The whole document (every operation it holds) in the binary form of {@code crdt/FORMAT.md}. */
+    /**
+     * The operations a replica at {@code version} lacks, as arrays, in log order (a causal
+     * order). Fills {@code agentMap} with each agent's index in the result's agent table (-1:
+     * not in it).
+     */
+    private Update.Ops opsSince(Version version, int[] agentMap) {
+        int[] haveIns = new int[agentCount];
+        int[] haveDel = new int[agentCount];
+        if (!version.isEmpty()) {
+            for (int i = 0; i < agentCount; i++) {
+                haveIns[i] = version.inserts(agents[i].replica);
+                haveDel[i] = version.deletes(agents[i].replica);
+            }
+        }
+        // Pass 1: sizes, and which agents the result names.
+        boolean[] used = new boolean[agentCount];
+        int ins = 0;
+        int chars = 0;
+        for (int r = 0; r < runCount; r++) {
+            int a = runAgent[r];
+            int from = Math.max(runSeq[r], haveIns[a]);
+            int end = runSeq[r] + runLen[r];
+            if (from >= end) continue;
+            ins++;
+            chars += end - from;
+            used[a] = true;
+            if (from == runSeq[r] && runLeft[r] != Ids.NONE) used[Ids.agent(runLeft[r])] = true;
+            if (runRight[r] != Ids.NONE) used[Ids.agent(runRight[r])] = true;
+        }
+        int dels = 0;
+        for (int r = 0; r < delCount; r++) {
+            int a = delAgent[r];
+            if (Math.max(delSeq[r], haveDel[a]) >= delSeq[r] + delLen[r]) continue;
+            dels++;
+            used[a] = true;
+            used[Ids.agent(delTarget[r])] = true;
+        }
+        int n = 0;
+        long[] table = new long[agentCount];
+        for (int i = 0; i < agentCount; i++) {
+            if (used[i]) {
+                agentMap[i] = n;
+                table[n++] = agents[i].replica;
+            } else {
+                agentMap[i] = -1;
+            }
+        }
+        // Pass 2: fill.
+        int[] insAgent = new int[ins];
+        int[] insSeq = new int[ins];
+        int[] insLen = new int[ins];
+        long[] insLeft = new long[ins];
+        long[] insRight = new long[ins];
+        int[] insTextStart = new int[ins];
+        char[] text = new char[chars];
+        int i = 0;
+        int t = 0;
+        for (int r = 0; r < runCount; r++) {
+            int a = runAgent[r];
+            int seq = runSeq[r];
+            int from = Math.max(seq, haveIns[a]);
+            int end = seq + runLen[r];
+            if (from >= end) continue;
+            insAgent[i] = agentMap[a];
+            insSeq[i] = from;
+            insLen[i] = end - from;
+            insLeft[i] = from == seq ? remap(runLeft[r], agentMap) : Ids.pack(agentMap[a], from - 1);
+            insRight[i] = remap(runRight[r], agentMap);
+            insTextStart[i] = t;
+            System.arraycopy(agents[a].text, from, text, t, end - from);
+            t += end - from;
+            i++;
+        }
+        int[] dAgent = new int[dels];
+        int[] dSeq = new int[dels];
+        int[] dLen = new int[dels];
+        long[] dTarget = new long[dels];
+        boolean[] dBackward = new boolean[dels];
+        i = 0;
+        for (int r = 0; r < delCount; r++) {
+            int a = delAgent[r];
+            int seq = delSeq[r];
+            int from = Math.max(seq, haveDel[a]);
+            int end = seq + delLen[r];
+            if (from >= end) continue;
+            int k = from - seq;
+            dAgent[i] = agentMap[a];
+            dSeq[i] = from;
+            dLen[i] = end - from;
+            dTarget[i] = remap(delBackward[r] ? delTarget[r] - k : delTarget[r] + k, agentMap);
+            dBackward[i] = delBackward[r] && end - from > 1;
+            i++;
+        }
+        return new Update.Ops(Arrays.copyOf(table, n), ins, insAgent, insSeq, insLen, insLeft, insRight, insTextStart,
+                text, dels, dAgent, dSeq, dLen, dTarget, dBackward);
+    }
+
+    /**
+     * The whole document in the binary form of {@code crdt/FORMAT.md}: every operation it holds
+     * plus the order of its characters, so {@link #decode} can rebuild it without integrating.
+     */
     public byte[] encode() {
-        return Codec.encodeUpdate(updatesSince(Version.EMPTY), Codec.KIND_DOCUMENT);
+        int[] agentMap = new int[agentCount];
+        Update.Ops ops = opsSince(Version.EMPTY, agentMap);
+        ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + tree.leaves.size() * 64 * 4);
+        // The order: every span, tombstones included, left to right.
+        body.writeVarInt(spanCount());
+        int[] nextSeq = new int[ops.agents.length];
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int k = 0; k < leaf.count; k++) {
+                long id = leaf.ids[k];
+                int len = leaf.lens[k];
+                int a = agentMap[Ids.agent(id)];
+                int seq = Ids.seq(id);
+                body.writeVarInt(a);
+                body.writeSignedVarLong((long) seq - nextSeq[a]);
+                body.writeVarLong(len > 0 ? (long) len << 1 : ((long) -len << 1) | 1);
+                nextSeq[a] = seq + Math.abs(len);
+            }
+        }
+        return Codec.frame(Codec.KIND_DOCUMENT, body);
     }
 
     /**
@@ -821,16 +909,98 @@ public final class Doc {
 
     /**
      * Reads a document written by {@link #encode()} and goes on editing it as
-     * {@code replicaId}: how a replica reopens its own saved state.
+     * {@code replicaId}: how a replica reopens its own saved state. Also accepts an update
+     * that builds a whole document from nothing ({@code updatesSince(Version.EMPTY)}).
      *
      * @throws CrdtFormatException if the bytes are not a valid, complete document
      */
     public static Doc decode(byte[] bytes, long replicaId) {
-        Update u = Codec.decodeUpdate(bytes);
+        Codec.Body body = Codec.openBody(bytes, Codec.DEFAULT_MAX_BODY);
+        Update.Ops ops = Codec.readOps(body.reader());
         Doc doc = new Doc(replicaId);
-        doc.applyUpdate(u, null);
+        if (body.kind() == Codec.KIND_DOCUMENT) {
+            doc.load(ops, body.reader());
+        } else {
+            body.expectEnd();
+            doc.applyUpdate(Update.of(ops), null);
+        }
         if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
         return doc;
+    }
+
+    /**
+     * Builds this (new, empty) document from a complete history and the order of its
+     * characters, checking that the two agree: every character placed exactly once, deleted
+     * exactly when a deletion names it.
+     */
+    private void load(Update.Ops ops, ByteReader order) {
+        int[] map = new int[ops.agents.length];
+        for (int i = 0; i < map.length; i++) map[i] = agent(ops.agents[i]).index;
+        if (ops.surrogates) hasAstral = true;
+        for (int i = 0; i < ops.insCount; i++) {
+            Agent a = agents[map[ops.insAgent[i]]];
+            int seq = ops.insSeq[i];
+            int len = ops.insLen[i];
+            if (seq != a.insClock) throw new CrdtFormatException("document lists characters of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
+            a.ensureChars(seq + len);
+            System.arraycopy(ops.text, ops.insTextStart[i], a.text, seq, len);
+            a.insClock = seq + len;
+            logInsert(a, seq, len, remap(ops.insLeft[i], map), remap(ops.insRight[i], map));
+        }
+        for (int r = 0; r < runCount; r++) {
+            if (!known(runLeft[r]) || !known(runRight[r])) throw new CrdtFormatException("document refers to characters it does not contain");
+        }
+        // Every character's leaf starts unknown (-1); deleted characters get marked -2 first.
+        for (int i = 0; i < agentCount; i++) Arrays.fill(agents[i].leafOf, 0, agents[i].insClock, -1);
+        for (int i = 0; i < ops.delCount; i++) {
+            Agent a = agents[map[ops.delAgent[i]]];
+            int seq = ops.delSeq[i];
+            int len = ops.delLen[i];
+            if (seq != a.delClock) throw new CrdtFormatException("document lists deletions of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
+            long first = remap(ops.delTarget[i], map);
+            long lo = ops.delBackward[i] ? first - (len - 1) : first;
+            Agent target = agents[Ids.agent(lo)];
+            if (Ids.seq(lo) + (long) len > target.insClock) throw new CrdtFormatException("document deletes characters it does not contain");
+            Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
+            logDelete(a, seq, len, first, ops.delBackward[i]);
+        }
+        int spans = order.readCount(2);
+        long[] ids = new long[spans];
+        int[] lens = new int[spans];
+        int[] nextSeq = new int[map.length];
+        long placed = 0;
+        for (int k = 0; k < spans; k++) {
+            int ua = order.readVarInt();
+            if (ua >= map.length) throw new CrdtFormatException("span " + k + " names replica #" + ua + " but only " + map.length + " are listed");
+            Agent a = agents[map[ua]];
+            long seq = nextSeq[ua] + order.readSignedVarLong();
+            long lenAndFlag = order.readVarLong();
+            long len = lenAndFlag >>> 1;
+            boolean deleted = (lenAndFlag & 1) != 0;
+            if (len == 0 || seq < 0 || seq + len > a.insClock) throw new CrdtFormatException("span " + k + " is outside the characters of " + Long.toHexString(a.replica));
+            int from = (int) seq;
+            int to = (int) (seq + len);
+            int expect = deleted ? -2 : -1;
+            int[] leafOf = a.leafOf;
+            for (int c = from; c < to; c++) {
+                if (leafOf[c] != expect) {
+                    throw new CrdtFormatException(leafOf[c] >= 0 ? "span " + k + " places a character twice" : "span " + k + " disagrees with the deletions about character " + c);
+                }
+                leafOf[c] = 0;
+            }
+            if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[to - 1]))) {
+                throw new CrdtFormatException("span " + k + " splits a surrogate pair");
+            }
+            ids[k] = Ids.pack(a.index, from);
+            lens[k] = deleted ? -(int) len : (int) len;
+            nextSeq[ua] = to;
+            placed += len;
+        }
+        order.expectEnd();
+        long chars = 0;
+        for (int i = 0; i < agentCount; i++) chars += agents[i].insClock;
+        if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
+        tree.bulkLoad(ids, lens, spans);
     }
 
     // ---------------------------------------------------------------- anchors
@@ -957,25 +1127,22 @@ public final class Doc {
         return Character.isLowSurrogate(after);
     }
 
-    private static void checkWellFormed(char[] chars) {
+    /** Rejects unpaired surrogates; returns whether there are (paired) ones. */
+    private static boolean checkWellFormed(char[] chars) {
+        boolean any = false;
         for (int i = 0; i < chars.length; i++) {
             char c = chars[i];
             if (Character.isHighSurrogate(c)) {
                 if (i + 1 < chars.length && Character.isLowSurrogate(chars[i + 1])) {
                     i++;
+                    any = true;
                     continue;
                 }
                 throw new IllegalArgumentException("unpaired high surrogate at " + i);
             }
             if (Character.isLowSurrogate(c)) throw new IllegalArgumentException("unpaired low surrogate at " + i);
         }
-    }
-
-    private static boolean containsSurrogate(char[] text, int off, int len) {
-        for (int i = off, end = off + len; i < end; i++) {
-            if (Character.isSurrogate(text[i])) return true;
-        }
-        return false;
+        return any;
     }
 
     private static int countAstral(char[] text, int off, int len) {

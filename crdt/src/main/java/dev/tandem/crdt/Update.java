@@ -64,7 +64,18 @@ public final class Update {
             this.delLen = delLen;
             this.delTarget = delTarget;
             this.delBackward = delBackward;
+            boolean any = false;
+            for (char c : text) {
+                if (Character.isSurrogate(c)) {
+                    any = true;
+                    break;
+                }
+            }
+            this.surrogates = any;
         }
+
+        /** Whether the text holds any surrogate (so astral characters need counting). */
+        final boolean surrogates;
 
 
         long agentOf(long packedId) {
@@ -108,6 +119,10 @@ public final class Update {
         this.seq1 = seq1;
         this.replica2 = replica2;
         this.seq2 = seq2;
+    }
+
+    static Update of(Ops ops) {
+        return new Update(ops);
     }
 
     Ops ops() {

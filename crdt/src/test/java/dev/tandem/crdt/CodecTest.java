@@ -188,9 +188,12 @@ class CodecTest {
         a.insert(0, "abc");
         Version v = a.version();
         a.insert(1, "x"); // left origin 'a', right origin 'b': both outside the partial update
-        byte[] partial = Codec.encodeUpdate(a.updatesSince(v), Codec.KIND_DOCUMENT);
+        byte[] partial = a.updatesSince(v).encode();
         CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(partial));
         assertTrue(e.getMessage().contains("does not contain"), e.getMessage());
+        // The same operations framed as a document (no order section) are refused too.
+        byte[] framed = Codec.encodeUpdate(a.updatesSince(v), Codec.KIND_DOCUMENT);
+        assertThrows(CrdtFormatException.class, () -> Doc.decode(framed));
     }
 
     @Test
