@@ -37,53 +37,60 @@ final class Codec {
         return frame(kind, writeOps(u, 64 + u.insCount * 8 + u.text.length + u.delCount * 8));
     }
 
-    /** Writes the operations part of a body (FORMAT.md, "Body"). */
+    /**
+     * Writes the operations part of a body (FORMAT.md, "Body"): column by column, so that
+     * deflate finds like next to like (all lengths together, all origins together...).
+     */
     static ByteWriter writeOps(Update.Ops u, int capacity) {
         ByteWriter body = new ByteWriter(capacity);
         body.writeVarInt(u.agents.length);
         for (long a : u.agents) body.writeLong(a);
 
+        int n = u.insCount;
+        body.writeVarInt(n);
         int[] nextSeq = new int[u.agents.length];
-        body.writeVarInt(u.insCount);
-        for (int i = 0; i < u.insCount; i++) {
+        for (int i = 0; i < n; i++) body.writeVarInt(u.insAgent[i]);
+        for (int i = 0; i < n; i++) {
             int a = u.insAgent[i];
-            int seq = u.insSeq[i];
-            body.writeVarInt(a);
-            body.writeSignedVarLong((long) seq - nextSeq[a]);
-            body.writeVarInt(u.insLen[i]);
+            body.writeSignedVarLong((long) u.insSeq[i] - nextSeq[a]);
+            nextSeq[a] = u.insSeq[i] + u.insLen[i];
+        }
+        for (int i = 0; i < n; i++) body.writeVarInt(u.insLen[i]);
+        for (int i = 0; i < n; i++) {
             long left = u.insLeft[i];
-            if (left == Ids.NONE) {
-                body.writeVarInt(0);
-            } else if (left == Ids.pack(a, seq - 1)) {
-                body.writeVarInt(1);
-            } else {
-                body.writeVarInt(Ids.agent(left) + 2);
-                body.writeVarInt(Ids.seq(left));
+            int tag = left == Ids.NONE ? 0 : left == Ids.pack(u.insAgent[i], u.insSeq[i] - 1) ? 1 : Ids.agent(left) + 2;
+            body.writeVarInt(tag);
+        }
+        for (int i = 0; i < n; i++) {
+            long left = u.insLeft[i];
+            if (left != Ids.NONE && left != Ids.pack(u.insAgent[i], u.insSeq[i] - 1)) {
+                body.writeSignedVarLong((long) Ids.seq(left) - u.insSeq[i]);
             }
-            long right = u.insRight[i];
-            if (right == Ids.NONE) {
-                body.writeVarInt(0);
-            } else {
-                body.writeVarInt(Ids.agent(right) + 1);
-                body.writeVarInt(Ids.seq(right));
-            }
-            nextSeq[a] = seq + u.insLen[i];
+        }
+        for (int i = 0; i < n; i++) body.writeVarInt(u.insRight[i] == Ids.NONE ? 0 : Ids.agent(u.insRight[i]) + 1);
+        for (int i = 0; i < n; i++) {
+            if (u.insRight[i] != Ids.NONE) body.writeSignedVarLong((long) Ids.seq(u.insRight[i]) - u.insSeq[i]);
         }
         body.writeVarInt(utf8Length(u.text));
         body.writeUtf8(u.text);
 
+        int d = u.delCount;
+        body.writeVarInt(d);
         Arrays.fill(nextSeq, 0);
-        body.writeVarInt(u.delCount);
-        for (int i = 0; i < u.delCount; i++) {
+        for (int i = 0; i < d; i++) body.writeVarInt(u.delAgent[i]);
+        for (int i = 0; i < d; i++) {
             int a = u.delAgent[i];
-            body.writeVarInt(a);
             body.writeSignedVarLong((long) u.delSeq[i] - nextSeq[a]);
-            body.writeVarInt(u.delLen[i]);
-            body.writeVarInt(Ids.agent(u.delTarget[i]));
-            body.writeVarInt(Ids.seq(u.delTarget[i]));
-            body.writeByte(u.delBackward[i] ? 1 : 0);
             nextSeq[a] = u.delSeq[i] + u.delLen[i];
         }
+        for (int i = 0; i < d; i++) body.writeVarInt(u.delLen[i]);
+        for (int i = 0; i < d; i++) body.writeVarInt(Ids.agent(u.delTarget[i]));
+        long prevTarget = 0;
+        for (int i = 0; i < d; i++) {
+            body.writeSignedVarLong(Ids.seq(u.delTarget[i]) - prevTarget);
+            prevTarget = Ids.seq(u.delTarget[i]);
+        }
+        for (int i = 0; i < d; i++) body.writeByte(u.delBackward[i] ? 1 : 0);
         return body;
     }
 
@@ -200,14 +207,14 @@ final class Codec {
 
     static Update decodeUpdate(byte[] bytes, int maxBody) {
         Body body = openBody(bytes, maxBody);
-        Update.Ops ops = readOps(body.reader());
-        // A document's order section is for Doc.decode; as an update, its operations are all.
-        if (body.kind() != KIND_DOCUMENT) body.expectEnd();
+        if (body.kind() == KIND_DOCUMENT) throw new CrdtFormatException("these bytes are a whole document: read them with Doc.decode");
+        Update.Ops ops = readOps(body.reader(), false);
+        body.expectEnd();
         return Update.of(ops);
     }
 
     /** Reads the operations part of a body (FORMAT.md, "Body") straight into arrays. */
-    static Update.Ops readOps(ByteReader r) {
+    static Update.Ops readOps(ByteReader r, boolean document) {
         int agentCount = r.readCount(8);
         long[] agents = new long[agentCount];
         java.util.HashSet<Long> seen = new java.util.HashSet<>();
@@ -217,68 +224,111 @@ final class Codec {
         }
         int[] nextSeq = new int[agentCount];
 
-        int insCount = r.readCount(5);
-        int[] a = new int[insCount];
-        int[] seq = new int[insCount];
-        int[] len = new int[insCount];
-        long[] left = new long[insCount];
-        long[] right = new long[insCount];
-        int[] textStart = new int[insCount];
+        int n = r.readCount(6);
+        int[] a = new int[n];
+        int[] seq = new int[n];
+        int[] len = new int[n];
+        long[] left = new long[n];
+        long[] right = new long[n];
+        int[] textStart = new int[n];
+        for (int i = 0; i < n; i++) a[i] = agentIndex(r.readVarInt(), agentCount, "insert", i);
+        long[] rawSeq = new long[n];
+        for (int i = 0; i < n; i++) rawSeq[i] = r.readSignedVarLong();
         long total = 0;
-        for (int i = 0; i < insCount; i++) {
-            a[i] = agentIndex(r.readVarInt(), agentCount, "insert", i);
-            long s = nextSeq[a[i]] + r.readSignedVarLong();
+        for (int i = 0; i < n; i++) {
             len[i] = r.readVarInt();
             if (len[i] == 0) throw new CrdtFormatException("insert run " + i + " is empty");
-            if (s < 0 || s + len[i] > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + i + " has seq out of range: " + s);
-            seq[i] = (int) s;
-            int leftTag = r.readVarInt();
-            if (leftTag == 0) left[i] = Ids.NONE;
-            else if (leftTag == 1) {
-                if (seq[i] == 0) throw new CrdtFormatException("insert run " + i + " continues a character before seq 0");
-                left[i] = Ids.pack(a[i], seq[i] - 1);
-            } else left[i] = Ids.pack(agentIndex(leftTag - 2, agentCount, "insert", i), r.readVarInt());
-            int rightTag = r.readVarInt();
-            right[i] = rightTag == 0 ? Ids.NONE : Ids.pack(agentIndex(rightTag - 1, agentCount, "insert", i), r.readVarInt());
-            checkOrigin(left[i], a[i], seq[i], i);
-            checkOrigin(right[i], a[i], seq[i], i);
-            nextSeq[a[i]] = seq[i] + len[i];
             textStart[i] = (int) total;
             total += len[i];
             if (total > Integer.MAX_VALUE) throw new CrdtFormatException("insert runs hold more than 2^31 characters");
         }
+        // Seqs are stored relative to the end of the same agent's previous run.
+        for (int i = 0; i < n; i++) {
+            long s = nextSeq[a[i]] + rawSeq[i];
+            if (s < 0 || s + len[i] > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + i + " has seq out of range: " + s);
+            seq[i] = (int) s;
+            nextSeq[a[i]] = (int) s + len[i];
+        }
+        int[] leftTag = new int[n];
+        for (int i = 0; i < n; i++) {
+            leftTag[i] = r.readVarInt();
+            if (leftTag[i] >= 2) agentIndex(leftTag[i] - 2, agentCount, "insert", i);
+        }
+        for (int i = 0; i < n; i++) {
+            if (leftTag[i] == 0) {
+                left[i] = Ids.NONE;
+            } else if (leftTag[i] == 1) {
+                if (seq[i] == 0) throw new CrdtFormatException("insert run " + i + " continues a character before seq 0");
+                left[i] = Ids.pack(a[i], seq[i] - 1);
+            } else {
+                left[i] = Ids.pack(leftTag[i] - 2, originSeq(r, seq[i], i));
+            }
+        }
+        int[] rightTag = leftTag; // reused
+        for (int i = 0; i < n; i++) {
+            rightTag[i] = r.readVarInt();
+            if (rightTag[i] >= 1) agentIndex(rightTag[i] - 1, agentCount, "insert", i);
+        }
+        for (int i = 0; i < n; i++) {
+            right[i] = rightTag[i] == 0 ? Ids.NONE : Ids.pack(rightTag[i] - 1, originSeq(r, seq[i], i));
+            checkOrigin(left[i], a[i], seq[i], i);
+            checkOrigin(right[i], a[i], seq[i], i);
+        }
         int utf8Len = r.readCount(1);
-        if (total > utf8Len) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has only " + utf8Len + " bytes");
+        if (!document && total > utf8Len) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has only " + utf8Len + " bytes");
         char[] text = decodeUtf8(r, utf8Len);
-        if (text.length != total) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has " + text.length);
-        for (int i = 0; i < insCount; i++) checkWellFormed(text, textStart[i], len[i], i);
+        if (!document) {
+            // An update carries every character's text, run by run. (A document carries only
+            // its visible text, in document order; Doc.decode places it.)
+            if (text.length != total) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has " + text.length);
+            for (int i = 0; i < n; i++) checkWellFormed(text, textStart[i], len[i], i);
+        }
 
+        int d = r.readCount(6);
+        int[] da = new int[d];
+        int[] ds = new int[d];
+        int[] dl = new int[d];
+        long[] dt = new long[d];
+        boolean[] db = new boolean[d];
+        for (int i = 0; i < d; i++) da[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
+        long[] delRawSeq = new long[d];
+        for (int i = 0; i < d; i++) delRawSeq[i] = r.readSignedVarLong();
+        for (int i = 0; i < d; i++) {
+            dl[i] = r.readVarInt();
+            if (dl[i] == 0) throw new CrdtFormatException("delete run " + i + " is empty");
+        }
         Arrays.fill(nextSeq, 0);
-        int delCount = r.readCount(6);
-        int[] da = new int[delCount];
-        int[] ds = new int[delCount];
-        int[] dl = new int[delCount];
-        long[] dt = new long[delCount];
-        boolean[] db = new boolean[delCount];
-        for (int i = 0; i < delCount; i++) {
-            da[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
-            long s = nextSeq[da[i]] + r.readSignedVarLong();
-            int n = r.readVarInt();
-            if (n == 0) throw new CrdtFormatException("delete run " + i + " is empty");
-            if (s < 0 || s + n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
-            int ta = agentIndex(r.readVarInt(), agentCount, "delete", i);
-            int ts = r.readVarInt();
+        for (int i = 0; i < d; i++) {
+            long s = nextSeq[da[i]] + delRawSeq[i];
+            if (s < 0 || s + dl[i] > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
+            ds[i] = (int) s;
+            nextSeq[da[i]] = (int) s + dl[i];
+        }
+        int[] ta = new int[d];
+        for (int i = 0; i < d; i++) ta[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
+        long prevTarget = 0;
+        for (int i = 0; i < d; i++) {
+            long ts = prevTarget + r.readSignedVarLong();
+            if (ts < 0 || ts > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
+            dt[i] = Ids.pack(ta[i], (int) ts);
+            prevTarget = ts;
+        }
+        for (int i = 0; i < d; i++) {
             int dir = r.readByte();
             if (dir != 0 && dir != 1) throw new CrdtFormatException("delete run " + i + " has direction byte " + dir);
             boolean backward = dir == 1;
-            if (backward ? ts - (long) n + 1 < 0 : ts + (long) n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
-            ds[i] = (int) s;
-            dl[i] = n;
-            dt[i] = Ids.pack(ta, ts);
-            db[i] = backward && n > 1;
-            nextSeq[da[i]] = (int) s + n;
+            long ts = Ids.seq(dt[i]);
+            if (backward ? ts - dl[i] + 1 < 0 : ts + dl[i] > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
+            db[i] = backward && dl[i] > 1;
         }
-        return new Update.Ops(agents, insCount, a, seq, len, left, right, textStart, text, delCount, da, ds, dl, dt, db);
+        return new Update.Ops(agents, n, a, seq, len, left, right, textStart, text, d, da, ds, dl, dt, db);
+    }
+
+    /** An origin's seq, stored relative to the run's own first seq. */
+    private static int originSeq(ByteReader r, int seq, int run) {
+        long s = seq + r.readSignedVarLong();
+        if (s < 0 || s > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + run + " has an origin seq out of range: " + s);
+        return (int) s;
     }
 
     private static int agentIndex(int idx, int agentCount, String kind, int run) {

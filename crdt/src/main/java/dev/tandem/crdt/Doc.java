@@ -22,6 +22,13 @@ import java.util.List;
 public final class Doc {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * Stands for the text of a deleted character that this replica never saw: a saved
+     * document keeps only its visible text (deleted text is garbage), so after loading one the
+     * tombstones hold this instead. Never shown, since the characters are deleted.
+     */
+    static final char UNKNOWN = '\uFFFF';
+
     private final Agent local;
     private Agent[] agents = new Agent[4];
     private int agentCount;
@@ -298,8 +305,13 @@ public final class Doc {
             Agent a = agents[map[u.insAgent[i]]];
             int seq = u.insSeq[i];
             int known = Math.min(a.insClock - seq, u.insLen[i]);
-            if (known > 0 && !Arrays.equals(a.text, seq, seq + known, u.text, u.insTextStart[i], u.insTextStart[i] + known)) {
-                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+            for (int k = 0; k < known; k++) {
+                char mine = a.text[seq + k];
+                char theirs = u.text[u.insTextStart[i] + k];
+                // Text of deleted characters may be unknown on either side (see UNKNOWN).
+                if (mine != theirs && mine != UNKNOWN && theirs != UNKNOWN) {
+                    throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+                }
             }
             if (surrogates) {
                 if (charIs(u, map, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
@@ -878,21 +890,29 @@ public final class Doc {
      */
     public byte[] encode() {
         int[] agentMap = new int[agentCount];
-        Update.Ops ops = opsSince(Version.EMPTY, agentMap);
+        Update.Ops history = opsSince(Version.EMPTY, agentMap);
+        // Only the visible text, in document order: the text of deleted characters is dropped.
+        Update.Ops ops = history.withText(text().toCharArray());
         ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + tree.leaves.size() * 64 * 4);
-        // The order: every span, tombstones included, left to right.
-        body.writeVarInt(spanCount());
+        // The order: every span, tombstones included, left to right, column by column.
+        int spans = spanCount();
+        body.writeVarInt(spans);
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int k = 0; k < leaf.count; k++) body.writeVarInt(agentMap[Ids.agent(leaf.ids[k])]);
+        }
         int[] nextSeq = new int[ops.agents.length];
         for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
             for (int k = 0; k < leaf.count; k++) {
-                long id = leaf.ids[k];
-                int len = leaf.lens[k];
-                int a = agentMap[Ids.agent(id)];
-                int seq = Ids.seq(id);
-                body.writeVarInt(a);
+                int a = agentMap[Ids.agent(leaf.ids[k])];
+                int seq = Ids.seq(leaf.ids[k]);
                 body.writeSignedVarLong((long) seq - nextSeq[a]);
+                nextSeq[a] = seq + Math.abs(leaf.lens[k]);
+            }
+        }
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int k = 0; k < leaf.count; k++) {
+                int len = leaf.lens[k];
                 body.writeVarLong(len > 0 ? (long) len << 1 : ((long) -len << 1) | 1);
-                nextSeq[a] = seq + Math.abs(len);
             }
         }
         return Codec.frame(Codec.KIND_DOCUMENT, body);
@@ -916,7 +936,7 @@ public final class Doc {
      */
     public static Doc decode(byte[] bytes, long replicaId) {
         Codec.Body body = Codec.openBody(bytes, Codec.DEFAULT_MAX_BODY);
-        Update.Ops ops = Codec.readOps(body.reader());
+        Update.Ops ops = Codec.readOps(body.reader(), body.kind() == Codec.KIND_DOCUMENT);
         Doc doc = new Doc(replicaId);
         if (body.kind() == Codec.KIND_DOCUMENT) {
             doc.load(ops, body.reader());
@@ -943,7 +963,7 @@ public final class Doc {
             int len = ops.insLen[i];
             if (seq != a.insClock) throw new CrdtFormatException("document lists characters of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
             a.ensureChars(seq + len);
-            System.arraycopy(ops.text, ops.insTextStart[i], a.text, seq, len);
+            Arrays.fill(a.text, seq, seq + len, UNKNOWN); // visible text is placed below
             a.insClock = seq + len;
             logInsert(a, seq, len, remap(ops.insLeft[i], map), remap(ops.insRight[i], map));
         }
@@ -964,16 +984,24 @@ public final class Doc {
             Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
             logDelete(a, seq, len, first, ops.delBackward[i]);
         }
-        int spans = order.readCount(2);
+        int spans = order.readCount(3);
         long[] ids = new long[spans];
         int[] lens = new int[spans];
-        int[] nextSeq = new int[map.length];
-        long placed = 0;
+        int[] spanAgent = new int[spans];
         for (int k = 0; k < spans; k++) {
             int ua = order.readVarInt();
             if (ua >= map.length) throw new CrdtFormatException("span " + k + " names replica #" + ua + " but only " + map.length + " are listed");
+            spanAgent[k] = ua;
+        }
+        long[] rawSeq = new long[spans];
+        for (int k = 0; k < spans; k++) rawSeq[k] = order.readSignedVarLong();
+        int[] nextSeq = new int[map.length];
+        long placed = 0;
+        int textAt = 0;
+        for (int k = 0; k < spans; k++) {
+            int ua = spanAgent[k];
             Agent a = agents[map[ua]];
-            long seq = nextSeq[ua] + order.readSignedVarLong();
+            long seq = nextSeq[ua] + rawSeq[k];
             long lenAndFlag = order.readVarLong();
             long len = lenAndFlag >>> 1;
             boolean deleted = (lenAndFlag & 1) != 0;
@@ -988,8 +1016,13 @@ public final class Doc {
                 }
                 leafOf[c] = 0;
             }
-            if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[to - 1]))) {
-                throw new CrdtFormatException("span " + k + " splits a surrogate pair");
+            if (!deleted) {
+                if (textAt + len > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible spans");
+                System.arraycopy(ops.text, textAt, a.text, from, (int) len);
+                textAt += (int) len;
+                if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[to - 1]))) {
+                    throw new CrdtFormatException("span " + k + " splits a surrogate pair");
+                }
             }
             ids[k] = Ids.pack(a.index, from);
             lens[k] = deleted ? -(int) len : (int) len;
@@ -1000,6 +1033,7 @@ public final class Doc {
         long chars = 0;
         for (int i = 0; i < agentCount; i++) chars += agents[i].insClock;
         if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
+        if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
         tree.bulkLoad(ids, lens, spans);
     }
 

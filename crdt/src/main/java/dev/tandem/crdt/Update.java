@@ -78,6 +78,12 @@ public final class Update {
         final boolean surrogates;
 
 
+        /** The same operations with another text (a document's visible text). */
+        Ops withText(char[] newText) {
+            return new Ops(agents, insCount, insAgent, insSeq, insLen, insLeft, insRight, insTextStart, newText,
+                    delCount, delAgent, delSeq, delLen, delTarget, delBackward);
+        }
+
         long agentOf(long packedId) {
             return packedId == Ids.NONE ? 0 : agents[Ids.agent(packedId)];
         }
