@@ -67,9 +67,11 @@ final class Codec {
                 body.writeSignedVarLong((long) Ids.seq(left) - u.insSeq[i]);
             }
         }
-        for (int i = 0; i < n; i++) body.writeVarInt(u.insRight[i] == Ids.NONE ? 0 : Ids.agent(u.insRight[i]) + 1);
+        // Right origin: 0 none, 1 the character after the left origin in its own run (typing
+        // into the middle of earlier text, the common case), 2+k a character of agent k.
+        for (int i = 0; i < n; i++) body.writeVarInt(rightTag(u.insLeft[i], u.insRight[i]));
         for (int i = 0; i < n; i++) {
-            if (u.insRight[i] != Ids.NONE) body.writeSignedVarLong((long) Ids.seq(u.insRight[i]) - u.insSeq[i]);
+            if (rightTag(u.insLeft[i], u.insRight[i]) >= 2) body.writeSignedVarLong((long) Ids.seq(u.insRight[i]) - u.insSeq[i]);
         }
         body.writeVarInt(utf8Length(u.text));
         body.writeUtf8(u.text);
@@ -267,10 +269,17 @@ final class Codec {
         int[] rightTag = leftTag; // reused
         for (int i = 0; i < n; i++) {
             rightTag[i] = r.readVarInt();
-            if (rightTag[i] >= 1) agentIndex(rightTag[i] - 1, agentCount, "insert", i);
+            if (rightTag[i] >= 2) agentIndex(rightTag[i] - 2, agentCount, "insert", i);
+            if (rightTag[i] == 1 && (left[i] == Ids.NONE || Ids.seq(left[i]) == Integer.MAX_VALUE)) {
+                throw new CrdtFormatException("insert run " + i + " puts its right origin after a missing left origin");
+            }
         }
         for (int i = 0; i < n; i++) {
-            right[i] = rightTag[i] == 0 ? Ids.NONE : Ids.pack(rightTag[i] - 1, originSeq(r, seq[i], i));
+            right[i] = switch (rightTag[i]) {
+                case 0 -> Ids.NONE;
+                case 1 -> left[i] + 1;
+                default -> Ids.pack(rightTag[i] - 2, originSeq(r, seq[i], i));
+            };
             checkOrigin(left[i], a[i], seq[i], i);
             checkOrigin(right[i], a[i], seq[i], i);
         }
@@ -322,6 +331,12 @@ final class Codec {
             db[i] = backward && dl[i] > 1;
         }
         return new Update.Ops(agents, n, a, seq, len, left, right, textStart, text, d, da, ds, dl, dt, db);
+    }
+
+    private static int rightTag(long left, long right) {
+        if (right == Ids.NONE) return 0;
+        if (left != Ids.NONE && right == left + 1) return 1;
+        return Ids.agent(right) + 2;
     }
 
     /** An origin's seq, stored relative to the run's own first seq. */

@@ -894,25 +894,55 @@ public final class Doc {
         // Only the visible text, in document order: the text of deleted characters is dropped.
         Update.Ops ops = history.withText(text().toCharArray());
         ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + tree.leaves.size() * 64 * 4);
-        // The order: every span, tombstones included, left to right, column by column.
-        int spans = spanCount();
-        body.writeVarInt(spans);
-        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
-            for (int k = 0; k < leaf.count; k++) body.writeVarInt(agentMap[Ids.agent(leaf.ids[k])]);
-        }
-        int[] nextSeq = new int[ops.agents.length];
+        // The order: every character, tombstones included, left to right, as pieces (see
+        // Pieces), after the boundaries the pieces rule does not find by itself.
+        Pieces pieces = new Pieces(history);
+        int[] extraAgent = new int[16];
+        int[] extraSeq = new int[16];
+        int extras = 0;
+        int runs = 0;
+        long[] runIds = new long[spanCount()];
+        int[] runLens = new int[runIds.length];
         for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
             for (int k = 0; k < leaf.count; k++) {
-                int a = agentMap[Ids.agent(leaf.ids[k])];
-                int seq = Ids.seq(leaf.ids[k]);
-                body.writeSignedVarLong((long) seq - nextSeq[a]);
-                nextSeq[a] = seq + Math.abs(leaf.lens[k]);
+                long id = leaf.ids[k];
+                int len = Math.abs(leaf.lens[k]);
+                if (runs > 0 && runIds[runs - 1] + runLens[runs - 1] == id) {
+                    runLens[runs - 1] += len;
+                } else {
+                    runIds[runs] = id;
+                    runLens[runs++] = len;
+                }
             }
         }
-        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
-            for (int k = 0; k < leaf.count; k++) {
-                int len = leaf.lens[k];
-                body.writeVarLong(len > 0 ? (long) len << 1 : ((long) -len << 1) | 1);
+        for (int k = 0; k < runs; k++) {
+            int a = agentMap[Ids.agent(runIds[k])];
+            int seq = Ids.seq(runIds[k]);
+            for (int at : new int[] {seq, seq + runLens[k]}) {
+                if (!pieces.mark(a, at)) {
+                    if (extras == extraAgent.length) {
+                        extraAgent = Arrays.copyOf(extraAgent, extras * 2);
+                        extraSeq = Arrays.copyOf(extraSeq, extras * 2);
+                    }
+                    extraAgent[extras] = a;
+                    extraSeq[extras++] = at;
+                }
+            }
+        }
+        pieces.index();
+        body.writeVarInt(extras);
+        for (int k = 0; k < extras; k++) body.writeVarInt(extraAgent[k]);
+        for (int k = 0; k < extras; k++) body.writeVarInt(extraSeq[k]);
+        body.writeVarInt(pieces.count);
+        int prev = -1;
+        for (int k = 0; k < runs; k++) {
+            int a = agentMap[Ids.agent(runIds[k])];
+            int seq = Ids.seq(runIds[k]);
+            int end = seq + runLens[k];
+            for (int p = pieces.indexOf(a, seq); ; p++) {
+                body.writeSignedVarLong((long) p - prev - 1);
+                prev = p;
+                if (pieces.end(a, p) >= end) break;
             }
         }
         return Codec.frame(Codec.KIND_DOCUMENT, body);
@@ -984,50 +1014,62 @@ public final class Doc {
             Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
             logDelete(a, seq, len, first, ops.delBackward[i]);
         }
-        int spans = order.readCount(3);
-        long[] ids = new long[spans];
-        int[] lens = new int[spans];
-        int[] spanAgent = new int[spans];
-        for (int k = 0; k < spans; k++) {
-            int ua = order.readVarInt();
-            if (ua >= map.length) throw new CrdtFormatException("span " + k + " names replica #" + ua + " but only " + map.length + " are listed");
-            spanAgent[k] = ua;
+        Pieces pieces = new Pieces(ops);
+        int extras = order.readCount(2);
+        int[] extraAgent = new int[extras];
+        for (int k = 0; k < extras; k++) {
+            extraAgent[k] = order.readVarInt();
+            if (extraAgent[k] >= map.length) throw new CrdtFormatException("order boundary " + k + " names replica #" + extraAgent[k] + " but only " + map.length + " are listed");
         }
-        long[] rawSeq = new long[spans];
-        for (int k = 0; k < spans; k++) rawSeq[k] = order.readSignedVarLong();
-        int[] nextSeq = new int[map.length];
+        for (int k = 0; k < extras; k++) pieces.mark(extraAgent[k], order.readVarInt());
+        pieces.index();
+        int count = order.readCount(1);
+        if (count != pieces.count) throw new CrdtFormatException("the order lists " + count + " pieces, the operations make " + pieces.count);
+        boolean[] used = new boolean[count];
         long placed = 0;
         int textAt = 0;
-        for (int k = 0; k < spans; k++) {
-            int ua = spanAgent[k];
+        long[] ids = new long[Math.max(16, count)];
+        int[] lens = new int[ids.length];
+        int spans = 0;
+        long prev = -1;
+        for (int k = 0; k < count; k++) {
+            long p = prev + 1 + order.readSignedVarLong();
+            if (p < 0 || p >= count || used[(int) p]) throw new CrdtFormatException("the order names piece " + p + " out of range or twice");
+            used[(int) p] = true;
+            prev = p;
+            int ua = pieces.agentOf((int) p);
             Agent a = agents[map[ua]];
-            long seq = nextSeq[ua] + rawSeq[k];
-            long lenAndFlag = order.readVarLong();
-            long len = lenAndFlag >>> 1;
-            boolean deleted = (lenAndFlag & 1) != 0;
-            if (len == 0 || seq < 0 || seq + len > a.insClock) throw new CrdtFormatException("span " + k + " is outside the characters of " + Long.toHexString(a.replica));
-            int from = (int) seq;
-            int to = (int) (seq + len);
-            int expect = deleted ? -2 : -1;
+            int from0 = pieces.start(ua, (int) p);
+            int to = pieces.end(ua, (int) p);
             int[] leafOf = a.leafOf;
-            for (int c = from; c < to; c++) {
-                if (leafOf[c] != expect) {
-                    throw new CrdtFormatException(leafOf[c] >= 0 ? "span " + k + " places a character twice" : "span " + k + " disagrees with the deletions about character " + c);
+            // Split the piece into spans where deleted turns to visible or back.
+            for (int from = from0; from < to; ) {
+                int mark = leafOf[from];
+                int end = from;
+                while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
+                boolean deleted = mark == -2;
+                int n = end - from;
+                if (!deleted) {
+                    if (textAt + n > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible characters");
+                    System.arraycopy(ops.text, textAt, a.text, from, n);
+                    textAt += n;
+                    if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[end - 1]))) {
+                        throw new CrdtFormatException("piece " + p + " splits a surrogate pair");
+                    }
                 }
-                leafOf[c] = 0;
-            }
-            if (!deleted) {
-                if (textAt + len > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible spans");
-                System.arraycopy(ops.text, textAt, a.text, from, (int) len);
-                textAt += (int) len;
-                if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[to - 1]))) {
-                    throw new CrdtFormatException("span " + k + " splits a surrogate pair");
+                if (spans > 0 && ids[spans - 1] + Math.abs(lens[spans - 1]) == Ids.pack(a.index, from) && (lens[spans - 1] < 0) == deleted) {
+                    lens[spans - 1] += deleted ? -n : n; // pieces in a row that continue each other
+                } else {
+                    if (spans == ids.length) {
+                        ids = Arrays.copyOf(ids, spans * 2);
+                        lens = Arrays.copyOf(lens, spans * 2);
+                    }
+                    ids[spans] = Ids.pack(a.index, from);
+                    lens[spans++] = deleted ? -n : n;
                 }
+                from = end;
             }
-            ids[k] = Ids.pack(a.index, from);
-            lens[k] = deleted ? -(int) len : (int) len;
-            nextSeq[ua] = to;
-            placed += len;
+            placed += to - from0;
         }
         order.expectEnd();
         long chars = 0;
