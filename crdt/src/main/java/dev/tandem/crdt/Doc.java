@@ -77,9 +77,10 @@ public final class Doc {
         this.tree = new SpanTree(new SpanTree.Owner() {
             @Override
             public void moved(long id, int len, SpanTree.Leaf leaf) {
-                Agent a = agents[Ids.agent(id)];
+                int[] leafOf = agents[Ids.agent(id)].leafOf;
                 int seq = Ids.seq(id);
-                Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
+                int number = leaf.number;
+                for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
             }
 
             @Override
@@ -623,7 +624,9 @@ public final class Doc {
         int prev = idx - 1;
         if (prev >= 0 && leaf.lens[prev] > 0 && leaf.ids[prev] + leaf.lens[prev] == id && left == id - 1) {
             leaf.lens[prev] += len;
-            Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
+            int[] leafOf = a.leafOf;
+            int number = leaf.number;
+            for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
             tree.addCounts(leaf, len, len, astral);
         } else {
             tree.insertNew(leaf, idx, id, len, astral);
@@ -758,8 +761,14 @@ public final class Doc {
     }
 
     private Agent agent(long replica) {
-        Agent a = byReplica.get(replica);
-        if (a != null) return a;
+        // Documents have few replicas: a scan beats boxing a Long for the map.
+        if (agentCount <= 8) {
+            for (int i = 0; i < agentCount; i++) if (agents[i].replica == replica) return agents[i];
+        } else {
+            Agent a = byReplica.get(replica);
+            if (a != null) return a;
+        }
+        Agent a;
         if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
         a = new Agent(replica, agentCount);
         agents[agentCount++] = a;

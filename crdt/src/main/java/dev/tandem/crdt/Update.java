@@ -134,16 +134,46 @@ public final class Update {
     Ops ops() {
         Ops o = ops;
         if (o == null) {
-            Builder b = new Builder();
-            if (isInsert) {
-                b.addInsert(replica, seq, chars, 0, len, replica1, seq1, seq1 < 0, replica2, seq2, seq2 < 0);
-            } else {
-                b.addDelete(replica, seq, len, replica1, seq1, false);
-            }
-            o = b.buildOps();
+            o = isInsert ? singleInsert() : singleDelete();
             ops = o;
         }
         return o;
+    }
+
+    private static final int[] ZERO = {0};
+    private static final int[] NO_INTS = {};
+    private static final long[] NO_LONGS = {};
+    private static final boolean[] NO_BOOLEANS = {};
+    private static final char[] NO_CHARS = {};
+
+    private Ops singleInsert() {
+        long[] table = {replica, 0, 0};
+        int n = 1;
+        long left = Ids.NONE;
+        if (seq1 >= 0) {
+            int k = indexIn(table, n, replica1);
+            if (k == n) table[n++] = replica1;
+            left = Ids.pack(k, seq1);
+        }
+        long right = Ids.NONE;
+        if (seq2 >= 0) {
+            int k = indexIn(table, n, replica2);
+            if (k == n) table[n++] = replica2;
+            right = Ids.pack(k, seq2);
+        }
+        return new Ops(n == 3 ? table : Arrays.copyOf(table, n), 1, ZERO, new int[] {seq}, new int[] {len},
+                new long[] {left}, new long[] {right}, ZERO, chars, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_BOOLEANS);
+    }
+
+    private Ops singleDelete() {
+        long[] table = replica1 == replica ? new long[] {replica} : new long[] {replica, replica1};
+        return new Ops(table, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_LONGS, NO_INTS, NO_CHARS,
+                1, ZERO, new int[] {seq}, new int[] {len}, new long[] {Ids.pack(table.length - 1, seq1)}, new boolean[] {false});
+    }
+
+    private static int indexIn(long[] table, int n, long replica) {
+        for (int i = 0; i < n; i++) if (table[i] == replica) return i;
+        return n;
     }
 
     /** One insert run (a local edit); {@code text} is taken, not copied. */
@@ -332,11 +362,19 @@ public final class Update {
         boolean[] delBackward = new boolean[4];
 
         int agent(long replica) {
-            Integer idx = agentIndex.get(replica);
-            if (idx != null) return idx;
+            // Updates name few replicas: a scan beats boxing a Long for the map.
+            if (agentCount <= 8) {
+                for (int i = 0; i < agentCount; i++) if (agents[i] == replica) return i;
+            } else {
+                Integer idx = agentIndex.get(replica);
+                if (idx != null) return idx;
+            }
             if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
             agents[agentCount] = replica;
-            agentIndex.put(replica, agentCount);
+            if (agentCount == 8) {
+                for (int i = 0; i < 8; i++) agentIndex.put(agents[i], i);
+            }
+            if (agentCount >= 8) agentIndex.put(replica, agentCount);
             return agentCount++;
         }
 
