@@ -1264,7 +1264,7 @@ public final class Doc {
 
     /** Collects changes, joining an insertion onto the one just before it. */
     private static final class ChangeList {
-        final ArrayList<Change> list = new ArrayList<>();
+        final ArrayList<Change> list = new ArrayList<>(4);
         private int openIndex = -1; // the insertion still growing, not yet in the list
         private final StringBuilder openText = new StringBuilder();
 

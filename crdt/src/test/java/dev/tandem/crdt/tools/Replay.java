@@ -50,7 +50,7 @@ public final class Replay {
         List<Update> txnEdits = new ArrayList<>();
         int[] stack = new int[t.txnCount()];
         int[] lacking = new int[t.txnCount()];
-        BitSet missing = new BitSet(t.txnCount());
+        boolean[] missing = new boolean[t.txnCount()];
         for (int i = 0, n = t.txnCount(); i < n; i++) {
             int a = t.txnAgent[i];
             Doc doc = docs[a];
@@ -59,8 +59,8 @@ public final class Replay {
             int top = 0;
             int found = 0;
             for (int parent : t.txnParents[i]) {
-                if (!have.get(parent) && !missing.get(parent)) {
-                    missing.set(parent);
+                if (!have.get(parent) && !missing[parent]) {
+                    missing[parent] = true;
                     stack[top++] = parent;
                 }
             }
@@ -68,8 +68,8 @@ public final class Replay {
                 int x = stack[--top];
                 lacking[found++] = x;
                 for (int parent : t.txnParents[x]) {
-                    if (!have.get(parent) && !missing.get(parent)) {
-                        missing.set(parent);
+                    if (!have.get(parent) && !missing[parent]) {
+                        missing[parent] = true;
                         stack[top++] = parent;
                     }
                 }
@@ -79,7 +79,7 @@ public final class Replay {
                 int x = lacking[k];
                 doc.apply(made[x]);
                 have.set(x);
-                missing.clear(x);
+                missing[x] = false;
             }
             txnEdits.clear();
             for (int p = t.txnFirstPatch[i]; p < t.txnFirstPatch[i + 1]; p++) {
