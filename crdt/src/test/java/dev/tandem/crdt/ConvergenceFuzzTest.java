@@ -68,11 +68,14 @@ class ConvergenceFuzzTest {
             online[i] = true;
         }
         List<Message> inFlight = new ArrayList<>();
+        // A view of replica 1 kept only from the changes apply() reports, like an editor's.
+        StringBuilder view = new StringBuilder(docs[1].text());
         for (int step = 0; step < steps; step++) {
             int r = rnd.nextInt(n);
             int action = rnd.nextInt(100);
             if (action < 45) {
                 Update u = randomEdit(rnd, docs[r]);
+                if (r == 1) view.replace(0, view.length(), docs[1].text()); // local edits: the view made them
                 if (u.isEmpty()) continue;
                 // Sometimes the update travels as bytes, like on the wire.
                 if (rnd.nextBoolean()) u = Update.decode(u.encode());
@@ -83,13 +86,19 @@ class ConvergenceFuzzTest {
                 int k = rnd.nextInt(inFlight.size());
                 Message m = inFlight.get(k);
                 if (!online[m.to]) continue;
-                docs[m.to].apply(m.update);
+                List<Change> changes = docs[m.to].apply(m.update);
+                if (m.to == 1) patch(view, changes, docs[1]);
                 if (rnd.nextInt(10) != 0) inFlight.remove(k); // else: delivered twice later
             } else if (action < 85) {
                 online[r] = !online[r];
             } else if (action < 92) {
                 int other = rnd.nextInt(n);
-                if (other != r && online[r] && online[other]) sync(docs[r], docs[other]);
+                if (other != r && online[r] && online[other]) {
+                    List<Change> toOther = docs[other].apply(docs[r].updatesSince(docs[other].version()));
+                    List<Change> toR = docs[r].apply(docs[other].updatesSince(docs[r].version()));
+                    if (other == 1) patch(view, toOther, docs[1]);
+                    if (r == 1) patch(view, toR, docs[1]);
+                }
             } else if (action < 95 && !inFlight.isEmpty()) {
                 inFlight.remove(rnd.nextInt(inFlight.size())); // lost; a later sync repairs it
             } else if (action < 97) {
@@ -98,6 +107,7 @@ class ConvergenceFuzzTest {
                 String before = docs[r].text();
                 docs[r] = Doc.decode(docs[r].encode(), docs[r].replicaId());
                 assertEquals(before, docs[r].text(), "text after reopening replica " + r);
+                if (r == 1) view.replace(0, view.length(), before);
             } else {
                 docs[r].checkInvariants();
             }
@@ -123,6 +133,14 @@ class ConvergenceFuzzTest {
             ref.applyInOrder(docs[0].updatesSince(Version.EMPTY));
             assertEquals(ref.text(), text, "naive reference");
         }
+    }
+
+    /** Applies reported changes to a plain string, as a view would, and checks the result. */
+    private static void patch(StringBuilder view, List<Change> changes, Doc doc) {
+        for (Change c : changes) {
+            view.replace(c.index(), c.index() + c.deleted(), c.inserted());
+        }
+        assertEquals(doc.text(), view.toString(), "a view patched with the reported changes");
     }
 
     private static void sync(Doc a, Doc b) {
