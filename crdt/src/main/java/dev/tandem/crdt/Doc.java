@@ -362,6 +362,9 @@ public final class Doc {
             progress = false;
             ArrayList<Pending> waiting = new ArrayList<>(pending);
             pending.clear();
+            // Inserts before deletes, each replica's runs in seq order: one pass then applies
+            // a whole reversed batch instead of one run per pass.
+            waiting.sort((x, y) -> x.isInsert != y.isInsert ? (x.isInsert ? -1 : 1) : Integer.compare(x.seq, y.seq));
             for (Pending p : waiting) {
                 progress |= p.isInsert ? tryInsert(p, changes) : tryDelete(p, changes);
             }

@@ -49,6 +49,18 @@ class UpdateMergeTest {
     }
 
     @Test
+    void aLongBatchInReverseOrderIsHeldThenApplied() {
+        Doc a = new Doc(1);
+        List<Update> edits = new ArrayList<>();
+        for (int i = 0; i < 5000; i++) edits.add(a.insert(i % 7 == 0 ? 0 : a.length(), "x" + (i % 10)));
+        Collections.reverse(edits);
+        Doc b = new Doc(2);
+        for (Update u : edits) b.apply(u);
+        assertEquals(a.text(), b.text());
+        assertTrue(!b.hasPending());
+    }
+
+    @Test
     void replicasAreReported() {
         Doc a = new Doc(7);
         Doc b = new Doc(8);
