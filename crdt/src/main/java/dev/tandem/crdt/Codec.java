@@ -29,6 +29,12 @@ final class Codec {
     static final int DEFLATE_THRESHOLD = 256;
     /** Largest decoded body accepted by default: far above any real document, far below the heap. */
     static final int DEFAULT_MAX_BODY = 512 << 20;
+    /**
+     * Most characters (tombstones included) one decoded document or update may hold: 64 Mi,
+     * far beyond any text edited by hand, and small enough that a hostile "huge run" cannot
+     * make the decoder allocate more than a few hundred MB.
+     */
+    static final int MAX_CHARS = 1 << 26;
 
     private static final int HEADER = 4;
 
@@ -242,7 +248,7 @@ final class Codec {
             if (len[i] == 0) throw new CrdtFormatException("insert run " + i + " is empty");
             textStart[i] = (int) total;
             total += len[i];
-            if (total > Integer.MAX_VALUE) throw new CrdtFormatException("insert runs hold more than 2^31 characters");
+            if (total > MAX_CHARS) throw new CrdtFormatException("insert runs hold more than " + MAX_CHARS + " characters, the most one document may have");
         }
         // Seqs are stored relative to the end of the same agent's previous run.
         for (int i = 0; i < n; i++) {

@@ -183,6 +183,30 @@ class CodecTest {
     }
 
     @Test
+    void aHugeRunWithoutTextIsRefusedBeforeAllocating() {
+        // A document body may omit deleted text, so run lengths are not bounded by its size.
+        ByteWriter body = new ByteWriter(32);
+        body.writeVarInt(1);
+        body.writeLong(1);
+        body.writeVarInt(1);          // one insert run
+        body.writeVarInt(0);          // agent
+        body.writeSignedVarLong(0);   // seq
+        body.writeVarInt(Integer.MAX_VALUE - 1); // len
+        CRC32 crc = new CRC32();
+        crc.update(body.array(), 0, body.size());
+        ByteWriter out = new ByteWriter(16);
+        out.writeByte('T');
+        out.writeByte('D');
+        out.writeByte(1);
+        out.writeByte(0);
+        out.writeVarInt(body.size());
+        out.writeInt((int) crc.getValue());
+        out.writeBytes(body.array(), 0, body.size());
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(out.toByteArray()));
+        assertTrue(e.getMessage().contains("most one document"), e.getMessage());
+    }
+
+    @Test
     void aDocumentReferringToUnknownIdsIsRejected() {
         Doc a = new Doc(1);
         a.insert(0, "abc");
