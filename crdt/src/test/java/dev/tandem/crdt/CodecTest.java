@@ -128,6 +128,65 @@ class CodecTest {
         }
     }
 
+    /** Re-frames a body with a correct checksum, so corruption reaches the parser. */
+    private static byte[] reframe(byte kind, byte[] body) {
+        CRC32 crc = new CRC32();
+        crc.update(body, 0, body.length);
+        ByteWriter out = new ByteWriter(body.length + 16);
+        out.writeByte('T');
+        out.writeByte(kind);
+        out.writeByte(1);
+        out.writeByte(0);
+        out.writeVarInt(body.length);
+        out.writeInt((int) crc.getValue());
+        out.writeBytes(body, 0, body.length);
+        return out.toByteArray();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void corruptedBodiesWithValidChecksumsAreRejectedOrSane() {
+        Random rnd = new Random(13);
+        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+            for (byte kind : new byte[] {'D', 'U'}) {
+                byte[] framed = kind == 'D' ? d.encode() : d.updatesSince(Version.EMPTY).encode();
+                Codec.Body b = Codec.openBody(framed, Codec.DEFAULT_MAX_BODY);
+                byte[] body = new byte[b.reader().remaining()];
+                b.reader().readBytes(body, 0, body.length);
+                for (int i = 0; i < 3000; i++) {
+                    byte[] bad = body.clone();
+                    int edits = 1 + rnd.nextInt(4);
+                    for (int e = 0; e < edits; e++) {
+                        int at = rnd.nextInt(bad.length);
+                        switch (rnd.nextInt(3)) {
+                            case 0 -> bad[at] ^= (byte) (1 + rnd.nextInt(255));
+                            case 1 -> bad[at] = (byte) 0xff;
+                            default -> bad[at] = (byte) rnd.nextInt(4);
+                        }
+                    }
+                    if (rnd.nextInt(5) == 0) bad = Arrays.copyOf(bad, rnd.nextInt(bad.length));
+                    byte[] bytes = reframe(kind, bad);
+                    try {
+                        if (kind == 'D') {
+                            Doc x = Doc.decode(bytes);
+                            x.checkInvariants();
+                            x.insert(x.length(), "still editable");
+                            x.checkInvariants();
+                        } else {
+                            Doc x = new Doc();
+                            x.apply(Update.decode(bytes));
+                            x.checkInvariants();
+                        }
+                    } catch (CrdtFormatException expected) {
+                        // the one exception type
+                    } catch (RuntimeException | Error e) {
+                        fail("corrupted body (kind " + (char) kind + ", case " + i + ") raised " + e + " instead of CrdtFormatException", e);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void randomGarbageIsRejected() {
         Random rnd = new Random(11);
