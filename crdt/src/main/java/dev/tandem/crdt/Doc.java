@@ -59,6 +59,20 @@ public final class Doc {
     // The run runOf found last: lookups come in streaks.
     private int lastRun;
 
+    // Counts every change of the document but a keystroke that continues the last one.
+    private long stamp;
+    // The typing fast path (keepTyping): valid while typingStamp == stamp. The span at
+    // (typingLeaf, typingIdx) ends with the last character typed here, at visible position
+    // typingPos, and typingRight was that keystroke's right origin.
+    private long typingStamp = -1;
+    private int typingPos;
+    private SpanTree.Leaf typingLeaf;
+    private int typingIdx;
+    private long typingRight;
+    // Where integrateAt put the characters: the span that ends with them.
+    private SpanTree.Leaf placedLeaf;
+    private int placedIdx;
+
     /** A new empty document with a random replica id. */
     public Doc() {
         this(randomReplicaId());
@@ -151,8 +165,10 @@ public final class Doc {
         if (text.isEmpty()) return Update.empty();
         char[] chars = text.toCharArray();
         if (checkWellFormed(chars)) hasAstral = true;
+        if (typingStamp == stamp && pos == typingPos) return keepTyping(chars);
         if (hasAstral && pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
 
+        stamp++;
         tree.locateVisible(pos);
         long left;
         long right;
@@ -171,8 +187,42 @@ public final class Doc {
         }
         int seq = local.insClock;
         integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
+        // The span that now ends with these characters is where the next keystroke goes.
+        typingStamp = stamp;
+        typingPos = pos + chars.length;
+        typingLeaf = placedLeaf;
+        typingIdx = placedIdx;
+        typingRight = right;
         return Update.ofInsert(local.replica, seq, chars,
                 replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
+    }
+
+    /**
+     * The next keystroke right after the last one, with nothing else changed in between: the
+     * span that ends with the last typed character just grows, no lookup needed. Same result
+     * as the general path (left origin: the last typed character; right origin: the same as
+     * the last keystroke's).
+     */
+    private Update keepTyping(char[] chars) {
+        SpanTree.Leaf leaf = typingLeaf;
+        int idx = typingIdx;
+        int seq = local.insClock;
+        int len = chars.length;
+        long id = Ids.pack(local.index, seq);
+        if (leaf.lens[idx] <= 0 || leaf.ids[idx] + leaf.lens[idx] != id) throw new IllegalStateException("typing cache out of step");
+        local.ensureChars(seq + len);
+        System.arraycopy(chars, 0, local.text, seq, len);
+        local.insClock = seq + len;
+        leaf.lens[idx] += len;
+        int[] leafOf = local.leafOf;
+        int number = leaf.number;
+        for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+        tree.addCounts(leaf, len, len, hasAstral ? countAstral(chars, 0, len) : 0);
+        logInsert(local, seq, len, id - 1, typingRight);
+        typingPos += len;
+        long right = typingRight;
+        return Update.ofInsert(local.replica, seq, chars, local.replica, seq - 1, false,
+                replicaOf(right), Ids.seq(right), right == Ids.NONE);
     }
 
     /**
@@ -186,6 +236,7 @@ public final class Doc {
         int length = tree.visibleLength();
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
+        stamp++;
         if (hasAstral && ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
@@ -271,6 +322,7 @@ public final class Doc {
     }
 
     private void applyUpdate(Update up, ChangeList changes) {
+        stamp++;
         Update.Ops update = up.ops();
         int[] map = new int[update.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
@@ -626,6 +678,8 @@ public final class Doc {
         long id = Ids.pack(a.index, seq);
         int prev = idx - 1;
         if (prev >= 0 && leaf.lens[prev] > 0 && leaf.ids[prev] + leaf.lens[prev] == id && left == id - 1) {
+            placedLeaf = leaf;
+            placedIdx = prev;
             leaf.lens[prev] += len;
             int[] leafOf = a.leafOf;
             int number = leaf.number;
@@ -633,6 +687,8 @@ public final class Doc {
             tree.addCounts(leaf, len, len, astral);
         } else {
             tree.insertNew(leaf, idx, id, len, astral);
+            placedLeaf = tree.atLeaf;
+            placedIdx = tree.atIdx;
         }
         logInsert(a, seq, len, left, right);
     }
