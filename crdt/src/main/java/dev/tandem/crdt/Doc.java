@@ -1055,6 +1055,8 @@ public final class Doc {
         int[] map = new int[ops.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(ops.agents[i]).index;
         if (ops.surrogates) hasAstral = true;
+        Pieces pieces = new Pieces(ops);
+        for (int i = 0; i < map.length; i++) agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
         for (int i = 0; i < ops.insCount; i++) {
             Agent a = agents[map[ops.insAgent[i]]];
             int seq = ops.insSeq[i];
@@ -1082,7 +1084,6 @@ public final class Doc {
             Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
             logDelete(a, seq, len, first, ops.delBackward[i]);
         }
-        Pieces pieces = new Pieces(ops);
         int extras = order.readCount(2);
         int[] extraAgent = new int[extras];
         for (int k = 0; k < extras; k++) {
