@@ -1,34 +1,127 @@
 package dev.tandem.hub;
 
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
 
-/** Entry point of {@code tandem-hub.jar}. */
-public final class HubMain {
-    private HubMain() {}
+/**
+ * Entry point of {@code tandem-hub.jar}: {@code serve} (the default), and the client commands
+ * {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
+ * variable (named in its help) so a container or systemd unit needs no command line.
+ */
+@Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
+        description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
+        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class})
+public final class HubMain implements Callable<Integer> {
 
-    public static void main(String[] args) throws Exception {
-        int port = args.length > 0 ? Integer.parseInt(args[0]) : 7070;
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        connector.setPort(port);
-        server.addConnector(connector);
-        server.setHandler(new Handler.Abstract() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) {
-                response.getHeaders().put("Content-Type", "text/plain; charset=utf-8");
-                response.write(true, StandardCharsets.UTF_8.encode("ok\n"), callback);
-                return true;
-            }
-        });
-        server.start();
-        server.join();
+    @CommandLine.Mixin
+    ServeCommand.Options serve = new ServeCommand.Options();
+
+    @Override
+    public Integer call() throws Exception {
+        return ServeCommand.run(serve);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        // Room text is UTF-8 whatever the platform default is.
+        cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
+        return cl;
+    }
+}
+
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the hub (the default command).")
+final class ServeCommand implements Callable<Integer> {
+
+    @CommandLine.Mixin
+    Options options = new Options();
+
+    @Override
+    public Integer call() throws Exception {
+        return run(options);
+    }
+
+    static final class Options {
+        @Option(names = "--host", defaultValue = "${env:TANDEM_HOST:-127.0.0.1}", description = "Interface to listen on; 0.0.0.0 for all (env TANDEM_HOST, default ${DEFAULT-VALUE}).")
+        String host;
+        @Option(names = "--port", defaultValue = "${env:TANDEM_PORT:-7070}", description = "TCP port (env TANDEM_PORT, default ${DEFAULT-VALUE}).")
+        int port;
+        @Option(names = "--data", defaultValue = "${env:TANDEM_DATA:-tandem-data}", description = "Data directory (env TANDEM_DATA, default ${DEFAULT-VALUE}).")
+        Path data;
+        @Option(names = "--max-message-bytes", defaultValue = "${env:TANDEM_MAX_MESSAGE_BYTES:-8388608}", description = "Largest message accepted (default ${DEFAULT-VALUE}).")
+        int maxMessageBytes;
+        @Option(names = "--max-queued-bytes", defaultValue = "${env:TANDEM_MAX_QUEUED_BYTES:-4194304}", description = "Outbound bytes queued per connection before it is cut off (default ${DEFAULT-VALUE}).")
+        long maxQueuedBytes;
+        @Option(names = "--max-queued-messages", defaultValue = "${env:TANDEM_MAX_QUEUED_MESSAGES:-4096}", description = "Outbound messages queued per connection before it is cut off (default ${DEFAULT-VALUE}).")
+        int maxQueuedMessages;
+        @Option(names = "--rate", defaultValue = "${env:TANDEM_RATE:-100}", description = "Messages per second per connection, sustained (default ${DEFAULT-VALUE}).")
+        double rate;
+        @Option(names = "--burst", defaultValue = "${env:TANDEM_BURST:-200}", description = "Messages per connection allowed at once above the rate (default ${DEFAULT-VALUE}).")
+        int burst;
+        @Option(names = "--byte-rate", defaultValue = "${env:TANDEM_BYTE_RATE:-1048576}", description = "Bytes per second per connection, sustained (default ${DEFAULT-VALUE}).")
+        long byteRate;
+        @Option(names = "--max-rooms", defaultValue = "${env:TANDEM_MAX_ROOMS:-1000}", description = "Rooms loaded at once (default ${DEFAULT-VALUE}).")
+        int maxRooms;
+        @Option(names = "--max-room-bytes", defaultValue = "${env:TANDEM_MAX_ROOM_BYTES:-67108864}", description = "Stored size of one room (default ${DEFAULT-VALUE}).")
+        long maxRoomBytes;
+        @Option(names = "--idle-timeout", defaultValue = "${env:TANDEM_IDLE_TIMEOUT:-15s}", converter = DurationConverter.class, description = "Close a connection silent this long (default ${DEFAULT-VALUE}).")
+        Duration idleTimeout;
+        @Option(names = "--unload-after", defaultValue = "${env:TANDEM_UNLOAD_AFTER:-30s}", converter = DurationConverter.class, description = "Unload a room this long after its last connection left (default ${DEFAULT-VALUE}).")
+        Duration unloadAfter;
+        @Option(names = "--compact-every", defaultValue = "${env:TANDEM_COMPACT_EVERY:-1000}", description = "Fold a room's log into a snapshot after this many entries (default ${DEFAULT-VALUE}).")
+        int compactEvery;
+
+        HubConfig toConfig() {
+            return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
+                    maxRooms, maxRoomBytes, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5));
+        }
+    }
+
+    static int run(Options options) throws Exception {
+        HubConfig config;
+        try {
+            config = options.toConfig();
+        } catch (IllegalArgumentException e) {
+            System.err.println("tandem-hub: " + e.getMessage());
+            return 2;
+        }
+        Hub hub;
+        try {
+            hub = Hub.start(config);
+        } catch (Exception e) {
+            System.err.println("tandem-hub: cannot start: " + e.getMessage());
+            return 1;
+        }
+        // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store.
+        Thread hook = new Thread(hub::close, "tandem-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        hub.awaitStop();
+        return 0;
+    }
+}
+
+/** Parses durations like {@code 15s}, {@code 500ms}, {@code 2m} or ISO-8601 {@code PT15S}. */
+final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+        String v = value.trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (v.startsWith("pt") || v.startsWith("p")) return Duration.parse(value.trim().toUpperCase(java.util.Locale.ROOT));
+            if (v.endsWith("ms")) return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            if (v.endsWith("s")) return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+            if (v.endsWith("m")) return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
+            if (v.endsWith("h")) return Duration.ofHours(Long.parseLong(v.substring(0, v.length() - 1)));
+            return Duration.ofSeconds(Long.parseLong(v));
+        } catch (RuntimeException e) {
+            throw new CommandLine.TypeConversionException("'" + value + "' is not a duration (examples: 15s, 500ms, 2m)");
+        }
     }
 }

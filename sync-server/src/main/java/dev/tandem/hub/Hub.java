@@ -1,0 +1,219 @@
+package dev.tandem.hub;
+
+import org.eclipse.jetty.http.pathmap.PathSpec;
+import org.eclipse.jetty.http.pathmap.UriTemplatePathSpec;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tandem.hub.store.RoomStore;
+import dev.tandem.hub.store.SqliteRoomStore;
+import dev.tandem.protocol.RoomNames;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running hub: Jetty with the WebSocket endpoint {@code /rooms/{room}}, {@code GET /healthz} and
+ * {@code GET /metrics}, over a {@link RoomStore}. {@link #start} then {@link #close}.
+ */
+public final class Hub implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Hub.class);
+
+    private final HubConfig config;
+    private final RoomStore store;
+    private final HubMetrics metrics;
+    private final RoomRegistry rooms;
+    private final ExecutorService roomPool;
+    private final ScheduledExecutorService scheduler;
+    private final Server server;
+    private final ServerConnector connector;
+    private final Set<HubConnection> connections = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile boolean stopping;
+
+    private Hub(HubConfig config, RoomStore store) {
+        this.config = config;
+        this.store = store;
+        this.metrics = new HubMetrics(this::roomCount, connections::size);
+        this.roomPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("tandem-room"));
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(named("tandem-timer"));
+        this.rooms = new RoomRegistry(roomPool, scheduler, store, config, metrics);
+
+        QueuedThreadPool threads = new QueuedThreadPool(200, 4);
+        threads.setName("tandem-jetty");
+        server = new Server(threads);
+        connector = new ServerConnector(server, 1, 1);
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+        server.setStopTimeout(config.stopTimeout().toMillis());
+
+        WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, container -> {
+            container.setMaxTextMessageSize(config.maxMessageBytes());
+            container.setMaxBinaryMessageSize(config.maxMessageBytes());
+            container.setMaxFrameSize(config.maxMessageBytes());
+            container.setIdleTimeout(config.idleTimeout());
+            container.addMapping("uri-template|/rooms/{room}", (req, resp, cb) -> {
+                // Updates are small and compact; per-peer deflate would cost more CPU than it saves.
+                resp.setExtensions(List.of());
+                UriTemplatePathSpec spec = (UriTemplatePathSpec) req.getAttribute(PathSpec.class.getName());
+                Map<String, String> params = spec.getPathParams(Request.getPathInContext(req));
+                String name = RoomNames.decode(params == null ? null : params.get("room"));
+                return new HubConnection(this, name, RoomNames.problem(name));
+            });
+        });
+        ws.setHandler(new HttpEndpoints());
+        server.setHandler(ws);
+    }
+
+    /** Opens the store in {@code config.dataDir()} and starts serving. */
+    public static Hub start(HubConfig config) throws Exception {
+        RoomStore store = SqliteRoomStore.open(config.dataDir());
+        Hub hub = new Hub(config, store);
+        try {
+            hub.server.start();
+        } catch (Exception e) {
+            hub.close();
+            throw e;
+        }
+        log.info("hub listening on {}:{}, data in {}", config.host(), hub.port(), config.dataDir().toAbsolutePath());
+        return hub;
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** Blocks until {@link #close} has finished. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /**
+     * Graceful stop: stop accepting, tell every client (error {@code shutting_down}, close 1001),
+     * flush the store, release everything. Idempotent.
+     */
+    @Override
+    public synchronized void close() {
+        if (stopping) return;
+        stopping = true;
+        log.info("hub stopping");
+        try {
+            connector.close();
+            CountDownLatch roomsDone = new CountDownLatch(rooms.size());
+            for (Room r : rooms.all()) {
+                r.exec.execute(() -> {
+                    try {
+                        r.shutdown();
+                    } finally {
+                        roomsDone.countDown();
+                    }
+                });
+            }
+            roomsDone.await(config.stopTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            for (HubConnection c : connections) c.fail(dev.tandem.protocol.ErrorCode.SHUTTING_DOWN, "the hub is shutting down");
+            long deadline = System.nanoTime() + config.stopTimeout().toNanos();
+            while (!connections.isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+            server.stop();
+        } catch (Exception e) {
+            log.warn("stopping the server: {}", e.toString());
+        }
+        store.close();
+        scheduler.shutdownNow();
+        roomPool.shutdown();
+        try {
+            roomPool.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        metrics.close();
+        log.info("hub stopped");
+        stopped.countDown();
+    }
+
+    /** For tests: small socket buffers make back-pressure show up quickly. */
+    void setAcceptedSendBufferSize(int bytes) {
+        connector.setAcceptedSendBufferSize(bytes);
+    }
+
+    HubConfig config() {
+        return config;
+    }
+
+    HubMetrics metrics() {
+        return metrics;
+    }
+
+    RoomRegistry rooms() {
+        return rooms;
+    }
+
+    void opened(HubConnection c) {
+        connections.add(c);
+        if (stopping) c.fail(dev.tandem.protocol.ErrorCode.SHUTTING_DOWN, "the hub is shutting down");
+    }
+
+    void closed(HubConnection c) {
+        connections.remove(c);
+    }
+
+    private int roomCount() {
+        return rooms.size();
+    }
+
+    private static ThreadFactory named(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** {@code /healthz}, {@code /metrics}, and 404 for everything else that is not a WebSocket upgrade. */
+    private final class HttpEndpoints extends Handler.Abstract.NonBlocking {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            String path = Request.getPathInContext(request);
+            if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
+                Response.writeError(request, response, callback, 405);
+                return true;
+            }
+            if (path.equals("/healthz")) {
+                int status = stopping ? 503 : 200;
+                String body = "{\"status\":\"" + (stopping ? "stopping" : "ok") + "\",\"rooms\":" + rooms.size()
+                        + ",\"connections\":" + connections.size() + "}\n";
+                response.setStatus(status);
+                response.getHeaders().put("Content-Type", "application/json");
+                response.write(true, StandardCharsets.UTF_8.encode(body), callback);
+                return true;
+            }
+            if (path.equals("/metrics")) {
+                response.getHeaders().put("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                response.write(true, StandardCharsets.UTF_8.encode(metrics.scrape()), callback);
+                return true;
+            }
+            Response.writeError(request, response, callback, 404, "not found; rooms are WebSocket endpoints at /rooms/{room}");
+            return true;
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.tandem.hub;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything configurable about a hub, with the defaults documented in docs/hub.md. Immutable;
+ * {@link #defaults(Path)} then the {@code with...} methods.
+ *
+ * @param host interface to listen on
+ * @param port TCP port, 0 for an ephemeral one
+ * @param dataDir where the store lives
+ * @param maxMessageBytes largest text or binary message accepted
+ * @param maxQueuedBytes outbound bytes queued for one connection before it is cut off
+ * @param maxQueuedMessages outbound messages queued for one connection before it is cut off
+ * @param messagesPerSecond sustained messages per second per connection
+ * @param messageBurst messages a connection may send at once above the sustained rate
+ * @param bytesPerSecond sustained bytes per second per connection (burst: maxMessageBytes)
+ * @param maxRooms rooms loaded at once
+ * @param maxRoomBytes stored size (snapshot plus log) of one room
+ * @param idleTimeout a connection that sends nothing (not even a ping) this long is closed
+ * @param roomUnloadAfter a room with no connections is flushed and unloaded after this long
+ * @param compactEvery log entries after which a room's log is folded into a new snapshot
+ * @param stopTimeout how long a graceful stop waits for sessions to close
+ */
+public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes, long maxQueuedBytes,
+                        int maxQueuedMessages, double messagesPerSecond, int messageBurst, long bytesPerSecond,
+                        int maxRooms, long maxRoomBytes, Duration idleTimeout, Duration roomUnloadAfter,
+                        int compactEvery, Duration stopTimeout) {
+
+    public HubConfig {
+        if (host == null || host.isBlank()) throw new IllegalArgumentException("host is empty");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("port was " + port + ", must be 0..65535");
+        if (dataDir == null) throw new IllegalArgumentException("data directory is not set");
+        if (maxMessageBytes < 1024) throw new IllegalArgumentException("max message size was " + maxMessageBytes + ", must be >= 1024");
+        if (maxQueuedBytes < 1024) throw new IllegalArgumentException("max queued bytes was " + maxQueuedBytes + ", must be >= 1024");
+        if (maxQueuedMessages < 1) throw new IllegalArgumentException("max queued messages was " + maxQueuedMessages + ", must be >= 1");
+        if (!(messagesPerSecond > 0)) throw new IllegalArgumentException("messages per second was " + messagesPerSecond + ", must be > 0");
+        if (messageBurst < 1) throw new IllegalArgumentException("message burst was " + messageBurst + ", must be >= 1");
+        if (bytesPerSecond < 1) throw new IllegalArgumentException("bytes per second was " + bytesPerSecond + ", must be >= 1");
+        if (maxRooms < 1) throw new IllegalArgumentException("max rooms was " + maxRooms + ", must be >= 1");
+        if (maxRoomBytes < 1024) throw new IllegalArgumentException("max room size was " + maxRoomBytes + ", must be >= 1024");
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("idle timeout was " + idleTimeout + ", must be > 0");
+        if (roomUnloadAfter.isNegative()) throw new IllegalArgumentException("room unload delay was " + roomUnloadAfter + ", must be >= 0");
+        if (compactEvery < 1) throw new IllegalArgumentException("compact-every was " + compactEvery + ", must be >= 1");
+    }
+
+    public static HubConfig defaults(Path dataDir) {
+        return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 4L << 20, 4096, 100, 200, 1L << 20,
+                1000, 64L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5));
+    }
+
+    public HubConfig withHost(String v) {
+        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+    }
+
+    public HubConfig withPort(int v) {
+        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+    }
+
+    public HubConfig withMaxMessageBytes(int v) {
+        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+    }
+
+    public HubConfig withOutboundQueue(long bytes, int messages) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+    }
+
+    public HubConfig withRateLimit(double perSecond, int burst, long bytesPerSec) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+    }
+
+    public HubConfig withRoomLimits(int rooms, long roomBytes) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+    }
+
+    public HubConfig withTimeouts(Duration idle, Duration unloadAfter, Duration stop) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idle, unloadAfter, compactEvery, stop);
+    }
+
+    public HubConfig withCompactEvery(int v) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, v, stopTimeout);
+    }
+}

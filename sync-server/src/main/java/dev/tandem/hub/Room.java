@@ -1,0 +1,271 @@
+package dev.tandem.hub;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tandem.crdt.CrdtFormatException;
+import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.Update;
+import dev.tandem.crdt.Version;
+import dev.tandem.hub.store.RoomStore;
+import dev.tandem.hub.store.StoredRoom;
+import dev.tandem.protocol.ErrorCode;
+import dev.tandem.protocol.Frames;
+import dev.tandem.protocol.Message;
+import dev.tandem.protocol.Wire;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One room: the hub's replica of the document, its members and its storage. Every field below
+ * {@link #exec} is owned by that serial executor (the room's "thread"); other threads only
+ * submit tasks to it.
+ */
+final class Room {
+    private static final Logger log = LoggerFactory.getLogger(Room.class);
+
+    enum State { LOADING, OPEN, UNLOADING, FAILED, CLOSED }
+
+    final String name;
+    final SerialExecutor exec;
+    private final RoomRegistry registry;
+    private final RoomStore store;
+    private final HubConfig config;
+    private final HubMetrics metrics;
+    /** Joins routed to this room whose task has not run yet; keeps an unload from racing a join. */
+    final AtomicInteger pendingJoins = new AtomicInteger();
+    /** Everything it covers is committed; written only by the store's completion thread, in commit order. */
+    private volatile Version durableVersion = Version.EMPTY;
+
+    private State state = State.LOADING;
+    private String failure;
+    private Doc doc;
+    private Version version = Version.EMPTY;
+    private long key;
+    private long lastSeq;
+    private long storedBytes;
+    private int logEntries;
+    private final Map<Long, HubConnection> members = new LinkedHashMap<>();
+    private ScheduledFuture<?> unloadTimer;
+
+    Room(String name, SerialExecutor exec, RoomRegistry registry, RoomStore store, HubConfig config, HubMetrics metrics) {
+        this.name = name;
+        this.exec = exec;
+        this.registry = registry;
+        this.store = store;
+        this.config = config;
+        this.metrics = metrics;
+        exec.execute(this::load);
+    }
+
+    private void load() {
+        try {
+            StoredRoom stored = store.open(name);
+            Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
+            for (byte[] u : stored.updates()) d.apply(Update.decode(u));
+            doc = d;
+            version = d.version();
+            durableVersion = version;
+            key = stored.key();
+            lastSeq = stored.lastSeq();
+            storedBytes = stored.storedBytes();
+            logEntries = stored.updates().size();
+            state = State.OPEN;
+            log.info("room \"{}\" loaded: {} chars, {} log entries, {} bytes", name, d.length(), logEntries, storedBytes);
+        } catch (RuntimeException e) {
+            // Never serve a room whose stored state is unreadable: starting it empty would let
+            // the next edit overwrite good data.
+            state = State.FAILED;
+            failure = "room \"" + name + "\" could not be loaded: " + e.getMessage();
+            log.error(failure, e);
+            retire();
+        }
+    }
+
+    /** Runs on exec. */
+    void join(HubConnection conn, long replica, Message.PeerInfo peer, Version clientVersion) {
+        pendingJoins.decrementAndGet();
+        if (state == State.CLOSED) {
+            // Cannot happen while pendingJoins holds the room in the registry; refuse rather than guess.
+            conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" was being unloaded; reconnect");
+            return;
+        }
+        if (state == State.FAILED) {
+            conn.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
+            return;
+        }
+        if (conn.isClosed()) {
+            maybeScheduleUnload();
+            return;
+        }
+        if (state == State.UNLOADING) state = State.OPEN;
+        cancelUnload();
+        HubConnection old = members.put(replica, conn);
+        if (old != null) {
+            log.info("room \"{}\": replica {} reconnected, replacing its old connection", name, Wire.replica(replica));
+            old.replaced();
+        }
+        List<Message.PeerInfo> peers = new ArrayList<>(members.size());
+        for (HubConnection m : members.values()) peers.add(m.peer());
+        conn.send(Wire.write(new Message.Welcome(Message.PROTOCOL, name, Wire.version(durableVersion), peers,
+                new Message.Limits(config.maxMessageBytes(), config.idleTimeout().toMillis()))));
+        conn.send(Frames.withKind(Frames.CATCH_UP, doc.updatesSince(clientVersion).encode()));
+        broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
+    }
+
+    /** Runs on exec. */
+    void push(HubConnection conn, long seq, Update update, byte[] bytes) {
+        if (state != State.OPEN && state != State.UNLOADING) return;
+        if (conn.isClosed() || members.get(conn.replica()) != conn) return;
+        for (long r : update.replicas()) {
+            if (r != conn.replica() && members.containsKey(r)) {
+                conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries operations of replica " + Wire.replica(r)
+                        + ", which another live connection in this room owns");
+                return;
+            }
+        }
+        if (storedBytes + bytes.length > config.maxRoomBytes()) {
+            conn.fail(ErrorCode.ROOM_FULL, "room \"" + name + "\" reached its maximum size of " + config.maxRoomBytes() + " bytes");
+            return;
+        }
+        try {
+            doc.apply(update);
+        } catch (CrdtFormatException e) {
+            conn.fail(ErrorCode.BAD_UPDATE, "update rejected: " + e.getMessage());
+            return;
+        }
+        Version after = doc.version();
+        boolean changed = !after.equals(version) || doc.hasPending();
+        CompletableFuture<Void> durable;
+        if (changed) {
+            version = after;
+            long entry = ++lastSeq;
+            storedBytes += bytes.length;
+            logEntries++;
+            metrics.updateStored();
+            durable = store.append(key, entry, bytes);
+            ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
+            int delivered = 0;
+            for (HubConnection m : members.values()) {
+                if (m != conn) {
+                    m.send(relay);
+                    delivered++;
+                }
+            }
+            metrics.delivered(delivered);
+            if (logEntries >= config.compactEvery() && !doc.hasPending()) compact();
+        } else {
+            durable = store.flush();
+        }
+        durable.whenComplete((ok, error) -> {
+            if (error != null) {
+                exec.execute(() -> storageFailed(error));
+            } else {
+                durableVersion = after;
+                conn.ack(seq);
+            }
+        });
+    }
+
+    /** Runs on exec. */
+    void presence(HubConnection conn, Message.PeerInfo peer) {
+        if (members.get(conn.replica()) != conn) return;
+        conn.setPeer(peer);
+        broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
+    }
+
+    /** Runs on exec: the connection closed, failed or was replaced. */
+    void leave(HubConnection conn) {
+        if (members.get(conn.replica()) == conn) {
+            members.remove(conn.replica());
+            broadcast(conn, Wire.write(new Message.Leave(Wire.replica(conn.replica()))));
+        }
+        maybeScheduleUnload();
+    }
+
+    /** Runs on exec: closes every member with 1001 ahead of a hub stop. */
+    void shutdown() {
+        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.SHUTTING_DOWN, "the hub is shutting down");
+        if (state == State.OPEN && logEntries > 0 && !doc.hasPending()) compact();
+    }
+
+    private void compact() {
+        byte[] snapshot = doc.encode();
+        long upto = lastSeq;
+        store.compact(key, upto, snapshot).whenComplete((ok, error) -> {
+            if (error != null) exec.execute(() -> storageFailed(error));
+        });
+        storedBytes = snapshot.length;
+        logEntries = 0;
+    }
+
+    private void broadcast(HubConnection except, String text) {
+        for (HubConnection m : members.values()) {
+            if (m != except) m.send(text);
+        }
+    }
+
+    private void storageFailed(Throwable error) {
+        if (state == State.FAILED || state == State.CLOSED) return;
+        state = State.FAILED;
+        failure = "room \"" + name + "\" could not be stored: " + error.getMessage();
+        log.error(failure);
+        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
+        members.clear();
+        retire();
+    }
+
+    private void maybeScheduleUnload() {
+        if (!members.isEmpty() || unloadTimer != null || state != State.OPEN) return;
+        unloadTimer = registry.scheduler().schedule(() -> exec.execute(this::startUnload),
+                config.roomUnloadAfter().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelUnload() {
+        if (unloadTimer != null) {
+            unloadTimer.cancel(false);
+            unloadTimer = null;
+        }
+    }
+
+    private void startUnload() {
+        unloadTimer = null;
+        if (state != State.OPEN || !members.isEmpty()) return;
+        state = State.UNLOADING;
+        if (logEntries > 0 && !doc.hasPending()) compact();
+        store.flush().whenComplete((ok, error) -> exec.execute(this::finishUnload));
+    }
+
+    private void finishUnload() {
+        if (state != State.UNLOADING || !members.isEmpty()) return;
+        if (registry.remove(this)) {
+            state = State.CLOSED;
+            doc = null;
+            log.info("room \"{}\" unloaded", name);
+        } else {
+            state = State.OPEN;
+            maybeScheduleUnload();
+        }
+    }
+
+    /** Leaves the registry once every write of this room has settled, so a reload sees them all. */
+    private void retire() {
+        store.flush().whenComplete((ok, error) -> exec.execute(() -> {
+            if (!registry.remove(this)) {
+                exec.execute(this::retire);
+                return;
+            }
+            State was = state;
+            state = State.CLOSED;
+            if (was == State.FAILED) log.info("room \"{}\" retired after failure", name);
+        }));
+    }
+}

@@ -1,0 +1,69 @@
+package dev.tandem.protocol;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.annotation.JsonTypeName;
+
+import java.util.List;
+
+/**
+ * The JSON control messages of protocol v1 (text frames), exactly as on the wire: replica ids are
+ * 16 hex digits, version vectors base64. {@link Wire} converts to and from crdt types and
+ * validates. Field meanings: docs/protocol.md section 3.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(Message.Hello.class),
+    @JsonSubTypes.Type(Message.Welcome.class),
+    @JsonSubTypes.Type(Message.Presence.class),
+    @JsonSubTypes.Type(Message.PeerChanged.class),
+    @JsonSubTypes.Type(Message.Leave.class),
+    @JsonSubTypes.Type(Message.Ack.class),
+    @JsonSubTypes.Type(Message.Error.class),
+})
+public sealed interface Message {
+
+    /** The protocol version this build speaks. */
+    int PROTOCOL = 1;
+
+    /** Client -> hub, first message on a connection. */
+    @JsonTypeName("hello")
+    record Hello(Integer protocol, String replica, User user, String version, String token) implements Message {}
+
+    record User(String name, String color) {}
+
+    /** Hub -> client, answer to hello; a binary catch-up frame follows at once. */
+    @JsonTypeName("welcome")
+    record Welcome(int protocol, String room, String version, List<PeerInfo> peers, Limits limits) implements Message {}
+
+    record Limits(long maxMessageBytes, long idleTimeoutMillis) {}
+
+    /** One peer in a room. {@code state} is "active" or "idle". */
+    record PeerInfo(String replica, String name, String color, String state, boolean typing,
+                    WireAnchor cursor, WireAnchor selection) {}
+
+    /** A sticky position: the fields of {@code dev.tandem.crdt.Anchor}, bias "left"/"right". */
+    record WireAnchor(String replica, int seq, String bias) {}
+
+    /** Client -> hub: this client's cursor, selection and typing state. */
+    @JsonTypeName("presence")
+    record Presence(WireAnchor cursor, WireAnchor selection, boolean typing, String state) implements Message {}
+
+    /** Hub -> client: a peer joined or changed its presence. */
+    @JsonTypeName("peer")
+    record PeerChanged(PeerInfo peer) implements Message {}
+
+    /** Hub -> client: a peer left. */
+    @JsonTypeName("leave")
+    record Leave(String replica) implements Message {}
+
+    /** Hub -> client: every push with a sequence number up to {@code seq} is durable. */
+    @JsonTypeName("ack")
+    record Ack(long seq) implements Message {}
+
+    /** Hub -> client: the connection is about to be closed for this reason. */
+    @JsonTypeName("error")
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Error(String code, String message, boolean retry, List<Integer> supported) implements Message {}
+}

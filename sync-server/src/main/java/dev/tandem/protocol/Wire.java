@@ -1,0 +1,144 @@
+package dev.tandem.protocol;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidTypeIdException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+
+import dev.tandem.crdt.Anchor;
+import dev.tandem.crdt.Bias;
+import dev.tandem.crdt.CrdtFormatException;
+import dev.tandem.crdt.Version;
+
+import java.util.Base64;
+import java.util.regex.Pattern;
+
+/**
+ * JSON codec for {@link Message} and conversions between wire strings and crdt values. Every
+ * parse failure is a {@link ProtocolException} with the code to answer with. Thread-safe.
+ */
+public final class Wire {
+    private Wire() {}
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false)
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+
+    private static final Pattern COLOR = Pattern.compile("#[0-9a-fA-F]{6}");
+    private static final Pattern HEX16 = Pattern.compile("[0-9a-f]{16}");
+
+    /** Parses one text frame. */
+    public static Message read(String json) {
+        if (!json.stripLeading().startsWith("{")) throw new ProtocolException(ErrorCode.BAD_JSON, "a message must be a JSON object");
+        try {
+            Message m = MAPPER.readValue(json, Message.class);
+            if (m == null) throw new ProtocolException(ErrorCode.BAD_JSON, "a message must be a JSON object, got null");
+            return m;
+        } catch (InvalidTypeIdException e) {
+            String id = e.getTypeId();
+            throw new ProtocolException(ErrorCode.UNKNOWN_TYPE,
+                    id == null ? "message has no \"type\"" : "unknown message type \"" + id + "\"", e);
+        } catch (MismatchedInputException e) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "malformed message: " + firstLine(e.getOriginalMessage()), e);
+        } catch (JsonProcessingException e) {
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + firstLine(e.getOriginalMessage()), e);
+        }
+    }
+
+    /** Encodes one message as a text frame. */
+    public static String write(Message message) {
+        try {
+            return MAPPER.writeValueAsString(message);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot encode " + message.getClass().getSimpleName(), e);
+        }
+    }
+
+    /** A replica id as 16 lowercase hex digits. */
+    public static String replica(long id) {
+        String hex = Long.toHexString(id);
+        return "0000000000000000".substring(hex.length()) + hex;
+    }
+
+    /** Parses a replica id written by {@link #replica(long)}. */
+    public static long parseReplica(String s, String field) {
+        if (s == null || !HEX16.matcher(s).matches()) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, field + " must be 16 lowercase hex digits, was " + quote(s));
+        }
+        return Long.parseUnsignedLong(s, 16);
+    }
+
+    public static String version(Version v) {
+        return Base64.getEncoder().encodeToString(v.encode());
+    }
+
+    public static Version parseVersion(String s, String field) {
+        if (s == null) throw new ProtocolException(ErrorCode.BAD_MESSAGE, field + " is missing");
+        byte[] bytes;
+        try {
+            bytes = Base64.getDecoder().decode(s);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, field + " is not base64: " + e.getMessage(), e);
+        }
+        try {
+            return Version.decode(bytes);
+        } catch (CrdtFormatException e) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, field + " is not an encoded version vector: " + e.getMessage(), e);
+        }
+    }
+
+    public static Message.WireAnchor anchor(Anchor a) {
+        if (a == null) return null;
+        return new Message.WireAnchor(replica(a.replicaId()), a.seq(), a.bias() == Bias.LEFT ? "left" : "right");
+    }
+
+    public static Anchor parseAnchor(Message.WireAnchor a, String field) {
+        if (a == null) return null;
+        Bias bias;
+        if ("left".equals(a.bias())) bias = Bias.LEFT;
+        else if ("right".equals(a.bias())) bias = Bias.RIGHT;
+        else throw new ProtocolException(ErrorCode.BAD_MESSAGE, field + ".bias must be \"left\" or \"right\", was " + quote(a.bias()));
+        long replica = parseReplica(a.replica(), field + ".replica");
+        if (a.seq() < -1) throw new ProtocolException(ErrorCode.BAD_MESSAGE, field + ".seq must be >= -1, was " + a.seq());
+        return new Anchor(replica, a.seq(), bias);
+    }
+
+    /** Checks a display name (1..64 characters after trimming) and returns it trimmed. */
+    public static String checkName(String name) {
+        String t = name == null ? "" : name.strip();
+        if (t.isEmpty() || t.length() > 64) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "user.name must be 1..64 characters, was " + quote(name));
+        }
+        return t;
+    }
+
+    /** Checks a {@code #rrggbb} colour and returns it lower-cased. */
+    public static String checkColor(String color) {
+        if (color == null || !COLOR.matcher(color).matches()) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "user.color must be #rrggbb, was " + quote(color));
+        }
+        return color.toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Checks a presence state ("active" or "idle"; null means active). */
+    public static String checkState(String state) {
+        if (state == null) return "active";
+        if (!state.equals("active") && !state.equals("idle")) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "state must be \"active\" or \"idle\", was " + quote(state));
+        }
+        return state;
+    }
+
+    static String quote(String s) {
+        if (s == null) return "null";
+        String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+        return "\"" + shown + "\"";
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,662 @@
+package dev.tandem.sync;
+
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tandem.crdt.Anchor;
+import dev.tandem.crdt.CrdtFormatException;
+import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.Update;
+import dev.tandem.crdt.Version;
+import dev.tandem.protocol.ErrorCode;
+import dev.tandem.protocol.Frames;
+import dev.tandem.protocol.Message;
+import dev.tandem.protocol.ProtocolException;
+import dev.tandem.protocol.RoomNames;
+import dev.tandem.protocol.Wire;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * A headless client of one room on a Tandem hub (protocol v1, docs/protocol.md): keeps a session
+ * replica in sync with the hub, survives disconnects, and never drops a local edit before the hub
+ * acknowledged it as durable.
+ *
+ * <p>Threads: the client runs a single logical "session thread" (tasks in order on a shared pool)
+ * that owns the session replica, the WebSocket and all bookkeeping below. Every public method may
+ * be called from any thread and returns at once. {@link SyncListener} callbacks run on the session
+ * thread.
+ *
+ * <p>Typical desktop use: the UI applies its own edits to its own {@link Doc} and passes the
+ * returned {@link Update}s to {@link #submit}; remote updates arrive through
+ * {@link SyncListener#onRemoteUpdate} for the UI to apply to its replica.
+ */
+public final class SyncClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SyncClient.class);
+
+    private final SyncConfig config;
+    private final SyncListener listener;
+    private final SyncRuntime.Serial session = new SyncRuntime.Serial();
+    private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
+
+    // ---- owned by the session thread
+    private final Doc doc;
+    /** Current connection attempt; events of older attempts are ignored. */
+    private int attempt;
+    private Session socket;
+    private Phase phase = Phase.OFFLINE;
+    /** False after disconnect(), close() or an error retrying cannot fix. */
+    private boolean wantOnline = true;
+    private boolean closed;
+    private int failures;
+    private ScheduledFuture<?> retryTask;
+    private ScheduledFuture<?> sendTask;
+    private ScheduledFuture<?> pingTask;
+    private ScheduledFuture<?> connectTimeoutTask;
+    private long nextRetryMillis;
+    private String lastError;
+    /** Submitted updates not yet sent, and how many operations they carry. */
+    private final List<Update> outgoing = new ArrayList<>();
+    private long outgoingOps;
+    /** Pushes sent on this connection and not yet acked: {seq, operations}. */
+    private final ArrayDeque<long[]> unacked = new ArrayDeque<>();
+    /** Operations submitted and not yet acknowledged. */
+    private long unsentOps;
+    private long nextSeq = 1;
+    /** flush() callers: {@code seq} to wait for, or -1 while offline (resolved at the next handshake). */
+    private final List<Waiter> waiters = new ArrayList<>();
+    private final ArrayDeque<Object> sendQueue = new ArrayDeque<>();
+    private boolean sending;
+    private final Map<Long, Peer> peers = new LinkedHashMap<>();
+    private Message.Presence presence = new Message.Presence(null, null, false, "active");
+    private boolean storeDirty;
+    private ScheduledFuture<?> saveTask;
+    private SyncStatus lastStatus;
+
+    private enum Phase { OFFLINE, CONNECTING, AWAIT_WELCOME, AWAIT_CATCH_UP, SYNCED }
+
+    private record Waiter(long seq, CompletableFuture<Void> future) {}
+
+    private SyncClient(SyncConfig config, SyncListener listener) {
+        this.config = config;
+        this.listener = listener == null ? new SyncListener() {} : listener;
+        this.doc = config.doc;
+        peers.put(config.replicaId, selfPeer());
+    }
+
+    /** Creates the client and starts connecting. Ownership of {@code config}'s doc passes to the client. */
+    public static SyncClient start(SyncConfig config, SyncListener listener) {
+        SyncClient c = new SyncClient(config, listener);
+        c.session.execute(c::connect);
+        return c;
+    }
+
+    // ------------------------------------------------------------------ public API
+
+    /**
+     * Sends a local edit made on another replica (the UI's). Applied to the session replica, then
+     * sent with whatever else arrives within the coalescing delay (30 ms by default).
+     */
+    public void submit(Update localUpdate) {
+        if (localUpdate == null || localUpdate.isEmpty()) return;
+        session.execute(() -> {
+            if (closed) return;
+            try {
+                doc.apply(localUpdate);
+            } catch (CrdtFormatException e) {
+                throw new IllegalArgumentException("submitted update is invalid: " + e.getMessage(), e);
+            }
+            queue(localUpdate);
+        });
+    }
+
+    /**
+     * Edits the session replica directly, on the session thread, and sends the result like
+     * {@link #submit}. For headless users (CLI, tests) that keep no replica of their own; the edit
+     * carries the session replica's id. The future completes with the update once it is queued.
+     */
+    public CompletableFuture<Update> edit(Function<Doc, Update> edit) {
+        CompletableFuture<Update> f = new CompletableFuture<>();
+        session.execute(() -> {
+            if (closed) {
+                f.completeExceptionally(new IllegalStateException("client is closed"));
+                return;
+            }
+            try {
+                Update u = edit.apply(doc);
+                if (u != null && !u.isEmpty()) queue(u);
+                f.complete(u);
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    /** Sets this client's presence; sent to the others at once if connected, else after the next handshake. */
+    public void setPresence(Anchor cursor, Anchor selection, boolean typing, boolean idle) {
+        Message.Presence p = new Message.Presence(Wire.anchor(cursor), Wire.anchor(selection), typing, idle ? "idle" : "active");
+        session.execute(() -> {
+            if (closed) return;
+            presence = p;
+            peers.put(config.replicaId, selfPeer());
+            listener.onPeers(List.copyOf(peers.values()));
+            if (phase == Phase.SYNCED) send(Wire.write(p));
+        });
+    }
+
+    /**
+     * Completes when every edit submitted before this call is acknowledged as durable by the hub
+     * (at once if nothing is unsent). While offline it waits for the next successful handshake.
+     * Never completes exceptionally except on {@link #close()}.
+     */
+    public CompletableFuture<Void> flush() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        session.execute(() -> {
+            if (closed) {
+                f.completeExceptionally(new IllegalStateException("client is closed"));
+                return;
+            }
+            sendOutgoing();
+            if (unsentOps == 0 && unacked.isEmpty()) {
+                f.complete(null);
+            } else if (phase == Phase.SYNCED && !unacked.isEmpty()) {
+                waiters.add(new Waiter(unacked.peekLast()[0], f));
+            } else {
+                waiters.add(new Waiter(-1, f));
+            }
+        });
+        return f;
+    }
+
+    /** Completes once the first handshake finished: the session replica then holds the hub's state. */
+    public CompletableFuture<Void> synced() {
+        return firstSync;
+    }
+
+    /** The session replica's text. */
+    public CompletableFuture<String> text() {
+        return call(Doc::text);
+    }
+
+    /** The session replica's version vector. */
+    public CompletableFuture<Version> version() {
+        return call(Doc::version);
+    }
+
+    /** The session replica's snapshot ({@code Doc.encode()}). */
+    public CompletableFuture<byte[]> snapshot() {
+        return call(Doc::encode);
+    }
+
+    /** Goes offline: closes the connection and stops reconnecting until {@link #reconnect()}. Edits keep being accepted. */
+    public void disconnect() {
+        session.execute(() -> {
+            if (closed) return;
+            wantOnline = false;
+            dropConnection(1000, "going offline");
+            status();
+        });
+    }
+
+    /** Connects now (cancelling any backoff wait), also after {@link #disconnect()} or a fatal error. */
+    public void reconnect() {
+        session.execute(() -> {
+            if (closed) return;
+            wantOnline = true;
+            failures = 0;
+            if (phase == Phase.OFFLINE) connect();
+        });
+    }
+
+    /**
+     * Closes the connection (1000), saves the local store, and stops; unacknowledged edits stay in
+     * the local store for the next run. Waits up to 5 s for the session thread. Idempotent.
+     */
+    @Override
+    public void close() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        session.execute(() -> {
+            try {
+                if (!closed) {
+                    wantOnline = false;
+                    dropConnection(1000, "client closed");
+                    if (storeDirty) saveLocal();
+                    status();
+                    closed = true;
+                    for (Waiter w : waiters) w.future().completeExceptionally(new IllegalStateException("client closed"));
+                    waiters.clear();
+                    firstSync.completeExceptionally(new IllegalStateException("client closed"));
+                }
+            } finally {
+                done.complete(null);
+            }
+        });
+        try {
+            done.get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("sync client close did not finish: {}", e.toString());
+        }
+    }
+
+    private <T> CompletableFuture<T> call(Function<Doc, T> f) {
+        CompletableFuture<T> r = new CompletableFuture<>();
+        session.execute(() -> {
+            try {
+                r.complete(f.apply(doc));
+            } catch (RuntimeException e) {
+                r.completeExceptionally(e);
+            }
+        });
+        return r;
+    }
+
+    // ------------------------------------------------------------------ connection (session thread)
+
+    private void connect() {
+        if (closed || !wantOnline || phase != Phase.OFFLINE) return;
+        cancel(retryTask);
+        retryTask = null;
+        int a = ++attempt;
+        phase = Phase.CONNECTING;
+        nextRetryMillis = 0;
+        status();
+        URI uri;
+        try {
+            String base = config.hub.getPath() == null ? "" : config.hub.getPath().replaceAll("/+$", "");
+            uri = new URI(config.hub.getScheme() + "://" + config.hub.getRawAuthority() + base + "/rooms/" + RoomNames.encode(config.room));
+        } catch (URISyntaxException e) {
+            fatal("bad hub address: " + e.getMessage());
+            return;
+        }
+        ClientUpgradeRequest req = new ClientUpgradeRequest();
+        connectTimeoutTask = SyncRuntime.TIMER.schedule(() -> session.execute(() -> {
+            if (a == attempt && (phase == Phase.CONNECTING || phase == Phase.AWAIT_WELCOME || phase == Phase.AWAIT_CATCH_UP)) {
+                lost(a, "no handshake within " + config.connectTimeout.toMillis() + " ms");
+            }
+        }), config.connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            SyncRuntime.jetty().connect(new SyncSocket(this, a), uri, req).whenComplete((s, error) -> {
+                if (error != null) session.execute(() -> lost(a, "cannot connect to " + uri + ": " + rootMessage(error)));
+            });
+        } catch (Exception e) {
+            lost(a, "cannot connect to " + uri + ": " + rootMessage(e));
+        }
+    }
+
+    void onOpen(int a, Session s) {
+        session.execute(() -> {
+            if (a != attempt || phase != Phase.CONNECTING || closed) {
+                s.close(1000, "superseded", Callback.NOOP);
+                return;
+            }
+            socket = s;
+            s.setIdleTimeout(config.idleTimeout);
+            phase = Phase.AWAIT_WELCOME;
+            send(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(config.replicaId),
+                    new Message.User(config.userName, config.color), Wire.version(doc.version()), config.token)));
+            schedulePing(a);
+        });
+    }
+
+    void onText(int a, String text) {
+        session.execute(() -> {
+            if (a != attempt || socket == null) return;
+            Message m;
+            try {
+                m = Wire.read(text);
+            } catch (ProtocolException e) {
+                lost(a, "hub sent a bad message: " + e.getMessage());
+                return;
+            }
+            if (m instanceof Message.Welcome w) welcome(w);
+            else if (m instanceof Message.Ack ack) ack(ack.seq());
+            else if (m instanceof Message.PeerChanged p) peerChanged(p.peer());
+            else if (m instanceof Message.Leave l) peerLeft(l.replica());
+            else if (m instanceof Message.Error e) hubError(e);
+            else lost(a, "hub sent an unexpected " + m.getClass().getSimpleName());
+        });
+    }
+
+    void onBinary(int a, byte[] frame) {
+        session.execute(() -> {
+            if (a != attempt || socket == null) return;
+            if (frame.length == 0) {
+                lost(a, "hub sent an empty binary frame");
+                return;
+            }
+            byte kind = frame[0];
+            if (kind == Frames.CATCH_UP && phase == Phase.AWAIT_CATCH_UP) {
+                if (applyRemote(a, frame)) caughtUp();
+            } else if (kind == Frames.RELAY && phase == Phase.SYNCED) {
+                applyRemote(a, frame);
+            } else {
+                lost(a, "hub sent binary kind " + kind + " in phase " + phase);
+            }
+        });
+    }
+
+    void onClosed(int a, String why) {
+        session.execute(() -> {
+            if (a != attempt) return;
+            lost(a, lastError != null && phase == Phase.OFFLINE ? lastError : "connection closed: " + why);
+        });
+    }
+
+    private void welcome(Message.Welcome w) {
+        if (phase != Phase.AWAIT_WELCOME) {
+            lost(attempt, "hub sent a second welcome");
+            return;
+        }
+        Version hubVersion;
+        try {
+            hubVersion = Wire.parseVersion(w.version(), "welcome.version");
+        } catch (ProtocolException e) {
+            lost(attempt, e.getMessage());
+            return;
+        }
+        peers.clear();
+        if (w.peers() != null) {
+            for (Message.PeerInfo p : w.peers()) {
+                Peer peer = toPeer(p);
+                if (peer != null && peer.replicaId() != config.replicaId) peers.put(peer.replicaId(), peer);
+            }
+        }
+        peers.put(config.replicaId, selfPeer());
+        this.hubVersion = hubVersion;
+        phase = Phase.AWAIT_CATCH_UP;
+        listener.onPeers(List.copyOf(peers.values()));
+    }
+
+    private Version hubVersion = Version.EMPTY;
+
+    private void caughtUp() {
+        cancel(connectTimeoutTask);
+        // Everything submitted so far is in doc; the hub lacks exactly updatesSince(its durable version).
+        outgoing.clear();
+        outgoingOps = 0;
+        unacked.clear();
+        nextSeq = 1;
+        phase = Phase.SYNCED;
+        failures = 0;
+        lastError = null;
+        Update missing = doc.updatesSince(hubVersion);
+        if (missing.isEmpty()) {
+            unsentOps = 0;
+            for (Waiter w : waiters) w.future().complete(null);
+            waiters.clear();
+        } else {
+            if (unsentOps == 0) unsentOps = missing.operationCount();
+            push(missing, unsentOps);
+            List<Waiter> moved = new ArrayList<>(waiters.size());
+            for (Waiter w : waiters) moved.add(new Waiter(1, w.future()));
+            waiters.clear();
+            waiters.addAll(moved);
+        }
+        send(Wire.write(presence));
+        status();
+        firstSync.complete(null);
+    }
+
+    private boolean applyRemote(int a, byte[] frame) {
+        Update u;
+        try {
+            u = Update.decode(java.util.Arrays.copyOfRange(frame, 1, frame.length));
+            if (!u.isEmpty()) doc.apply(u);
+        } catch (CrdtFormatException e) {
+            lost(a, "hub sent an update that does not apply: " + e.getMessage());
+            return false;
+        }
+        if (!u.isEmpty()) {
+            markStoreDirty();
+            listener.onRemoteUpdate(u);
+        }
+        return true;
+    }
+
+    private void ack(long seq) {
+        boolean changed = false;
+        while (!unacked.isEmpty() && unacked.peekFirst()[0] <= seq) {
+            unsentOps = Math.max(0, unsentOps - unacked.pollFirst()[1]);
+            changed = true;
+        }
+        if (unacked.isEmpty() && outgoing.isEmpty()) unsentOps = 0;
+        waiters.removeIf(w -> {
+            if (w.seq() >= 1 && w.seq() <= seq) {
+                w.future().complete(null);
+                return true;
+            }
+            return false;
+        });
+        if (changed) status();
+    }
+
+    private void peerChanged(Message.PeerInfo info) {
+        Peer p = toPeer(info);
+        if (p == null || p.replicaId() == config.replicaId) return;
+        peers.put(p.replicaId(), p);
+        listener.onPeers(List.copyOf(peers.values()));
+    }
+
+    private void peerLeft(String replica) {
+        try {
+            if (peers.remove(Wire.parseReplica(replica, "leave.replica")) != null) listener.onPeers(List.copyOf(peers.values()));
+        } catch (ProtocolException e) {
+            log.warn("hub sent a bad leave: {}", e.getMessage());
+        }
+    }
+
+    private void hubError(Message.Error e) {
+        lastError = e.code() + ": " + e.message();
+        log.info("room \"{}\": hub error {}", config.room, lastError);
+        if (!e.retry()) {
+            fatal(lastError);
+        }
+        // The hub closes the connection next; onClosed then schedules the retry.
+    }
+
+    private void fatal(String error) {
+        lastError = error;
+        wantOnline = false;
+        dropConnection(1000, "giving up");
+        status();
+    }
+
+    /** The current connection attempt ended; back off and retry if we still want to be online. */
+    private void lost(int a, String why) {
+        if (a != attempt || closed) return;
+        if (phase == Phase.OFFLINE) return;
+        if (lastError == null || phase != Phase.OFFLINE) lastError = lastError != null && why.startsWith("connection closed") ? lastError : why;
+        log.debug("room \"{}\": connection lost: {}", config.room, why);
+        dropConnection(1000, "reconnecting");
+        if (wantOnline) {
+            long cap = Math.min(config.maxBackoff.toMillis(), config.initialBackoff.toMillis() << Math.min(failures, 20));
+            long delay = (long) (cap * (0.5 + 0.5 * config.random.nextDouble()));
+            failures++;
+            nextRetryMillis = delay;
+            retryTask = SyncRuntime.TIMER.schedule(() -> session.execute(this::connect), delay, TimeUnit.MILLISECONDS);
+        }
+        status();
+    }
+
+    private void dropConnection(int code, String reason) {
+        attempt++;
+        cancel(pingTask);
+        cancel(connectTimeoutTask);
+        cancel(sendTask);
+        sendTask = null;
+        Session s = socket;
+        socket = null;
+        if (s != null && s.isOpen()) s.close(code, reason, Callback.NOOP);
+        sendQueue.clear();
+        sending = false;
+        phase = Phase.OFFLINE;
+        // Unacked pushes of this connection will be covered by the next handshake's resend.
+        unacked.clear();
+        List<Waiter> moved = new ArrayList<>(waiters.size());
+        for (Waiter w : waiters) moved.add(new Waiter(-1, w.future()));
+        waiters.clear();
+        waiters.addAll(moved);
+        if (peers.size() > 1) {
+            peers.keySet().removeIf(id -> id != config.replicaId);
+            listener.onPeers(List.copyOf(peers.values()));
+        }
+    }
+
+    // ------------------------------------------------------------------ sending (session thread)
+
+    private void queue(Update u) {
+        outgoing.add(u);
+        long ops = u.operationCount();
+        outgoingOps += ops;
+        unsentOps += ops;
+        markStoreDirty();
+        if (config.coalesce.isZero()) {
+            sendOutgoing();
+        } else if (sendTask == null) {
+            sendTask = SyncRuntime.TIMER.schedule(() -> session.execute(() -> {
+                sendTask = null;
+                sendOutgoing();
+            }), config.coalesce.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        status();
+    }
+
+    private void sendOutgoing() {
+        cancel(sendTask);
+        sendTask = null;
+        if (outgoing.isEmpty()) return;
+        if (phase != Phase.SYNCED) {
+            // The doc holds these edits; the next handshake sends whatever the hub lacks.
+            outgoing.clear();
+            outgoingOps = 0;
+            if (storeDirty) saveLocal();
+            return;
+        }
+        Update merged = outgoing.size() == 1 ? outgoing.get(0) : Update.merge(outgoing);
+        long ops = outgoingOps;
+        outgoing.clear();
+        outgoingOps = 0;
+        push(merged, ops);
+    }
+
+    private void push(Update u, long ops) {
+        // Write-ahead: whatever the hub may see is on disk first, so a crash right after the
+        // send cannot leave the hub with edits this replica no longer has.
+        if (storeDirty) saveLocal();
+        long seq = nextSeq++;
+        unacked.addLast(new long[] {seq, ops});
+        send(Frames.push(seq, u.encode()));
+    }
+
+    private void send(Object message) {
+        if (socket == null) return;
+        sendQueue.addLast(message);
+        pump();
+    }
+
+    private void pump() {
+        Session s = socket;
+        if (sending || s == null) return;
+        Object next = sendQueue.pollFirst();
+        if (next == null) return;
+        sending = true;
+        int a = attempt;
+        Callback done = Callback.from(() -> session.execute(() -> sent(a)), error -> session.execute(() -> {
+            if (a == attempt) lost(a, "send failed: " + rootMessage(error));
+        }));
+        if (next instanceof String text) s.sendText(text, done);
+        else if (next instanceof ByteBuffer b) s.sendBinary(b, done);
+        else s.sendPing(ByteBuffer.allocate(0), done);
+    }
+
+    private void sent(int a) {
+        if (a != attempt) return;
+        sending = false;
+        pump();
+    }
+
+    private void schedulePing(int a) {
+        pingTask = SyncRuntime.TIMER.scheduleAtFixedRate(() -> session.execute(() -> {
+            if (a == attempt && socket != null) send(PING);
+        }), config.pingInterval.toMillis(), config.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static final Object PING = new Object();
+
+    // ------------------------------------------------------------------ local store and status
+
+    private void markStoreDirty() {
+        if (config.localStore == null) return;
+        storeDirty = true;
+        if (saveTask == null) {
+            saveTask = SyncRuntime.TIMER.schedule(() -> session.execute(() -> {
+                saveTask = null;
+                if (storeDirty && !closed) saveLocal();
+            }), 1, TimeUnit.SECONDS);
+        }
+    }
+
+    private void saveLocal() {
+        if (config.localStore == null) return;
+        try {
+            config.localStore.save(doc.encode());
+            storeDirty = false;
+        } catch (Exception e) {
+            lastError = "cannot save local store: " + e.getMessage();
+            log.error("room \"{}\": {}", config.room, lastError);
+        }
+    }
+
+    private void status() {
+        SyncStatus.State state = phase == Phase.SYNCED ? SyncStatus.State.CONNECTED
+                : wantOnline && !closed ? SyncStatus.State.CONNECTING : SyncStatus.State.OFFLINE;
+        SyncStatus s = new SyncStatus(state, state == SyncStatus.State.CONNECTING ? nextRetryMillis : 0, unsentOps, lastError, wantOnline && !closed);
+        if (!s.equals(lastStatus)) {
+            lastStatus = s;
+            listener.onStatus(s);
+        }
+    }
+
+    private Peer selfPeer() {
+        return new Peer(config.replicaId, config.userName, config.color.toLowerCase(java.util.Locale.ROOT), "idle".equals(presence.state()),
+                presence.typing(), anchorOrNull(presence.cursor()), anchorOrNull(presence.selection()), true);
+    }
+
+    private static Peer toPeer(Message.PeerInfo p) {
+        try {
+            return new Peer(Wire.parseReplica(p.replica(), "peer.replica"), p.name(), p.color(), "idle".equals(p.state()), p.typing(),
+                    Wire.parseAnchor(p.cursor(), "peer.cursor"), Wire.parseAnchor(p.selection(), "peer.selection"), false);
+        } catch (ProtocolException e) {
+            log.warn("hub sent a bad peer: {}", e.getMessage());
+            return null;
+        }
+    }
+
+    private static Anchor anchorOrNull(Message.WireAnchor a) {
+        return a == null ? null : Wire.parseAnchor(a, "presence");
+    }
+
+    private static void cancel(ScheduledFuture<?> f) {
+        if (f != null) f.cancel(false);
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+}

@@ -1,0 +1,158 @@
+package dev.tandem.sync;
+
+import dev.tandem.crdt.Doc;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Random;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of one {@link SyncClient}: immutable, made with {@link #builder(URI, String, Doc)}.
+ * Every setter checks its value at once and names it in the exception.
+ */
+public final class SyncConfig {
+    private static final Pattern COLOR = Pattern.compile("#[0-9a-fA-F]{6}");
+
+    final URI hub;
+    final String room;
+    final Doc doc;
+    final long replicaId;
+    final String userName;
+    final String color;
+    final LocalStore localStore;
+    final String token;
+    final Duration initialBackoff;
+    final Duration maxBackoff;
+    final Random random;
+    final Duration coalesce;
+    final Duration pingInterval;
+    final Duration idleTimeout;
+    final Duration connectTimeout;
+
+    private SyncConfig(Builder b) {
+        hub = b.hub;
+        room = b.room;
+        doc = b.doc;
+        replicaId = b.replicaId != null ? b.replicaId : b.doc.replicaId();
+        userName = b.userName;
+        color = b.color;
+        localStore = b.localStore;
+        token = b.token;
+        initialBackoff = b.initialBackoff;
+        maxBackoff = b.maxBackoff;
+        random = b.random;
+        coalesce = b.coalesce;
+        pingInterval = b.pingInterval;
+        idleTimeout = b.idleTimeout;
+        connectTimeout = b.connectTimeout;
+    }
+
+    /**
+     * @param hub {@code ws://host:port} or {@code wss://host:port} (a path prefix is kept, {@code /rooms/ROOM} is appended)
+     * @param room the room name (protocol rules: 1-64 of A-Z a-z 0-9 _ - and inner space or .)
+     * @param doc the session replica; from now on only the client's session thread may touch it
+     */
+    public static Builder builder(URI hub, String room, Doc doc) {
+        return new Builder(hub, room, doc);
+    }
+
+    public static final class Builder {
+        private final URI hub;
+        private final String room;
+        private final Doc doc;
+        private Long replicaId;
+        private String userName = "anonymous";
+        private String color = "#808080";
+        private LocalStore localStore;
+        private String token;
+        private Duration initialBackoff = Duration.ofMillis(250);
+        private Duration maxBackoff = Duration.ofSeconds(30);
+        private Random random = new Random();
+        private Duration coalesce = Duration.ofMillis(30);
+        private Duration pingInterval = Duration.ofSeconds(5);
+        private Duration idleTimeout = Duration.ofSeconds(15);
+        private Duration connectTimeout = Duration.ofSeconds(10);
+
+        private Builder(URI hub, String room, Doc doc) {
+            Objects.requireNonNull(hub, "hub");
+            if (!"ws".equals(hub.getScheme()) && !"wss".equals(hub.getScheme())) {
+                throw new IllegalArgumentException("hub URI must start with ws:// or wss://, was " + hub);
+            }
+            String problem = dev.tandem.protocol.RoomNames.problem(room);
+            if (problem != null) throw new IllegalArgumentException(problem);
+            this.hub = hub;
+            this.room = room;
+            this.doc = Objects.requireNonNull(doc, "doc");
+        }
+
+        /** The replica id announced in hello: the id your local edits carry. Default: the doc's id. */
+        public Builder replicaId(long id) {
+            if (id == 0) throw new IllegalArgumentException("replica id must not be 0");
+            this.replicaId = id;
+            return this;
+        }
+
+        /** Display name, 1..64 characters. Default "anonymous". */
+        public Builder user(String name, String color) {
+            if (name == null || name.isBlank() || name.strip().length() > 64) throw new IllegalArgumentException("user name must be 1..64 characters, was " + name);
+            if (color == null || !COLOR.matcher(color).matches()) throw new IllegalArgumentException("color must be #rrggbb, was " + color);
+            this.userName = name.strip();
+            this.color = color;
+            return this;
+        }
+
+        /** Crash-safe snapshot store; saved before every push. Default: none (memory only). */
+        public Builder localStore(LocalStore store) {
+            this.localStore = store;
+            return this;
+        }
+
+        /** Sent in hello; reserved for access control. Default null. */
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        /** Reconnect delays: first {@code initial}, doubling up to {@code max}, each randomised to 50-100 %. Default 250 ms, 30 s. */
+        public Builder backoff(Duration initial, Duration max) {
+            if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) throw new IllegalArgumentException("backoff must be 0 < initial <= max, was " + initial + ", " + max);
+            this.initialBackoff = initial;
+            this.maxBackoff = max;
+            return this;
+        }
+
+        /** Source of the backoff jitter (seed it in tests). */
+        public Builder random(Random random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        /** How long submitted edits wait to be sent together. Default 30 ms; zero sends at once. */
+        public Builder coalesce(Duration d) {
+            if (d.isNegative()) throw new IllegalArgumentException("coalesce delay was " + d + ", must be >= 0");
+            this.coalesce = d;
+            return this;
+        }
+
+        /** Ping interval and how long a silent hub is tolerated. Default 5 s and 15 s. */
+        public Builder heartbeat(Duration ping, Duration idleTimeout) {
+            if (ping.isNegative() || ping.isZero() || idleTimeout.compareTo(ping) <= 0) throw new IllegalArgumentException("heartbeat needs 0 < ping < idle timeout, was " + ping + ", " + idleTimeout);
+            this.pingInterval = ping;
+            this.idleTimeout = idleTimeout;
+            return this;
+        }
+
+        /** Time allowed for the TCP connect and WebSocket upgrade. Default 10 s. */
+        public Builder connectTimeout(Duration d) {
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("connect timeout was " + d + ", must be > 0");
+            this.connectTimeout = d;
+            return this;
+        }
+
+        public SyncConfig build() {
+            return new SyncConfig(this);
+        }
+    }
+}

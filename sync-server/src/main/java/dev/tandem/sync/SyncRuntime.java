@@ -1,0 +1,98 @@
+package dev.tandem.sync;
+
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Process-wide machinery shared by every {@link SyncClient}: one Jetty WebSocket client, one small
+ * pool the session "threads" run on, one timer. All threads are daemons, so a command-line tool
+ * exits when its main thread ends. Thousands of clients (the load generator) share them.
+ */
+final class SyncRuntime {
+    private SyncRuntime() {}
+
+    private static WebSocketClient jetty;
+    static final ExecutorService POOL = Executors.newFixedThreadPool(
+            Math.max(2, java.lang.Runtime.getRuntime().availableProcessors()), daemon("tandem-sync"));
+    static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(daemon("tandem-sync-timer"));
+
+    static synchronized WebSocketClient jetty() {
+        if (jetty == null) {
+            QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+            threads.setName("tandem-sync-io");
+            threads.setDaemon(true);
+            HttpClient http = new HttpClient();
+            http.setExecutor(threads);
+            http.setScheduler(new ScheduledExecutorScheduler("tandem-sync-scheduler", true));
+            WebSocketClient client = new WebSocketClient(http);
+            // The hub is trusted to send what it has; a catch-up of a large room is one message.
+            client.setMaxBinaryMessageSize(512L << 20);
+            client.setMaxTextMessageSize(16L << 20);
+            client.setMaxFrameSize(512L << 20);
+            try {
+                client.start();
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot start the WebSocket client: " + e.getMessage(), e);
+            }
+            jetty = client;
+        }
+        return jetty;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Tasks one at a time, in order, on {@link #POOL}: a client's session "thread". */
+    static final class Serial implements Executor {
+        private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+        /** The thread running this executor's tasks right now, for assertions. */
+        private volatile Thread current;
+
+        @Override
+        public void execute(Runnable task) {
+            tasks.add(task);
+            if (scheduled.compareAndSet(false, true)) POOL.execute(this::runAll);
+        }
+
+        boolean inSession() {
+            return current == Thread.currentThread();
+        }
+
+        private void runAll() {
+            current = Thread.currentThread();
+            try {
+                for (int i = 0; i < 256; i++) {
+                    Runnable r = tasks.poll();
+                    if (r == null) break;
+                    try {
+                        r.run();
+                    } catch (RuntimeException | Error e) {
+                        org.slf4j.LoggerFactory.getLogger(SyncClient.class).error("sync task failed", e);
+                    }
+                }
+            } finally {
+                current = null;
+            }
+            scheduled.set(false);
+            if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) POOL.execute(this::runAll);
+        }
+    }
+}
