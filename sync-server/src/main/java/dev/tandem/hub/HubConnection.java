@@ -56,7 +56,12 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     @Override
     public void onWebSocketOpen(Session s) {
         this.session = s;
+        this.remote = String.valueOf(s.getRemoteSocketAddress());
         HubConfig c = hub.config();
+        s.setMaxTextMessageSize(c.maxMessageBytes());
+        s.setMaxBinaryMessageSize(c.maxMessageBytes());
+        s.setMaxFrameSize(c.maxMessageBytes());
+        s.setIdleTimeout(c.idleTimeout());
         this.outbox = new Outbox(s, c.maxQueuedBytes(), c.maxQueuedMessages(), hub.metrics(), this::cutOff);
         this.limiter = new RateLimiter(c.messagesPerSecond(), c.messageBurst(), c.bytesPerSecond(), c.maxMessageBytes(), System.nanoTime());
         hub.opened(this);
@@ -224,7 +229,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (closed) return;
         hub.metrics().error(code);
         if (code != ErrorCode.SHUTTING_DOWN) {
-            log.info("room \"{}\" {}: {} ({})", roomName, remote(), code.wire(), message);
+            log.info("room \"{}\" {}: {} ({})", roomProblem == null ? roomName : "(invalid)", remote(), code.wire(), message);
         }
         Outbox o = outbox;
         if (o != null) {
@@ -245,7 +250,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     }
 
     private void cutOff() {
-        log.info("room \"{}\" {}: slow consumer cut off", roomName, remote());
+        log.info("room \"{}\" {}: connection dropped (slow consumer or failed write)", roomProblem == null ? roomName : "(invalid)", remote());
         closed();
     }
 
@@ -257,9 +262,10 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (r != null) r.exec.execute(() -> r.leave(this));
     }
 
+    private volatile String remote = "?";
+
     private String remote() {
-        Session s = session;
-        return s == null ? "?" : String.valueOf(s.getRemoteSocketAddress());
+        return remote;
     }
 
     // A close reason must fit in 123 UTF-8 bytes.

@@ -31,7 +31,10 @@ public final class HubMain implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        // Room text is UTF-8 whatever the platform default is.
+        cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
+        return cl;
     }
 }
 
