@@ -120,7 +120,12 @@ final class RoomWindow {
 
         ticker = new Timeline(new KeyFrame(Duration.seconds(1), e -> status.tick()));
         ticker.setCycleCount(Timeline.INDEFINITE);
-        ticker.play();
+        // Only while a retry countdown is shown: a running animation keeps JavaFX pulsing 60 times a second.
+        status.connectionProperty().addListener((obs, old, state) -> {
+            if (state == StatusViewModel.Connection.CONNECTING) ticker.play();
+            else ticker.stop();
+        });
+        if (status.connectionProperty().get() == StatusViewModel.Connection.CONNECTING) ticker.play();
         stage.setOnShown(e -> area.requestFocus());
     }
 
