@@ -66,7 +66,7 @@ final class RoomSession {
         this.address = address;
         this.doc = loaded.uiDoc;
         window = new RoomWindow(stage, invite, doc, loaded.initialView, this::submitLocal, actions);
-        if (loaded.warning != null) window.status.setConnection(StatusViewModel.Connection.CONNECTING, 0, loaded.warning);
+        if (loaded.warning != null) window.status.setNotice(loaded.warning);
 
         FxThread.Batcher<Update> remote = new FxThread.Batcher<>(FxThread.EXECUTOR, this::applyRemote);
         FxThread.Batcher<List<Peer>> peers = new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showPeers(b.get(b.size() - 1)));

@@ -29,6 +29,7 @@ final class StatusViewModel {
 
     private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
     private long unsent;
+    private String notice = ""; // stays until replaced: something the user must learn even once connected
 
     StatusViewModel(String room, LongSupplier clockMillis) {
         this.clockMillis = clockMillis;
@@ -43,8 +44,14 @@ final class StatusViewModel {
     void setConnection(Connection state, long nextRetryMillis, String lastError) {
         connection.set(state);
         retryAtMillis = state == Connection.CONNECTING && nextRetryMillis > 0 ? clockMillis.getAsLong() + nextRetryMillis : -1;
-        errorText.set(state == Connection.CONNECTED || lastError == null ? "" : lastError);
+        errorText.set(state == Connection.CONNECTED || lastError == null ? notice : lastError);
         refresh();
+    }
+
+    /** A lasting message (e.g. the offline copy was unreadable), shown whenever there is no connection error. */
+    void setNotice(String text) {
+        notice = text == null ? "" : text;
+        if (errorText.get().isEmpty()) errorText.set(notice);
     }
 
     void setUnsent(long count) {

@@ -266,4 +266,23 @@ class CollaborationUiTest {
         RoomSession third = openRoom("Ada", "#1f77b4", URI.create("ws://127.0.0.1:" + deadPort), "restart", data);
         assertEquals("kept on disk and more", text(third), "offline edits survive a restart too");
     }
+
+    @Test
+    void corruptOfflineCopy_isKeptAsideAndRoomLoadsFromHub() throws Exception {
+        SyncClient bob = headlessPeer("corrupt");
+        bob.edit(d -> d.insert(0, "from the hub")).get();
+        bob.flush().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        Path data = dir.resolve("ada");
+        Path file = RoomSession.replicaFile(data, new RoomAddress(server, "corrupt"));
+        java.nio.file.Files.createDirectories(file.getParent());
+        java.nio.file.Files.write(file, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        RoomSession a = openRoom("Ada", "#1f77b4", server, "corrupt", data);
+        eventually("the hub's text arrives", () -> a.window.area.getText().equals("from the hub"));
+        try (var files = java.nio.file.Files.list(file.getParent())) {
+            assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith(file.getFileName() + ".corrupt-")),
+                    "the unreadable copy is kept aside, not overwritten");
+        }
+        eventually("connected", () -> a.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+        assertTrue(fx(() -> a.window.status.errorTextProperty().get()).contains("unreadable"), "and the user is told");
+    }
 }

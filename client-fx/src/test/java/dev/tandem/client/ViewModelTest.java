@@ -172,6 +172,11 @@ class ViewModelTest {
         assertEquals("All changes sent", vm.unsentTextProperty().get());
         vm.setConnection(StatusViewModel.Connection.OFFLINE, 0, null);
         assertEquals("Offline", vm.connectionTextProperty().get());
+        vm.setNotice("offline copy unreadable");
+        vm.setConnection(StatusViewModel.Connection.CONNECTED, 0, null);
+        assertEquals("offline copy unreadable", vm.errorTextProperty().get(), "a notice outlives reconnects");
+        vm.setConnection(StatusViewModel.Connection.CONNECTING, 100, "refused");
+        assertEquals("refused", vm.errorTextProperty().get(), "a live error comes first");
         vm.setLength(1234567);
         assertEquals("1,234,567 characters", vm.lengthTextProperty().get());
         vm.setLength(1);
