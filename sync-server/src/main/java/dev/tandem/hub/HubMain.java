@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
-        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class})
+        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
 
     @CommandLine.Mixin
