@@ -77,7 +77,7 @@ class DurabilityTest {
             port = s.getLocalPort();
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), HubMain.class.getName(),
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), HubMain.class.getName(),
                 "serve", "--port", String.valueOf(port), "--data", dir.toString());
         pb.redirectErrorStream(true).redirectOutput(dir.resolve("hub.log").toFile());
         Process hub = pb.start();
