@@ -44,9 +44,10 @@ public final class RawClient implements AutoCloseable {
     }
 
     public static RawClient connect(int port, String rawRoomPath) throws Exception {
-        RawClient c = new RawClient();
         URI uri = URI.create("ws://127.0.0.1:" + port + "/rooms/" + rawRoomPath);
         for (int attempt = 1; ; attempt++) {
+            // A fresh recorder per attempt: a failed upgrade also reports an error to its listener.
+            RawClient c = new RawClient();
             try {
                 c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
                 return c;
