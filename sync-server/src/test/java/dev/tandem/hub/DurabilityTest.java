@@ -164,6 +164,29 @@ class DurabilityTest {
     }
 
     @Test
+    void aHubThatLostItsDataIsRefilledByReturningClients(@TempDir Path empty) throws Exception {
+        Hub first = TestHubs.start(dir);
+        int port = first.port();
+        try (SyncClient a = client(first, "phoenix")) {
+            sync(a);
+            a.edit(d -> d.insert(0, "kept by the client")).get();
+            a.flush().get(20, TimeUnit.SECONDS);
+            first.close();
+            // Same address, empty data directory: the hub's disk is gone.
+            try (Hub second = Hub.start(TestHubs.config(empty).withPort(port))) {
+                a.edit(d -> d.insert(d.length(), ", and more")).get();
+                a.flush().get(20, TimeUnit.SECONDS);
+                try (SyncClient reader = client(second, "phoenix")) {
+                    sync(reader);
+                    assertEquals("kept by the client, and more", text(reader));
+                }
+            }
+        } finally {
+            first.close();
+        }
+    }
+
+    @Test
     void gracefulStopTellsClientsAndClosesWith1001() throws Exception {
         Hub hub = TestHubs.start(dir);
         try (RawClient raw = RawClient.joined(hub.port(), "bye", 0x77)) {
