@@ -246,6 +246,18 @@ public final class Update {
     }
 
     /**
+     * Like {@link #decode(byte[])}, refusing an update whose decompressed body would exceed
+     * {@code maxDecodedBytes}: how a server bounds the memory one small, highly compressed
+     * message can take.
+     *
+     * @throws CrdtFormatException if the bytes are not a valid update or decode to more than that
+     */
+    public static Update decode(byte[] bytes, int maxDecodedBytes) {
+        if (maxDecodedBytes < 0) throw new IllegalArgumentException("maxDecodedBytes was " + maxDecodedBytes);
+        return Codec.decodeUpdate(bytes, maxDecodedBytes);
+    }
+
+    /**
      * Combines updates into one that carries every operation of each, once, without needing a
      * document. Later updates may depend on earlier ones: pass them in the order they were made.
      */
