@@ -7,12 +7,17 @@ import dev.tandem.crdt.Doc;
 import dev.tandem.crdt.Update;
 import javafx.application.Platform;
 import javafx.scene.control.IndexRange;
-import org.fxmisc.richtext.GenericStyledArea;
+import org.fxmisc.richtext.StyleClassedTextArea;
+import org.fxmisc.richtext.model.ReadOnlyStyledDocument;
+import org.fxmisc.richtext.model.SegmentOps;
+import org.fxmisc.richtext.model.StyledDocument;
 import org.fxmisc.richtext.model.PlainTextChange;
 import org.fxmisc.richtext.util.UndoUtils;
 import org.reactfx.Subscription;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -40,7 +45,7 @@ final class EditorBinding {
      */
     static final char CR_GLYPH = '\u240D';
 
-    private final GenericStyledArea<?, String, ?> area; // FX thread
+    private final StyleClassedTextArea area;            // FX thread
     private final Doc doc;                              // FX thread
     private final Consumer<Update> outbox;              // called on the FX thread
     private final List<Runnable> docListeners = new ArrayList<>();
@@ -49,14 +54,23 @@ final class EditorBinding {
     private boolean applyingRemote;                     // FX thread; true while patching the area
     private boolean docListenersQueued;                 // FX thread
 
-    EditorBinding(GenericStyledArea<?, String, ?> area, Doc doc, Consumer<Update> outbox) {
+    EditorBinding(StyleClassedTextArea area, Doc doc, Consumer<Update> outbox) {
+        this(area, doc, null, outbox);
+    }
+
+    /**
+     * @param initial the area's content for {@code doc}'s text, made by {@link #prepare} off the FX
+     *     thread; null to build it here
+     */
+    EditorBinding(StyleClassedTextArea area, Doc doc, StyledDocument<Collection<String>, String, Collection<String>> initial,
+                  Consumer<Update> outbox) {
         this.area = area;
         this.doc = doc;
         this.outbox = outbox;
         area.setUndoManager(UndoUtils.noOpUndoManager());
         applyingRemote = true;
         try {
-            area.replaceText(forDisplay(doc.text()));
+            area.replace(0, area.getLength(), initial != null ? initial : prepare(doc.text()));
         } finally {
             applyingRemote = false;
         }
@@ -102,8 +116,8 @@ final class EditorBinding {
     /** Applies updates from others (FX thread). Returns the number of changes the area received. */
     int applyRemote(List<Update> updates) {
         IndexRange sel = area.getSelection();
-        int caret = area.getCaretPosition();
-        int anchorPos = caret == sel.getStart() ? sel.getEnd() : sel.getStart();
+        int caret = Math.max(0, Math.min(area.getCaretPosition(), doc.length()));
+        int anchorPos = Math.max(0, Math.min(caret == sel.getStart() ? sel.getEnd() : sel.getStart(), doc.length()));
         Anchor caretAnchor = doc.anchor(caret, biasOf(caret, sel));
         Anchor selectionAnchor = doc.anchor(anchorPos, biasOf(anchorPos, sel));
         int patched = 0;
@@ -163,6 +177,16 @@ final class EditorBinding {
             }
             area.moveTo(caret);
         }
+    }
+
+    /**
+     * The area's content for {@code text}; any thread. RichTextFX needs about a second per megabyte to
+     * split text into paragraphs: done on the loading thread, a 1 MB document opens without freezing
+     * the window (the FX thread then only swaps the finished document in).
+     */
+    static StyledDocument<Collection<String>, String, Collection<String>> prepare(String text) {
+        return ReadOnlyStyledDocument.fromString(forDisplay(text), Collections.<String>emptyList(),
+                Collections.<String>emptyList(), SegmentOps.styledTextOps());
     }
 
     static String forDisplay(String text) {

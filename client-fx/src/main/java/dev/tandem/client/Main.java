@@ -13,6 +13,9 @@ public final class Main {
     public static void main(String[] args) {
         if (!checkArgs(args)) return;
         Application.launch(TandemApp.class, args);
+        // stop() has saved every room and stopped the hub; don't let a library's stray non-daemon
+        // thread keep a closed app alive.
+        System.exit(0);
     }
 
     /** Prints help or an error; true when the application should start. Exits with 2 on bad arguments. */

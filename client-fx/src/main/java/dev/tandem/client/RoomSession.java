@@ -13,6 +13,7 @@ import dev.tandem.sync.SyncStatus;
 import javafx.animation.PauseTransition;
 import javafx.stage.Stage;
 import javafx.util.Duration;
+import org.fxmisc.richtext.model.StyledDocument;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -63,7 +65,7 @@ final class RoomSession {
                         Path replicaFile, RoomWindow.Actions actions) {
         this.address = address;
         this.doc = loaded.uiDoc;
-        window = new RoomWindow(stage, invite, doc, this::submitLocal, actions);
+        window = new RoomWindow(stage, invite, doc, loaded.initialView, this::submitLocal, actions);
         if (loaded.warning != null) window.status.setConnection(StatusViewModel.Connection.CONNECTING, 0, loaded.warning);
 
         FxThread.Batcher<Update> remote = new FxThread.Batcher<>(FxThread.EXECUTOR, this::applyRemote);
@@ -122,7 +124,13 @@ final class RoomSession {
         return dataDir.resolve("rooms").resolve(address.storageName() + REPLICA_SUFFIX);
     }
 
-    private record Loaded(Doc uiDoc, Doc sessionDoc, String warning) {}
+    /** What the io thread hands to the FX thread (which owns the UI replica from then on). */
+    private record Loaded(Doc uiDoc, Doc sessionDoc, String warning,
+                          StyledDocument<Collection<String>, String, Collection<String>> initialView) {
+        Loaded(Doc uiDoc, Doc sessionDoc, String warning) {
+            this(uiDoc, sessionDoc, warning, EditorBinding.prepare(uiDoc.text()));
+        }
+    }
 
     /**
      * Reads the offline copy (io thread). Both replicas start from it, each with a fresh replica id

@@ -35,11 +35,13 @@ import javafx.stage.Stage;
 import javafx.util.Duration;
 import org.fxmisc.flowless.VirtualizedScrollPane;
 import org.fxmisc.richtext.StyleClassedTextArea;
+import org.fxmisc.richtext.model.StyledDocument;
 import org.fxmisc.richtext.model.TwoDimensional;
 
 import dev.tandem.crdt.Update;
 
 import java.io.File;
+import java.util.Collection;
 import java.util.function.Consumer;
 import java.util.OptionalInt;
 
@@ -76,6 +78,12 @@ final class RoomWindow {
     private final Timeline ticker;
 
     RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
+        this(stage, address, doc, null, outbox, actions);
+    }
+
+    /** @param initial the editor's content for {@code doc}, prepared off the FX thread ({@link EditorBinding#prepare}), or null */
+    RoomWindow(Stage stage, RoomAddress address, Doc doc, StyledDocument<Collection<String>, String, Collection<String>> initial,
+               Consumer<Update> outbox, Actions actions) {
         this.stage = stage;
         this.actions = actions;
         this.address = address;
@@ -83,7 +91,7 @@ final class RoomWindow {
         area.setId("editor");
         area.setWrapText(true);
         area.getStyleClass().add("tandem-editor");
-        binding = new EditorBinding(area, doc, outbox);
+        binding = new EditorBinding(area, doc, initial, outbox);
         Pane overlay = new Pane();
         overlay.getStyleClass().add("cursor-overlay");
         cursors = new RemoteCursors(area, doc, overlay);

@@ -246,5 +246,6 @@ public final class TandemApp extends Application {
     public static void main(String[] args) {
         if (!Main.checkArgs(args)) return;
         launch(args);
+        System.exit(0); // see Main
     }
 }
