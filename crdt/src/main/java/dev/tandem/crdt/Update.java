@@ -217,6 +217,21 @@ public final class Update {
         return Arrays.copyOf(out, n);
     }
 
+    /**
+     * The smallest version that covers every operation in this update: per replica, the end of
+     * its last character and of its last deletion here. A document whose version covers it
+     * already holds every operation of the update; one that does not lacks some.
+     */
+    public Version version() {
+        Ops o = ops();
+        int n = o.agents.length;
+        int[] ins = new int[n];
+        int[] del = new int[n];
+        for (int i = 0; i < o.insCount; i++) ins[o.insAgent[i]] = Math.max(ins[o.insAgent[i]], o.insSeq[i] + o.insLen[i]);
+        for (int i = 0; i < o.delCount; i++) del[o.delAgent[i]] = Math.max(del[o.delAgent[i]], o.delSeq[i] + o.delLen[i]);
+        return Version.of(o.agents, ins, del, n);
+    }
+
     /** Number of operations: characters inserted plus characters deleted. */
     public long operationCount() {
         Ops o = ops();

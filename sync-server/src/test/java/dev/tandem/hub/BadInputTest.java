@@ -180,11 +180,23 @@ class BadInputTest {
     @Test
     void updateClaimingAnotherLiveSessionsReplica() throws Exception {
         long aliceReplica = alice.version().get().replicas()[0];
-        Doc forger = new Doc(aliceReplica);
+        // New operations in Alice's name: her own state, continued by someone else.
+        Doc forger = Doc.decode(alice.snapshot().get(), aliceReplica);
         try (RawClient c = RawClient.joined(hub.port(), "room", 0x4444)) {
             c.binary(Frames.push(1, forger.insert(0, "forged").encode()).array());
             Message.Error e = c.expectError("replica_claimed", 1008);
             assertTrue(e.retry());
+        }
+    }
+
+    @Test
+    void resendingOperationsTheRoomHoldsIsNotAClaim() throws Exception {
+        // A reconnecting client may push back operations of live peers it already got from the
+        // hub (a resend, or an echo of its catch-up): harmless, so accepted and acked.
+        byte[] known = Doc.decode(alice.snapshot().get()).updatesSince(dev.tandem.crdt.Version.EMPTY).encode();
+        try (RawClient c = RawClient.joined(hub.port(), "room", 0x4445)) {
+            c.binary(Frames.push(1, known).array());
+            c.expect(Message.Ack.class);
         }
     }
 
