@@ -54,6 +54,8 @@ final class ChaosClient {
     /** Set before disconnect() or close(): then OFFLINE is expected, not a client giving up. */
     private volatile boolean offlineOnPurpose;
     private int tokens;
+    /** Characters this replica typed, over all its restarts. */
+    private int typed;
 
     // Written by session threads (flush completions), read by the hub-fault thread.
     private long ackedInserts;
@@ -134,6 +136,10 @@ final class ChaosClient {
         }
         held.clear();
         start();
+        if (ui.version().inserts(replica) != typed) {
+            log.problem(name + ": reopened store has " + ui.version().inserts(replica) + " own characters, typed " + typed
+                    + " (before close the UI had " + before.inserts(replica) + ")");
+        }
     }
 
     void close() {
@@ -186,7 +192,13 @@ final class ChaosClient {
 
     /** One user action: types or pastes a marker, or deletes a range. */
     void edit(Ledger ledger, int maxLength) {
+        int beforeDelivery = ui.version().inserts(replica);
         deliver(false);
+        int own = ui.version().inserts(replica);
+        if (own != typed) {
+            throw new IllegalStateException(name + " (replica " + Long.toHexString(replica) + ", generation " + generation
+                    + "): its UI replica counts " + own + " own characters (" + beforeDelivery + " before applying remote updates), it typed " + typed);
+        }
         int len = ui.length();
         boolean delete = len > 0 && (len > maxLength || rnd.nextDouble() < 0.3);
         if (delete) {
@@ -201,6 +213,7 @@ final class ChaosClient {
             String token = "<" + index + "." + (tokens++) + ">";
             if (rnd.nextBoolean()) {
                 Update u = ui.insert(pos, token);
+                typed += token.length();
                 ledger.inserted(ui, pos, token, u);
                 submit(u);
             } else {
@@ -208,6 +221,7 @@ final class ChaosClient {
                 for (int k = 0; k < token.length(); k++) {
                     String key = token.substring(k, k + 1);
                     Update u = ui.insert(pos + k, key);
+                    typed++;
                     ledger.inserted(ui, pos + k, key, u);
                     submit(u);
                 }

@@ -81,6 +81,7 @@ final class ChaosRun {
 
     /** Runs everything; returns the summary. Problems are in {@link #log()}. Always cleans up. */
     String run() throws Exception {
+        System.out.println("[chaos] run directory " + dir + " (kept if the test fails)");
         System.out.println("[chaos] seed " + s.seed() + " (replay: -Dtandem.chaos.seed=" + s.seed() + "), " + s);
         long t0 = System.nanoTime();
         try {

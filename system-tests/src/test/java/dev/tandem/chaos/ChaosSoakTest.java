@@ -2,6 +2,7 @@ package dev.tandem.chaos;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ChaosSoakTest {
 
     @Test
-    void soak(@TempDir Path dir) {
+    void soak(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) {
         double minutes = Double.parseDouble(System.getProperty("tandem.soak.minutes", "10").isBlank() ? "10" : System.getProperty("tandem.soak.minutes"));
         Duration chaos = Duration.ofMillis((long) (minutes * 60_000));
         ChaosRun.Settings settings = new ChaosRun.Settings(Seeds.seed(), chaos, 8, 32,

@@ -2,6 +2,7 @@ package dev.tandem.chaos;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ChaosTest {
 
     @Test
-    void everyoneConvergesAndNothingIsLostUnderFaults(@TempDir Path dir) {
+    void everyoneConvergesAndNothingIsLostUnderFaults(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) {
         ChaosRun.Settings settings = new ChaosRun.Settings(Seeds.seed(), Duration.ofSeconds(75), 6, 30,
                 Duration.ofMillis(700), Duration.ofSeconds(14), Duration.ofSeconds(4), 3000, Duration.ofSeconds(60));
         ChaosRun run = new ChaosRun(settings, dir);
