@@ -57,6 +57,10 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     public void onWebSocketOpen(Session s) {
         this.session = s;
         HubConfig c = hub.config();
+        s.setMaxTextMessageSize(c.maxMessageBytes());
+        s.setMaxBinaryMessageSize(c.maxMessageBytes());
+        s.setMaxFrameSize(c.maxMessageBytes());
+        s.setIdleTimeout(c.idleTimeout());
         this.outbox = new Outbox(s, c.maxQueuedBytes(), c.maxQueuedMessages(), hub.metrics(), this::cutOff);
         this.limiter = new RateLimiter(c.messagesPerSecond(), c.messageBurst(), c.bytesPerSecond(), c.maxMessageBytes(), System.nanoTime());
         hub.opened(this);
@@ -224,7 +228,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (closed) return;
         hub.metrics().error(code);
         if (code != ErrorCode.SHUTTING_DOWN) {
-            log.info("room \"{}\" {}: {} ({})", roomName, remote(), code.wire(), message);
+            log.info("room \"{}\" {}: {} ({})", roomProblem == null ? roomName : "(invalid)", remote(), code.wire(), message);
         }
         Outbox o = outbox;
         if (o != null) {
@@ -245,7 +249,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     }
 
     private void cutOff() {
-        log.info("room \"{}\" {}: slow consumer cut off", roomName, remote());
+        log.info("room \"{}\" {}: slow consumer cut off", roomProblem == null ? roomName : "(invalid)", remote());
         closed();
     }
 

@@ -51,14 +51,18 @@ final class TestHubs {
     }
 
     static void awaitText(SyncClient c, String expected) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.getLong("tandem.test.wait", 20));
         String last = null;
         while (System.nanoTime() < deadline) {
             last = text(c);
             if (expected.equals(last)) return;
             Thread.sleep(10);
         }
-        fail("text never became \"" + expected + "\"; last seen \"" + last + "\"");
+        fail("text never became \"" + clip(expected) + "\"; last seen \"" + clip(last) + "\"");
+    }
+
+    static String clip(String s) {
+        return s == null || s.length() < 200 ? s : s.substring(0, 100) + "...(" + s.length() + " chars)..." + s.substring(s.length() - 100);
     }
 
     /** A text both clients agree on, waiting up to 20 s. */
