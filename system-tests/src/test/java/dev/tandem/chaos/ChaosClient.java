@@ -61,6 +61,20 @@ final class ChaosClient {
     private long ackedInserts;
     private long ackedDeletes;
 
+    /**
+     * Everything done to the UI replica since it was opened, so a CRDT failure can be replayed
+     * outside the run ({@link TraceReplay}).
+     */
+    private final List<String> trace = new ArrayList<>();
+    private static final java.util.Base64.Encoder B64 = java.util.Base64.getEncoder();
+
+    /** Writes the UI replica's trace next to its store: {@code client-N.trace}. */
+    Path dumpTrace() throws IOException {
+        Path file = storeFile.resolveSibling(name + ".trace");
+        java.nio.file.Files.write(file, trace);
+        return file;
+    }
+
     private record Delivery(int generation, Update update) {}
 
     ChaosClient(int index, long replica, ChaosProxy proxy, Path storeFile, String room, Random rnd, FaultLog log) {
@@ -78,6 +92,8 @@ final class ChaosClient {
     void start() throws IOException {
         byte[] saved = LocalStore.file(storeFile).load();
         ui = saved == null ? new Doc(replica) : Doc.decode(saved, replica);
+        trace.clear();
+        trace.add("init " + Long.toHexString(replica) + " " + (saved == null ? "-" : B64.encodeToString(saved)));
         long sessionId = rnd.nextLong() | 1;
         Doc session = saved == null ? new Doc(sessionId) : Doc.decode(saved, sessionId);
         int gen = ++generation;
@@ -93,6 +109,7 @@ final class ChaosClient {
                 .build();
         sync = SyncClient.start(config, new SyncListener() {
             private String lastError;
+            private SyncStatus.State lastState;
 
             @Override
             public void onRemoteUpdate(Update update) {
@@ -101,7 +118,8 @@ final class ChaosClient {
 
             @Override
             public void onStatus(SyncStatus s) {
-                if (s.state() == SyncStatus.State.CONNECTED) log.count("client handshakes completed", 1);
+                if (s.state() == SyncStatus.State.CONNECTED && lastState != SyncStatus.State.CONNECTED) log.count("client handshakes completed", 1);
+                lastState = s.state();
                 String e = s.lastError();
                 if (e != null && !e.equals(lastError)) log.count("client saw: " + kindOf(e), 1);
                 if (e != null && e.startsWith("replica_claimed")) log.event(name + " saw " + e);
@@ -187,7 +205,10 @@ final class ChaosClient {
             batch.addAll(0, held);
             held.clear();
         }
-        for (Update u : batch) ui.apply(u);
+        for (Update u : batch) {
+            trace.add("apply " + B64.encodeToString(u.encode()));
+            ui.apply(u);
+        }
     }
 
     /** One user action: types or pastes a marker, or deletes a range. */
@@ -205,6 +226,7 @@ final class ChaosClient {
             int pos = rnd.nextInt(len);
             int n = 1 + rnd.nextInt(Math.min(len > maxLength ? 80 : 12, len - pos));
             ledger.deleting(ui, pos, n);
+            trace.add("delete " + pos + " " + n);
             Update u = ui.delete(pos, n);
             ledger.deleted(u, n);
             submit(u);
@@ -212,6 +234,7 @@ final class ChaosClient {
             int pos = rnd.nextInt(len + 1);
             String token = "<" + index + "." + (tokens++) + ">";
             if (rnd.nextBoolean()) {
+                trace.add("insert " + pos + " " + token);
                 Update u = ui.insert(pos, token);
                 typed += token.length();
                 ledger.inserted(ui, pos, token, u);
@@ -220,6 +243,7 @@ final class ChaosClient {
                 // Typed one key at a time, each keystroke its own update, like the editor sends them.
                 for (int k = 0; k < token.length(); k++) {
                     String key = token.substring(k, k + 1);
+                    trace.add("insert " + (pos + k) + " " + key);
                     Update u = ui.insert(pos + k, key);
                     typed++;
                     ledger.inserted(ui, pos + k, key, u);

@@ -40,7 +40,20 @@ final class ChaosRun {
 
     /** What to run. Equal settings and seed make the same choices (thread timing still varies). */
     record Settings(long seed, Duration chaos, int clients, int editsPerSecond, Duration faultEvery,
-                    Duration hubFaultEvery, Duration garbageEvery, int maxLength, Duration convergeTimeout) {}
+                    Duration hubFaultEvery, Duration garbageEvery, int maxLength, Duration convergeTimeout) {
+
+        /** The run inside {@code ./mvnw verify}: a minute of dense faults, six clients, several hub kills. */
+        static Settings shortRun(long seed) {
+            return new Settings(seed, Duration.ofSeconds(60), 6, 30, Duration.ofMillis(600), Duration.ofSeconds(12),
+                    Duration.ofSeconds(4), 3000, Duration.ofSeconds(60));
+        }
+
+        /** The soak: eight clients, a fault a second, the hub killed about every 35 s. */
+        static Settings soak(long seed, Duration chaos) {
+            return new Settings(seed, chaos, 8, 32, Duration.ofMillis(1000), Duration.ofSeconds(35),
+                    Duration.ofSeconds(6), 4000, Duration.ofSeconds(120));
+        }
+    }
 
     private final Settings s;
     private final Path dir;
@@ -138,7 +151,14 @@ final class ChaosRun {
         long nextTick = start;
         while (System.nanoTime() < end) {
             runTimers(false);
-            clients.get(rnd.nextInt(clients.size())).edit(ledger, s.maxLength());
+            ChaosClient editor = clients.get(rnd.nextInt(clients.size()));
+            try {
+                editor.edit(ledger, s.maxLength());
+            } catch (RuntimeException e) {
+                log.problem(editor.name + "'s UI replica failed: " + e + "; its operations are in " + editor.dumpTrace()
+                        + " (replay: TraceReplay)");
+                throw e;
+            }
             long now = System.nanoTime();
             if (now >= nextFault) {
                 if (faultCycle.isEmpty()) faultCycle.addAll(shuffled(CLIENT_FAULTS));

@@ -23,8 +23,7 @@ class ChaosSoakTest {
     void soak(@TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir) {
         double minutes = Double.parseDouble(System.getProperty("tandem.soak.minutes", "10").isBlank() ? "10" : System.getProperty("tandem.soak.minutes"));
         Duration chaos = Duration.ofMillis((long) (minutes * 60_000));
-        ChaosRun.Settings settings = new ChaosRun.Settings(Seeds.seed(), chaos, 8, 32,
-                Duration.ofMillis(1000), Duration.ofSeconds(35), Duration.ofSeconds(6), 4000, Duration.ofSeconds(120));
+        ChaosRun.Settings settings = ChaosRun.Settings.soak(Seeds.seed(), chaos);
         ChaosRun run = new ChaosRun(settings, dir);
         assertTimeoutPreemptively(chaos.plus(Duration.ofMinutes(6)), () -> run.run());
         assertTrue(run.log().problems().isEmpty(), () -> "soak failed (seed " + settings.seed() + "):\n  "
