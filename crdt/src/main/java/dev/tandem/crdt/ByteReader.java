@@ -79,10 +79,22 @@ final class ByteReader {
         return v;
     }
 
+    /** The next {@code len} bytes as a buffer (no copy), skipping them. */
+    java.nio.ByteBuffer slice(int len) {
+        if (len < 0 || end - pos < len) throw truncated();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buf, pos, len);
+        pos += len;
+        return b;
+    }
+
     void readBytes(byte[] dst, int off, int len) {
         if (len < 0 || end - pos < len) throw truncated();
         System.arraycopy(buf, pos, dst, off, len);
         pos += len;
+    }
+
+    void expectEnd() {
+        if (pos != end) throw new CrdtFormatException((end - pos) + " trailing bytes after the data");
     }
 
     private static CrdtFormatException truncated() {

@@ -64,6 +64,33 @@ final class ByteWriter {
         }
     }
 
+    /** UTF-8 of well-formed UTF-16 text (surrogate pairs become one 4-byte sequence). */
+    void writeUtf8(char[] text) {
+        ensure(text.length * 3);
+        byte[] b = buf;
+        int n = size;
+        for (int i = 0; i < text.length; i++) {
+            char c = text[i];
+            if (c < 0x80) {
+                b[n++] = (byte) c;
+            } else if (c < 0x800) {
+                b[n++] = (byte) (0xc0 | (c >> 6));
+                b[n++] = (byte) (0x80 | (c & 0x3f));
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length && Character.isLowSurrogate(text[i + 1])) {
+                int cp = Character.toCodePoint(c, text[++i]);
+                b[n++] = (byte) (0xf0 | (cp >> 18));
+                b[n++] = (byte) (0x80 | ((cp >> 12) & 0x3f));
+                b[n++] = (byte) (0x80 | ((cp >> 6) & 0x3f));
+                b[n++] = (byte) (0x80 | (cp & 0x3f));
+            } else {
+                b[n++] = (byte) (0xe0 | (c >> 12));
+                b[n++] = (byte) (0x80 | ((c >> 6) & 0x3f));
+                b[n++] = (byte) (0x80 | (c & 0x3f));
+            }
+        }
+        size = n;
+    }
+
     byte[] array() {
         return buf;
     }

@@ -29,60 +29,80 @@ final class Codec {
     static final int DEFLATE_THRESHOLD = 256;
     /** Largest decoded body accepted by default: far above any real document, far below the heap. */
     static final int DEFAULT_MAX_BODY = 512 << 20;
+    /**
+     * Most characters (tombstones included) one decoded document or update may hold: 64 Mi,
+     * far beyond any text edited by hand, and small enough that a hostile "huge run" cannot
+     * make the decoder allocate more than a few hundred MB.
+     */
+    static final int MAX_CHARS = 1 << 26;
 
     private static final int HEADER = 4;
 
-    static byte[] encodeUpdate(Update u, byte kind) {
-        ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8);
+    static byte[] encodeUpdate(Update update, byte kind) {
+        Update.Ops u = update.ops();
+        return frame(kind, writeOps(u, 64 + u.insCount * 8 + u.text.length + u.delCount * 8));
+    }
+
+    /**
+     * Writes the operations part of a body (FORMAT.md, "Body"): column by column, so that
+     * deflate finds like next to like (all lengths together, all origins together...).
+     */
+    static ByteWriter writeOps(Update.Ops u, int capacity) {
+        ByteWriter body = new ByteWriter(capacity);
         body.writeVarInt(u.agents.length);
         for (long a : u.agents) body.writeLong(a);
 
+        int n = u.insCount;
+        body.writeVarInt(n);
         int[] nextSeq = new int[u.agents.length];
-        body.writeVarInt(u.insCount);
-        for (int i = 0; i < u.insCount; i++) {
+        for (int i = 0; i < n; i++) body.writeVarInt(u.insAgent[i]);
+        for (int i = 0; i < n; i++) {
             int a = u.insAgent[i];
-            int seq = u.insSeq[i];
-            body.writeVarInt(a);
-            body.writeSignedVarLong((long) seq - nextSeq[a]);
-            body.writeVarInt(u.insLen[i]);
-            long left = u.insLeft[i];
-            if (left == Ids.NONE) {
-                body.writeVarInt(0);
-            } else if (left == Ids.pack(a, seq - 1)) {
-                body.writeVarInt(1);
-            } else {
-                body.writeVarInt(Ids.agent(left) + 2);
-                body.writeVarInt(Ids.seq(left));
-            }
-            long right = u.insRight[i];
-            if (right == Ids.NONE) {
-                body.writeVarInt(0);
-            } else {
-                body.writeVarInt(Ids.agent(right) + 1);
-                body.writeVarInt(Ids.seq(right));
-            }
-            nextSeq[a] = seq + u.insLen[i];
+            body.writeSignedVarLong((long) u.insSeq[i] - nextSeq[a]);
+            nextSeq[a] = u.insSeq[i] + u.insLen[i];
         }
-        byte[] utf8 = new String(u.text).getBytes(StandardCharsets.UTF_8);
-        body.writeVarInt(utf8.length);
-        body.writeBytes(utf8, 0, utf8.length);
+        for (int i = 0; i < n; i++) body.writeVarInt(u.insLen[i]);
+        for (int i = 0; i < n; i++) {
+            long left = u.insLeft[i];
+            int tag = left == Ids.NONE ? 0 : left == Ids.pack(u.insAgent[i], u.insSeq[i] - 1) ? 1 : Ids.agent(left) + 2;
+            body.writeVarInt(tag);
+        }
+        for (int i = 0; i < n; i++) {
+            long left = u.insLeft[i];
+            if (left != Ids.NONE && left != Ids.pack(u.insAgent[i], u.insSeq[i] - 1)) {
+                body.writeSignedVarLong((long) Ids.seq(left) - u.insSeq[i]);
+            }
+        }
+        // Right origin: 0 none, 1 the character after the left origin in its own run (typing
+        // into the middle of earlier text, the common case), 2+k a character of agent k.
+        for (int i = 0; i < n; i++) body.writeVarInt(rightTag(u.insLeft[i], u.insRight[i]));
+        for (int i = 0; i < n; i++) {
+            if (rightTag(u.insLeft[i], u.insRight[i]) >= 2) body.writeSignedVarLong((long) Ids.seq(u.insRight[i]) - u.insSeq[i]);
+        }
+        body.writeVarInt(utf8Length(u.text));
+        body.writeUtf8(u.text);
 
+        int d = u.delCount;
+        body.writeVarInt(d);
         Arrays.fill(nextSeq, 0);
-        body.writeVarInt(u.delCount);
-        for (int i = 0; i < u.delCount; i++) {
+        for (int i = 0; i < d; i++) body.writeVarInt(u.delAgent[i]);
+        for (int i = 0; i < d; i++) {
             int a = u.delAgent[i];
-            body.writeVarInt(a);
             body.writeSignedVarLong((long) u.delSeq[i] - nextSeq[a]);
-            body.writeVarInt(u.delLen[i]);
-            body.writeVarInt(Ids.agent(u.delTarget[i]));
-            body.writeVarInt(Ids.seq(u.delTarget[i]));
-            body.writeByte(u.delBackward[i] ? 1 : 0);
             nextSeq[a] = u.delSeq[i] + u.delLen[i];
         }
-        return frame(kind, body);
+        for (int i = 0; i < d; i++) body.writeVarInt(u.delLen[i]);
+        for (int i = 0; i < d; i++) body.writeVarInt(Ids.agent(u.delTarget[i]));
+        long prevTarget = 0;
+        for (int i = 0; i < d; i++) {
+            body.writeSignedVarLong(Ids.seq(u.delTarget[i]) - prevTarget);
+            prevTarget = Ids.seq(u.delTarget[i]);
+        }
+        for (int i = 0; i < d; i++) body.writeByte(u.delBackward[i] ? 1 : 0);
+        return body;
     }
 
-    private static byte[] frame(byte kind, ByteWriter body) {
+    static byte[] frame(byte kind, ByteWriter body) {
         CRC32 crc = new CRC32();
         crc.update(body.array(), 0, body.size());
         boolean deflate = body.size() >= DEFLATE_THRESHOLD;
@@ -112,8 +132,15 @@ final class Codec {
         return out.toByteArray();
     }
 
+    /** A checked, inflated body and the kind of data it holds. */
+    record Body(byte kind, ByteReader reader) {
+        void expectEnd() {
+            reader.expectEnd();
+        }
+    }
+
     /** Checks the header and returns the body, inflated and checksummed. */
-    private static ByteReader openBody(byte[] bytes, int maxBody) {
+    static Body openBody(byte[] bytes, int maxBody) {
         if (bytes == null) throw new CrdtFormatException("no data (null)");
         if (bytes.length < HEADER) throw new CrdtFormatException("truncated: " + bytes.length + " bytes is shorter than the header");
         if (bytes[0] != MAGIC) throw new CrdtFormatException("not Tandem CRDT data (bad magic byte 0x" + Integer.toHexString(bytes[0] & 0xff) + ")");
@@ -138,7 +165,7 @@ final class Codec {
         CRC32 check = new CRC32();
         check.update(body, 0, body.length);
         if ((int) check.getValue() != crc) throw new CrdtFormatException("checksum mismatch: the data is corrupted");
-        return new ByteReader(body, 0, body.length);
+        return new Body(kind, new ByteReader(body, 0, body.length));
     }
 
     /** Inflates exactly {@code expected} bytes, growing the buffer only as real output arrives. */
@@ -167,6 +194,12 @@ final class Codec {
                 }
             }
             if (n != expected) throw new CrdtFormatException("body is " + n + " bytes, header says " + expected);
+            if (!inflater.finished()) {
+                // All bytes arrived but the stream's end marker did not: cut short.
+                byte[] probe = new byte[1];
+                if (inflater.inflate(probe) > 0) throw new CrdtFormatException("body longer than the " + expected + " bytes announced");
+                if (!inflater.finished()) throw new CrdtFormatException("truncated: the compressed body ends early");
+            }
             if (inflater.getRemaining() > 0) throw new CrdtFormatException(inflater.getRemaining() + " trailing bytes after the compressed body");
             return out;
         } catch (DataFormatException e) {
@@ -181,79 +214,146 @@ final class Codec {
     }
 
     static Update decodeUpdate(byte[] bytes, int maxBody) {
-        ByteReader r = openBody(bytes, maxBody);
+        Body body = openBody(bytes, maxBody);
+        if (body.kind() == KIND_DOCUMENT) throw new CrdtFormatException("these bytes are a whole document: read them with Doc.decode");
+        Update.Ops ops = readOps(body.reader(), false);
+        body.expectEnd();
+        return Update.of(ops);
+    }
+
+    /** Reads the operations part of a body (FORMAT.md, "Body") straight into arrays. */
+    static Update.Ops readOps(ByteReader r, boolean document) {
         int agentCount = r.readCount(8);
         long[] agents = new long[agentCount];
-        Update.Builder b = new Update.Builder();
+        java.util.HashSet<Long> seen = new java.util.HashSet<>();
         for (int i = 0; i < agentCount; i++) {
             agents[i] = r.readLong();
-            if (b.agent(agents[i]) != i) throw new CrdtFormatException("replica " + Long.toHexString(agents[i]) + " listed twice");
+            if (!seen.add(agents[i])) throw new CrdtFormatException("replica " + Long.toHexString(agents[i]) + " listed twice");
         }
         int[] nextSeq = new int[agentCount];
 
-        int insCount = r.readCount(5);
-        int[] a = new int[insCount];
-        int[] seq = new int[insCount];
-        int[] len = new int[insCount];
-        long[] left = new long[insCount];
-        long[] right = new long[insCount];
+        int n = r.readCount(6);
+        int[] a = new int[n];
+        int[] seq = new int[n];
+        int[] len = new int[n];
+        long[] left = new long[n];
+        long[] right = new long[n];
+        int[] textStart = new int[n];
+        for (int i = 0; i < n; i++) a[i] = agentIndex(r.readVarInt(), agentCount, "insert", i);
+        long[] rawSeq = new long[n];
+        for (int i = 0; i < n; i++) rawSeq[i] = r.readSignedVarLong();
         long total = 0;
-        for (int i = 0; i < insCount; i++) {
-            a[i] = agentIndex(r.readVarInt(), agentCount, "insert run " + i);
-            long s = nextSeq[a[i]] + r.readSignedVarLong();
+        for (int i = 0; i < n; i++) {
             len[i] = r.readVarInt();
             if (len[i] == 0) throw new CrdtFormatException("insert run " + i + " is empty");
+            textStart[i] = (int) total;
+            total += len[i];
+            if (total > MAX_CHARS) throw new CrdtFormatException("insert runs hold more than " + MAX_CHARS + " characters, the most one document may have");
+        }
+        // Seqs are stored relative to the end of the same agent's previous run.
+        for (int i = 0; i < n; i++) {
+            long s = nextSeq[a[i]] + rawSeq[i];
             if (s < 0 || s + len[i] > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + i + " has seq out of range: " + s);
             seq[i] = (int) s;
-            int leftTag = r.readVarInt();
-            if (leftTag == 0) left[i] = Ids.NONE;
-            else if (leftTag == 1) {
+            nextSeq[a[i]] = (int) s + len[i];
+        }
+        int[] leftTag = new int[n];
+        for (int i = 0; i < n; i++) {
+            leftTag[i] = r.readVarInt();
+            if (leftTag[i] >= 2) agentIndex(leftTag[i] - 2, agentCount, "insert", i);
+        }
+        for (int i = 0; i < n; i++) {
+            if (leftTag[i] == 0) {
+                left[i] = Ids.NONE;
+            } else if (leftTag[i] == 1) {
                 if (seq[i] == 0) throw new CrdtFormatException("insert run " + i + " continues a character before seq 0");
                 left[i] = Ids.pack(a[i], seq[i] - 1);
-            } else left[i] = Ids.pack(agentIndex(leftTag - 2, agentCount, "insert run " + i), r.readVarInt());
-            int rightTag = r.readVarInt();
-            right[i] = rightTag == 0 ? Ids.NONE : Ids.pack(agentIndex(rightTag - 1, agentCount, "insert run " + i), r.readVarInt());
+            } else {
+                left[i] = Ids.pack(leftTag[i] - 2, originSeq(r, seq[i], i));
+            }
+        }
+        int[] rightTag = leftTag; // reused
+        for (int i = 0; i < n; i++) {
+            rightTag[i] = r.readVarInt();
+            if (rightTag[i] >= 2) agentIndex(rightTag[i] - 2, agentCount, "insert", i);
+            if (rightTag[i] == 1 && (left[i] == Ids.NONE || Ids.seq(left[i]) == Integer.MAX_VALUE)) {
+                throw new CrdtFormatException("insert run " + i + " puts its right origin after a missing left origin");
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            right[i] = switch (rightTag[i]) {
+                case 0 -> Ids.NONE;
+                case 1 -> left[i] + 1;
+                default -> Ids.pack(rightTag[i] - 2, originSeq(r, seq[i], i));
+            };
             checkOrigin(left[i], a[i], seq[i], i);
             checkOrigin(right[i], a[i], seq[i], i);
-            nextSeq[a[i]] = seq[i] + len[i];
-            total += len[i];
         }
         int utf8Len = r.readCount(1);
-        if (total > utf8Len) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has only " + utf8Len + " bytes");
-        byte[] utf8 = new byte[utf8Len];
-        r.readBytes(utf8, 0, utf8Len);
-        char[] text = decodeUtf8(utf8);
-        if (text.length != total) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has " + text.length);
-        int at = 0;
-        for (int i = 0; i < insCount; i++) {
-            checkWellFormed(text, at, len[i], i);
-            b.addInsertPacked(a[i], seq[i], text, at, len[i], left[i], right[i]);
-            at += len[i];
+        if (!document && total > utf8Len) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has only " + utf8Len + " bytes");
+        char[] text = decodeUtf8(r, utf8Len);
+        if (!document) {
+            // An update carries every character's text, run by run. (A document carries only
+            // its visible text, in document order; Doc.decode places it.)
+            if (text.length != total) throw new CrdtFormatException("insert runs hold " + total + " characters but the text has " + text.length);
+            for (int i = 0; i < n; i++) checkWellFormed(text, textStart[i], len[i], i);
         }
 
+        int d = r.readCount(6);
+        int[] da = new int[d];
+        int[] ds = new int[d];
+        int[] dl = new int[d];
+        long[] dt = new long[d];
+        boolean[] db = new boolean[d];
+        for (int i = 0; i < d; i++) da[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
+        long[] delRawSeq = new long[d];
+        for (int i = 0; i < d; i++) delRawSeq[i] = r.readSignedVarLong();
+        for (int i = 0; i < d; i++) {
+            dl[i] = r.readVarInt();
+            if (dl[i] == 0) throw new CrdtFormatException("delete run " + i + " is empty");
+        }
         Arrays.fill(nextSeq, 0);
-        int delCount = r.readCount(6);
-        for (int i = 0; i < delCount; i++) {
-            int da = agentIndex(r.readVarInt(), agentCount, "delete run " + i);
-            long s = nextSeq[da] + r.readSignedVarLong();
-            int n = r.readVarInt();
-            if (n == 0) throw new CrdtFormatException("delete run " + i + " is empty");
-            if (s < 0 || s + n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
-            int ta = agentIndex(r.readVarInt(), agentCount, "delete run " + i);
-            int ts = r.readVarInt();
+        for (int i = 0; i < d; i++) {
+            long s = nextSeq[da[i]] + delRawSeq[i];
+            if (s < 0 || s + dl[i] > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
+            ds[i] = (int) s;
+            nextSeq[da[i]] = (int) s + dl[i];
+        }
+        int[] ta = new int[d];
+        for (int i = 0; i < d; i++) ta[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
+        long prevTarget = 0;
+        for (int i = 0; i < d; i++) {
+            long ts = prevTarget + r.readSignedVarLong();
+            if (ts < 0 || ts > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
+            dt[i] = Ids.pack(ta[i], (int) ts);
+            prevTarget = ts;
+        }
+        for (int i = 0; i < d; i++) {
             int dir = r.readByte();
             if (dir != 0 && dir != 1) throw new CrdtFormatException("delete run " + i + " has direction byte " + dir);
             boolean backward = dir == 1;
-            if (backward ? ts - (long) n + 1 < 0 : ts + (long) n > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
-            b.addDeletePacked(da, (int) s, n, Ids.pack(ta, ts), backward);
-            nextSeq[da] = (int) s + n;
+            long ts = Ids.seq(dt[i]);
+            if (backward ? ts - dl[i] + 1 < 0 : ts + dl[i] > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
+            db[i] = backward && dl[i] > 1;
         }
-        if (r.remaining() != 0) throw new CrdtFormatException(r.remaining() + " trailing bytes after the update");
-        return b.build();
+        return new Update.Ops(agents, n, a, seq, len, left, right, textStart, text, d, da, ds, dl, dt, db);
     }
 
-    private static int agentIndex(int idx, int agentCount, String where) {
-        if (idx >= agentCount) throw new CrdtFormatException(where + " names replica #" + idx + " but only " + agentCount + " are listed");
+    private static int rightTag(long left, long right) {
+        if (right == Ids.NONE) return 0;
+        if (left != Ids.NONE && right == left + 1) return 1;
+        return Ids.agent(right) + 2;
+    }
+
+    /** An origin's seq, stored relative to the run's own first seq. */
+    private static int originSeq(ByteReader r, int seq, int run) {
+        long s = seq + r.readSignedVarLong();
+        if (s < 0 || s > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + run + " has an origin seq out of range: " + s);
+        return (int) s;
+    }
+
+    private static int agentIndex(int idx, int agentCount, String kind, int run) {
+        if (idx >= agentCount) throw new CrdtFormatException(kind + " run " + run + " names replica #" + idx + " but only " + agentCount + " are listed");
         return idx;
     }
 
@@ -264,18 +364,27 @@ final class Codec {
         }
     }
 
+    /** UTF-8 length of well-formed UTF-16 text. */
+    static int utf8Length(char[] text) {
+        int n = text.length;
+        for (char c : text) {
+            if (c >= 0x80) n += c < 0x800 ? 1 : Character.isSurrogate(c) ? 1 : 2;
+        }
+        return n;
+    }
+
     static void checkWellFormed(char[] text, int off, int len, int run) {
         if (Character.isLowSurrogate(text[off]) || Character.isHighSurrogate(text[off + len - 1])) {
             throw new CrdtFormatException("insert run " + run + " splits a surrogate pair");
         }
     }
 
-    private static char[] decodeUtf8(byte[] utf8) {
+    private static char[] decodeUtf8(ByteReader r, int utf8Len) {
         try {
             CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(utf8));
+                    .decode(r.slice(utf8Len));
             char[] out = new char[chars.remaining()];
             chars.get(out);
             return out;

@@ -22,6 +22,13 @@ import java.util.List;
 public final class Doc {
     private static final SecureRandom RANDOM = new SecureRandom();
 
+    /**
+     * Stands for the text of a deleted character that this replica never saw: a saved
+     * document keeps only its visible text (deleted text is garbage), so after loading one the
+     * tombstones hold this instead. Never shown, since the characters are deleted.
+     */
+    static final char UNKNOWN = '\uFFFF';
+
     private final Agent local;
     private Agent[] agents = new Agent[4];
     private int agentCount;
@@ -49,6 +56,23 @@ public final class Doc {
     // Received runs whose dependencies have not arrived yet, with ids packed for this document.
     private final ArrayList<Pending> pending = new ArrayList<>();
 
+    // The run runOf found last: lookups come in streaks.
+    private int lastRun;
+
+    // Counts every change of the document but a keystroke that continues the last one.
+    private long stamp;
+    // The typing fast path (keepTyping): valid while typingStamp == stamp. The span at
+    // (typingLeaf, typingIdx) ends with the last character typed here, at visible position
+    // typingPos, and typingRight was that keystroke's right origin.
+    private long typingStamp = -1;
+    private int typingPos;
+    private SpanTree.Leaf typingLeaf;
+    private int typingIdx;
+    private long typingRight;
+    // Where integrateAt put the characters: the span that ends with them.
+    private SpanTree.Leaf placedLeaf;
+    private int placedIdx;
+
     /** A new empty document with a random replica id. */
     public Doc() {
         this(randomReplicaId());
@@ -59,12 +83,18 @@ public final class Doc {
      * an id: use {@link #Doc()} unless you are reopening your own replica.
      */
     public Doc(long replicaId) {
+        this(replicaId, SpanTree.LEAF_CAP, SpanTree.BRANCH_CAP);
+    }
+
+    /** With the given B-tree node capacities: tests use tiny ones to exercise every split. */
+    Doc(long replicaId, int leafCap, int branchCap) {
         this.tree = new SpanTree(new SpanTree.Owner() {
             @Override
             public void moved(long id, int len, SpanTree.Leaf leaf) {
-                Agent a = agents[Ids.agent(id)];
+                int[] leafOf = agents[Ids.agent(id)].leafOf;
                 int seq = Ids.seq(id);
-                Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
+                int number = leaf.number;
+                for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
             }
 
             @Override
@@ -76,7 +106,7 @@ public final class Doc {
             public boolean hasAstral() {
                 return hasAstral;
             }
-        });
+        }, leafCap, branchCap);
         this.local = agent(replicaId);
     }
 
@@ -134,9 +164,11 @@ public final class Doc {
         if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("insert position " + pos + " outside 0.." + length);
         if (text.isEmpty()) return Update.empty();
         char[] chars = text.toCharArray();
-        checkWellFormed(chars);
-        if (pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
+        if (checkWellFormed(chars)) hasAstral = true;
+        if (typingStamp == stamp && pos == typingPos) return keepTyping(chars);
+        if (hasAstral && pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
 
+        stamp++;
         tree.locateVisible(pos);
         long left;
         long right;
@@ -154,11 +186,43 @@ public final class Doc {
             left = lastIdBefore(leaf, idx);
         }
         int seq = local.insClock;
-        Update.Builder out = new Update.Builder();
         integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
-        out.addInsert(local.replica, seq, chars, 0, chars.length,
+        // The span that now ends with these characters is where the next keystroke goes.
+        typingStamp = stamp;
+        typingPos = pos + chars.length;
+        typingLeaf = placedLeaf;
+        typingIdx = placedIdx;
+        typingRight = right;
+        return Update.ofInsert(local.replica, seq, chars,
                 replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
-        return out.build();
+    }
+
+    /**
+     * The next keystroke right after the last one, with nothing else changed in between: the
+     * span that ends with the last typed character just grows, no lookup needed. Same result
+     * as the general path (left origin: the last typed character; right origin: the same as
+     * the last keystroke's).
+     */
+    private Update keepTyping(char[] chars) {
+        SpanTree.Leaf leaf = typingLeaf;
+        int idx = typingIdx;
+        int seq = local.insClock;
+        int len = chars.length;
+        long id = Ids.pack(local.index, seq);
+        if (leaf.lens[idx] <= 0 || leaf.ids[idx] + leaf.lens[idx] != id) throw new IllegalStateException("typing cache out of step");
+        local.ensureChars(seq + len);
+        System.arraycopy(chars, 0, local.text, seq, len);
+        local.insClock = seq + len;
+        leaf.lens[idx] += len;
+        int[] leafOf = local.leafOf;
+        int number = leaf.number;
+        for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+        tree.addCounts(leaf, len, len, hasAstral ? countAstral(chars, 0, len) : 0);
+        logInsert(local, seq, len, id - 1, typingRight);
+        typingPos += len;
+        long right = typingRight;
+        return Update.ofInsert(local.replica, seq, chars, local.replica, seq - 1, false,
+                replicaOf(right), Ids.seq(right), right == Ids.NONE);
     }
 
     /**
@@ -172,10 +236,13 @@ public final class Doc {
         int length = tree.visibleLength();
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
-        if ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len))) {
+        stamp++;
+        if (hasAstral && ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
-        Update.Builder out = new Update.Builder();
+        // Most deletions take one piece: build the update for that case without a Builder.
+        Update.Builder out = null;
+        Update single = null;
         tree.locateVisible(pos);
         SpanTree.Leaf leaf = tree.atLeaf;
         int idx = tree.atIdx;
@@ -216,13 +283,22 @@ public final class Doc {
             }
             long target = leaf.ids[idx];
             int seq = local.delClock;
-            out.addDelete(local.replica, seq, spanLen, agents[Ids.agent(target)].replica, Ids.seq(target), false);
+            long targetReplica = agents[Ids.agent(target)].replica;
+            if (single == null && out == null) {
+                single = Update.ofDelete(local.replica, seq, spanLen, targetReplica, Ids.seq(target));
+            } else {
+                if (out == null) {
+                    out = new Update.Builder();
+                    out.addDelete(local.replica, single.ops().delSeq[0], single.ops().delLen[0], single.ops().agents[Ids.agent(single.ops().delTarget[0])], Ids.seq(single.ops().delTarget[0]), false);
+                }
+                out.addDelete(local.replica, seq, spanLen, targetReplica, Ids.seq(target), false);
+            }
             logDelete(local, seq, spanLen, target, false);
             idx = markDeleted(leaf, idx) + 1;
             leaf = tree.atLeaf;
             remaining -= spanLen;
         }
-        return out.build();
+        return out != null ? out.build() : single;
     }
 
     // ---------------------------------------------------------------- remote updates
@@ -245,10 +321,13 @@ public final class Doc {
         return tree.visibleLength() == 0 ? List.of() : List.of(new Change(0, 0, text()));
     }
 
-    private void applyUpdate(Update update, ChangeList changes) {
+    private void applyUpdate(Update up, ChangeList changes) {
+        stamp++;
+        Update.Ops update = up.ops();
         int[] map = new int[update.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
         validate(update, map);
+        if (update.surrogates) hasAstral = true; // from now on astral characters are counted
         boolean progress = false;
         for (int i = 0; i < update.insCount; i++) {
             Pending p = Pending.insert(agents[map[update.insAgent[i]]], update.insSeq[i], update.insLen[i],
@@ -273,14 +352,19 @@ public final class Doc {
     }
 
     /** Rejects, before anything changes, an update that would split a pair or rewrite text. */
-    private void validate(Update u, int[] map) {
-        boolean surrogates = hasAstral || containsSurrogate(u.text, 0, u.text.length);
+    private void validate(Update.Ops u, int[] map) {
+        boolean surrogates = hasAstral || u.surrogates;
         for (int i = 0; i < u.insCount; i++) {
             Agent a = agents[map[u.insAgent[i]]];
             int seq = u.insSeq[i];
             int known = Math.min(a.insClock - seq, u.insLen[i]);
-            if (known > 0 && !Arrays.equals(a.text, seq, seq + known, u.text, u.insTextStart[i], u.insTextStart[i] + known)) {
-                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+            for (int k = 0; k < known; k++) {
+                char mine = a.text[seq + k];
+                char theirs = u.text[u.insTextStart[i] + k];
+                // Text of deleted characters may be unknown on either side (see UNKNOWN).
+                if (mine != theirs && mine != UNKNOWN && theirs != UNKNOWN) {
+                    throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+                }
             }
             if (surrogates) {
                 if (charIs(u, map, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
@@ -303,7 +387,7 @@ public final class Doc {
      * ({@code high}) or a low one, looking in this document and then in the update. Unknown
      * characters answer false: they are checked when they arrive.
      */
-    private boolean charIs(Update u, int[] map, long id, boolean high) {
+    private boolean charIs(Update.Ops u, int[] map, long id, boolean high) {
         if (id == Ids.NONE) return false;
         Agent a = agents[map[Ids.agent(id)]];
         int seq = Ids.seq(id);
@@ -330,6 +414,9 @@ public final class Doc {
             progress = false;
             ArrayList<Pending> waiting = new ArrayList<>(pending);
             pending.clear();
+            // Inserts before deletes, each replica's runs in seq order: one pass then applies
+            // a whole reversed batch instead of one run per pass.
+            waiting.sort((x, y) -> x.isInsert != y.isInsert ? (x.isInsert ? -1 : 1) : Integer.compare(x.seq, y.seq));
             for (Pending p : waiting) {
                 progress |= p.isInsert ? tryInsert(p, changes) : tryDelete(p, changes);
             }
@@ -357,7 +444,7 @@ public final class Doc {
             pending.add(p);
             return false;
         }
-        if (hasAstral || containsSurrogate(p.text, p.textStart, p.len)) {
+        if (hasAstral) {
             // Checked again here for runs that waited: their neighbours were unknown before.
             if ((p.left != Ids.NONE && Character.isHighSurrogate(charAt(p.left)))
                     || (p.right != Ids.NONE && Character.isLowSurrogate(charAt(p.right)))) {
@@ -444,7 +531,7 @@ public final class Doc {
         int len = leaf.lens[idx];
         int astral = hasAstral ? countAstral(agents[Ids.agent(leaf.ids[idx])].text, Ids.seq(leaf.ids[idx]), len) : 0;
         leaf.lens[idx] = -len;
-        SpanTree.addCounts(leaf, -len, 0, -astral);
+        tree.addCounts(leaf, -len, 0, -astral);
         if (idx + 1 < leaf.count && leaf.lens[idx + 1] < 0 && continues(leaf.ids[idx] + len - 1, leaf.ids[idx + 1])) {
             leaf.lens[idx] += leaf.lens[idx + 1];
             SpanTree.removeSpan(leaf, idx + 1);
@@ -586,19 +673,22 @@ public final class Doc {
         System.arraycopy(text, textStart, a.text, seq, len);
         a.insClock = seq + len;
         int astral = 0;
-        if (hasAstral || containsSurrogate(text, textStart, len)) {
-            hasAstral = true;
-            astral = countAstral(text, textStart, len);
-        }
+        if (hasAstral) astral = countAstral(text, textStart, len);
         if (changes != null) changes.insert(tree.visibleIndex(leaf, idx), text, textStart, len);
         long id = Ids.pack(a.index, seq);
         int prev = idx - 1;
         if (prev >= 0 && leaf.lens[prev] > 0 && leaf.ids[prev] + leaf.lens[prev] == id && left == id - 1) {
+            placedLeaf = leaf;
+            placedIdx = prev;
             leaf.lens[prev] += len;
-            Arrays.fill(a.leafOf, seq, seq + len, leaf.number);
-            SpanTree.addCounts(leaf, len, len, astral);
+            int[] leafOf = a.leafOf;
+            int number = leaf.number;
+            for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+            tree.addCounts(leaf, len, len, astral);
         } else {
             tree.insertNew(leaf, idx, id, len, astral);
+            placedLeaf = tree.atLeaf;
+            placedIdx = tree.atIdx;
         }
         logInsert(a, seq, len, left, right);
     }
@@ -699,6 +789,13 @@ public final class Doc {
     private int runOf(long id) {
         Agent a = agents[Ids.agent(id)];
         int seq = Ids.seq(id);
+        int last = lastRun;
+        if (last < runCount && runAgent[last] == a.index && seq >= runSeq[last] && seq < runSeq[last] + runLen[last]) return last;
+        lastRun = last = findRun(a, seq);
+        return last;
+    }
+
+    private int findRun(Agent a, int seq) {
         int lo = 0;
         int hi = a.runCount - 1;
         while (lo < hi) {
@@ -723,8 +820,14 @@ public final class Doc {
     }
 
     private Agent agent(long replica) {
-        Agent a = byReplica.get(replica);
-        if (a != null) return a;
+        // Documents have few replicas: a scan beats boxing a Long for the map.
+        if (agentCount <= 8) {
+            for (int i = 0; i < agentCount; i++) if (agents[i].replica == replica) return agents[i];
+        } else {
+            Agent a = byReplica.get(replica);
+            if (a != null) return a;
+        }
+        Agent a;
         if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
         a = new Agent(replica, agentCount);
         agents[agentCount++] = a;
@@ -749,40 +852,168 @@ public final class Doc {
 
     /** Everything this document holds that a replica at {@code version} lacks. */
     public Update updatesSince(Version version) {
-        Update.Builder out = new Update.Builder();
-        int[] haveIns = new int[agentCount];
-        int[] haveDel = new int[agentCount];
-        for (int i = 0; i < agentCount; i++) {
-            haveIns[i] = version.inserts(agents[i].replica);
-            haveDel[i] = version.deletes(agents[i].replica);
-        }
-        for (int r = 0; r < runCount; r++) {
-            Agent a = agents[runAgent[r]];
-            int seq = runSeq[r];
-            int end = seq + runLen[r];
-            int from = Math.max(seq, haveIns[a.index]);
-            if (from >= end) continue;
-            long left = from == seq ? runLeft[r] : Ids.pack(a.index, from - 1);
-            long right = runRight[r];
-            out.addInsert(a.replica, from, a.text, from, end - from,
-                    replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
-        }
-        for (int r = 0; r < delCount; r++) {
-            Agent a = agents[delAgent[r]];
-            int seq = delSeq[r];
-            int end = seq + delLen[r];
-            int from = Math.max(seq, haveDel[a.index]);
-            if (from >= end) continue;
-            int k = from - seq;
-            long target = delBackward[r] ? delTarget[r] - k : delTarget[r] + k;
-            out.addDelete(a.replica, from, end - from, agents[Ids.agent(target)].replica, Ids.seq(target), delBackward[r]);
-        }
-        return out.build();
+        return Update.of(opsSince(version, new int[agentCount]));
     }
 
-    /** The whole document (every operation it holds) in the binary form of {@code crdt/FORMAT.md}. */
+    /**
+     * The operations a replica at {@code version} lacks, as arrays, in log order (a causal
+     * order). Fills {@code agentMap} with each agent's index in the result's agent table (-1:
+     * not in it).
+     */
+    private Update.Ops opsSince(Version version, int[] agentMap) {
+        int[] haveIns = new int[agentCount];
+        int[] haveDel = new int[agentCount];
+        if (!version.isEmpty()) {
+            for (int i = 0; i < agentCount; i++) {
+                haveIns[i] = version.inserts(agents[i].replica);
+                haveDel[i] = version.deletes(agents[i].replica);
+            }
+        }
+        // Pass 1: sizes, and which agents the result names.
+        boolean[] used = new boolean[agentCount];
+        int ins = 0;
+        int chars = 0;
+        for (int r = 0; r < runCount; r++) {
+            int a = runAgent[r];
+            int from = Math.max(runSeq[r], haveIns[a]);
+            int end = runSeq[r] + runLen[r];
+            if (from >= end) continue;
+            ins++;
+            chars += end - from;
+            used[a] = true;
+            if (from == runSeq[r] && runLeft[r] != Ids.NONE) used[Ids.agent(runLeft[r])] = true;
+            if (runRight[r] != Ids.NONE) used[Ids.agent(runRight[r])] = true;
+        }
+        int dels = 0;
+        for (int r = 0; r < delCount; r++) {
+            int a = delAgent[r];
+            if (Math.max(delSeq[r], haveDel[a]) >= delSeq[r] + delLen[r]) continue;
+            dels++;
+            used[a] = true;
+            used[Ids.agent(delTarget[r])] = true;
+        }
+        int n = 0;
+        long[] table = new long[agentCount];
+        for (int i = 0; i < agentCount; i++) {
+            if (used[i]) {
+                agentMap[i] = n;
+                table[n++] = agents[i].replica;
+            } else {
+                agentMap[i] = -1;
+            }
+        }
+        // Pass 2: fill.
+        int[] insAgent = new int[ins];
+        int[] insSeq = new int[ins];
+        int[] insLen = new int[ins];
+        long[] insLeft = new long[ins];
+        long[] insRight = new long[ins];
+        int[] insTextStart = new int[ins];
+        char[] text = new char[chars];
+        int i = 0;
+        int t = 0;
+        for (int r = 0; r < runCount; r++) {
+            int a = runAgent[r];
+            int seq = runSeq[r];
+            int from = Math.max(seq, haveIns[a]);
+            int end = seq + runLen[r];
+            if (from >= end) continue;
+            insAgent[i] = agentMap[a];
+            insSeq[i] = from;
+            insLen[i] = end - from;
+            insLeft[i] = from == seq ? remap(runLeft[r], agentMap) : Ids.pack(agentMap[a], from - 1);
+            insRight[i] = remap(runRight[r], agentMap);
+            insTextStart[i] = t;
+            System.arraycopy(agents[a].text, from, text, t, end - from);
+            t += end - from;
+            i++;
+        }
+        int[] dAgent = new int[dels];
+        int[] dSeq = new int[dels];
+        int[] dLen = new int[dels];
+        long[] dTarget = new long[dels];
+        boolean[] dBackward = new boolean[dels];
+        i = 0;
+        for (int r = 0; r < delCount; r++) {
+            int a = delAgent[r];
+            int seq = delSeq[r];
+            int from = Math.max(seq, haveDel[a]);
+            int end = seq + delLen[r];
+            if (from >= end) continue;
+            int k = from - seq;
+            dAgent[i] = agentMap[a];
+            dSeq[i] = from;
+            dLen[i] = end - from;
+            dTarget[i] = remap(delBackward[r] ? delTarget[r] - k : delTarget[r] + k, agentMap);
+            dBackward[i] = delBackward[r] && end - from > 1;
+            i++;
+        }
+        return new Update.Ops(Arrays.copyOf(table, n), ins, insAgent, insSeq, insLen, insLeft, insRight, insTextStart,
+                text, dels, dAgent, dSeq, dLen, dTarget, dBackward);
+    }
+
+    /**
+     * The whole document in the binary form of {@code crdt/FORMAT.md}: every operation it holds
+     * plus the order of its characters, so {@link #decode} can rebuild it without integrating.
+     */
     public byte[] encode() {
-        return Codec.encodeUpdate(updatesSince(Version.EMPTY), Codec.KIND_DOCUMENT);
+        int[] agentMap = new int[agentCount];
+        Update.Ops history = opsSince(Version.EMPTY, agentMap);
+        // Only the visible text, in document order: the text of deleted characters is dropped.
+        Update.Ops ops = history.withText(text().toCharArray());
+        ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + tree.leaves.size() * 64 * 4);
+        // The order: every character, tombstones included, left to right, as pieces (see
+        // Pieces), after the boundaries the pieces rule does not find by itself.
+        Pieces pieces = new Pieces(history);
+        int[] extraAgent = new int[16];
+        int[] extraSeq = new int[16];
+        int extras = 0;
+        int runs = 0;
+        long[] runIds = new long[spanCount()];
+        int[] runLens = new int[runIds.length];
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int k = 0; k < leaf.count; k++) {
+                long id = leaf.ids[k];
+                int len = Math.abs(leaf.lens[k]);
+                if (runs > 0 && runIds[runs - 1] + runLens[runs - 1] == id) {
+                    runLens[runs - 1] += len;
+                } else {
+                    runIds[runs] = id;
+                    runLens[runs++] = len;
+                }
+            }
+        }
+        for (int k = 0; k < runs; k++) {
+            int a = agentMap[Ids.agent(runIds[k])];
+            int seq = Ids.seq(runIds[k]);
+            for (int at : new int[] {seq, seq + runLens[k]}) {
+                if (!pieces.mark(a, at)) {
+                    if (extras == extraAgent.length) {
+                        extraAgent = Arrays.copyOf(extraAgent, extras * 2);
+                        extraSeq = Arrays.copyOf(extraSeq, extras * 2);
+                    }
+                    extraAgent[extras] = a;
+                    extraSeq[extras++] = at;
+                }
+            }
+        }
+        pieces.index();
+        body.writeVarInt(extras);
+        for (int k = 0; k < extras; k++) body.writeVarInt(extraAgent[k]);
+        for (int k = 0; k < extras; k++) body.writeVarInt(extraSeq[k]);
+        body.writeVarInt(pieces.count);
+        int prev = -1;
+        for (int k = 0; k < runs; k++) {
+            int a = agentMap[Ids.agent(runIds[k])];
+            int seq = Ids.seq(runIds[k]);
+            int end = seq + runLens[k];
+            for (int p = pieces.indexOf(a, seq); ; p++) {
+                body.writeSignedVarLong((long) p - prev - 1);
+                prev = p;
+                if (pieces.end(a, p) >= end) break;
+            }
+        }
+        return Codec.frame(Codec.KIND_DOCUMENT, body);
     }
 
     /**
@@ -796,16 +1027,125 @@ public final class Doc {
 
     /**
      * Reads a document written by {@link #encode()} and goes on editing it as
-     * {@code replicaId}: how a replica reopens its own saved state.
+     * {@code replicaId}: how a replica reopens its own saved state. Also accepts an update
+     * that builds a whole document from nothing ({@code updatesSince(Version.EMPTY)}).
      *
      * @throws CrdtFormatException if the bytes are not a valid, complete document
      */
     public static Doc decode(byte[] bytes, long replicaId) {
-        Update u = Codec.decodeUpdate(bytes);
+        Codec.Body body = Codec.openBody(bytes, Codec.DEFAULT_MAX_BODY);
+        Update.Ops ops = Codec.readOps(body.reader(), body.kind() == Codec.KIND_DOCUMENT);
         Doc doc = new Doc(replicaId);
-        doc.applyUpdate(u, null);
+        if (body.kind() == Codec.KIND_DOCUMENT) {
+            doc.load(ops, body.reader());
+        } else {
+            body.expectEnd();
+            doc.applyUpdate(Update.of(ops), null);
+        }
         if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
         return doc;
+    }
+
+    /**
+     * Builds this (new, empty) document from a complete history and the order of its
+     * characters, checking that the two agree: every character placed exactly once, deleted
+     * exactly when a deletion names it.
+     */
+    private void load(Update.Ops ops, ByteReader order) {
+        int[] map = new int[ops.agents.length];
+        for (int i = 0; i < map.length; i++) map[i] = agent(ops.agents[i]).index;
+        if (ops.surrogates) hasAstral = true;
+        Pieces pieces = new Pieces(ops);
+        for (int i = 0; i < map.length; i++) agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
+        for (int i = 0; i < ops.insCount; i++) {
+            Agent a = agents[map[ops.insAgent[i]]];
+            int seq = ops.insSeq[i];
+            int len = ops.insLen[i];
+            if (seq != a.insClock) throw new CrdtFormatException("document lists characters of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
+            a.ensureChars(seq + len);
+            Arrays.fill(a.text, seq, seq + len, UNKNOWN); // visible text is placed below
+            a.insClock = seq + len;
+            logInsert(a, seq, len, remap(ops.insLeft[i], map), remap(ops.insRight[i], map));
+        }
+        for (int r = 0; r < runCount; r++) {
+            if (!known(runLeft[r]) || !known(runRight[r])) throw new CrdtFormatException("document refers to characters it does not contain");
+        }
+        // Every character's leaf starts unknown (-1); deleted characters get marked -2 first.
+        for (int i = 0; i < agentCount; i++) Arrays.fill(agents[i].leafOf, 0, agents[i].insClock, -1);
+        for (int i = 0; i < ops.delCount; i++) {
+            Agent a = agents[map[ops.delAgent[i]]];
+            int seq = ops.delSeq[i];
+            int len = ops.delLen[i];
+            if (seq != a.delClock) throw new CrdtFormatException("document lists deletions of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
+            long first = remap(ops.delTarget[i], map);
+            long lo = ops.delBackward[i] ? first - (len - 1) : first;
+            Agent target = agents[Ids.agent(lo)];
+            if (Ids.seq(lo) + (long) len > target.insClock) throw new CrdtFormatException("document deletes characters it does not contain");
+            Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
+            logDelete(a, seq, len, first, ops.delBackward[i]);
+        }
+        int extras = order.readCount(2);
+        int[] extraAgent = new int[extras];
+        for (int k = 0; k < extras; k++) {
+            extraAgent[k] = order.readVarInt();
+            if (extraAgent[k] >= map.length) throw new CrdtFormatException("order boundary " + k + " names replica #" + extraAgent[k] + " but only " + map.length + " are listed");
+        }
+        for (int k = 0; k < extras; k++) pieces.mark(extraAgent[k], order.readVarInt());
+        pieces.index();
+        int count = order.readCount(1);
+        if (count != pieces.count) throw new CrdtFormatException("the order lists " + count + " pieces, the operations make " + pieces.count);
+        boolean[] used = new boolean[count];
+        long placed = 0;
+        int textAt = 0;
+        long[] ids = new long[Math.max(16, count)];
+        int[] lens = new int[ids.length];
+        int spans = 0;
+        long prev = -1;
+        for (int k = 0; k < count; k++) {
+            long p = prev + 1 + order.readSignedVarLong();
+            if (p < 0 || p >= count || used[(int) p]) throw new CrdtFormatException("the order names piece " + p + " out of range or twice");
+            used[(int) p] = true;
+            prev = p;
+            int ua = pieces.agentOf((int) p);
+            Agent a = agents[map[ua]];
+            int from0 = pieces.start(ua, (int) p);
+            int to = pieces.end(ua, (int) p);
+            int[] leafOf = a.leafOf;
+            // Split the piece into spans where deleted turns to visible or back.
+            for (int from = from0; from < to; ) {
+                int mark = leafOf[from];
+                int end = from;
+                while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
+                boolean deleted = mark == -2;
+                int n = end - from;
+                if (!deleted) {
+                    if (textAt + n > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible characters");
+                    System.arraycopy(ops.text, textAt, a.text, from, n);
+                    textAt += n;
+                    if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[end - 1]))) {
+                        throw new CrdtFormatException("piece " + p + " splits a surrogate pair");
+                    }
+                }
+                if (spans > 0 && ids[spans - 1] + Math.abs(lens[spans - 1]) == Ids.pack(a.index, from) && (lens[spans - 1] < 0) == deleted) {
+                    lens[spans - 1] += deleted ? -n : n; // pieces in a row that continue each other
+                } else {
+                    if (spans == ids.length) {
+                        ids = Arrays.copyOf(ids, spans * 2);
+                        lens = Arrays.copyOf(lens, spans * 2);
+                    }
+                    ids[spans] = Ids.pack(a.index, from);
+                    lens[spans++] = deleted ? -n : n;
+                }
+                from = end;
+            }
+            placed += to - from0;
+        }
+        order.expectEnd();
+        long chars = 0;
+        for (int i = 0; i < agentCount; i++) chars += agents[i].insClock;
+        if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
+        if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
+        tree.bulkLoad(ids, lens, spans);
     }
 
     // ---------------------------------------------------------------- anchors
@@ -932,25 +1272,22 @@ public final class Doc {
         return Character.isLowSurrogate(after);
     }
 
-    private static void checkWellFormed(char[] chars) {
+    /** Rejects unpaired surrogates; returns whether there are (paired) ones. */
+    private static boolean checkWellFormed(char[] chars) {
+        boolean any = false;
         for (int i = 0; i < chars.length; i++) {
             char c = chars[i];
             if (Character.isHighSurrogate(c)) {
                 if (i + 1 < chars.length && Character.isLowSurrogate(chars[i + 1])) {
                     i++;
+                    any = true;
                     continue;
                 }
                 throw new IllegalArgumentException("unpaired high surrogate at " + i);
             }
             if (Character.isLowSurrogate(c)) throw new IllegalArgumentException("unpaired low surrogate at " + i);
         }
-    }
-
-    private static boolean containsSurrogate(char[] text, int off, int len) {
-        for (int i = off, end = off + len; i < end; i++) {
-            if (Character.isSurrogate(text[i])) return true;
-        }
-        return false;
+        return any;
     }
 
     private static int countAstral(char[] text, int off, int len) {
@@ -987,7 +1324,7 @@ public final class Doc {
 
     /** Collects changes, joining an insertion onto the one just before it. */
     private static final class ChangeList {
-        final ArrayList<Change> list = new ArrayList<>();
+        final ArrayList<Change> list = new ArrayList<>(4);
         private int openIndex = -1; // the insertion still growing, not yet in the list
         private final StringBuilder openText = new StringBuilder();
 

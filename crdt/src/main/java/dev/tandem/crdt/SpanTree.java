@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 
 /**
  * The document's characters in document order, tombstones included, as a B-tree of spans.
@@ -22,6 +23,10 @@ final class SpanTree {
     static final int LEAF_CAP = 64;
     static final int BRANCH_CAP = 32;
 
+    // Capacities are per tree so tests can use tiny nodes and exercise every split.
+    final int leafCap;
+    final int branchCap;
+
     /** What the tree needs from its document. */
     interface Owner {
         /** Characters {@code id .. id+len-1} now live in {@code leaf}. */
@@ -42,21 +47,27 @@ final class SpanTree {
     }
 
     static final class Leaf extends Node {
-        final long[] ids = new long[LEAF_CAP];
-        final int[] lens = new int[LEAF_CAP];
+        final long[] ids;
+        final int[] lens;
         int count;
         Leaf next;
         Leaf prev;
         final int number;
 
-        Leaf(int number) {
+        Leaf(int number, int capacity) {
             this.number = number;
+            this.ids = new long[capacity];
+            this.lens = new int[capacity];
         }
     }
 
     static final class Branch extends Node {
-        final Node[] kids = new Node[BRANCH_CAP];
+        final Node[] kids;
         int count;
+
+        Branch(int capacity) {
+            kids = new Node[capacity];
+        }
     }
 
     private final Owner owner;
@@ -71,8 +82,19 @@ final class SpanTree {
     int atIdx;
     int atOffset;
 
+    // The leaf the last visible-position lookup ended in and the visible characters before it.
+    private Leaf cacheLeaf;
+    private int cacheStart;
+
     SpanTree(Owner owner) {
+        this(owner, LEAF_CAP, BRANCH_CAP);
+    }
+
+    SpanTree(Owner owner, int leafCap, int branchCap) {
+        if (leafCap < 4 || branchCap < 4) throw new IllegalArgumentException("capacities below 4");
         this.owner = owner;
+        this.leafCap = leafCap;
+        this.branchCap = branchCap;
         Leaf leaf = newLeaf();
         root = leaf;
         first = leaf;
@@ -80,7 +102,7 @@ final class SpanTree {
     }
 
     private Leaf newLeaf() {
-        Leaf leaf = new Leaf(leaves.size());
+        Leaf leaf = new Leaf(leaves.size(), leafCap);
         leaves.add(leaf);
         return leaf;
     }
@@ -105,18 +127,28 @@ final class SpanTree {
             atOffset = 0;
             return;
         }
-        Node node = root;
-        while (node instanceof Branch b) {
-            Node[] kids = b.kids;
-            int i = 0;
-            for (; i < b.count - 1; i++) {
-                int v = kids[i].visible;
-                if (pos < v) break;
-                pos -= v;
+        Leaf leaf = cacheLeaf;
+        if (leaf != null && pos >= cacheStart && pos < cacheStart + leaf.visible) {
+            // Typing tends to hit the same leaf again: skip the walk from the root.
+            pos -= cacheStart;
+        } else {
+            Node node = root;
+            int start = 0;
+            while (node instanceof Branch b) {
+                Node[] kids = b.kids;
+                int i = 0;
+                for (; i < b.count - 1; i++) {
+                    int v = kids[i].visible;
+                    if (pos < v) break;
+                    pos -= v;
+                    start += v;
+                }
+                node = kids[i];
             }
-            node = kids[i];
+            leaf = (Leaf) node;
+            cacheLeaf = leaf;
+            cacheStart = start;
         }
-        Leaf leaf = (Leaf) node;
         int[] lens = leaf.lens;
         for (int i = 0; i < leaf.count; i++) {
             int len = lens[i];
@@ -185,8 +217,17 @@ final class SpanTree {
         return sum;
     }
 
-    /** Adds to the cached counts of {@code node} and all its ancestors. */
-    static void addCounts(Node node, int visible, int total, int astral) {
+    /**
+     * Adds to the cached counts of {@code leaf} and all its ancestors. Every change of counts
+     * goes through here, which keeps the last-leaf cache honest: a change in any other leaf may
+     * shift where the cached one starts.
+     */
+    void addCounts(Leaf leaf, int visible, int total, int astral) {
+        if (leaf != cacheLeaf) cacheLeaf = null;
+        addUp(leaf, visible, total, astral);
+    }
+
+    private static void addUp(Node node, int visible, int total, int astral) {
         for (; node != null; node = node.parent) {
             node.visible += visible;
             node.total += total;
@@ -225,8 +266,9 @@ final class SpanTree {
             owner.moved(rightId, abs - offset, at);
             int visible = rightLen > 0 ? rightLen : 0;
             int astral = visible > 0 && owner.hasAstral() ? owner.astralIn(rightId, visible) : 0;
-            addCounts(leaf, -visible, -(abs - offset), -astral);
-            addCounts(at, visible, abs - offset, astral);
+            if (cacheLeaf == at) cacheLeaf = null; // the new leaf's start moved; the old one's did not
+            addUp(leaf, -visible, -(abs - offset), -astral);
+            addUp(at, visible, abs - offset, astral);
             atLeaf = at;
         }
     }
@@ -236,7 +278,7 @@ final class SpanTree {
      * split moves counts with the spans). Sets atLeaf/atIdx to the new span's place.
      */
     private void insertRaw(Leaf leaf, int idx, long id, int len) {
-        if (leaf.count == LEAF_CAP) {
+        if (leaf.count == leafCap) {
             Leaf right = splitLeaf(leaf);
             if (idx > leaf.count) {
                 idx -= leaf.count;
@@ -294,11 +336,15 @@ final class SpanTree {
         return right;
     }
 
-    /** Adds {@code added} (already counted in {@code existing}'s ancestors) after {@code existing}. */
+    /**
+     * Adds {@code added} after {@code existing} in the tree. {@code added} was carved out of
+     * {@code existing}, so the ancestors' counts already include it: only a branch that splits
+     * on the way needs its counts recomputed.
+     */
     private void insertChildAfter(Node existing, Node added) {
         Branch parent = existing.parent;
         if (parent == null) {
-            Branch newRoot = new Branch();
+            Branch newRoot = new Branch(branchCap);
             newRoot.kids[0] = existing;
             newRoot.kids[1] = added;
             newRoot.count = 2;
@@ -310,10 +356,31 @@ final class SpanTree {
             root = newRoot;
             return;
         }
-        if (parent.count == BRANCH_CAP) {
-            Branch right = splitBranch(parent);
-            if (existing.parent == right) parent = right;
+        if (parent.count < branchCap) {
+            putAfter(parent, existing, added);
+            return;
         }
+        // Full: move the upper half of the children to a new branch, recount both halves from
+        // their children, put the new node where it belongs, then hang the new branch up.
+        Branch right = new Branch(branchCap);
+        int keep = parent.count / 2;
+        int move = parent.count - keep;
+        System.arraycopy(parent.kids, keep, right.kids, 0, move);
+        Arrays.fill(parent.kids, keep, parent.count, null);
+        parent.count = keep;
+        right.count = move;
+        for (int i = 0; i < move; i++) right.kids[i].parent = right;
+        recount(parent);
+        recount(right);
+        Branch home = existing.parent;
+        putAfter(home, existing, added);
+        home.visible += added.visible;
+        home.total += added.total;
+        home.astral += added.astral;
+        insertChildAfter(parent, right);
+    }
+
+    private static void putAfter(Branch parent, Node existing, Node added) {
         int idx = 0;
         while (parent.kids[idx] != existing) idx++;
         System.arraycopy(parent.kids, idx + 1, parent.kids, idx + 2, parent.count - idx - 1);
@@ -322,32 +389,78 @@ final class SpanTree {
         added.parent = parent;
     }
 
-    private Branch splitBranch(Branch branch) {
-        Branch right = new Branch();
-        int keep = branch.count / 2;
-        int move = branch.count - keep;
+    private static void recount(Branch b) {
         int visible = 0;
         int total = 0;
         int astral = 0;
-        for (int i = 0; i < move; i++) {
-            Node kid = branch.kids[keep + i];
-            right.kids[i] = kid;
-            branch.kids[keep + i] = null;
-            kid.parent = right;
-            visible += kid.visible;
-            total += kid.total;
-            astral += kid.astral;
+        for (int i = 0; i < b.count; i++) {
+            visible += b.kids[i].visible;
+            total += b.kids[i].total;
+            astral += b.kids[i].astral;
         }
-        right.count = move;
-        branch.count = keep;
-        right.visible = visible;
-        right.total = total;
-        right.astral = astral;
-        branch.visible -= visible;
-        branch.total -= total;
-        branch.astral -= astral;
-        insertChildAfter(branch, right);
-        return right;
+        b.visible = visible;
+        b.total = total;
+        b.astral = astral;
+    }
+
+    /**
+     * Replaces this (empty) tree with the given spans, in order: leaves filled to three
+     * quarters so the next edits rarely split them, branches built bottom up.
+     */
+    void bulkLoad(long[] ids, int[] lens, int n) {
+        if (root.total != 0) throw new IllegalStateException("bulkLoad into a non-empty tree");
+        leaves.clear();
+        cacheLeaf = null;
+        boolean countAstral = owner.hasAstral();
+        int perLeaf = Math.max(2, leafCap * 3 / 4);
+        ArrayList<Node> level = new ArrayList<>();
+        Leaf prev = null;
+        for (int i = 0; i < n || level.isEmpty(); i += perLeaf) {
+            Leaf leaf = newLeaf();
+            int m = Math.min(perLeaf, n - i);
+            if (m > 0) {
+                System.arraycopy(ids, i, leaf.ids, 0, m);
+                System.arraycopy(lens, i, leaf.lens, 0, m);
+            }
+            leaf.count = Math.max(0, m);
+            for (int k = 0; k < leaf.count; k++) {
+                int len = leaf.lens[k];
+                int abs = Math.abs(len);
+                leaf.total += abs;
+                if (len > 0) {
+                    leaf.visible += len;
+                    if (countAstral) leaf.astral += owner.astralIn(leaf.ids[k], len);
+                }
+                owner.moved(leaf.ids[k], abs, leaf);
+            }
+            leaf.prev = prev;
+            if (prev != null) prev.next = leaf;
+            prev = leaf;
+            level.add(leaf);
+        }
+        first = (Leaf) level.get(0);
+        last = prev;
+        int perBranch = Math.max(3, branchCap * 3 / 4);
+        while (level.size() > 1) {
+            ArrayList<Node> up = new ArrayList<>();
+            for (int i = 0; i < level.size(); ) {
+                int m = Math.min(perBranch, level.size() - i);
+                if (level.size() - i - m == 1) m++; // never leave a branch with one child
+                Branch b = new Branch(branchCap);
+                for (int k = 0; k < m; k++) {
+                    Node kid = level.get(i + k);
+                    b.kids[k] = kid;
+                    kid.parent = b;
+                }
+                b.count = m;
+                recount(b);
+                up.add(b);
+                i += m;
+            }
+            level = up;
+        }
+        root = level.get(0);
+        root.parent = null;
     }
 
     /** Removes span {@code idx} of {@code leaf} (its characters were merged into a neighbour). */

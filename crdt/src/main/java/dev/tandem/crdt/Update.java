@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,49 +16,179 @@ import java.util.TreeMap;
  * it depends on); delete runs follow all insert runs.
  */
 public final class Update {
-    private static final Update EMPTY = new Builder().build();
 
-    // Replica ids referenced by this update; ids below are packed as (index into agents) << 32 | seq.
-    final long[] agents;
+    /**
+     * The operations as parallel arrays. Built on first use for the one-run updates of local
+     * edits (most keystrokes are never looked at again before they are encoded and sent).
+     */
+    static final class Ops {
+        // Replica ids referenced by this update; ids below are packed as (index into agents) << 32 | seq.
+        final long[] agents;
 
-    // Insert runs: characters seq .. seq+len-1 of agents[insAgent], typed one after the other.
-    // The first character's left origin is insLeft (or Ids.NONE: document start), every other
-    // character's is the character before it; all share insRight (or Ids.NONE: document end).
-    final int insCount;
-    final int[] insAgent;
-    final int[] insSeq;
-    final int[] insLen;
-    final long[] insLeft;
-    final long[] insRight;
-    final int[] insTextStart; // into text
-    final char[] text;
+        // Insert runs: characters seq .. seq+len-1 of agents[insAgent], typed one after the other.
+        // The first character's left origin is insLeft (or Ids.NONE: document start), every other
+        // character's is the character before it; all share insRight (or Ids.NONE: document end).
+        final int insCount;
+        final int[] insAgent;
+        final int[] insSeq;
+        final int[] insLen;
+        final long[] insLeft;
+        final long[] insRight;
+        final int[] insTextStart; // into text
+        final char[] text;
 
-    // Delete runs: deletions seq .. seq+len-1 of agents[delAgent], deleting the characters
-    // delTarget, delTarget+1, ... (forward) or delTarget, delTarget-1, ... (backward).
-    final int delCount;
-    final int[] delAgent;
-    final int[] delSeq;
-    final int[] delLen;
-    final long[] delTarget;
-    final boolean[] delBackward;
+        // Delete runs: deletions seq .. seq+len-1 of agents[delAgent], deleting the characters
+        // delTarget, delTarget+1, ... (forward) or delTarget, delTarget-1, ... (backward).
+        final int delCount;
+        final int[] delAgent;
+        final int[] delSeq;
+        final int[] delLen;
+        final long[] delTarget;
+        final boolean[] delBackward;
 
-    private Update(Builder b) {
-        this.agents = java.util.Arrays.copyOf(b.agents, b.agentCount);
-        this.insCount = b.insCount;
-        this.insAgent = java.util.Arrays.copyOf(b.insAgent, b.insCount);
-        this.insSeq = java.util.Arrays.copyOf(b.insSeq, b.insCount);
-        this.insLen = java.util.Arrays.copyOf(b.insLen, b.insCount);
-        this.insLeft = java.util.Arrays.copyOf(b.insLeft, b.insCount);
-        this.insRight = java.util.Arrays.copyOf(b.insRight, b.insCount);
-        this.insTextStart = java.util.Arrays.copyOf(b.insTextStart, b.insCount);
-        this.text = java.util.Arrays.copyOf(b.text, b.textLen);
-        this.delCount = b.delCount;
-        this.delAgent = java.util.Arrays.copyOf(b.delAgent, b.delCount);
-        this.delSeq = java.util.Arrays.copyOf(b.delSeq, b.delCount);
-        this.delLen = java.util.Arrays.copyOf(b.delLen, b.delCount);
-        this.delTarget = java.util.Arrays.copyOf(b.delTarget, b.delCount);
-        this.delBackward = java.util.Arrays.copyOf(b.delBackward, b.delCount);
+        Ops(long[] agents, int insCount, int[] insAgent, int[] insSeq, int[] insLen, long[] insLeft,
+                       long[] insRight, int[] insTextStart, char[] text, int delCount, int[] delAgent, int[] delSeq,
+                       int[] delLen, long[] delTarget, boolean[] delBackward) {
+            this.agents = agents;
+            this.insCount = insCount;
+            this.insAgent = insAgent;
+            this.insSeq = insSeq;
+            this.insLen = insLen;
+            this.insLeft = insLeft;
+            this.insRight = insRight;
+            this.insTextStart = insTextStart;
+            this.text = text;
+            this.delCount = delCount;
+            this.delAgent = delAgent;
+            this.delSeq = delSeq;
+            this.delLen = delLen;
+            this.delTarget = delTarget;
+            this.delBackward = delBackward;
+            boolean any = false;
+            for (char c : text) {
+                if (Character.isSurrogate(c)) {
+                    any = true;
+                    break;
+                }
+            }
+            this.surrogates = any;
+        }
+
+        /** Whether the text holds any surrogate (so astral characters need counting). */
+        final boolean surrogates;
+
+
+        /** The same operations with another text (a document's visible text). */
+        Ops withText(char[] newText) {
+            return new Ops(agents, insCount, insAgent, insSeq, insLen, insLeft, insRight, insTextStart, newText,
+                    delCount, delAgent, delSeq, delLen, delTarget, delBackward);
+        }
+
+        long agentOf(long packedId) {
+            return packedId == Ids.NONE ? 0 : agents[Ids.agent(packedId)];
+        }
     }
+
+    // Set for updates built from arrays; for a one-run local edit, built on first use from the
+    // fields below. Volatile with final fields inside: safe to share between threads.
+    private volatile Ops ops;
+    private final boolean isInsert;
+    private final long replica;
+    private final int seq;
+    private final int len;
+    private final char[] chars;
+    private final long replica1;
+    private final int seq1; // -1: none
+    private final long replica2;
+    private final int seq2; // -1: none
+
+    private Update(Ops ops) {
+        this.ops = ops;
+        this.isInsert = false;
+        this.replica = 0;
+        this.seq = 0;
+        this.len = 0;
+        this.chars = null;
+        this.replica1 = 0;
+        this.seq1 = -1;
+        this.replica2 = 0;
+        this.seq2 = -1;
+    }
+
+    private Update(boolean isInsert, long replica, int seq, int len, char[] chars, long replica1, int seq1, long replica2, int seq2) {
+        this.isInsert = isInsert;
+        this.replica = replica;
+        this.seq = seq;
+        this.len = len;
+        this.chars = chars;
+        this.replica1 = replica1;
+        this.seq1 = seq1;
+        this.replica2 = replica2;
+        this.seq2 = seq2;
+    }
+
+    static Update of(Ops ops) {
+        return new Update(ops);
+    }
+
+    Ops ops() {
+        Ops o = ops;
+        if (o == null) {
+            o = isInsert ? singleInsert() : singleDelete();
+            ops = o;
+        }
+        return o;
+    }
+
+    private static final int[] ZERO = {0};
+    private static final int[] NO_INTS = {};
+    private static final long[] NO_LONGS = {};
+    private static final boolean[] NO_BOOLEANS = {};
+    private static final char[] NO_CHARS = {};
+
+    private Ops singleInsert() {
+        long[] table = {replica, 0, 0};
+        int n = 1;
+        long left = Ids.NONE;
+        if (seq1 >= 0) {
+            int k = indexIn(table, n, replica1);
+            if (k == n) table[n++] = replica1;
+            left = Ids.pack(k, seq1);
+        }
+        long right = Ids.NONE;
+        if (seq2 >= 0) {
+            int k = indexIn(table, n, replica2);
+            if (k == n) table[n++] = replica2;
+            right = Ids.pack(k, seq2);
+        }
+        return new Ops(n == 3 ? table : Arrays.copyOf(table, n), 1, ZERO, new int[] {seq}, new int[] {len},
+                new long[] {left}, new long[] {right}, ZERO, chars, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_BOOLEANS);
+    }
+
+    private Ops singleDelete() {
+        long[] table = replica1 == replica ? new long[] {replica} : new long[] {replica, replica1};
+        return new Ops(table, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_LONGS, NO_INTS, NO_CHARS,
+                1, ZERO, new int[] {seq}, new int[] {len}, new long[] {Ids.pack(table.length - 1, seq1)}, new boolean[] {false});
+    }
+
+    private static int indexIn(long[] table, int n, long replica) {
+        for (int i = 0; i < n; i++) if (table[i] == replica) return i;
+        return n;
+    }
+
+    /** One insert run (a local edit); {@code text} is taken, not copied. */
+    static Update ofInsert(long replica, int seq, char[] text, long leftReplica, int leftSeq, boolean leftNone,
+                           long rightReplica, int rightSeq, boolean rightNone) {
+        return new Update(true, replica, seq, text.length, text, leftReplica, leftNone ? -1 : leftSeq,
+                rightReplica, rightNone ? -1 : rightSeq);
+    }
+
+    /** One forward delete run (a local edit). */
+    static Update ofDelete(long replica, int seq, int len, long targetReplica, int targetSeq) {
+        return new Update(false, replica, seq, len, null, targetReplica, targetSeq, 0, -1);
+    }
+
+    private static final Update EMPTY = new Builder().build();
 
     /** An update with no operation. */
     public static Update empty() {
@@ -65,22 +196,34 @@ public final class Update {
     }
 
     public boolean isEmpty() {
-        return insCount == 0 && delCount == 0;
+        Ops o = ops();
+        return o.insCount == 0 && o.delCount == 0;
     }
 
     /** The replica ids whose operations this update carries, each once. */
     public long[] replicas() {
+        Ops o = ops();
+        long[] agents = o.agents;
+        int insCount = o.insCount;
+        int delCount = o.delCount;
+        int[] insAgent = o.insAgent;
+        int[] delAgent = o.delAgent;
         boolean[] used = new boolean[agents.length];
         for (int i = 0; i < insCount; i++) used[insAgent[i]] = true;
         for (int i = 0; i < delCount; i++) used[delAgent[i]] = true;
         int n = 0;
         long[] out = new long[agents.length];
         for (int i = 0; i < agents.length; i++) if (used[i]) out[n++] = agents[i];
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 
     /** Number of operations: characters inserted plus characters deleted. */
     public long operationCount() {
+        Ops o = ops();
+        int insCount = o.insCount;
+        int delCount = o.delCount;
+        int[] insLen = o.insLen;
+        int[] delLen = o.delLen;
         long n = 0;
         for (int i = 0; i < insCount; i++) n += insLen[i];
         for (int i = 0; i < delCount; i++) n += delLen[i];
@@ -113,7 +256,8 @@ public final class Update {
         // Per replica, the seq ranges already taken, so overlapping updates keep one copy.
         Map<Long, TreeMap<Integer, Integer>> insSeen = new HashMap<>();
         Map<Long, TreeMap<Integer, Integer>> delSeen = new HashMap<>();
-        for (Update u : updates) {
+        for (Update up : updates) {
+            Ops u = up.ops();
             for (int i = 0; i < u.insCount; i++) {
                 long replica = u.agents[u.insAgent[i]];
                 TreeMap<Integer, Integer> seen = insSeen.computeIfAbsent(replica, k -> new TreeMap<>());
@@ -136,7 +280,8 @@ public final class Update {
                 cover(seen, start, end);
             }
         }
-        for (Update u : updates) {
+        for (Update up : updates) {
+            Ops u = up.ops();
             for (int i = 0; i < u.delCount; i++) {
                 long replica = u.agents[u.delAgent[i]];
                 TreeMap<Integer, Integer> seen = delSeen.computeIfAbsent(replica, k -> new TreeMap<>());
@@ -184,13 +329,10 @@ public final class Update {
         seen.put(start, end);
     }
 
-    long agentOf(long packedId) {
-        return packedId == Ids.NONE ? 0 : agents[Ids.agent(packedId)];
-    }
-
     @Override
     public String toString() {
-        return "Update[" + insCount + " insert runs, " + delCount + " delete runs, " + operationCount() + " ops]";
+        Ops o = ops();
+        return "Update[" + o.insCount + " insert runs, " + o.delCount + " delete runs, " + operationCount() + " ops]";
     }
 
     /**
@@ -220,11 +362,19 @@ public final class Update {
         boolean[] delBackward = new boolean[4];
 
         int agent(long replica) {
-            Integer idx = agentIndex.get(replica);
-            if (idx != null) return idx;
-            if (agentCount == agents.length) agents = java.util.Arrays.copyOf(agents, agentCount * 2);
+            // Updates name few replicas: a scan beats boxing a Long for the map.
+            if (agentCount <= 8) {
+                for (int i = 0; i < agentCount; i++) if (agents[i] == replica) return i;
+            } else {
+                Integer idx = agentIndex.get(replica);
+                if (idx != null) return idx;
+            }
+            if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
             agents[agentCount] = replica;
-            agentIndex.put(replica, agentCount);
+            if (agentCount == 8) {
+                for (int i = 0; i < 8; i++) agentIndex.put(agents[i], i);
+            }
+            if (agentCount >= 8) agentIndex.put(replica, agentCount);
             return agentCount++;
         }
 
@@ -260,7 +410,7 @@ public final class Update {
                 insTextStart[insCount] = textLen;
                 insCount++;
             }
-            if (textLen + len > text.length) text = java.util.Arrays.copyOf(text, Math.max(text.length * 2, textLen + len));
+            if (textLen + len > text.length) text = Arrays.copyOf(text, Math.max(text.length * 2, textLen + len));
             System.arraycopy(src, off, text, textLen, len);
             textLen += len;
         }
@@ -299,25 +449,33 @@ public final class Update {
 
         private void growIns() {
             int n = insAgent.length * 2;
-            insAgent = java.util.Arrays.copyOf(insAgent, n);
-            insSeq = java.util.Arrays.copyOf(insSeq, n);
-            insLen = java.util.Arrays.copyOf(insLen, n);
-            insLeft = java.util.Arrays.copyOf(insLeft, n);
-            insRight = java.util.Arrays.copyOf(insRight, n);
-            insTextStart = java.util.Arrays.copyOf(insTextStart, n);
+            insAgent = Arrays.copyOf(insAgent, n);
+            insSeq = Arrays.copyOf(insSeq, n);
+            insLen = Arrays.copyOf(insLen, n);
+            insLeft = Arrays.copyOf(insLeft, n);
+            insRight = Arrays.copyOf(insRight, n);
+            insTextStart = Arrays.copyOf(insTextStart, n);
         }
 
         private void growDel() {
             int n = delAgent.length * 2;
-            delAgent = java.util.Arrays.copyOf(delAgent, n);
-            delSeq = java.util.Arrays.copyOf(delSeq, n);
-            delLen = java.util.Arrays.copyOf(delLen, n);
-            delTarget = java.util.Arrays.copyOf(delTarget, n);
-            delBackward = java.util.Arrays.copyOf(delBackward, n);
+            delAgent = Arrays.copyOf(delAgent, n);
+            delSeq = Arrays.copyOf(delSeq, n);
+            delLen = Arrays.copyOf(delLen, n);
+            delTarget = Arrays.copyOf(delTarget, n);
+            delBackward = Arrays.copyOf(delBackward, n);
         }
 
         Update build() {
-            return new Update(this);
+            return new Update(buildOps());
+        }
+
+        Ops buildOps() {
+            return new Ops(Arrays.copyOf(agents, agentCount), insCount, Arrays.copyOf(insAgent, insCount),
+                    Arrays.copyOf(insSeq, insCount), Arrays.copyOf(insLen, insCount), Arrays.copyOf(insLeft, insCount),
+                    Arrays.copyOf(insRight, insCount), Arrays.copyOf(insTextStart, insCount), Arrays.copyOf(text, textLen),
+                    delCount, Arrays.copyOf(delAgent, delCount), Arrays.copyOf(delSeq, delCount),
+                    Arrays.copyOf(delLen, delCount), Arrays.copyOf(delTarget, delCount), Arrays.copyOf(delBackward, delCount));
         }
     }
 }

@@ -30,7 +30,7 @@ class DocTest {
         for (int i = 0; i < 1000; i++) d.insert(i, "a");
         assertEquals(1, d.spanCount());
         Update all = d.updatesSince(Version.EMPTY);
-        assertEquals(1, all.insCount);
+        assertEquals(1, all.ops().insCount);
         d.checkInvariants();
     }
 
@@ -41,8 +41,8 @@ class DocTest {
         for (int i = 8; i > 2; i--) d.delete(i - 1, 1);
         assertEquals("ab", d.text());
         Update all = d.updatesSince(Version.EMPTY);
-        assertEquals(1, all.delCount);
-        assertTrue(all.delBackward[0]);
+        assertEquals(1, all.ops().delCount);
+        assertTrue(all.ops().delBackward[0]);
         Doc e = new Doc(2);
         e.apply(all);
         assertEquals("ab", e.text());
@@ -176,6 +176,6 @@ class DocTest {
         d.delete(2, 1);
         d.insert(2, "d");
         assertEquals("abd", d.text());
-        assertEquals(1, d.updatesSince(Version.EMPTY).insCount);
+        assertEquals(1, d.updatesSince(Version.EMPTY).ops().insCount);
     }
 }

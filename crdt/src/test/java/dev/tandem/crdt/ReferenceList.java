@@ -30,7 +30,8 @@ final class ReferenceList {
     private final List<Item> items = new ArrayList<>();
 
     /** Integrates every insert of {@code u} (in its order, which must be causal), then its deletes. */
-    void applyInOrder(Update u) {
+    void applyInOrder(Update update) {
+        Update.Ops u = update.ops();
         for (int r = 0; r < u.insCount; r++) {
             long replica = u.agents[u.insAgent[r]];
             for (int k = 0; k < u.insLen[r]; k++) {
@@ -50,7 +51,7 @@ final class ReferenceList {
         }
     }
 
-    private static Id id(Update u, long packed) {
+    private static Id id(Update.Ops u, long packed) {
         return packed == Ids.NONE ? null : new Id(u.agents[Ids.agent(packed)], Ids.seq(packed));
     }
 

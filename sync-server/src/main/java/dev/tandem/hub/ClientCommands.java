@@ -12,7 +12,6 @@ import dev.tandem.sync.SyncStatus;
 
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -91,11 +90,14 @@ abstract class OneShotClient {
 
 @Command(name = "cat", mixinStandardHelpOptions = true, description = "Print a room's current text to stdout.")
 final class CatCommand extends OneShotClient implements java.util.concurrent.Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         return run("cat", (client, deadline, fatal) -> {
             String text = client.text().get(remaining(deadline), TimeUnit.NANOSECONDS);
-            PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+            java.io.PrintWriter out = spec.commandLine().getOut();
             out.print(text);
             out.flush();
             return 0;

@@ -150,6 +150,11 @@ public final class Hub implements AutoCloseable {
         stopped.countDown();
     }
 
+    /** For tests: small socket buffers make back-pressure show up quickly. */
+    void setAcceptedSendBufferSize(int bytes) {
+        connector.setAcceptedSendBufferSize(bytes);
+    }
+
     HubConfig config() {
         return config;
     }

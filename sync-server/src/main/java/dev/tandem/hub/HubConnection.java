@@ -56,6 +56,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     @Override
     public void onWebSocketOpen(Session s) {
         this.session = s;
+        this.remote = String.valueOf(s.getRemoteSocketAddress());
         HubConfig c = hub.config();
         s.setMaxTextMessageSize(c.maxMessageBytes());
         s.setMaxBinaryMessageSize(c.maxMessageBytes());
@@ -249,7 +250,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     }
 
     private void cutOff() {
-        log.info("room \"{}\" {}: slow consumer cut off", roomProblem == null ? roomName : "(invalid)", remote());
+        log.info("room \"{}\" {}: connection dropped (slow consumer or failed write)", roomProblem == null ? roomName : "(invalid)", remote());
         closed();
     }
 
@@ -261,9 +262,10 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (r != null) r.exec.execute(() -> r.leave(this));
     }
 
+    private volatile String remote = "?";
+
     private String remote() {
-        Session s = session;
-        return s == null ? "?" : String.valueOf(s.getRemoteSocketAddress());
+        return remote;
     }
 
     // A close reason must fit in 123 UTF-8 bytes.

@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
-        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class})
+        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -31,7 +31,10 @@ public final class HubMain implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        return new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        // Room text is UTF-8 whatever the platform default is.
+        cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
+        return cl;
     }
 }
 

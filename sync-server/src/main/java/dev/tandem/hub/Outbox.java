@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The bounded outbound queue of one connection. Jetty allows one send in flight per session, so
  * messages wait here; any thread may {@link #send}. When more than the configured bytes or
  * messages are waiting the peer is not reading fast enough: the TCP connection is dropped (a slow
- * consumer must not make the hub buffer forever) and {@code onCutOff} runs once.
+ * consumer must not make the hub buffer forever) and {@code onCutOff} runs once. A failed write
+ * drops the connection the same way.
  */
 final class Outbox {
     private record Close(int code, String reason) {}
@@ -134,9 +135,16 @@ final class Outbox {
 
         @Override
         public void fail(Throwable x) {
+            boolean wasDone = done;
             done = true;
             queue.clear();
             finish();
+            // A failed write leaves the session unusable: treat it like a dropped connection.
+            if (!wasDone) {
+                org.slf4j.LoggerFactory.getLogger(Outbox.class).info("write failed: {}", x.toString());
+                session.disconnect();
+                onCutOff.run();
+            }
         }
 
         private void finish() {

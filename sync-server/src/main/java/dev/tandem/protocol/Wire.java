@@ -30,6 +30,7 @@ public final class Wire {
 
     /** Parses one text frame. */
     public static Message read(String json) {
+        if (!json.stripLeading().startsWith("{")) throw new ProtocolException(ErrorCode.BAD_JSON, "a message must be a JSON object");
         try {
             Message m = MAPPER.readValue(json, Message.class);
             if (m == null) throw new ProtocolException(ErrorCode.BAD_JSON, "a message must be a JSON object, got null");

@@ -45,7 +45,14 @@ public final class RawClient implements AutoCloseable {
 
     public static RawClient connect(int port, String rawRoomPath) throws Exception {
         RawClient c = new RawClient();
-        c.session = jetty().connect(c.new Listener(), URI.create("ws://127.0.0.1:" + port + "/rooms/" + rawRoomPath)).get(10, TimeUnit.SECONDS);
+        URI uri = URI.create("ws://127.0.0.1:" + port + "/rooms/" + rawRoomPath);
+        try {
+            c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // Jetty's client may pick a pooled HTTP connection the hub just closed after a 400: retry once.
+            if (!(e.getCause() instanceof java.io.EOFException)) throw e;
+            c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
+        }
         return c;
     }
 

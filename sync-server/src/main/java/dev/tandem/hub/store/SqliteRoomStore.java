@@ -171,6 +171,14 @@ public final class SqliteRoomStore implements RoomStore {
         synchronized (readConnection) {
             closeQuietly(readConnection);
         }
+        // The writer thread has ended, so its statements may be closed here.
+        for (PreparedStatement p : statements.values()) {
+            try {
+                p.close();
+            } catch (SQLException e) {
+                log.debug("closing statement: {}", e.toString());
+            }
+        }
         closeQuietly(writeConnection);
     }
 
@@ -209,7 +217,7 @@ public final class SqliteRoomStore implements RoomStore {
 
     private void commit(List<Write> batch) {
         try {
-            for (Write w : batch) w.execute(writeConnection);
+            for (Write w : batch) w.execute(this);
             writeConnection.commit();
         } catch (SQLException | RuntimeException e) {
             log.error("store commit of {} writes failed: {}", batch.size(), e.toString());
@@ -225,6 +233,18 @@ public final class SqliteRoomStore implements RoomStore {
         for (Write w : batch) w.succeed();
     }
 
+    /** Writer thread only: statements are compiled once and reused for every batch. */
+    private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>();
+
+    private PreparedStatement prepared(String sql) throws SQLException {
+        PreparedStatement p = statements.get(sql);
+        if (p == null) {
+            p = writeConnection.prepareStatement(sql);
+            statements.put(sql, p);
+        }
+        return p;
+    }
+
     private static void closeQuietly(Connection c) {
         if (c == null) return;
         try {
@@ -236,7 +256,7 @@ public final class SqliteRoomStore implements RoomStore {
 
     /** One queued write; execute runs on the writer thread inside the batch transaction. */
     private abstract static class Write {
-        abstract void execute(Connection c) throws SQLException;
+        abstract void execute(SqliteRoomStore store) throws SQLException;
 
         abstract void succeed();
 
@@ -269,8 +289,9 @@ public final class SqliteRoomStore implements RoomStore {
         }
 
         @Override
-        void execute(Connection c) throws SQLException {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO updates (room, seq, data) VALUES (?, ?, ?)")) {
+        void execute(SqliteRoomStore store) throws SQLException {
+            {
+                PreparedStatement p = store.prepared("INSERT INTO updates (room, seq, data) VALUES (?, ?, ?)");
                 p.setLong(1, room);
                 p.setLong(2, seq);
                 p.setBytes(3, data);
@@ -291,14 +312,16 @@ public final class SqliteRoomStore implements RoomStore {
         }
 
         @Override
-        void execute(Connection c) throws SQLException {
-            try (PreparedStatement p = c.prepareStatement("UPDATE rooms SET snapshot = ?, snapshot_seq = ? WHERE id = ?")) {
+        void execute(SqliteRoomStore store) throws SQLException {
+            {
+                PreparedStatement p = store.prepared("UPDATE rooms SET snapshot = ?, snapshot_seq = ? WHERE id = ?");
                 p.setBytes(1, snapshot);
                 p.setLong(2, upto);
                 p.setLong(3, room);
                 if (p.executeUpdate() != 1) throw new SQLException("room " + room + " does not exist");
             }
-            try (PreparedStatement p = c.prepareStatement("DELETE FROM updates WHERE room = ? AND seq <= ?")) {
+            {
+                PreparedStatement p = store.prepared("DELETE FROM updates WHERE room = ? AND seq <= ?");
                 p.setLong(1, room);
                 p.setLong(2, upto);
                 p.executeUpdate();
@@ -308,7 +331,7 @@ public final class SqliteRoomStore implements RoomStore {
 
     private static final class Barrier extends VoidWrite {
         @Override
-        void execute(Connection c) {}
+        void execute(SqliteRoomStore store) {}
     }
 
     private static final class CreateRoom extends Write {
@@ -321,12 +344,14 @@ public final class SqliteRoomStore implements RoomStore {
         }
 
         @Override
-        void execute(Connection c) throws SQLException {
-            try (PreparedStatement p = c.prepareStatement("INSERT OR IGNORE INTO rooms (name) VALUES (?)")) {
+        void execute(SqliteRoomStore store) throws SQLException {
+            {
+                PreparedStatement p = store.prepared("INSERT OR IGNORE INTO rooms (name) VALUES (?)");
                 p.setString(1, name);
                 p.executeUpdate();
             }
-            try (PreparedStatement p = c.prepareStatement("SELECT id FROM rooms WHERE name = ?")) {
+            {
+                PreparedStatement p = store.prepared("SELECT id FROM rooms WHERE name = ?");
                 p.setString(1, name);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) throw new SQLException("room \"" + name + "\" vanished");

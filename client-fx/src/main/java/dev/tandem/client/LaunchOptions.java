@@ -1,0 +1,96 @@
+package dev.tandem.client;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.nio.file.Path;
+
+/**
+ * Command-line options. With a room (and a server or {@code --host-port}) the client skips the
+ * start screen and opens the room at once; that is what scripts and tests use.
+ */
+@Command(name = "tandem", mixinStandardHelpOptions = true, version = "Tandem 0.1",
+        description = "Tandem: a real-time collaborative text editor.",
+        footer = {"", "Examples:",
+                "  tandem --server ws://10.0.0.5:7070 --room notes --name Ada",
+                "  tandem --host-port 7070 --room notes --name Ada     (host on this computer)",
+                "  ./mvnw -pl client-fx -am javafx:run -Djavafx.args=\"--room notes --server ws://10.0.0.5:7070\""})
+final class LaunchOptions {
+    @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
+    String server;
+
+    @Option(names = "--room", paramLabel = "NAME", description = "Room to open (skips the start screen).")
+    String room;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Your display name (remembered).")
+    String name;
+
+    @Option(names = "--color", paramLabel = "#RRGGBB", description = "Your colour (remembered).")
+    String color;
+
+    @Option(names = "--host-port", paramLabel = "PORT", description = "Host a hub on this computer on PORT (0 = any free port).")
+    Integer hostPort;
+
+    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+            description = "Network address the hosted hub listens on (default: ${DEFAULT-VALUE}, every interface).")
+    String hostBind;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (settings, offline copies of rooms, hosted hub store). Default: ${sys:tandem.defaultData}")
+    Path dataDir;
+
+    /** Set when the command line asked for help or the version; the caller prints {@link #message} and exits 0. */
+    boolean helpOnly;
+    String message = "";
+
+    /** Parses and checks the arguments; throws {@link IllegalArgumentException} with a usage message on error. */
+    static LaunchOptions parse(String... args) {
+        System.setProperty("tandem.defaultData", AppDirs.defaultDataDir().toString());
+        LaunchOptions o = new LaunchOptions();
+        CommandLine cl = new CommandLine(o);
+        try {
+            cl.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            throw new IllegalArgumentException(e.getMessage() + System.lineSeparator() + cl.getUsageMessage());
+        }
+        if (cl.isUsageHelpRequested() || cl.isVersionHelpRequested()) {
+            StringWriter out = new StringWriter();
+            if (cl.isUsageHelpRequested()) cl.usage(new PrintWriter(out));
+            else cl.printVersionHelp(new PrintWriter(out));
+            o.helpOnly = true;
+            o.message = out.toString();
+            return o;
+        }
+        try {
+            if (o.server != null) RoomAddress.parseServer(o.server);
+            if (o.room != null) RoomAddress.checkRoom(o.room);
+            if (o.color != null) o.color = UserColors.normalize(o.color);
+            if (o.name != null && o.name.isBlank()) throw new IllegalArgumentException("--name is empty");
+            if (o.hostPort != null && (o.hostPort < 0 || o.hostPort > 65535)) {
+                throw new IllegalArgumentException("--host-port must be 0..65535, was " + o.hostPort);
+            }
+            if (o.hostPort != null && o.server != null) {
+                throw new IllegalArgumentException("use either --server (join) or --host-port (host), not both");
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + System.lineSeparator() + cl.getUsageMessage());
+        }
+        return o;
+    }
+
+    Path dataDirOrDefault() {
+        return dataDir != null ? dataDir.toAbsolutePath() : AppDirs.defaultDataDir();
+    }
+
+    /** True when the room can open straight away, without the start screen. */
+    boolean opensRoomDirectly() {
+        return room != null && (server != null || hostPort != null);
+    }
+
+    URI serverUri() {
+        return server == null ? null : RoomAddress.parseServer(server);
+    }
+}

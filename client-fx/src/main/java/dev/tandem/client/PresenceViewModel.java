@@ -1,0 +1,47 @@
+package dev.tandem.client;
+
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/** The presence sidebar: everyone in the room, you first, then by name. Plain Java; FX thread only. */
+final class PresenceViewModel {
+    /** One person in the room as the sidebar shows them. */
+    record Row(String id, String name, String color, boolean self, boolean active, boolean typing) {
+        String label() {
+            return self ? name + " (you)" : name;
+        }
+
+        String activity() {
+            if (typing) return "typing…";
+            return active ? "active" : "idle";
+        }
+    }
+
+    private static final Comparator<Row> ORDER = Comparator.comparing(Row::self).reversed()
+            .thenComparing(Row::name, String.CASE_INSENSITIVE_ORDER)
+            .thenComparing(Row::id);
+
+    private final ObservableList<Row> rows = FXCollections.observableArrayList();
+    private final ObservableList<Row> readOnlyRows = FXCollections.unmodifiableObservableList(rows);
+
+    ObservableList<Row> rows() {
+        return readOnlyRows;
+    }
+
+    /** Replaces the list; rows that did not change keep their identity so the list view does not flicker. */
+    void update(List<Row> people) {
+        List<Row> sorted = new ArrayList<>(people);
+        sorted.sort(ORDER);
+        if (!sorted.equals(rows)) rows.setAll(sorted);
+    }
+
+    /** Shown in the sidebar's header. */
+    String summary() {
+        int n = rows.size();
+        return n == 1 ? "1 person here" : n + " people here";
+    }
+}

@@ -1,0 +1,299 @@
+package dev.tandem.client;
+
+import dev.tandem.crdt.Doc;
+import javafx.animation.KeyFrame;
+import javafx.animation.Timeline;
+import javafx.beans.binding.Bindings;
+import javafx.css.PseudoClass;
+import javafx.geometry.Pos;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckMenuItem;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
+import javafx.scene.control.ListView;
+import javafx.scene.control.Menu;
+import javafx.scene.control.MenuBar;
+import javafx.scene.control.MenuItem;
+import javafx.scene.control.SeparatorMenuItem;
+import javafx.scene.control.TextField;
+import javafx.scene.control.Tooltip;
+import javafx.scene.input.Clipboard;
+import javafx.scene.input.ClipboardContent;
+import javafx.scene.input.KeyCombination;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Pane;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
+import javafx.scene.layout.StackPane;
+import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.scene.shape.Circle;
+import javafx.stage.FileChooser;
+import javafx.stage.Stage;
+import javafx.util.Duration;
+import org.fxmisc.flowless.VirtualizedScrollPane;
+import org.fxmisc.richtext.StyleClassedTextArea;
+import org.fxmisc.richtext.model.TwoDimensional;
+
+import dev.tandem.crdt.Update;
+
+import java.io.File;
+import java.util.function.Consumer;
+import java.util.OptionalInt;
+
+/**
+ * One room's window: menu, invite bar, editor, presence sidebar, status bar. A view: it knows
+ * nothing of networking; {@link RoomSession} wires it to the sync client.
+ *
+ * <p>Threading: FX thread only.
+ */
+final class RoomWindow {
+    /** What the window's menu asks the application (or session) to do. */
+    interface Actions {
+        void joinRoom();
+        void host();
+        void exportText(File target, String text);
+        void setOffline(boolean offline);
+        void quit();
+    }
+
+    private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
+    private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
+    private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
+
+    final Stage stage;
+    final StyleClassedTextArea area = new StyleClassedTextArea();
+    final EditorBinding binding;
+    final RemoteCursors cursors;
+    final PresenceViewModel presence = new PresenceViewModel();
+    final StatusViewModel status;
+    final RoomAddress address;
+    final CheckMenuItem workOffline = new CheckMenuItem("Work offline");
+    private final Actions actions;
+    private final Label hostBanner = new Label();
+    private final Timeline ticker;
+
+    RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
+        this.stage = stage;
+        this.actions = actions;
+        this.address = address;
+        this.status = new StatusViewModel(address.room(), System::currentTimeMillis);
+        area.setId("editor");
+        area.setWrapText(true);
+        area.getStyleClass().add("tandem-editor");
+        binding = new EditorBinding(area, doc, outbox);
+        Pane overlay = new Pane();
+        overlay.getStyleClass().add("cursor-overlay");
+        cursors = new RemoteCursors(area, doc, overlay);
+        binding.addDocListener(() -> {
+            cursors.refresh();
+            status.setLength(doc.length());
+        });
+        status.setLength(doc.length());
+
+        StackPane editorStack = new StackPane(new VirtualizedScrollPane<>(area), overlay);
+        editorStack.getStyleClass().add("editor-stack");
+
+        BorderPane root = new BorderPane();
+        root.getStyleClass().add("room-window");
+        root.setTop(new VBox(createMenu(actions), createInviteBar()));
+        root.setCenter(editorStack);
+        root.setRight(createSidebar());
+        root.setBottom(createStatusBar());
+
+        Scene scene = new Scene(root, 1100, 720);
+        scene.getStylesheets().add(TandemApp.stylesheet());
+        stage.setScene(scene);
+        stage.setTitle(address.room() + " - Tandem");
+        stage.setMinWidth(560);
+        stage.setMinHeight(360);
+
+        ticker = new Timeline(new KeyFrame(Duration.seconds(1), e -> status.tick()));
+        ticker.setCycleCount(Timeline.INDEFINITE);
+        ticker.play();
+        stage.setOnShown(e -> area.requestFocus());
+    }
+
+    /** Shows who is hosting, and the address others join with; null hides the banner. */
+    void setHostBanner(String text) {
+        hostBanner.setText(text == null ? "" : text);
+        hostBanner.setVisible(text != null);
+        hostBanner.setManaged(text != null);
+    }
+
+    private MenuBar createMenu(Actions actions) {
+        MenuItem join = item("Join room…", "Shortcut+O", actions::joinRoom);
+        join.setId("menu-join");
+        MenuItem host = item("Host on this computer…", null, actions::host);
+        MenuItem export = item("Export text…", "Shortcut+E", this::exportText);
+        MenuItem copy = item("Copy invite address", "Shortcut+Shift+C", this::copyInvite);
+        workOffline.setAccelerator(KeyCombination.keyCombination("Shortcut+Shift+O"));
+        workOffline.setOnAction(e -> actions.setOffline(workOffline.isSelected()));
+        MenuItem close = item("Close window", "Shortcut+W", stage::close);
+        MenuItem quit = item("Quit", "Shortcut+Q", actions::quit);
+        Menu file = new Menu("_File", null, join, host, new SeparatorMenuItem(), export, copy,
+                new SeparatorMenuItem(), workOffline, new SeparatorMenuItem(), close, quit);
+
+        // Undo stays off until per-user undo lands: RichTextFX's undo would undo other people's typing.
+        MenuItem undo = item("Undo (coming with per-user undo)", "Shortcut+Z", () -> { });
+        undo.setDisable(true);
+        Menu edit = new Menu("_Edit", null, undo, new SeparatorMenuItem(),
+                item("Cut", "Shortcut+X", area::cut),
+                item("Copy", "Shortcut+C", area::copy),
+                item("Paste", "Shortcut+V", area::paste),
+                new SeparatorMenuItem(),
+                item("Select all", "Shortcut+A", area::selectAll));
+        MenuBar bar = new MenuBar(file, edit);
+        bar.setUseSystemMenuBar(true);
+        return bar;
+    }
+
+    private static MenuItem item(String text, String accelerator, Runnable action) {
+        MenuItem item = new MenuItem(text);
+        if (accelerator != null) item.setAccelerator(KeyCombination.keyCombination(accelerator));
+        item.setOnAction(e -> action.run());
+        return item;
+    }
+
+    private VBox createInviteBar() {
+        Label title = new Label(address.room());
+        title.getStyleClass().add("room-title");
+        TextField invite = new TextField(address.invite());
+        invite.setId("invite-field");
+        invite.setEditable(false);
+        invite.setFocusTraversable(false);
+        invite.setTooltip(new Tooltip("Send this address to people you want to edit with"));
+        HBox.setHgrow(invite, Priority.ALWAYS);
+        Button copy = new Button("Copy invite");
+        copy.setId("copy-invite");
+        copy.setFocusTraversable(false);
+        copy.setOnAction(e -> copyInvite());
+        HBox row = new HBox(10, title, invite, copy);
+        row.setAlignment(Pos.CENTER_LEFT);
+        row.getStyleClass().add("invite-bar");
+        hostBanner.setId("host-banner");
+        hostBanner.getStyleClass().add("host-banner");
+        hostBanner.setMaxWidth(Double.MAX_VALUE);
+        setHostBanner(null);
+        return new VBox(row, hostBanner);
+    }
+
+    private VBox createSidebar() {
+        Label header = new Label();
+        header.getStyleClass().add("sidebar-header");
+        header.textProperty().bind(Bindings.createStringBinding(presence::summary, presence.rows()));
+        ListView<PresenceViewModel.Row> list = new ListView<>(presence.rows());
+        list.setId("presence-list");
+        list.setFocusTraversable(false);
+        list.setCellFactory(lv -> new PersonCell());
+        // Clicking someone scrolls to their cursor; it does not move yours.
+        list.setOnMouseClicked(e -> {
+            PresenceViewModel.Row row = list.getSelectionModel().getSelectedItem();
+            if (row != null) scrollToPeer(row.id());
+            list.getSelectionModel().clearSelection();
+        });
+        VBox.setVgrow(list, Priority.ALWAYS);
+        VBox box = new VBox(header, list);
+        box.getStyleClass().add("sidebar");
+        box.setPrefWidth(220);
+        return box;
+    }
+
+    void scrollToPeer(String id) {
+        OptionalInt pos = cursors.positionOf(id);
+        if (pos.isEmpty()) return;
+        int par = area.offsetToPosition(pos.getAsInt(), TwoDimensional.Bias.Forward).getMajor();
+        area.showParagraphAtCenter(par);
+    }
+
+    private static final class PersonCell extends ListCell<PresenceViewModel.Row> {
+        private final Circle swatch = new Circle(6);
+        private final Label name = new Label();
+        private final Label activity = new Label();
+        private final HBox box;
+
+        PersonCell() {
+            name.getStyleClass().add("person-name");
+            activity.getStyleClass().add("person-activity");
+            Region gap = new Region();
+            HBox.setHgrow(gap, Priority.ALWAYS);
+            box = new HBox(8, swatch, name, gap, activity);
+            box.setAlignment(Pos.CENTER_LEFT);
+            getStyleClass().add("person-cell");
+        }
+
+        @Override
+        protected void updateItem(PresenceViewModel.Row row, boolean empty) {
+            super.updateItem(row, empty);
+            if (empty || row == null) {
+                setGraphic(null);
+                setText(null);
+                return;
+            }
+            swatch.setFill(Color.web(row.color()));
+            name.setText(row.label());
+            activity.setText(row.activity());
+            activity.pseudoClassStateChanged(PseudoClass.getPseudoClass("typing"), row.typing());
+            activity.pseudoClassStateChanged(PseudoClass.getPseudoClass("idle"), !row.active() && !row.typing());
+            setText(null);
+            setGraphic(box);
+        }
+    }
+
+    private HBox createStatusBar() {
+        Label connection = statusLabel("status-connection", status.connectionTextProperty());
+        connection.getStyleClass().add("connection");
+        status.connectionProperty().addListener((obs, old, state) -> showConnection(connection, state));
+        showConnection(connection, status.connectionProperty().get());
+        Label error = statusLabel("status-error", status.errorTextProperty());
+        error.getStyleClass().add("error");
+        Region gap = new Region();
+        HBox.setHgrow(gap, Priority.ALWAYS);
+        HBox bar = new HBox(16, connection, statusLabel("status-unsent", status.unsentTextProperty()), error, gap,
+                statusLabel("status-room", status.roomTextProperty()),
+                statusLabel("status-length", status.lengthTextProperty()));
+        bar.setAlignment(Pos.CENTER_LEFT);
+        bar.getStyleClass().add("status-bar");
+        return bar;
+    }
+
+    private static void showConnection(Label label, StatusViewModel.Connection state) {
+        label.pseudoClassStateChanged(CONNECTED, state == StatusViewModel.Connection.CONNECTED);
+        label.pseudoClassStateChanged(CONNECTING, state == StatusViewModel.Connection.CONNECTING);
+        label.pseudoClassStateChanged(OFFLINE, state == StatusViewModel.Connection.OFFLINE);
+    }
+
+    private static Label statusLabel(String id, javafx.beans.value.ObservableStringValue text) {
+        Label l = new Label();
+        l.setId(id);
+        l.textProperty().bind(text);
+        return l;
+    }
+
+    void copyInvite() {
+        ClipboardContent content = new ClipboardContent();
+        content.putString(address.invite());
+        Clipboard.getSystemClipboard().setContent(content);
+    }
+
+    private void exportText() {
+        FileChooser chooser = new FileChooser();
+        chooser.setTitle("Export text");
+        chooser.setInitialFileName(address.room().replaceAll("[^\\p{L}\\p{N} ._-]+", "_") + ".txt");
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Text files", "*.txt"));
+        File target = chooser.showSaveDialog(stage);
+        if (target != null) exportTo(target);
+    }
+
+    /** Exports the replica's text (the real text, carriage returns included). */
+    void exportTo(File target) {
+        actions.exportText(target, binding.doc().text());
+    }
+
+    void dispose() {
+        ticker.stop();
+        binding.dispose();
+    }
+}

@@ -1,0 +1,117 @@
+package dev.tandem.client;
+
+import javafx.geometry.HPos;
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.Scene;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ColorPicker;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.ColumnConstraints;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+import javafx.scene.paint.Color;
+import javafx.stage.Stage;
+
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * The start screen: name, colour, server, room (recent rooms offered), Host on this computer.
+ * A view over {@link StartViewModel}; FX thread only.
+ */
+final class StartScreen {
+    final Stage stage;
+    final StartViewModel model;
+
+    StartScreen(Stage stage, StartViewModel model, Consumer<StartViewModel.JoinRequest> onJoin) {
+        this.stage = stage;
+        this.model = model;
+
+        Label title = new Label("Tandem");
+        title.getStyleClass().add("start-title");
+        Label subtitle = new Label("Write together, in real time. Works offline too.");
+        subtitle.getStyleClass().add("start-subtitle");
+
+        TextField name = new TextField();
+        name.setId("start-name");
+        name.setPromptText("How others see you");
+        name.textProperty().bindBidirectional(model.name);
+
+        ColorPicker color = new ColorPicker(Color.web(model.color.get()));
+        color.setId("start-color");
+        for (String c : UserColors.PALETTE) color.getCustomColors().add(Color.web(c));
+        color.valueProperty().addListener((obs, old, c) -> model.color.set(toHex(c)));
+
+        TextField server = new TextField();
+        server.setId("start-server");
+        server.setPromptText("ws://host:7070, or paste an invite address");
+        server.textProperty().bindBidirectional(model.server);
+
+        ComboBox<String> room = new ComboBox<>(model.recentRooms);
+        room.setId("start-room");
+        room.setEditable(true);
+        room.setPromptText("e.g. team-notes");
+        room.setMaxWidth(Double.MAX_VALUE);
+        room.getEditor().textProperty().bindBidirectional(model.room);
+
+        CheckBox host = new CheckBox("Host on this computer (others join you)");
+        host.setId("start-host");
+        host.selectedProperty().bindBidirectional(model.host);
+        server.disableProperty().bind(model.host);
+
+        Label problem = new Label();
+        problem.setId("start-problem");
+        problem.getStyleClass().add("start-problem");
+        problem.textProperty().bind(model.problemProperty());
+
+        Button join = new Button("Join");
+        join.setId("start-join");
+        join.setDefaultButton(true);
+        join.disableProperty().bind(model.validProperty().not());
+        join.textProperty().bind(javafx.beans.binding.Bindings.when(model.host).then("Host and open").otherwise("Join"));
+        join.setOnAction(e -> {
+            if (model.validProperty().get()) onJoin.accept(model.request());
+        });
+
+        GridPane form = new GridPane();
+        form.getStyleClass().add("start-form");
+        form.setHgap(12);
+        form.setVgap(10);
+        ColumnConstraints labels = new ColumnConstraints();
+        labels.setHalignment(HPos.RIGHT);
+        ColumnConstraints fields = new ColumnConstraints();
+        fields.setHgrow(Priority.ALWAYS);
+        form.getColumnConstraints().addAll(labels, fields);
+        form.addRow(0, new Label("Name"), name);
+        form.addRow(1, new Label("Colour"), color);
+        form.addRow(2, new Label("Server"), server);
+        form.addRow(3, new Label("Room"), room);
+        form.add(host, 1, 4);
+
+        HBox buttons = new HBox(12, problem, join);
+        buttons.setAlignment(Pos.CENTER_RIGHT);
+        HBox.setHgrow(problem, Priority.ALWAYS);
+        problem.setMaxWidth(Double.MAX_VALUE);
+
+        VBox root = new VBox(14, title, subtitle, form, buttons);
+        root.getStyleClass().add("start-screen");
+        root.setPadding(new Insets(28));
+        Scene scene = new Scene(root, 520, 380);
+        scene.getStylesheets().add(TandemApp.stylesheet());
+        stage.setScene(scene);
+        stage.setTitle("Tandem");
+        stage.setResizable(false);
+        stage.setOnShown(e -> (model.name.get().isBlank() ? name : room.getEditor()).requestFocus());
+    }
+
+    static String toHex(Color c) {
+        return String.format(Locale.ROOT, "#%02x%02x%02x",
+                Math.round(c.getRed() * 255), Math.round(c.getGreen() * 255), Math.round(c.getBlue() * 255));
+    }
+}

@@ -1,0 +1,88 @@
+package dev.tandem.client;
+
+import javafx.beans.property.ReadOnlyObjectProperty;
+import javafx.beans.property.ReadOnlyObjectWrapper;
+import javafx.beans.property.ReadOnlyStringProperty;
+import javafx.beans.property.ReadOnlyStringWrapper;
+
+import java.text.NumberFormat;
+import java.util.Locale;
+import java.util.function.LongSupplier;
+
+/**
+ * The status bar of a room window: connection, unsent changes, room, document length. Plain Java;
+ * FX thread only. Time comes from an injected millisecond clock, so the retry countdown is
+ * testable without sleeping; the view calls {@link #tick()} once a second.
+ */
+final class StatusViewModel {
+    enum Connection { CONNECTED, CONNECTING, OFFLINE }
+
+    private final LongSupplier clockMillis;
+    private final NumberFormat numbers = NumberFormat.getIntegerInstance(Locale.ROOT);
+
+    private final ReadOnlyObjectWrapper<Connection> connection = new ReadOnlyObjectWrapper<>(Connection.CONNECTING);
+    private final ReadOnlyStringWrapper connectionText = new ReadOnlyStringWrapper("Connecting…");
+    private final ReadOnlyStringWrapper unsentText = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper roomText = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper lengthText = new ReadOnlyStringWrapper("0 characters");
+    private final ReadOnlyStringWrapper errorText = new ReadOnlyStringWrapper("");
+
+    private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
+    private long unsent;
+
+    StatusViewModel(String room, LongSupplier clockMillis) {
+        this.clockMillis = clockMillis;
+        roomText.set("Room: " + room);
+        numbers.setGroupingUsed(true);
+    }
+
+    /**
+     * A new connection state. {@code nextRetryMillis} is the delay until the next attempt when
+     * connecting after a failure (0 = attempting now); {@code lastError} may be null.
+     */
+    void setConnection(Connection state, long nextRetryMillis, String lastError) {
+        connection.set(state);
+        retryAtMillis = state == Connection.CONNECTING && nextRetryMillis > 0 ? clockMillis.getAsLong() + nextRetryMillis : -1;
+        errorText.set(state == Connection.CONNECTED || lastError == null ? "" : lastError);
+        refresh();
+    }
+
+    void setUnsent(long count) {
+        unsent = count;
+        refresh();
+    }
+
+    void setLength(int length) {
+        lengthText.set(numbers.format(length) + (length == 1 ? " character" : " characters"));
+    }
+
+    /** Updates the retry countdown; call about once a second. */
+    void tick() {
+        if (retryAtMillis >= 0) refresh();
+    }
+
+    private void refresh() {
+        switch (connection.get()) {
+            case CONNECTED -> connectionText.set("Connected");
+            case OFFLINE -> connectionText.set("Offline");
+            case CONNECTING -> {
+                if (retryAtMillis < 0) {
+                    connectionText.set("Connecting…");
+                } else {
+                    long secs = Math.max(0, (retryAtMillis - clockMillis.getAsLong() + 999) / 1000);
+                    connectionText.set(secs == 0 ? "Connecting…" : "Connecting (next retry in " + secs + " s)");
+                }
+            }
+        }
+        if (unsent == 0) unsentText.set(connection.get() == Connection.CONNECTED ? "All changes sent" : "No unsent changes");
+        else unsentText.set(numbers.format(unsent) + (unsent == 1 ? " unsent change" : " unsent changes")
+                + (connection.get() == Connection.CONNECTED ? "" : " (saved on this computer)"));
+    }
+
+    ReadOnlyObjectProperty<Connection> connectionProperty() { return connection.getReadOnlyProperty(); }
+    ReadOnlyStringProperty connectionTextProperty() { return connectionText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty unsentTextProperty() { return unsentText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty roomTextProperty() { return roomText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty lengthTextProperty() { return lengthText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty errorTextProperty() { return errorText.getReadOnlyProperty(); }
+}

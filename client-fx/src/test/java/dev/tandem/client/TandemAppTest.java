@@ -1,0 +1,107 @@
+package dev.tandem.client;
+
+import dev.tandem.crdt.Doc;
+import dev.tandem.hub.Hub;
+import dev.tandem.hub.HubConfig;
+import dev.tandem.sync.SyncClient;
+import dev.tandem.sync.SyncConfig;
+import javafx.application.Application;
+import javafx.scene.control.Label;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.testfx.api.FxRobot;
+import org.testfx.api.FxToolkit;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The whole application, started the way users start it: from the command line, and from the start screen. */
+class TandemAppTest {
+    private static final long WAIT_SECONDS = 10;
+    @TempDir Path dir;
+    private final FxRobot robot = new FxRobot();
+    private Application app;
+
+    @AfterEach
+    void stopApp() throws Exception {
+        if (app != null) FxToolkit.cleanupApplication(app);
+        FxToolkit.cleanupStages();
+    }
+
+    private static <T> T fx(Callable<T> c) throws Exception {
+        return WaitForAsyncUtils.asyncFx(c).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private static void eventually(String what, Callable<Boolean> condition) throws Exception {
+        try {
+            WaitForAsyncUtils.waitFor(WAIT_SECONDS, TimeUnit.SECONDS, () -> fx(condition));
+        } catch (TimeoutException e) {
+            fail("timed out waiting until " + what);
+        }
+    }
+
+    private static String hubText(URI server, String room) throws Exception {
+        try (SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).build(), null)) {
+            c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            return c.text().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void commandLine_opensRoomWithKeyboardFocusInEditor() throws Exception {
+        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0));
+        try {
+            URI server = URI.create("ws://127.0.0.1:" + hub.port());
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class,
+                    "--server", server.toString(), "--room", "cli room", "--name", "Ada", "--color", "#2ca02c", "--data", dir.resolve("data").toString());
+            app = tandem;
+            eventually("the room window is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("the editor has the focus", () -> s.window.area.isFocused());
+            robot.write("no click needed");
+            eventually("typed text is in the document", () -> s.text().equals("no click needed"));
+            assertEquals("cli room - Tandem", fx(() -> s.window.stage.getTitle()));
+            eventually("connected", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
+            assertEquals("no click needed", hubText(server, "cli room"));
+            FxToolkit.cleanupApplication(app); // stop(): saves and closes every room
+            app = null;
+            String settings = Files.readString(dir.resolve("data").resolve(Settings.FILE));
+            assertTrue(settings.contains("name=Ada") && settings.contains("recent.0=cli room") && settings.contains("color=\\#2ca02c"), settings);
+            assertTrue(Files.exists(RoomSession.replicaFile(dir.resolve("data"), new RoomAddress(server, "cli room"))), "offline copy saved");
+        } finally {
+            hub.close();
+        }
+    }
+
+    @Test
+    void startScreen_hostOnThisComputer() throws Exception {
+        FxToolkit.registerPrimaryStage();
+        TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class,
+                "--host-port", "0", "--host-bind", "127.0.0.1", "--data", dir.toString());
+        app = tandem;
+        robot.clickOn("#start-name").write("Grace");
+        robot.clickOn("#start-room").write("hosted");
+        robot.clickOn("#start-join");
+        eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
+        RoomSession s = fx(() -> tandem.sessions().get(0));
+        String banner = fx(() -> ((Label) s.window.stage.getScene().lookup("#host-banner")).getText());
+        Matcher m = Pattern.compile("ws://127\\.0\\.0\\.1:(\\d+)/rooms/hosted").matcher(banner);
+        assertTrue(m.find(), banner);
+        eventually("the editor has the focus", () -> s.window.area.isFocused());
+        robot.write("hosted here");
+        eventually("all sent", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
+        assertEquals("hosted here", hubText(URI.create("ws://127.0.0.1:" + m.group(1)), "hosted"));
+        assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
+    }
+}

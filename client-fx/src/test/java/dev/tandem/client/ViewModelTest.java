@@ -1,0 +1,202 @@
+package dev.tandem.client;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The view models and small helpers, in plain Java: no toolkit, no windows. */
+class ViewModelTest {
+
+    @Test
+    void startForm_validatesAndBuildsRequest() {
+        StartViewModel vm = new StartViewModel(new Settings("", "#1f77b4", "ws://127.0.0.1:7070", List.of()));
+        assertEquals("Enter your name.", vm.problemProperty().get());
+        assertFalse(vm.validProperty().get());
+        vm.name.set("  Ada ");
+        assertEquals("Room name is empty.", vm.problemProperty().get());
+        vm.room.set("notes");
+        assertTrue(vm.validProperty().get(), vm.problemProperty().get());
+        vm.server.set("http://example.org");
+        assertTrue(vm.problemProperty().get().contains("ws://"), vm.problemProperty().get());
+        vm.host.set(true); // hosting needs no server address
+        assertTrue(vm.validProperty().get());
+        StartViewModel.JoinRequest hosted = vm.request();
+        assertNull(hosted.server());
+        assertTrue(hosted.host());
+        vm.host.set(false);
+        vm.server.set("10.0.0.5:7070");
+        StartViewModel.JoinRequest joined = vm.request();
+        assertEquals(new StartViewModel.JoinRequest("Ada", "#1f77b4", URI.create("ws://10.0.0.5:7070"), "notes", false), joined);
+        vm.color.set("blue");
+        assertEquals("Pick a colour.", vm.problemProperty().get());
+        assertThrows(IllegalStateException.class, vm::request);
+    }
+
+    @Test
+    void startForm_pastedInviteFillsServerAndRoom() {
+        StartViewModel vm = new StartViewModel(Settings.defaults("#1f77b4"));
+        vm.server.set("ws://192.168.1.20:7070/rooms/team%20notes");
+        assertEquals("ws://192.168.1.20:7070", vm.server.get());
+        assertEquals("team notes", vm.room.get());
+    }
+
+    @Test
+    void startForm_remembersNameColourAndRecentRooms(@TempDir Path dir) throws Exception {
+        Settings s = Settings.load(dir, "#2ca02c");
+        assertEquals("#2ca02c", s.color());
+        StartViewModel vm = new StartViewModel(s);
+        vm.name.set("Ada");
+        vm.room.set("b");
+        s = vm.remember(s, vm.request());
+        s = s.withJoined("Ada", "#2ca02c", s.server(), "a");
+        s = s.withJoined("Ada", "#2ca02c", s.server(), "b");
+        s.save(dir);
+        Settings back = Settings.load(dir, "#000000");
+        assertEquals(s, back);
+        assertEquals(List.of("b", "a"), back.recentRooms());
+        StartViewModel again = new StartViewModel(back);
+        assertEquals("Ada", again.name.get());
+        assertEquals("b", again.room.get(), "the last room is offered first");
+        assertEquals(List.of("b", "a"), again.recentRooms);
+    }
+
+    @Test
+    void settings_corruptFileGivesDefaults(@TempDir Path dir) throws Exception {
+        Files.write(dir.resolve(Settings.FILE), new byte[] {'n', 'a', 'm', 'e', '=', '\\', 'u', '1'});
+        Settings s = Settings.load(dir, "#d62728");
+        assertEquals("#d62728", s.color());
+        Files.writeString(dir.resolve(Settings.FILE), "color=not-a-colour\nname=Bob\n");
+        assertEquals("#d62728", Settings.load(dir, "#d62728").color());
+        assertEquals("Bob", Settings.load(dir, "#d62728").name());
+    }
+
+    @Test
+    void settings_keepsAtMostTenRecentRooms() {
+        Settings s = Settings.defaults("#1f77b4");
+        for (int i = 0; i < 15; i++) s = s.withJoined("A", "#1f77b4", "ws://h:1", "r" + i);
+        assertEquals(Settings.MAX_RECENT, s.recentRooms().size());
+        assertEquals("r14", s.recentRooms().get(0));
+    }
+
+    @Test
+    void roomAddress_parsesAndRoundTripsInvites() {
+        RoomAddress a = new RoomAddress(URI.create("ws://10.0.0.5:7070/"), " team notes/x ".replace("/x", ""));
+        assertEquals("team notes", a.room());
+        assertEquals("ws://10.0.0.5:7070/rooms/team%20notes", a.invite());
+        assertEquals(a, RoomAddress.parseInvite(a.invite()));
+        assertEquals(URI.create("ws://h:1"), RoomAddress.parseServer("h:1"));
+        assertEquals(URI.create("wss://h"), RoomAddress.parseServer("WSS://h/"));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.parseServer("http://h:1"));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.parseServer(" "));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("a/b"));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom(".hidden"));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("caf\u00e9"));
+        assertEquals("a.b c", RoomAddress.checkRoom(" a.b c "));
+        assertThrows(IllegalArgumentException.class, () -> RoomAddress.checkRoom("x".repeat(65)));
+        assertNull(RoomAddress.parseInvite("ws://h:1"));
+        assertNotEquals(new RoomAddress(URI.create("ws://h:1"), "r").storageName(),
+                new RoomAddress(URI.create("ws://h:2"), "r").storageName(), "same room on another hub is another file");
+        assertTrue(new RoomAddress(URI.create("ws://h:1"), "Team Notes").storageName().startsWith("team_notes-"));
+    }
+
+    @Test
+    void launchOptions_parseAndReject() {
+        LaunchOptions o = LaunchOptions.parse("--server", "ws://127.0.0.1:9000", "--room", "notes", "--name", "Ada", "--data", "/tmp/x");
+        assertTrue(o.opensRoomDirectly());
+        assertEquals(URI.create("ws://127.0.0.1:9000"), o.serverUri());
+        assertEquals(Path.of("/tmp/x"), o.dataDirOrDefault());
+        assertFalse(LaunchOptions.parse().opensRoomDirectly());
+        assertTrue(LaunchOptions.parse("--host-port", "0", "--room", "r").opensRoomDirectly());
+        assertEquals("#abcdef", LaunchOptions.parse("--color", "#ABCDEF").color);
+        assertTrue(LaunchOptions.parse("--help").helpOnly);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--server", "http://x"));
+        assertTrue(e.getMessage().contains("ws://") && e.getMessage().contains("Usage"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--host-port", "70000"));
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--bogus"));
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--server", "ws://h:1", "--host-port", "1"));
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--color", "red"));
+    }
+
+    @Test
+    void appDirs_followPlatformConventions() {
+        Path home = Path.of("/home/ada");
+        assertEquals(Path.of("/home/ada/.local/share/tandem"), AppDirs.defaultDataDir("Linux", Map.of(), home));
+        assertEquals(Path.of("/xdg/tandem"), AppDirs.defaultDataDir("Linux", Map.of("XDG_DATA_HOME", "/xdg"), home));
+        assertEquals(Path.of("/home/ada/.local/share/tandem"), AppDirs.defaultDataDir("Linux", Map.of("XDG_DATA_HOME", "rel"), home),
+                "a relative XDG_DATA_HOME is ignored, as the spec says");
+        assertEquals(Path.of("/home/ada/Library/Application Support/Tandem"), AppDirs.defaultDataDir("Mac OS X", Map.of(), home));
+        assertEquals(Path.of("C:\\Users\\ada\\AppData\\Local").resolve("Tandem"),
+                AppDirs.defaultDataDir("Windows 11", Map.of("LOCALAPPDATA", "C:\\Users\\ada\\AppData\\Local"), home));
+    }
+
+    @Test
+    void atomicWrite_replacesWholeFileAndLeavesNoTemp(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("sub").resolve("a.bin");
+        AtomicFiles.write(f, new byte[] {1, 2, 3});
+        AtomicFiles.write(f, new byte[] {4});
+        assertArrayEquals(new byte[] {4}, Files.readAllBytes(f));
+        try (var files = Files.list(f.getParent())) {
+            assertEquals(1, files.count());
+        }
+    }
+
+    @Test
+    void status_countsDownRetryAndReportsUnsent() {
+        AtomicLong now = new AtomicLong(1_000);
+        StatusViewModel vm = new StatusViewModel("notes", now::get);
+        assertEquals("Room: notes", vm.roomTextProperty().get());
+        vm.setConnection(StatusViewModel.Connection.CONNECTING, 4_200, "connection refused");
+        assertEquals("Connecting (next retry in 5 s)", vm.connectionTextProperty().get());
+        assertEquals("connection refused", vm.errorTextProperty().get());
+        now.addAndGet(2_500);
+        vm.tick();
+        assertEquals("Connecting (next retry in 2 s)", vm.connectionTextProperty().get());
+        now.addAndGet(5_000);
+        vm.tick();
+        assertEquals("Connecting…", vm.connectionTextProperty().get());
+        vm.setUnsent(3);
+        assertEquals("3 unsent changes (saved on this computer)", vm.unsentTextProperty().get());
+        vm.setConnection(StatusViewModel.Connection.CONNECTED, 0, null);
+        assertEquals("Connected", vm.connectionTextProperty().get());
+        assertEquals("", vm.errorTextProperty().get());
+        assertEquals("3 unsent changes", vm.unsentTextProperty().get());
+        vm.setUnsent(0);
+        assertEquals("All changes sent", vm.unsentTextProperty().get());
+        vm.setConnection(StatusViewModel.Connection.OFFLINE, 0, null);
+        assertEquals("Offline", vm.connectionTextProperty().get());
+        vm.setLength(1234567);
+        assertEquals("1,234,567 characters", vm.lengthTextProperty().get());
+        vm.setLength(1);
+        assertEquals("1 character", vm.lengthTextProperty().get());
+    }
+
+    @Test
+    void presence_selfFirstThenByNameAndNoChurn() {
+        PresenceViewModel vm = new PresenceViewModel();
+        var zed = new PresenceViewModel.Row("3", "zed", "#1f77b4", false, true, false);
+        var me = new PresenceViewModel.Row("1", "Mia", "#d62728", true, true, false);
+        var amy = new PresenceViewModel.Row("2", "Amy", "#2ca02c", false, false, true);
+        vm.update(List.of(zed, me, amy));
+        assertEquals(List.of(me, amy, zed), vm.rows());
+        assertEquals("Mia (you)", vm.rows().get(0).label());
+        assertEquals("typing…", amy.activity());
+        assertEquals("idle", new PresenceViewModel.Row("4", "x", "#000000", false, false, false).activity());
+        assertEquals("3 people here", vm.summary());
+        int[] changes = {0};
+        vm.rows().addListener((javafx.collections.ListChangeListener<PresenceViewModel.Row>) c -> changes[0]++);
+        vm.update(List.of(amy, zed, me));
+        assertEquals(0, changes[0], "same people in another order is no change");
+        vm.update(List.of(me));
+        assertEquals(1, changes[0]);
+        assertEquals("1 person here", vm.summary());
+        assertThrows(UnsupportedOperationException.class, () -> vm.rows().clear());
+    }
+}

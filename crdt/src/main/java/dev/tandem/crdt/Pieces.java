@@ -1,0 +1,90 @@
+package dev.tandem.crdt;
+
+import java.util.Arrays;
+
+/**
+ * The pieces a saved document's order is written in. Characters with consecutive ids sit
+ * next to each other in the document unless something was inserted between them, and what was
+ * inserted there names them as its origins. So the places where the order can break (piece
+ * boundaries) follow from the insert runs alone: every run's first character, the character
+ * after every left origin, and every right origin. A document then stores only the order of
+ * these pieces, which costs about one small number per piece (see FORMAT.md, "Order").
+ *
+ * <p>Both the encoder and the decoder derive the pieces from the same insert runs (those of
+ * the encoded operations), so they agree; boundaries the rule misses are written explicitly.
+ */
+final class Pieces {
+    /** Per agent of the operations' table: boundary[s] says a piece starts at seq s. */
+    final boolean[][] boundary;
+    /** Per agent: the seqs pieces start at, ascending, and the global index of the first. */
+    int[][] starts;
+    int[] firstIndex;
+    int count;
+    final int[] clock;
+
+    Pieces(Update.Ops ops) {
+        int agents = ops.agents.length;
+        clock = new int[agents];
+        for (int i = 0; i < ops.insCount; i++) {
+            clock[ops.insAgent[i]] = Math.max(clock[ops.insAgent[i]], ops.insSeq[i] + ops.insLen[i]);
+        }
+        boundary = new boolean[agents][];
+        for (int a = 0; a < agents; a++) boundary[a] = new boolean[clock[a] + 1];
+        for (int i = 0; i < ops.insCount; i++) {
+            mark(ops.insAgent[i], ops.insSeq[i]);
+            long left = ops.insLeft[i];
+            if (left != Ids.NONE) mark(Ids.agent(left), Ids.seq(left) + 1);
+            long right = ops.insRight[i];
+            if (right != Ids.NONE) mark(Ids.agent(right), Ids.seq(right));
+        }
+    }
+
+    /** Marks a boundary; returns false if it was not one already. Out-of-range seqs are ignored. */
+    boolean mark(int agent, long seq) {
+        if (agent < 0 || agent >= boundary.length || seq < 0 || seq >= clock[agent]) return true;
+        boolean was = boundary[agent][(int) seq];
+        boundary[agent][(int) seq] = true;
+        return was;
+    }
+
+    /** Numbers the pieces: agent by agent, seq ascending. Call after the last {@link #mark}. */
+    void index() {
+        int agents = boundary.length;
+        starts = new int[agents][];
+        firstIndex = new int[agents];
+        count = 0;
+        for (int a = 0; a < agents; a++) {
+            int n = 0;
+            boolean[] b = boundary[a];
+            for (int s = 0; s < clock[a]; s++) if (b[s]) n++;
+            int[] st = new int[n];
+            n = 0;
+            for (int s = 0; s < clock[a]; s++) if (b[s]) st[n++] = s;
+            starts[a] = st;
+            firstIndex[a] = count;
+            count += n;
+        }
+    }
+
+    /** Index of the piece of {@code agent} that starts at {@code seq}, or -1 if none does. */
+    int indexOf(int agent, int seq) {
+        int k = Arrays.binarySearch(starts[agent], seq);
+        return k < 0 ? -1 : firstIndex[agent] + k;
+    }
+
+    /** The agent of piece {@code index}. */
+    int agentOf(int index) {
+        int a = 0;
+        while (a + 1 < firstIndex.length && firstIndex[a + 1] <= index) a++;
+        return a;
+    }
+
+    int start(int agent, int index) {
+        return starts[agent][index - firstIndex[agent]];
+    }
+
+    int end(int agent, int index) {
+        int k = index - firstIndex[agent];
+        return k + 1 < starts[agent].length ? starts[agent][k + 1] : clock[agent];
+    }
+}

@@ -1,0 +1,308 @@
+package dev.tandem.crdt;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.CRC32;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+class CodecTest {
+    /** Three small documents built deterministically; their bytes are pinned in golden files. */
+    static Doc golden(int which) {
+        switch (which) {
+            case 0 -> {
+                Doc d = new Doc(0x1111);
+                d.insert(0, "hello world");
+                return d;
+            }
+            case 1 -> {
+                Doc a = new Doc(0x1111);
+                Doc b = new Doc(0x2222);
+                b.apply(a.insert(0, "shared text"));
+                Update ua = a.insert(6, "and concurrent ");
+                Update ub = b.insert(6, "edited ");
+                b.delete(0, 1);
+                a.apply(ub);
+                a.apply(b.updatesSince(a.version()));
+                b.apply(ua);
+                a.insert(a.length(), " \uD83D\uDE00 é");
+                return a;
+            }
+            default -> {
+                Doc d = new Doc(-42);
+                for (int i = 0; i < 300; i++) d.insert(d.length(), "line " + i + "\n");
+                for (int i = 0; i < 50; i++) d.delete(i * 3, 2);
+                for (int i = 10; i > 0; i--) d.delete(i, 1);
+                return d;
+            }
+        }
+    }
+
+    private static final String[] GOLDEN_TEXT_FILES = {"hello.tdoc", "concurrent.tdoc", "edited.tdoc"};
+
+    @Test
+    void goldenFilesPinTheFormat() throws IOException {
+        boolean rewrite = Boolean.getBoolean("tandem.updateGolden");
+        for (int i = 0; i < GOLDEN_TEXT_FILES.length; i++) {
+            Doc d = golden(i);
+            byte[] bytes = d.encode();
+            String name = GOLDEN_TEXT_FILES[i];
+            if (rewrite) {
+                Path dir = Path.of("src/test/resources/golden");
+                Files.createDirectories(dir);
+                Files.write(dir.resolve(name), bytes);
+                Files.writeString(dir.resolve(name + ".txt"), d.text());
+                continue;
+            }
+            byte[] pinned = resource("/golden/" + name);
+            String text = new String(resource("/golden/" + name + ".txt"), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(text, Doc.decode(pinned).text(), name + " decodes to its text");
+            assertArrayEquals(pinned, bytes, name + ": the encoding changed. If that is a deliberate format change, "
+                    + "bump the format version, update crdt/FORMAT.md and rerun with -Dtandem.updateGolden=true");
+        }
+    }
+
+    private static byte[] resource(String path) throws IOException {
+        try (InputStream in = CodecTest.class.getResourceAsStream(path)) {
+            assertNotNull(in, "missing " + path);
+            return in.readAllBytes();
+        }
+    }
+
+    @Test
+    void updateRoundTrip() {
+        Doc d = golden(1);
+        Update u = d.updatesSince(Version.EMPTY);
+        Update back = Update.decode(u.encode());
+        assertArrayEquals(u.encode(), back.encode());
+        Doc e = new Doc();
+        e.apply(back);
+        assertEquals(d.text(), e.text());
+        assertEquals(d.version(), e.version());
+        assertEquals(d.version(), Version.decode(d.version().encode()));
+    }
+
+    @Test
+    void everyTruncationIsRejectedClearly() {
+        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+            byte[] bytes = d.encode();
+            for (int n = 0; n < bytes.length; n++) {
+                byte[] cut = Arrays.copyOf(bytes, n);
+                assertThrows(CrdtFormatException.class, () -> Doc.decode(cut), "prefix of " + n + " bytes");
+                assertThrows(CrdtFormatException.class, () -> Update.decode(cut), "prefix of " + n + " bytes");
+            }
+        }
+    }
+
+    @Test
+    void corruptedBytesAreRejectedClearly() {
+        Random rnd = new Random(7);
+        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+            byte[] bytes = d.encode();
+            for (int i = 0; i < 2000; i++) {
+                byte[] bad = bytes.clone();
+                int flips = 1 + rnd.nextInt(3);
+                for (int f = 0; f < flips; f++) bad[rnd.nextInt(bad.length)] ^= (byte) (1 + rnd.nextInt(255));
+                try {
+                    Doc x = Doc.decode(bad);
+                    // Only possible if the change hit nothing that matters; the text must still be sane.
+                    assertNotNull(x.text());
+                } catch (CrdtFormatException expected) {
+                    // the one exception type
+                } catch (RuntimeException | Error e) {
+                    fail("corrupted input raised " + e + " instead of CrdtFormatException", e);
+                }
+            }
+        }
+    }
+
+    /** Re-frames a body with a correct checksum, so corruption reaches the parser. */
+    private static byte[] reframe(byte kind, byte[] body) {
+        CRC32 crc = new CRC32();
+        crc.update(body, 0, body.length);
+        ByteWriter out = new ByteWriter(body.length + 16);
+        out.writeByte('T');
+        out.writeByte(kind);
+        out.writeByte(1);
+        out.writeByte(0);
+        out.writeVarInt(body.length);
+        out.writeInt((int) crc.getValue());
+        out.writeBytes(body, 0, body.length);
+        return out.toByteArray();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void corruptedBodiesWithValidChecksumsAreRejectedOrSane() {
+        Random rnd = new Random(13);
+        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+            for (byte kind : new byte[] {'D', 'U'}) {
+                byte[] framed = kind == 'D' ? d.encode() : d.updatesSince(Version.EMPTY).encode();
+                Codec.Body b = Codec.openBody(framed, Codec.DEFAULT_MAX_BODY);
+                byte[] body = new byte[b.reader().remaining()];
+                b.reader().readBytes(body, 0, body.length);
+                for (int i = 0; i < 3000; i++) {
+                    byte[] bad = body.clone();
+                    int edits = 1 + rnd.nextInt(4);
+                    for (int e = 0; e < edits; e++) {
+                        int at = rnd.nextInt(bad.length);
+                        switch (rnd.nextInt(3)) {
+                            case 0 -> bad[at] ^= (byte) (1 + rnd.nextInt(255));
+                            case 1 -> bad[at] = (byte) 0xff;
+                            default -> bad[at] = (byte) rnd.nextInt(4);
+                        }
+                    }
+                    if (rnd.nextInt(5) == 0) bad = Arrays.copyOf(bad, rnd.nextInt(bad.length));
+                    byte[] bytes = reframe(kind, bad);
+                    try {
+                        if (kind == 'D') {
+                            Doc x = Doc.decode(bytes);
+                            x.checkInvariants();
+                            x.insert(x.length(), "still editable");
+                            x.checkInvariants();
+                        } else {
+                            Doc x = new Doc();
+                            x.apply(Update.decode(bytes));
+                            x.checkInvariants();
+                        }
+                    } catch (CrdtFormatException expected) {
+                        // the one exception type
+                    } catch (RuntimeException | Error e) {
+                        fail("corrupted body (kind " + (char) kind + ", case " + i + ") raised " + e + " instead of CrdtFormatException", e);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomGarbageIsRejected() {
+        Random rnd = new Random(11);
+        for (int i = 0; i < 2000; i++) {
+            byte[] junk = new byte[rnd.nextInt(64)];
+            rnd.nextBytes(junk);
+            if (junk.length > 0 && rnd.nextBoolean()) junk[0] = 'T';
+            assertThrows(CrdtFormatException.class, () -> Update.decode(junk));
+        }
+        assertThrows(CrdtFormatException.class, () -> Update.decode(null));
+    }
+
+    @Test
+    void wrongFormatVersionSaysWhichItReads() {
+        byte[] bytes = golden(0).encode();
+        bytes[2] = 9;
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(bytes));
+        assertTrue(e.getMessage().contains("version 9") && e.getMessage().contains("version 1"), e.getMessage());
+    }
+
+    /** Frames a hand-made body as an uncompressed update, with a correct checksum. */
+    private static byte[] frame(ByteWriter body) {
+        CRC32 crc = new CRC32();
+        crc.update(body.array(), 0, body.size());
+        ByteWriter out = new ByteWriter(16);
+        out.writeByte('T');
+        out.writeByte('U');
+        out.writeByte(1);
+        out.writeByte(0);
+        out.writeVarInt(body.size());
+        out.writeInt((int) crc.getValue());
+        out.writeBytes(body.array(), 0, body.size());
+        return out.toByteArray();
+    }
+
+    @Test
+    void absurdCountsFailBeforeAllocating() {
+        ByteWriter body = new ByteWriter(16);
+        body.writeVarInt(Integer.MAX_VALUE); // agents
+        byte[] bytes = frame(body);
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Update.decode(bytes));
+        assertTrue(e.getMessage().contains("count"), e.getMessage());
+
+        ByteWriter huge = new ByteWriter(16);
+        huge.writeByte('T');
+        huge.writeByte('U');
+        huge.writeByte(1);
+        huge.writeByte(1); // deflated
+        huge.writeVarInt(Integer.MAX_VALUE);
+        huge.writeInt(0);
+        huge.writeByte(0);
+        assertThrows(CrdtFormatException.class, () -> Update.decode(huge.toByteArray()));
+    }
+
+    @Test
+    void aHugeRunWithoutTextIsRefusedBeforeAllocating() {
+        // A document body may omit deleted text, so run lengths are not bounded by its size.
+        ByteWriter body = new ByteWriter(32);
+        body.writeVarInt(1);
+        body.writeLong(1);
+        body.writeVarInt(1);          // one insert run
+        body.writeVarInt(0);          // agent
+        body.writeSignedVarLong(0);   // seq
+        body.writeVarInt(Integer.MAX_VALUE - 1); // len
+        CRC32 crc = new CRC32();
+        crc.update(body.array(), 0, body.size());
+        ByteWriter out = new ByteWriter(16);
+        out.writeByte('T');
+        out.writeByte('D');
+        out.writeByte(1);
+        out.writeByte(0);
+        out.writeVarInt(body.size());
+        out.writeInt((int) crc.getValue());
+        out.writeBytes(body.array(), 0, body.size());
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(out.toByteArray()));
+        assertTrue(e.getMessage().contains("most one document"), e.getMessage());
+    }
+
+    @Test
+    void aDocumentReferringToUnknownIdsIsRejected() {
+        Doc a = new Doc(1);
+        a.insert(0, "abc");
+        Version v = a.version();
+        a.insert(1, "x"); // left origin 'a', right origin 'b': both outside the partial update
+        byte[] partial = a.updatesSince(v).encode();
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(partial));
+        assertTrue(e.getMessage().contains("does not contain"), e.getMessage());
+        // The same operations framed as a document (no order section) are refused too.
+        byte[] framed = Codec.encodeUpdate(a.updatesSince(v), Codec.KIND_DOCUMENT);
+        assertThrows(CrdtFormatException.class, () -> Doc.decode(framed));
+    }
+
+    @Test
+    void anUpdateThatRewritesTextIsRefusedAndChangesNothing() {
+        Doc a = new Doc(1);
+        Update good = a.insert(0, "abc");
+        Doc evil = new Doc(1); // a second replica claiming the same id, with other text
+        Update bad = evil.insert(0, "xyz");
+        Doc b = new Doc(2);
+        b.apply(good);
+        Version before = b.version();
+        assertThrows(CrdtFormatException.class, () -> b.apply(bad));
+        assertEquals("abc", b.text());
+        assertEquals(before, b.version());
+    }
+
+    @Test
+    void anUpdateThatSplitsASurrogatePairIsRefused() {
+        Doc a = new Doc(1);
+        a.insert(0, "\uD83D\uDE00");
+        Update.Builder ub = new Update.Builder();
+        char[] x = {'x'};
+        // Insert after the high surrogate: left origin (1, 0), right origin (1, 1).
+        ub.addInsert(2, 0, x, 0, 1, 1, 0, false, 1, 1, false);
+        Update bad = ub.build();
+        assertThrows(CrdtFormatException.class, () -> a.apply(bad));
+        assertEquals("\uD83D\uDE00", a.text());
+    }
+}

@@ -1,0 +1,83 @@
+package dev.tandem.hub;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The cat and append subcommands against a real hub, and their exit codes when things go wrong. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class HubMainTest {
+    @TempDir
+    Path dir;
+
+    private record Run(int code, String out, String err) {}
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = HubMain.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            int code = cl.execute(args);
+            return new Run(code, out.toString(), err + captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void appendThenCatPrintsTheRoom() throws Exception {
+        try (Hub hub = TestHubs.start(dir)) {
+            String url = "ws://127.0.0.1:" + hub.port();
+            assertEquals(0, run("append", url, "notes", "héllo ").code());
+            assertEquals(0, run("append", url, "notes", "wörld").code());
+            Run cat = run("cat", url, "notes");
+            assertEquals(0, cat.code(), cat.err());
+            assertEquals("héllo wörld", cat.out());
+            Run empty = run("cat", url, "never-written");
+            assertEquals(0, empty.code());
+            assertEquals("", empty.out());
+        }
+    }
+
+    @Test
+    void appendFailsWithAMessageWhenTheHubIsDownOrRefuses() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Run down = run("append", "ws://127.0.0.1:" + port, "notes", "x", "--timeout", "2s");
+        assertEquals(1, down.code());
+        assertTrue(down.err().contains("no answer"), down.err());
+
+        Run badRoom = run("append", "ws://127.0.0.1:" + port, "no/slashes", "x", "--timeout", "2s");
+        assertEquals(2, badRoom.code());
+        assertTrue(badRoom.err().contains("invalid"), badRoom.err());
+
+        Run badUrl = run("cat", "http://127.0.0.1:" + port, "notes");
+        assertEquals(2, badUrl.code());
+        assertTrue(badUrl.err().contains("ws://"), badUrl.err());
+    }
+
+    @Test
+    void serveRejectsBadOptions() {
+        Run r = run("serve", "--port", "70000", "--data", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("port"), r.err());
+    }
+}

@@ -1,0 +1,97 @@
+package dev.tandem.protocol;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tandem.crdt.Anchor;
+import dev.tandem.crdt.Bias;
+import dev.tandem.crdt.Version;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Freezes the wire format of docs/protocol.md: exact JSON and bytes, and the parse errors. */
+class WireTest {
+
+    @Test
+    void helloIsExactlyTheDocumentedJson() {
+        String json = Wire.write(new Message.Hello(1, Wire.replica(0x9f2c4e01a0b3c4d5L), new Message.User("Ada", "#3366cc"),
+                Wire.version(Version.EMPTY), null));
+        assertEquals("{\"type\":\"hello\",\"protocol\":1,\"replica\":\"9f2c4e01a0b3c4d5\",\"user\":{\"name\":\"Ada\",\"color\":\"#3366cc\"},"
+                + "\"version\":\"VgEA\",\"token\":null}", json);
+        assertEquals(new Message.Hello(1, "9f2c4e01a0b3c4d5", new Message.User("Ada", "#3366cc"), "VgEA", null), Wire.read(json));
+    }
+
+    @Test
+    void controlMessagesRoundTrip() {
+        List<Message> all = List.of(
+                new Message.Welcome(1, "notes", "VgE=", List.of(new Message.PeerInfo("0000000000000001", "A", "#000000", "idle", true,
+                        Wire.anchor(new Anchor(5, 3, Bias.LEFT)), null)), new Message.Limits(8, 15000)),
+                new Message.Presence(Wire.anchor(Anchor.END), null, false, "active"),
+                new Message.PeerChanged(new Message.PeerInfo("0000000000000002", "B", "#ffffff", "active", false, null, null)),
+                new Message.Leave("0000000000000002"),
+                new Message.Ack(17),
+                new Message.Error("unsupported_version", "no", false, List.of(1)));
+        for (Message m : all) assertEquals(m, Wire.read(Wire.write(m)), Wire.write(m));
+        assertEquals("{\"type\":\"ack\",\"seq\":17}", Wire.write(new Message.Ack(17)));
+        assertEquals("{\"type\":\"error\",\"code\":\"bad_room\",\"message\":\"m\",\"retry\":false}",
+                Wire.write(new Message.Error("bad_room", "m", false, null)));
+    }
+
+    @Test
+    void parseErrorsCarryTheirCodes() {
+        assertEquals(ErrorCode.BAD_JSON, assertThrows(ProtocolException.class, () -> Wire.read("{")).code());
+        assertEquals(ErrorCode.BAD_JSON, assertThrows(ProtocolException.class, () -> Wire.read("null")).code());
+        assertEquals(ErrorCode.UNKNOWN_TYPE, assertThrows(ProtocolException.class, () -> Wire.read("{\"type\":\"x\"}")).code());
+        assertEquals(ErrorCode.UNKNOWN_TYPE, assertThrows(ProtocolException.class, () -> Wire.read("{}")).code());
+        assertEquals(ErrorCode.BAD_MESSAGE, assertThrows(ProtocolException.class, () -> Wire.read("{\"type\":\"ack\",\"seq\":\"x\"}")).code());
+        assertEquals(ErrorCode.BAD_JSON, assertThrows(ProtocolException.class, () -> Wire.read("[1]")).code());
+        // Unknown fields are ignored: newer peers may add some.
+        assertEquals(new Message.Ack(3), Wire.read("{\"type\":\"ack\",\"seq\":3,\"future\":true}"));
+    }
+
+    @Test
+    void replicaIdsAreSixteenLowercaseHexDigits() {
+        assertEquals("0000000000000001", Wire.replica(1));
+        assertEquals("ffffffffffffffff", Wire.replica(-1));
+        assertEquals(-1L, Wire.parseReplica("ffffffffffffffff", "r"));
+        assertThrows(ProtocolException.class, () -> Wire.parseReplica("FFFFFFFFFFFFFFFF", "r"));
+        assertThrows(ProtocolException.class, () -> Wire.parseReplica("1", "r"));
+        assertThrows(ProtocolException.class, () -> Wire.parseReplica(null, "r"));
+    }
+
+    @Test
+    void anchorsRoundTripAndRejectBadBias() {
+        Anchor a = new Anchor(0x1234, 7, Bias.RIGHT);
+        assertEquals(a, Wire.parseAnchor(Wire.anchor(a), "a"));
+        assertNull(Wire.parseAnchor(null, "a"));
+        assertThrows(ProtocolException.class, () -> Wire.parseAnchor(new Message.WireAnchor("0000000000000001", 1, "up"), "a"));
+        assertThrows(ProtocolException.class, () -> Wire.parseAnchor(new Message.WireAnchor("0000000000000001", -2, "left"), "a"));
+    }
+
+    @Test
+    void binaryFrameLayouts() {
+        byte[] update = {9, 8, 7};
+        ByteBuffer push = Frames.push(0x01020304L, update);
+        assertArrayEquals(new byte[] {1, 1, 2, 3, 4, 9, 8, 7}, push.array());
+        assertArrayEquals(new byte[] {1, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff}, Frames.push(0xffffffffL, new byte[0]).array());
+        assertArrayEquals(new byte[] {2, 9, 8, 7}, Frames.withKind(Frames.RELAY, update).array());
+        assertArrayEquals(new byte[] {3, 9, 8, 7}, Frames.withKind(Frames.CATCH_UP, update).array());
+        assertThrows(IllegalArgumentException.class, () -> Frames.push(0, update));
+    }
+
+    @Test
+    void roomNames() {
+        for (String ok : List.of("a", "notes", "Team_Notes-2026", "beta room", "v1.2", "x".repeat(64))) assertNull(RoomNames.problem(ok), ok);
+        for (String bad : List.of("", " a", "a ", ".a", "a.", "a/b", "..", "été", "x".repeat(65), "a\u0000b")) {
+            assertEquals(true, RoomNames.problem(bad) != null, bad);
+        }
+        assertEquals("beta%20room", RoomNames.encode("beta room"));
+        assertEquals("beta room", RoomNames.decode("beta%20room"));
+        assertEquals(true, RoomNames.problem("a\u0000b").startsWith("room name \"a\\u0000b\" is invalid"));
+    }
+}
