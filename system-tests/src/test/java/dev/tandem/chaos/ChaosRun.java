@@ -262,6 +262,7 @@ final class ChaosRun {
         String cat = cat();
         if (!cat.equals(expected.text())) log.problem("`tandem-hub cat` printed " + cat.length() + " chars, expected " + expected.length());
         for (ChaosProxy p : proxies) p.heal(false);
+        log.count("final SIGKILL + restart kept every edit, `cat` printed the text", 1);
     }
 
     private void tearDown() {
