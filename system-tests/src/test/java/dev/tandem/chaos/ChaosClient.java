@@ -51,6 +51,8 @@ final class ChaosClient {
     private final List<Update> ownHistory = new ArrayList<>();
     private final List<Update> receivedHistory = new ArrayList<>();
     boolean reorderDelivery;
+    /** When this client last resubmitted others' updates (read by its session thread). */
+    private volatile long lastForeignResubmit = System.nanoTime() - 60_000_000_000L;
     /** Set before disconnect() or close(): then OFFLINE is expected, not a client giving up. */
     private volatile boolean offlineOnPurpose;
     private int tokens;
@@ -122,7 +124,12 @@ final class ChaosClient {
                 lastState = s.state();
                 String e = s.lastError();
                 if (e != null && !e.equals(lastError)) log.count("client saw: " + kindOf(e), 1);
-                if (e != null && e.startsWith("replica_claimed")) log.event(name + " saw " + e);
+                if (e != null && e.startsWith("replica_claimed") && !e.equals(lastError)) {
+                    // Tell the duplicates we injected apart from ones the sync client made on its own.
+                    boolean injected = System.nanoTime() - lastForeignResubmit < 3_000_000_000L;
+                    log.count("replica_claimed " + (injected ? "after resubmit-foreign" : "with no foreign resubmit in the last 3 s"), 1);
+                    log.event(name + " saw " + e);
+                }
                 lastError = e;
                 if (!s.retrying() && s.state() == SyncStatus.State.OFFLINE && !offlineOnPurpose) {
                     log.problem(name + " gave up: " + e);
@@ -286,6 +293,7 @@ final class ChaosClient {
      * also ones received from others) submitted again, shuffled, some twice.
      */
     int resubmit(boolean foreign) {
+        if (foreign) lastForeignResubmit = System.nanoTime();
         List<Update> pick = new ArrayList<>();
         List<Update> from = foreign ? receivedHistory : ownHistory;
         int n = Math.min(from.size(), 2 + rnd.nextInt(6));
