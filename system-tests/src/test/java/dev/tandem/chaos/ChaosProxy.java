@@ -241,6 +241,7 @@ final class ChaosProxy implements AutoCloseable {
                     learnHandshake(dir, ws);
                     if (cutWhy != null) {
                         log.fault(cutWhy, name + " " + dir + " at " + ws.where() + " (byte " + ws.bytes + ")");
+                        if (cutWhy.equals("cut-in-handshake")) log.count("handshake cut " + handshakeStage(dir, ws), 1);
                         cut(null);
                         break;
                     }
@@ -249,6 +250,14 @@ final class ChaosProxy implements AutoCloseable {
                 // reset by the other side or by cut(): either way this link is over
             }
             cut(null);
+        }
+
+        /** Names the handshake step a cut landed in, for the summary. */
+        private String handshakeStage(Dir dir, WsStream ws) {
+            if (ws.inHttp()) return dir == Dir.TO_HUB ? "in the HTTP upgrade request" : "in the HTTP 101 response";
+            if (!ws.insideDataFrame()) return "between frames (" + dir + ")";
+            if (dir == Dir.TO_HUB) return ws.dataFrames == 0 ? "inside hello" : "inside the first push";
+            return ws.dataFrames == 0 ? "inside welcome" : ws.dataFrames == 1 ? "inside catch-up" : "after the handshake";
         }
 
         /** Decides, after each byte, whether an armed cut fires here; returns its fault kind. */
