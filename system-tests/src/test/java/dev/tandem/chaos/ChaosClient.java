@@ -53,8 +53,8 @@ final class ChaosClient {
     boolean reorderDelivery;
     /** When this client last resubmitted others' updates (read by its session thread). */
     private volatile long lastForeignResubmit = System.nanoTime() - 60_000_000_000L;
-    /** Set before disconnect() or close(): then OFFLINE is expected, not a client giving up. */
-    private volatile boolean offlineOnPurpose;
+    /** The current generation's listener. */
+    private Listener listener;
     private int tokens;
     /** Characters this replica typed, over all its restarts. */
     private int typed;
@@ -99,7 +99,6 @@ final class ChaosClient {
         long sessionId = rnd.nextLong() | 1;
         Doc session = saved == null ? new Doc(sessionId) : Doc.decode(saved, sessionId);
         int gen = ++generation;
-        offlineOnPurpose = false;
         SyncConfig config = SyncConfig.builder(URI.create("ws://127.0.0.1:" + proxy.port()), room, session)
                 .replicaId(replica)
                 .user(name, String.format("#%06x", (index * 0x3a5f17) & 0xffffff))
@@ -109,33 +108,49 @@ final class ChaosClient {
                 .connectTimeout(Duration.ofSeconds(5))
                 .random(new Random(rnd.nextLong()))
                 .build();
-        sync = SyncClient.start(config, new SyncListener() {
-            private String lastError;
-            private SyncStatus.State lastState;
+        listener = new Listener(gen);
+        sync = SyncClient.start(config, listener);
+    }
 
-            @Override
-            public void onRemoteUpdate(Update update) {
-                inbox.add(new Delivery(gen, update));
-            }
+    /**
+     * One generation's listener (a restart makes a new one, so a late status from a closed client
+     * is never mistaken for the new one's). Runs on that client's session thread.
+     */
+    private final class Listener implements SyncListener {
+        private final int gen;
+        /** Set before disconnect() or close(); cleared on the session thread once reconnect() ran. */
+        volatile boolean offlineOnPurpose;
+        private String lastError;
+        private SyncStatus.State lastState;
+        private boolean reportedGivingUp;
 
-            @Override
-            public void onStatus(SyncStatus s) {
-                if (s.state() == SyncStatus.State.CONNECTED && lastState != SyncStatus.State.CONNECTED) log.count("client handshakes completed", 1);
-                lastState = s.state();
-                String e = s.lastError();
-                if (e != null && !e.equals(lastError)) log.count("client saw: " + kindOf(e), 1);
-                if (e != null && e.startsWith("replica_claimed") && !e.equals(lastError)) {
-                    // Tell the duplicates we injected apart from ones the sync client made on its own.
-                    boolean injected = System.nanoTime() - lastForeignResubmit < 3_000_000_000L;
-                    log.count("replica_claimed " + (injected ? "after resubmit-foreign" : "with no foreign resubmit in the last 3 s"), 1);
-                    log.event(name + " saw " + e);
-                }
-                lastError = e;
-                if (!s.retrying() && s.state() == SyncStatus.State.OFFLINE && !offlineOnPurpose) {
-                    log.problem(name + " gave up: " + e);
-                }
+        Listener(int gen) {
+            this.gen = gen;
+        }
+
+        @Override
+        public void onRemoteUpdate(Update update) {
+            inbox.add(new Delivery(gen, update));
+        }
+
+        @Override
+        public void onStatus(SyncStatus s) {
+            if (s.state() == SyncStatus.State.CONNECTED && lastState != SyncStatus.State.CONNECTED) log.count("client handshakes completed", 1);
+            lastState = s.state();
+            String e = s.lastError();
+            if (e != null && !e.equals(lastError)) log.count("client saw: " + kindOf(e), 1);
+            if (e != null && e.startsWith("replica_claimed") && !e.equals(lastError)) {
+                // Tell the duplicates we injected apart from ones the sync client made on its own.
+                boolean injected = System.nanoTime() - lastForeignResubmit < 3_000_000_000L;
+                log.count("replica_claimed " + (injected ? "after resubmit-foreign" : "with no foreign resubmit in the last 3 s"), 1);
+                log.event(name + " saw " + e);
             }
-        });
+            lastError = e;
+            if (!s.retrying() && s.state() == SyncStatus.State.OFFLINE && !offlineOnPurpose && !reportedGivingUp) {
+                reportedGivingUp = true;
+                log.problem(name + " gave up (OFFLINE, not retrying, nobody asked it to): " + e);
+            }
+        }
     }
 
     private static String kindOf(String error) {
@@ -152,7 +167,7 @@ final class ChaosClient {
     /** Closes the sync client (it saves the store), reopens the store as the same replica, restarts. */
     void restart() throws IOException {
         Version before = ui.version();
-        offlineOnPurpose = true;
+        listener.offlineOnPurpose = true;
         sync.close();
         byte[] saved = LocalStore.file(storeFile).load();
         Doc reopened = saved == null ? new Doc(replica) : Doc.decode(saved, replica);
@@ -168,19 +183,23 @@ final class ChaosClient {
     }
 
     void close() {
-        offlineOnPurpose = true;
-        if (sync != null) sync.close();
+        if (sync == null) return;
+        listener.offlineOnPurpose = true;
+        sync.close();
     }
 
     /** The user's "work offline" switch. */
     void goOffline() {
-        offlineOnPurpose = true;
+        listener.offlineOnPurpose = true;
         sync.disconnect();
     }
 
     void goOnline() {
+        Listener l = listener;
         sync.reconnect();
-        offlineOnPurpose = false;
+        // Statuses of edits queued before reconnect() still say OFFLINE: clear the flag only once
+        // the session thread has run reconnect() (tasks run in order; this completes there).
+        sync.version().thenRun(() -> l.offlineOnPurpose = false);
     }
 
     /** Applies what arrived to the UI replica; while reordering, shuffled, duplicated and partly held back. */
