@@ -100,6 +100,9 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("tandem-hub: cannot start: " + e.getMessage());
             return 1;
         }
+        // One machine-readable line for scripts (with --port 0 it is the only way to learn the port).
+        System.out.println("tandem-hub listening on ws://" + config.host() + ":" + hub.port());
+        System.out.flush();
         // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store.
         Thread hook = new Thread(hub::close, "tandem-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -187,20 +187,32 @@ final class LoadCommand implements Callable<Integer> {
 
     /** Every client in a room holds the same text, and so does the hub (read by a fresh joiner). */
     private boolean converged(List<Typist> all, WebSocketClient jetty) throws Exception {
-        Map<String, String> texts = new HashMap<>();
+        Map<String, Typist> first = new HashMap<>();
         boolean same = true;
         for (Typist t : all) {
-            String text = t.text();
-            String prev = texts.putIfAbsent(t.room, text);
-            if (prev != null && !prev.equals(text)) same = false;
+            Typist prev = first.putIfAbsent(t.room, t);
+            if (prev != null && !same(prev, t, "client")) same = false;
         }
-        for (Map.Entry<String, String> e : texts.entrySet()) {
-            Typist reader = new Typist(e.getKey(), new Random().nextLong() | 1, Map.of());
+        for (Map.Entry<String, Typist> e : first.entrySet()) {
+            Typist reader = new Typist(e.getKey(), new java.security.SecureRandom().nextLong() | 1, Map.of());
             reader.connect(jetty, url).get(30, TimeUnit.SECONDS);
-            if (!reader.text().equals(e.getValue())) same = false;
+            if (!same(e.getValue(), reader, "hub")) same = false;
             reader.close();
         }
         return same;
+    }
+
+    /** Compares two replicas and explains a difference on stderr. */
+    private static boolean same(Typist a, Typist b, String what) {
+        String ta = a.text();
+        String tb = b.text();
+        if (ta.equals(tb)) return true;
+        int i = 0;
+        while (i < Math.min(ta.length(), tb.length()) && ta.charAt(i) == tb.charAt(i)) i++;
+        System.err.printf(Locale.ROOT, "room %s: %s %s differs from client %s: lengths %d vs %d, first difference at %d, "
+                        + "versions %s, pending %s/%s%n", a.room, what, Wire.replica(b.replica), Wire.replica(a.replica), ta.length(), tb.length(), i,
+                a.version().equals(b.version()) ? "equal" : "differ", a.pending(), b.pending());
+        return false;
     }
 
     private double hubCpuSeconds() {
@@ -355,6 +367,14 @@ final class LoadCommand implements Callable<Integer> {
 
         synchronized String text() {
             return doc.text();
+        }
+
+        synchronized Version version() {
+            return doc.version();
+        }
+
+        synchronized boolean pending() {
+            return doc.hasPending();
         }
 
         synchronized void close() {

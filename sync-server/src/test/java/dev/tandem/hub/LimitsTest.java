@@ -69,4 +69,30 @@ class LimitsTest {
             }
         }
     }
+
+    @Test
+    void aSilentConnectionLeavesThePeerListAfterTheIdleTimeout() throws Exception {
+        HubConfig config = TestHubs.config(dir).withTimeouts(Duration.ofMillis(1500), Duration.ofSeconds(30), Duration.ofSeconds(3));
+        try (Hub hub = Hub.start(config)) {
+            java.util.concurrent.atomic.AtomicReference<java.util.List<dev.tandem.sync.Peer>> peers =
+                    new java.util.concurrent.atomic.AtomicReference<>(java.util.List.of());
+            dev.tandem.sync.SyncListener listener = new dev.tandem.sync.SyncListener() {
+                @Override
+                public void onPeers(java.util.List<dev.tandem.sync.Peer> p) {
+                    peers.set(p);
+                }
+            };
+            // This client pings often enough to stay; the raw one sends nothing after hello.
+            SyncClient a = SyncClient.start(dev.tandem.sync.SyncConfig.builder(TestHubs.uri(hub), "ghosts", new Doc())
+                    .heartbeat(Duration.ofMillis(300), Duration.ofSeconds(3)).build(), listener);
+            try (a; RawClient ghost = RawClient.joined(hub.port(), "ghosts", 0x6057)) {
+                sync(a);
+                TestHubs.awaitTrue("a sees the ghost", () -> peers.get().size() == 2);
+                TestHubs.awaitTrue("the ghost is dropped", () -> peers.get().size() == 1);
+                assertTrue(peers.get().get(0).self());
+                a.edit(d -> d.insert(0, "still here")).get();
+                a.flush().get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
 }

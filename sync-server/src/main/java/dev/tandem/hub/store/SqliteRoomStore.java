@@ -31,6 +31,12 @@ import java.util.concurrent.TimeUnit;
 public final class SqliteRoomStore implements RoomStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteRoomStore.class);
     private static final int MAX_BATCH = 2000;
+    /**
+     * How long the first write of a batch waits for company before the commit. Acks are not on
+     * the path of a relay (peers get updates before they are durable), so a few milliseconds here
+     * cost no visible latency and cap the fsyncs at ~200 per second under any load.
+     */
+    private static final long GROUP_WINDOW_NANOS = 5_000_000;
 
     private final Path file;
     private final BlockingQueue<Write> queue = new LinkedBlockingQueue<>();
@@ -201,7 +207,15 @@ public final class SqliteRoomStore implements RoomStore {
                     continue;
                 }
                 batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
+                long until = System.nanoTime() + GROUP_WINDOW_NANOS;
+                while (batch.size() < MAX_BATCH && !closing) {
+                    long left = until - System.nanoTime();
+                    if (left <= 0) break;
+                    Write next = queue.poll(left, TimeUnit.NANOSECONDS);
+                    if (next == null) break;
+                    batch.add(next);
+                    queue.drainTo(batch, MAX_BATCH - batch.size());
+                }
             } catch (InterruptedException e) {
                 if (closing) {
                     queue.drainTo(batch);
