@@ -21,12 +21,13 @@ import java.util.regex.Pattern;
 /**
  * The hub as a real child process: {@code java -cp <this JVM's class path> dev.tandem.hub.HubMain
  * serve --port 0 --data DIR}, restartable on the same data directory. The port is read from the
- * hub's "hub listening on HOST:PORT" log line. Its output goes to {@code hub.log}.
+ * line {@code tandem-hub listening on ws://HOST:PORT} it prints. Its output goes to {@code hub.log}.
  *
  * <p>Threads: start/kill/stop are synchronized; one reader thread per process drains its output.
  */
 final class HubProcess implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("hub listening on [^ ]*:(\\d+)");
+    /** HubMain's machine-readable stdout line "tandem-hub listening on ws://HOST:PORT" (or its log line). */
+    private static final Pattern LISTENING = Pattern.compile("hub listening on (?:ws://)?[^ ,]*:(\\d+)");
 
     private final Path dataDir;
     private final Path logFile;
