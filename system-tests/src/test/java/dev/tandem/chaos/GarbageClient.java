@@ -117,6 +117,7 @@ final class GarbageClient implements AutoCloseable {
             Integer closeCode = c.closed.completeOnTimeout(-1, 10, TimeUnit.SECONDS).get();
             if (Integer.valueOf(-1).equals(closeCode)) log.problem("garbage " + kind + ": hub sent " + code + " but did not close the connection");
             log.fault("garbage-client", kind + " -> " + code + ", close " + closeCode);
+            log.count("garbage " + kind + " answered " + code + " " + closeCode, 1);
             return true;
         } finally {
             c.abort();
@@ -139,11 +140,13 @@ final class GarbageClient implements AutoCloseable {
                 if (in.read(buf) < 0) break; // the hub closed it: good
             }
             log.fault("garbage-client", "TCP_GARBAGE " + junk.length + " bytes");
+            log.count("garbage TCP_GARBAGE answered by a close", 1);
             return true;
         } catch (IOException e) {
             // Reset by the hub is a fine answer to garbage; a refused connection means it is down.
             if (e instanceof java.net.ConnectException) return false;
             log.fault("garbage-client", "TCP_GARBAGE (" + e.getClass().getSimpleName() + ")");
+            log.count("garbage TCP_GARBAGE answered by a reset", 1);
             return true;
         }
     }
