@@ -217,6 +217,21 @@ public final class Update {
         return Arrays.copyOf(out, n);
     }
 
+    /**
+     * The smallest version that covers every operation in this update: per replica, the end of
+     * its last character and of its last deletion here. A document whose version covers it
+     * already holds every operation of the update; one that does not lacks some.
+     */
+    public Version version() {
+        Ops o = ops();
+        int n = o.agents.length;
+        int[] ins = new int[n];
+        int[] del = new int[n];
+        for (int i = 0; i < o.insCount; i++) ins[o.insAgent[i]] = Math.max(ins[o.insAgent[i]], o.insSeq[i] + o.insLen[i]);
+        for (int i = 0; i < o.delCount; i++) del[o.delAgent[i]] = Math.max(del[o.delAgent[i]], o.delSeq[i] + o.delLen[i]);
+        return Version.of(o.agents, ins, del, n);
+    }
+
     /** Number of operations: characters inserted plus characters deleted. */
     public long operationCount() {
         Ops o = ops();
@@ -243,6 +258,18 @@ public final class Update {
      */
     public static Update decode(byte[] bytes) {
         return Codec.decodeUpdate(bytes);
+    }
+
+    /**
+     * Like {@link #decode(byte[])}, refusing an update whose decompressed body would exceed
+     * {@code maxDecodedBytes}: how a server bounds the memory one small, highly compressed
+     * message can take.
+     *
+     * @throws CrdtFormatException if the bytes are not a valid update or decode to more than that
+     */
+    public static Update decode(byte[] bytes, int maxDecodedBytes) {
+        if (maxDecodedBytes < 0) throw new IllegalArgumentException("maxDecodedBytes was " + maxDecodedBytes);
+        return Codec.decodeUpdate(bytes, maxDecodedBytes);
     }
 
     /**

@@ -266,6 +266,17 @@ class CodecTest {
     }
 
     @Test
+    void aDecodedSizeLimitRefusesHighlyCompressedUpdates() {
+        Doc d = new Doc(1);
+        d.insert(0, "a".repeat(100_000)); // deflates to a few hundred bytes
+        byte[] bytes = d.updatesSince(Version.EMPTY).encode();
+        assertTrue(bytes.length < 2_000, "compressed to " + bytes.length);
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Update.decode(bytes, 10_000));
+        assertTrue(e.getMessage().contains("exceeds the limit"), e.getMessage());
+        assertEquals(100_000, Update.decode(bytes, 1_000_000).operationCount());
+    }
+
+    @Test
     void aDocumentReferringToUnknownIdsIsRejected() {
         Doc a = new Doc(1);
         a.insert(0, "abc");

@@ -61,6 +61,20 @@ class UpdateMergeTest {
     }
 
     @Test
+    void versionCoversExactlyTheOperations() {
+        Doc a = new Doc(1);
+        a.insert(0, "abc");
+        Version before = a.version();
+        Update u = Update.merge(List.of(a.insert(3, "de"), a.delete(0, 1)));
+        Version v = u.version();
+        assertEquals(5, v.inserts(1));
+        assertEquals(1, v.deletes(1));
+        assertTrue(a.version().covers(v));
+        assertTrue(!before.covers(v));
+        assertEquals(Version.EMPTY, Update.empty().version());
+    }
+
+    @Test
     void replicasAreReported() {
         Doc a = new Doc(7);
         Doc b = new Doc(8);

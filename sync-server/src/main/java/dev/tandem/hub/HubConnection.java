@@ -126,7 +126,8 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
             hub.metrics().updateReceived(size);
             Update update;
             try {
-                update = Update.decode(bytes);
+                // Updates are deflated: bound what one message may inflate to, not just its size.
+                update = Update.decode(bytes, (int) Math.min(Integer.MAX_VALUE - 8, 16L * hub.config().maxMessageBytes()));
             } catch (CrdtFormatException e) {
                 fail(ErrorCode.BAD_UPDATE, "update does not decode: " + e.getMessage());
                 return;

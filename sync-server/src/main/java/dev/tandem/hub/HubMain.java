@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
-        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class})
+        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -100,6 +100,9 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("tandem-hub: cannot start: " + e.getMessage());
             return 1;
         }
+        // One machine-readable line for scripts (with --port 0 it is the only way to learn the port).
+        System.out.println("tandem-hub listening on ws://" + config.host() + ":" + hub.port());
+        System.out.flush();
         // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store.
         Thread hook = new Thread(hub::close, "tandem-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -125,8 +125,13 @@ final class Room {
     void push(HubConnection conn, long seq, Update update, byte[] bytes) {
         if (state != State.OPEN && state != State.UNLOADING) return;
         if (conn.isClosed() || members.get(conn.replica()) != conn) return;
+        // Only *new* operations of another live replica are a claim: operations the room
+        // already holds come back honestly (a resend, or a joiner echoing its catch-up).
+        Version carried = update.version();
+        Version held = doc.version();
         for (long r : update.replicas()) {
-            if (r != conn.replica() && members.containsKey(r)) {
+            if (r != conn.replica() && members.containsKey(r)
+                    && (carried.inserts(r) > held.inserts(r) || carried.deletes(r) > held.deletes(r))) {
                 conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries operations of replica " + Wire.replica(r)
                         + ", which another live connection in this room owns");
                 return;

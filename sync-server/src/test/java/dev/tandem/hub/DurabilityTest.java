@@ -77,7 +77,7 @@ class DurabilityTest {
             port = s.getLocalPort();
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), HubMain.class.getName(),
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), HubMain.class.getName(),
                 "serve", "--port", String.valueOf(port), "--data", dir.toString());
         pb.redirectErrorStream(true).redirectOutput(dir.resolve("hub.log").toFile());
         Process hub = pb.start();
@@ -160,6 +160,29 @@ class DurabilityTest {
                 rows++;
             }
             assertTrue(rows > 0);
+        }
+    }
+
+    @Test
+    void aHubThatLostItsDataIsRefilledByReturningClients(@TempDir Path empty) throws Exception {
+        Hub first = TestHubs.start(dir);
+        int port = first.port();
+        try (SyncClient a = client(first, "phoenix")) {
+            sync(a);
+            a.edit(d -> d.insert(0, "kept by the client")).get();
+            a.flush().get(20, TimeUnit.SECONDS);
+            first.close();
+            // Same address, empty data directory: the hub's disk is gone.
+            try (Hub second = Hub.start(TestHubs.config(empty).withPort(port))) {
+                a.edit(d -> d.insert(d.length(), ", and more")).get();
+                a.flush().get(20, TimeUnit.SECONDS);
+                try (SyncClient reader = client(second, "phoenix")) {
+                    sync(reader);
+                    assertEquals("kept by the client, and more", text(reader));
+                }
+            }
+        } finally {
+            first.close();
         }
     }
 

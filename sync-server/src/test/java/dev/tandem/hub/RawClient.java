@@ -44,16 +44,19 @@ public final class RawClient implements AutoCloseable {
     }
 
     public static RawClient connect(int port, String rawRoomPath) throws Exception {
-        RawClient c = new RawClient();
         URI uri = URI.create("ws://127.0.0.1:" + port + "/rooms/" + rawRoomPath);
-        try {
-            c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            // Jetty's client may pick a pooled HTTP connection the hub just closed after a 400: retry once.
-            if (!(e.getCause() instanceof java.io.EOFException)) throw e;
-            c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
+        for (int attempt = 1; ; attempt++) {
+            // A fresh recorder per attempt: a failed upgrade also reports an error to its listener.
+            RawClient c = new RawClient();
+            try {
+                c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
+                return c;
+            } catch (java.util.concurrent.ExecutionException e) {
+                // Jetty's client may pick a pooled HTTP connection the hub just closed after a
+                // 400: an I/O failure before any answer is retried; an HTTP refusal is not.
+                if (!(e.getCause() instanceof java.io.IOException) || attempt == 3) throw e;
+            }
         }
-        return c;
     }
 
     /** Connects and completes the handshake as {@code replica} with an empty document. */

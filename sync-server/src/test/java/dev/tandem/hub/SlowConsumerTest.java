@@ -37,7 +37,7 @@ class SlowConsumerTest {
     @Test
     void slowConsumerIsCutOffWhileTheRoomCarriesOn() throws Exception {
         // A long idle timeout, so the only way out for the silent peer is the queue bound.
-        try (Hub hub = Hub.start(TestHubs.config(dir).withOutboundQueue(64 * 1024, 1000).withRateLimit(1000, 1000, 64L << 20)
+        try (Hub hub = Hub.start(TestHubs.config(dir).withOutboundQueue(32 * 1024, 1000).withRateLimit(1000, 1000, 64L << 20)
                 .withTimeouts(java.time.Duration.ofSeconds(120), java.time.Duration.ofSeconds(30), java.time.Duration.ofSeconds(3)))) {
             hub.setAcceptedSendBufferSize(4096);
             AtomicReference<List<Peer>> peersOfA = new AtomicReference<>(List.of());
@@ -61,17 +61,29 @@ class SlowConsumerTest {
                 sent.get(10, TimeUnit.SECONDS);
                 awaitTrue("a sees the slow peer", () -> peersOfA.get().size() == 3);
 
+                // Write until the silent peer is cut off (bounded), then a little more.
                 Random rnd = new Random(3);
-                for (int i = 0; i < 60; i++) {
+                int chunks = 0;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                int after = -1;
+                while (after != 0 && chunks < 400 && System.nanoTime() < deadline) {
                     StringBuilder chunk = new StringBuilder();
                     for (int k = 0; k < 16000; k++) chunk.append((char) ('a' + rnd.nextInt(26)));
                     String s = chunk.toString();
                     a.edit(d -> d.insert(d.length(), s)).get();
-                    if (i % 10 == 9) a.flush().get(20, TimeUnit.SECONDS);
+                    chunks++;
+                    if (chunks % 10 == 0) {
+                        a.flush().get(20, TimeUnit.SECONDS);
+                        boolean gone = peersOfA.get().stream().noneMatch(p -> p.replicaId() == 0x51095);
+                        if (gone && after < 0) after = 3;
+                        else if (after > 0) after--;
+                    }
                 }
+                a.flush().get(20, TimeUnit.SECONDS);
                 awaitTrue("the slow peer was cut off and left", () -> peersOfA.get().stream().noneMatch(p -> p.replicaId() == 0x51095));
+                int total = chunks;
                 String text = awaitSame(a, b);
-                assertTrue(text.length() == 60 * 16000, "b received everything: " + text.length());
+                assertTrue(text.length() == total * 16000, "b received everything: " + text.length());
                 String metrics = java.net.http.HttpClient.newHttpClient().send(
                         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + hub.port() + "/metrics")).build(),
                         HttpResponse.BodyHandlers.ofString()).body();
