@@ -25,20 +25,26 @@ public final class Version {
 
     /** Builds a version from per-replica counts; zero counts are dropped. */
     static Version of(long[] replicas, int[] inserts, int[] deletes, int n) {
-        Integer[] order = new Integer[n];
+        // Insertion sort of the kept indexes by unsigned replica id: versions name few replicas,
+        // and this runs for every update a hub receives, so no boxing and no comparator.
+        int[] order = new int[n];
         int kept = 0;
         for (int i = 0; i < n; i++) {
-            if (inserts[i] != 0 || deletes[i] != 0) order[kept++] = i;
+            if (inserts[i] == 0 && deletes[i] == 0) continue;
+            int j = kept++;
+            while (j > 0 && Long.compareUnsigned(replicas[order[j - 1]], replicas[i]) > 0) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = i;
         }
-        Integer[] sorted = Arrays.copyOf(order, kept);
-        Arrays.sort(sorted, (a, b) -> Long.compareUnsigned(replicas[a], replicas[b]));
         long[] r = new long[kept];
         int[] ins = new int[kept];
         int[] del = new int[kept];
         for (int i = 0; i < kept; i++) {
-            r[i] = replicas[sorted[i]];
-            ins[i] = inserts[sorted[i]];
-            del[i] = deletes[sorted[i]];
+            r[i] = replicas[order[i]];
+            ins[i] = inserts[order[i]];
+            del[i] = deletes[order[i]];
             if (i > 0 && r[i] == r[i - 1]) throw new IllegalArgumentException("replica " + Long.toUnsignedString(r[i]) + " listed twice");
         }
         return new Version(r, ins, del);

@@ -127,11 +127,11 @@ final class Room {
         if (conn.isClosed() || members.get(conn.replica()) != conn) return;
         // Only *new* operations of another live replica are a claim: operations the room
         // already holds come back honestly (a resend, or a joiner echoing its catch-up).
-        Version carried = update.version();
-        Version held = doc.version();
+        Version carried = null;
         for (long r : update.replicas()) {
-            if (r != conn.replica() && members.containsKey(r)
-                    && (carried.inserts(r) > held.inserts(r) || carried.deletes(r) > held.deletes(r))) {
+            if (r == conn.replica() || !members.containsKey(r)) continue;
+            if (carried == null) carried = update.version();
+            if (carried.inserts(r) > version.inserts(r) || carried.deletes(r) > version.deletes(r)) {
                 conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries operations of replica " + Wire.replica(r)
                         + ", which another live connection in this room owns");
                 return;
