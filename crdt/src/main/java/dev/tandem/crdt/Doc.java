@@ -240,9 +240,12 @@ public final class Doc {
         if (hasAstral && ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
-        // Most deletions take one piece: build the update for that case without a Builder.
+        // Most deletions take one piece, which needs no Builder; it is kept here until a second
+        // piece shows the range spans several.
         Update.Builder out = null;
-        Update single = null;
+        int firstSeq = local.delClock;
+        int firstLen = 0;
+        long firstTarget = Ids.NONE;
         tree.locateVisible(pos);
         SpanTree.Leaf leaf = tree.atLeaf;
         int idx = tree.atIdx;
@@ -283,22 +286,22 @@ public final class Doc {
             }
             long target = leaf.ids[idx];
             int seq = local.delClock;
-            long targetReplica = agents[Ids.agent(target)].replica;
-            if (single == null && out == null) {
-                single = Update.ofDelete(local.replica, seq, spanLen, targetReplica, Ids.seq(target));
+            if (firstLen == 0) {
+                firstLen = spanLen;
+                firstTarget = target;
             } else {
                 if (out == null) {
                     out = new Update.Builder();
-                    out.addDelete(local.replica, single.ops().delSeq[0], single.ops().delLen[0], single.ops().agents[Ids.agent(single.ops().delTarget[0])], Ids.seq(single.ops().delTarget[0]), false);
+                    out.addDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget), false);
                 }
-                out.addDelete(local.replica, seq, spanLen, targetReplica, Ids.seq(target), false);
+                out.addDelete(local.replica, seq, spanLen, replicaOf(target), Ids.seq(target), false);
             }
             logDelete(local, seq, spanLen, target, false);
             idx = markDeleted(leaf, idx) + 1;
             leaf = tree.atLeaf;
             remaining -= spanLen;
         }
-        return out != null ? out.build() : single;
+        return out != null ? out.build() : Update.ofDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget));
     }
 
     // ---------------------------------------------------------------- remote updates
@@ -723,14 +726,10 @@ public final class Doc {
         if (a.delCount > 0) {
             int r = a.dels[a.delCount - 1];
             if (delSeq[r] + delLen[r] == seq && Ids.agent(delTarget[r]) == Ids.agent(target)) {
-                int n = delLen[r];
-                if (!delBackward[r] && !backward && delTarget[r] + n == target) {
+                int grows = Update.growsDeleteRun(Ids.seq(delTarget[r]), delLen[r], delBackward[r], Ids.seq(target), len, backward);
+                if (grows != Update.NO) {
+                    delBackward[r] = grows == Update.BACKWARD;
                     delLen[r] += len;
-                    return;
-                }
-                if ((delBackward[r] || n == 1) && len == 1 && delTarget[r] - n == target) {
-                    delBackward[r] = true;
-                    delLen[r] += 1;
                     return;
                 }
             }

@@ -362,6 +362,24 @@ public final class Update {
         return "Update[" + o.insCount + " insert runs, " + o.delCount + " delete runs, " + operationCount() + " ops]";
     }
 
+    static final int NO = 0;
+    static final int FORWARD = 1;
+    static final int BACKWARD = 2;
+
+    /**
+     * Whether deleting {@code len} characters from target seq {@code target} continues a delete
+     * run (first target {@code runTarget}, {@code runLen} deletions, {@code runBackward}) of the
+     * same replica, at its next deletion seq, on the same target replica (the caller checks
+     * those): {@link #FORWARD} when it takes the characters right after the run's (Delete key,
+     * or a selection), {@link #BACKWARD} when it takes the one character right before them
+     * (backspacing), else {@link #NO}. One rule for the document's log and for updates.
+     */
+    static int growsDeleteRun(int runTarget, int runLen, boolean runBackward, int target, int len, boolean backward) {
+        if (!runBackward && !backward && runTarget + runLen == target) return FORWARD;
+        if ((runBackward || runLen == 1) && len == 1 && runTarget - runLen == target) return BACKWARD;
+        return NO;
+    }
+
     /**
      * Collects runs, joining a run onto the previous one when it continues it, and interning
      * replica ids. Package-private: documents and the codec build updates.
@@ -451,17 +469,10 @@ public final class Update {
             int last = delCount - 1;
             if (last >= 0 && delAgent[last] == a && delSeq[last] + delLen[last] == seq
                     && Ids.agent(delTarget[last]) == Ids.agent(target)) {
-                int lastTarget = Ids.seq(delTarget[last]);
-                int n = delLen[last];
-                if (!delBackward[last] && !backward && lastTarget + n == Ids.seq(target)) {
+                int grows = growsDeleteRun(Ids.seq(delTarget[last]), delLen[last], delBackward[last], Ids.seq(target), len, backward);
+                if (grows != NO) {
+                    delBackward[last] = grows == BACKWARD;
                     delLen[last] += len;
-                    return;
-                }
-                // Backspacing: each deletion takes the character before the previous one.
-                boolean lastCanGoBack = delBackward[last] || n == 1;
-                if (lastCanGoBack && len == 1 && lastTarget - n == Ids.seq(target)) {
-                    delBackward[last] = true;
-                    delLen[last] += 1;
                     return;
                 }
             }
