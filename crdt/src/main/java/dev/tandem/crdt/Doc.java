@@ -357,6 +357,13 @@ public final class Doc {
     /** Rejects, before anything changes, an update that would split a pair or rewrite text. */
     private void validate(Update.Ops u, int[] map) {
         boolean surrogates = hasAstral || u.surrogates;
+        // The update's runs by (agent, seq), to find its characters without a scan per lookup.
+        Integer[] byId = null;
+        if (surrogates) {
+            byId = new Integer[u.insCount];
+            for (int i = 0; i < byId.length; i++) byId[i] = i;
+            Arrays.sort(byId, (x, y) -> u.insAgent[x] != u.insAgent[y] ? Integer.compare(u.insAgent[x], u.insAgent[y]) : Integer.compare(u.insSeq[x], u.insSeq[y]));
+        }
         for (int i = 0; i < u.insCount; i++) {
             Agent a = agents[map[u.insAgent[i]]];
             int seq = u.insSeq[i];
@@ -370,8 +377,8 @@ public final class Doc {
                 }
             }
             if (surrogates) {
-                if (charIs(u, map, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
-                if (charIs(u, map, u.insRight[i], false)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (right origin)");
+                if (charIs(u, map, byId, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
+                if (charIs(u, map, byId, u.insRight[i], false)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (right origin)");
             }
         }
         if (surrogates) {
@@ -380,7 +387,7 @@ public final class Doc {
                 int n = u.delLen[i] - 1;
                 long lo = u.delBackward[i] ? t - n : t;
                 long hi = u.delBackward[i] ? t : t + n;
-                if (charIs(u, map, lo, false) || charIs(u, map, hi, true)) throw new CrdtFormatException("delete run " + i + " would split a surrogate pair");
+                if (charIs(u, map, byId, lo, false) || charIs(u, map, byId, hi, true)) throw new CrdtFormatException("delete run " + i + " would split a surrogate pair");
             }
         }
     }
@@ -390,18 +397,30 @@ public final class Doc {
      * ({@code high}) or a low one, looking in this document and then in the update. Unknown
      * characters answer false: they are checked when they arrive.
      */
-    private boolean charIs(Update.Ops u, int[] map, long id, boolean high) {
+    private boolean charIs(Update.Ops u, int[] map, Integer[] byId, long id, boolean high) {
         if (id == Ids.NONE) return false;
         Agent a = agents[map[Ids.agent(id)]];
+        int agent = Ids.agent(id);
         int seq = Ids.seq(id);
         char c;
         if (seq < a.insClock) {
             c = a.text[seq];
         } else {
+            // The last run (by agent, seq) starting at or before the character, then back
+            // over earlier ones of the agent in case runs overlap (a resend merged in).
+            int lo = 0;
+            int hi = byId.length - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                int r = byId[mid];
+                if (u.insAgent[r] < agent || (u.insAgent[r] == agent && u.insSeq[r] <= seq)) lo = mid + 1;
+                else hi = mid - 1;
+            }
             int run = -1;
-            for (int i = 0; i < u.insCount; i++) {
-                if (u.insAgent[i] == Ids.agent(id) && seq >= u.insSeq[i] && seq < u.insSeq[i] + u.insLen[i]) {
-                    run = i;
+            for (int k = hi; k >= 0 && u.insAgent[byId[k]] == agent; k--) {
+                int r = byId[k];
+                if (seq < u.insSeq[r] + u.insLen[r]) {
+                    run = r;
                     break;
                 }
             }
