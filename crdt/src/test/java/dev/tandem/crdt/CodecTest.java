@@ -128,7 +128,7 @@ class CodecTest {
         }
     }
 
-    /** Re-frames a body with a correct checksum, so corruption reaches the parser. */
+    /** Frames a body, uncompressed, with a correct checksum, so what is in it reaches the parser. */
     private static byte[] reframe(byte kind, byte[] body) {
         CRC32 crc = new CRC32();
         crc.update(body, 0, body.length);
@@ -207,26 +207,11 @@ class CodecTest {
         assertTrue(e.getMessage().contains("version 9") && e.getMessage().contains("version 1"), e.getMessage());
     }
 
-    /** Frames a hand-made body as an uncompressed update, with a correct checksum. */
-    private static byte[] frame(ByteWriter body) {
-        CRC32 crc = new CRC32();
-        crc.update(body.array(), 0, body.size());
-        ByteWriter out = new ByteWriter(16);
-        out.writeByte('T');
-        out.writeByte('U');
-        out.writeByte(1);
-        out.writeByte(0);
-        out.writeVarInt(body.size());
-        out.writeInt((int) crc.getValue());
-        out.writeBytes(body.array(), 0, body.size());
-        return out.toByteArray();
-    }
-
     @Test
     void absurdCountsFailBeforeAllocating() {
         ByteWriter body = new ByteWriter(16);
         body.writeVarInt(Integer.MAX_VALUE); // agents
-        byte[] bytes = frame(body);
+        byte[] bytes = reframe((byte) 'U', body.toByteArray());
         CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Update.decode(bytes));
         assertTrue(e.getMessage().contains("count"), e.getMessage());
 
@@ -251,17 +236,8 @@ class CodecTest {
         body.writeVarInt(0);          // agent
         body.writeSignedVarLong(0);   // seq
         body.writeVarInt(Integer.MAX_VALUE - 1); // len
-        CRC32 crc = new CRC32();
-        crc.update(body.array(), 0, body.size());
-        ByteWriter out = new ByteWriter(16);
-        out.writeByte('T');
-        out.writeByte('D');
-        out.writeByte(1);
-        out.writeByte(0);
-        out.writeVarInt(body.size());
-        out.writeInt((int) crc.getValue());
-        out.writeBytes(body.array(), 0, body.size());
-        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(out.toByteArray()));
+        byte[] framed = reframe((byte) 'D', body.toByteArray());
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(framed));
         assertTrue(e.getMessage().contains("most one document"), e.getMessage());
     }
 
