@@ -87,7 +87,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
                 Message.PeerInfo info = new Message.PeerInfo(Wire.replica(replica), peerName(), peerColor(),
                         Wire.checkState(p.state()), p.typing(), checked(p.cursor(), "cursor"), checked(p.selection(), "selection"));
                 Room r = room;
-                r.exec.execute(() -> r.presence(this, info));
+                r.exec.runOrExecute(() -> r.presence(this, info));
             } else {
                 throw new ProtocolException(ErrorCode.BAD_MESSAGE, "a client may not send " + m.getClass().getSimpleName().toLowerCase() + " messages");
             }
@@ -133,7 +133,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
                 return;
             }
             Room r = room;
-            r.exec.execute(() -> r.push(this, seq, update, bytes));
+            r.exec.runOrExecute(() -> r.push(this, seq, update, bytes));
         } finally {
             callback.succeed();
         }
@@ -222,7 +222,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     }
 
     void ack(long seq) {
-        send(Wire.write(new Message.Ack(seq)));
+        send(Wire.ack(seq));
     }
 
     /** Sends the error, closes with its close code, and removes the connection from its room. */

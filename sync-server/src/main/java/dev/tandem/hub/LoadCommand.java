@@ -69,6 +69,9 @@ final class LoadCommand implements Callable<Integer> {
     private final AtomicLong typed = new AtomicLong();
     private volatile boolean measuring;
     private final AtomicLong measuredDeliveries = new AtomicLong();
+    /** Worst latency seen in each second of the measured window: shows whether the tail is steady or bursty. */
+    private java.util.concurrent.atomic.AtomicLongArray worstBySecond;
+    private volatile long measureStart;
 
     @Override
     public Integer call() throws Exception {
@@ -128,6 +131,8 @@ final class LoadCommand implements Callable<Integer> {
             double hubCpuBefore = hubCpuSeconds();
             long loadCpuBefore = processCpuNanos();
             long wallBefore = System.nanoTime();
+            worstBySecond = new java.util.concurrent.atomic.AtomicLongArray(seconds + 1);
+            measureStart = System.nanoTime();
             measuring = true;
             Thread.sleep(seconds * 1000L);
             measuring = false;
@@ -153,6 +158,9 @@ final class LoadCommand implements Callable<Integer> {
             double hubUs = Double.isNaN(hubCpuBefore) || deliveries == 0 ? -1 : (hubCpuAfter - hubCpuBefore) * 1e6 / deliveries;
             double loadPct = 100.0 * loadCpu / wall;
             System.err.printf(Locale.ROOT, "latency ms: p50 %.2f, p99 %.2f, max %.2f (%d samples)%n", p50, p99, max, lat.length);
+            StringBuilder worst = new StringBuilder();
+            for (int i = 0; i < seconds; i++) worst.append(i == 0 ? "" : " ").append(Math.round(worstBySecond.get(i) / 1e6));
+            System.err.println("worst latency in each measured second, ms: " + worst);
             System.err.printf(Locale.ROOT, "deliveries: expected %d, received %d; converged: %s%n", expected, received, converged);
             System.err.printf(Locale.ROOT, "hub CPU per delivery: %.2f us (%d deliveries measured); load generator CPU: %.0f %% of one core%n",
                     hubUs, deliveries, loadPct);
@@ -280,6 +288,8 @@ final class LoadCommand implements Callable<Integer> {
         }
 
         void onText(String text) {
+            // One ack arrives per push; only errors matter here.
+            if (text.startsWith("{\"type\":\"ack\"")) return;
             Message m = Wire.read(text);
             if (m instanceof Message.Error e) ready.completeExceptionally(new IllegalStateException(e.code() + ": " + e.message()));
         }
@@ -309,6 +319,8 @@ final class LoadCommand implements Callable<Integer> {
                     if (measuring) {
                         if (latencyCount == latencies.length) latencies = Arrays.copyOf(latencies, latencyCount * 2);
                         latencies[latencyCount++] = now - sent;
+                        int second = (int) Math.min(seconds, (now - measureStart) / 1_000_000_000L);
+                        worstBySecond.accumulateAndGet(second, now - sent, Math::max);
                         measuredDeliveries.incrementAndGet();
                     }
                 }

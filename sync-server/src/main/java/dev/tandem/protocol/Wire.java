@@ -55,6 +55,11 @@ public final class Wire {
         }
     }
 
+    /** The same text as {@code write(new Message.Ack(seq))}, built without the mapper: one is sent per push. */
+    public static String ack(long seq) {
+        return "{\"type\":\"ack\",\"seq\":" + seq + "}";
+    }
+
     /** A replica id as 16 lowercase hex digits. */
     public static String replica(long id) {
         String hex = Long.toHexString(id);

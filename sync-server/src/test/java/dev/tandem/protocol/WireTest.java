@@ -38,6 +38,7 @@ class WireTest {
                 new Message.Error("unsupported_version", "no", false, List.of(1)));
         for (Message m : all) assertEquals(m, Wire.read(Wire.write(m)), Wire.write(m));
         assertEquals("{\"type\":\"ack\",\"seq\":17}", Wire.write(new Message.Ack(17)));
+        for (long seq : new long[] {1, 17, 4294967295L}) assertEquals(Wire.write(new Message.Ack(seq)), Wire.ack(seq));
         assertEquals("{\"type\":\"error\",\"code\":\"bad_room\",\"message\":\"m\",\"retry\":false}",
                 Wire.write(new Message.Error("bad_room", "m", false, null)));
     }
