@@ -13,6 +13,7 @@ import dev.tandem.protocol.ErrorCode;
 import dev.tandem.protocol.Frames;
 import dev.tandem.protocol.Message;
 import dev.tandem.protocol.Wire;
+import dev.tandem.sync.SerialExecutor;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -4,6 +4,7 @@ import dev.tandem.crdt.Version;
 import dev.tandem.hub.store.RoomStore;
 import dev.tandem.protocol.ErrorCode;
 import dev.tandem.protocol.Message;
+import dev.tandem.sync.SerialExecutor;
 
 import java.util.ArrayList;
 import java.util.List;

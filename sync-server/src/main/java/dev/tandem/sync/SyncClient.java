@@ -50,7 +50,7 @@ public final class SyncClient implements AutoCloseable {
 
     private final SyncConfig config;
     private final SyncListener listener;
-    private final SyncRuntime.Serial session = new SyncRuntime.Serial();
+    private final SerialExecutor session = new SerialExecutor(SyncRuntime.POOL);
     private final CompletableFuture<Void> firstSync = new CompletableFuture<>();
 
     // ---- owned by the session thread

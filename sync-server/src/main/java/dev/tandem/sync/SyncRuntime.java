@@ -5,13 +5,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -57,42 +53,5 @@ final class SyncRuntime {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** Tasks one at a time, in order, on {@link #POOL}: a client's session "thread". */
-    static final class Serial implements Executor {
-        private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
-        private final AtomicBoolean scheduled = new AtomicBoolean();
-        /** The thread running this executor's tasks right now, for assertions. */
-        private volatile Thread current;
-
-        @Override
-        public void execute(Runnable task) {
-            tasks.add(task);
-            if (scheduled.compareAndSet(false, true)) POOL.execute(this::runAll);
-        }
-
-        boolean inSession() {
-            return current == Thread.currentThread();
-        }
-
-        private void runAll() {
-            current = Thread.currentThread();
-            try {
-                for (int i = 0; i < 256; i++) {
-                    Runnable r = tasks.poll();
-                    if (r == null) break;
-                    try {
-                        r.run();
-                    } catch (RuntimeException | Error e) {
-                        org.slf4j.LoggerFactory.getLogger(SyncClient.class).error("sync task failed", e);
-                    }
-                }
-            } finally {
-                current = null;
-            }
-            scheduled.set(false);
-            if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) POOL.execute(this::runAll);
-        }
     }
 }

@@ -1,4 +1,4 @@
-package dev.tandem.hub;
+package dev.tandem.sync;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A room's state is only safe if its tasks never overlap and each submitter's tasks run in the
+ * A room's or a session's state is only safe if its tasks never overlap and each submitter's tasks run in the
  * order it gave them, whether they ran inline ({@code runOrExecute}) or on the pool.
  */
 class SerialExecutorTest {

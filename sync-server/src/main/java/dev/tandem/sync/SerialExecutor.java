@@ -1,4 +1,4 @@
-package dev.tandem.hub;
+package dev.tandem.sync;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,17 +9,19 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Runs tasks one at a time, in submission order, on a shared pool: a room's "thread" without a
- * thread per room. State owned by a serial executor needs no locks.
+ * Runs tasks one at a time, in submission order, on a shared pool: a "thread" without a thread of
+ * its own. State owned by a serial executor needs no locks. A sync client's session and a hub
+ * room each own one; public only so that the hub's package can use it too.
  */
-final class SerialExecutor implements Executor {
+public final class SerialExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
 
     private final Executor pool;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    /** True while a turn is running or queued on the pool; whoever sets it runs the tasks. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
-    SerialExecutor(Executor pool) {
+    public SerialExecutor(Executor pool) {
         this.pool = pool;
     }
 
@@ -34,32 +36,38 @@ final class SerialExecutor implements Executor {
      * else queues it like {@link #execute}. Saves a thread hand-off (a wake-up and two context
      * switches) per task in the common case; only for tasks that never block.
      */
-    void runOrExecute(Runnable task) {
+    public void runOrExecute(Runnable task) {
         if (!tasks.isEmpty() || !scheduled.compareAndSet(false, true)) {
             execute(task);
             return;
         }
         try {
-            task.run();
-        } catch (RuntimeException | Error e) {
-            log.error("task failed", e);
+            runLogged(task);
         } finally {
-            scheduled.set(false);
-            if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) pool.execute(this::runAll);
+            endTurn();
         }
     }
 
     private void runAll() {
-        // A bounded burst per turn, so one busy room cannot starve the others on the pool.
+        // A bounded burst per turn, so one busy executor cannot starve the others on the pool.
         for (int i = 0; i < 256; i++) {
             Runnable r = tasks.poll();
             if (r == null) break;
-            try {
-                r.run();
-            } catch (RuntimeException | Error e) {
-                log.error("task failed", e);
-            }
+            runLogged(r);
         }
+        endTurn();
+    }
+
+    private static void runLogged(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException | Error e) {
+            log.error("task failed", e);
+        }
+    }
+
+    /** Gives up the turn, and takes another on the pool if tasks arrived meanwhile. */
+    private void endTurn() {
         scheduled.set(false);
         if (!tasks.isEmpty() && scheduled.compareAndSet(false, true)) pool.execute(this::runAll);
     }
