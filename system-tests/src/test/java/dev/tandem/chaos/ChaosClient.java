@@ -120,9 +120,28 @@ final class ChaosClient {
         private final int gen;
         /** Set before disconnect() or close(); cleared on the session thread once reconnect() ran. */
         volatile boolean offlineOnPurpose;
+        /** How often the harness took this client offline; guarded by this. */
+        private int offlineRequests;
         private String lastError;
         private SyncStatus.State lastState;
         private boolean reportedGivingUp;
+
+        synchronized void markOfflineOnPurpose() {
+            offlineOnPurpose = true;
+            offlineRequests++;
+        }
+
+        synchronized int offlineRequests() {
+            return offlineRequests;
+        }
+
+        /**
+         * Clears the flag unless the harness took the client offline again meanwhile: a
+         * goOnline's clearing can run after the next goOffline has set it.
+         */
+        synchronized void clearOfflineOnPurpose(int asOf) {
+            if (offlineRequests == asOf) offlineOnPurpose = false;
+        }
 
         Listener(int gen) {
             this.gen = gen;
@@ -167,7 +186,7 @@ final class ChaosClient {
     /** Closes the sync client (it saves the store), reopens the store as the same replica, restarts. */
     void restart() throws IOException {
         Version before = ui.version();
-        listener.offlineOnPurpose = true;
+        listener.markOfflineOnPurpose();
         sync.close();
         byte[] saved = LocalStore.file(storeFile).load();
         Doc reopened = saved == null ? new Doc(replica) : Doc.decode(saved, replica);
@@ -184,22 +203,23 @@ final class ChaosClient {
 
     void close() {
         if (sync == null) return;
-        listener.offlineOnPurpose = true;
+        listener.markOfflineOnPurpose();
         sync.close();
     }
 
     /** The user's "work offline" switch. */
     void goOffline() {
-        listener.offlineOnPurpose = true;
+        listener.markOfflineOnPurpose();
         sync.disconnect();
     }
 
     void goOnline() {
         Listener l = listener;
+        int asOf = l.offlineRequests();
         sync.reconnect();
         // Statuses of edits queued before reconnect() still say OFFLINE: clear the flag only once
         // the session thread has run reconnect() (tasks run in order; this completes there).
-        sync.version().thenRun(() -> l.offlineOnPurpose = false);
+        sync.version().thenRun(() -> l.clearOfflineOnPurpose(asOf));
     }
 
     /** Applies what arrived to the UI replica; while reordering, shuffled, duplicated and partly held back. */
