@@ -30,6 +30,10 @@ class SerialExecutorTest {
         ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
             SerialExecutor exec = new SerialExecutor(pool);
+            // An idle executor runs the task at once, on the caller's thread.
+            Thread[] ranOn = new Thread[1];
+            exec.runOrExecute(() -> ranOn[0] = Thread.currentThread());
+            assertEquals(Thread.currentThread(), ranOn[0], "an idle executor did not run the task inline");
             AtomicBoolean running = new AtomicBoolean();
             AtomicInteger overlaps = new AtomicInteger();
             AtomicInteger inline = new AtomicInteger();
@@ -55,6 +59,8 @@ class SerialExecutorTest {
                             done.countDown();
                         };
                         if (rnd.nextBoolean()) exec.runOrExecute(task); else exec.execute(task);
+                        // Brief pauses let the queue run dry, so inline runs mix with queued ones.
+                        if (i % 100 == 99) sleepQuietly();
                     }
                 }));
             }
@@ -67,10 +73,19 @@ class SerialExecutorTest {
                 assertEquals(TASKS, order.size());
                 for (int i = 0; i < TASKS; i++) assertEquals(i, order.get(i), "submitter " + s + " out of order at " + i);
             }
-            // Otherwise the test would not cover the inline path at all.
-            assertTrue(inline.get() > 0, "no task ran inline");
+            // How often the inline path ran amid the others depends on scheduling, so it is
+            // reported, not asserted; the idle case above is checked exactly.
+            System.out.println("SerialExecutorTest: " + inline.get() + " of " + SUBMITTERS * TASKS + " tasks ran inline");
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }
