@@ -116,8 +116,9 @@ class CollaborationUiTest {
 
     /**
      * Waits until the robot's keystrokes have all arrived: the editor and the UI replica both read
-     * {@code expected}. (Key events reach the FX thread through Monocle's own input thread, so
-     * "the robot returned" does not mean "the window has them".)
+     * {@code expected}. (A robot's key events are queued onto the FX thread as events of their own,
+     * and TestFX's waitForFxEvents is a number of round trips, not a guarantee, so "the robot
+     * returned" does not mean "the window has them".)
      */
     private static void typed(RoomSession s, String expected) throws Exception {
         eventually("the window has every keystroke of \"" + expected + "\"",
