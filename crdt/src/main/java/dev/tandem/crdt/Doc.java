@@ -1333,6 +1333,23 @@ public final class Doc {
         if (chars != tree.totalLength()) throw new IllegalStateException("tree holds " + tree.totalLength() + " characters, agents " + chars);
     }
 
+    /**
+     * Every character in document order, tombstones included, as "replica:seq" (replica in hex)
+     * with "-" appended for a deleted one. For tests that compare against a naive model.
+     */
+    List<String> idSequence() {
+        ArrayList<String> out = new ArrayList<>(tree.totalLength());
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                long id = leaf.ids[i];
+                String replica = Long.toHexString(agents[Ids.agent(id)].replica) + ":";
+                String deleted = leaf.lens[i] < 0 ? "-" : "";
+                for (int k = 0; k < Math.abs(leaf.lens[i]); k++) out.add(replica + (Ids.seq(id) + k) + deleted);
+            }
+        }
+        return out;
+    }
+
     /** Number of spans in the tree (tombstones included). For tests and benchmarks. */
     int spanCount() {
         int n = 0;
