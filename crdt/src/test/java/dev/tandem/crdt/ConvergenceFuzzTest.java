@@ -115,10 +115,13 @@ class ConvergenceFuzzTest {
             } else if (action < 95 && !inFlight.isEmpty()) {
                 inFlight.remove(rnd.nextInt(inFlight.size())); // lost; a later sync repairs it
             } else if (action < 97) {
-                // Restart from the saved document (deleted text is gone from it; operations it
-                // held back are lost and come again with the next sync).
+                // Restart from the saved document (deleted text is gone from it), with the
+                // operations it held back saved apart and applied again, as the hub does.
                 String before = docs[r].text();
+                Update heldOps = Update.decode(docs[r].heldUpdate().encode());
                 docs[r] = Doc.decode(docs[r].encode(), docs[r].replicaId());
+                assertEquals(0, docs[r].heldRuns());
+                docs[r].apply(heldOps);
                 assertEquals(before, docs[r].text(), "text after reopening replica " + r);
                 if (r == 1) view.replace(0, view.length(), before);
             } else {
