@@ -974,7 +974,11 @@ public final class Doc {
         return Version.of(ids, ins, del, agentCount);
     }
 
-    /** Everything this document holds that a replica at {@code version} lacks. */
+    /**
+     * Everything this document holds that a replica at {@code version} lacks. Held runs (see
+     * {@link #heldRuns()}) are not included: they are not part of {@link #version()}, and the
+     * other replica could not apply them either.
+     */
     public Update updatesSince(Version version) {
         return Update.of(opsSince(version, new int[agentCount]));
     }
@@ -1079,6 +1083,7 @@ public final class Doc {
     /**
      * The whole document in the binary form of {@code crdt/FORMAT.md}: every operation it holds
      * plus the order of its characters, so {@link #decode} can rebuild it without integrating.
+     * Works while runs are held, and leaves them out: keep {@link #heldUpdate()} beside it.
      */
     public byte[] encode() {
         int[] agentMap = new int[agentCount];
