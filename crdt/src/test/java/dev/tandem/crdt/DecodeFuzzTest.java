@@ -18,32 +18,35 @@ import static org.junit.jupiter.api.Assertions.fail;
 class DecodeFuzzTest {
     private static final long TWO_31 = 1L << 31;
 
-    /** A document body: one replica, one insert run of {@code len} at {@code seq}, text "a", the order. */
-    private static byte[] oneRunDocument(long seq, long len) {
-        ByteWriter body = new ByteWriter(32);
+    /**
+     * A document: one replica, one-character insert runs (text "a" each) whose seqs are stored
+     * as {@code seqDeltas} (relative to the end of the run before), and their order.
+     */
+    private static byte[] document(long... seqDeltas) {
+        int runs = seqDeltas.length;
+        ByteWriter body = new ByteWriter(32 + 8 * runs);
         body.writeVarInt(1);
         body.writeLong(7);
-        body.writeVarInt(1);            // one insert run
-        body.writeVarInt(0);            // agent
-        body.writeSignedVarLong(seq);   // seq (relative to 0)
-        body.writeVarLong(len);
-        body.writeVarInt(0);            // left: document start
-        body.writeVarInt(0);            // right: document end
-        body.writeVarInt(1);            // text: "a"
-        body.writeByte('a');
-        body.writeVarInt(0);            // no delete run
-        body.writeVarInt(0);            // no extra boundary
-        body.writeVarInt(1);            // one piece
-        body.writeSignedVarLong(0);
+        body.writeVarInt(runs);
+        for (int i = 0; i < runs; i++) body.writeVarInt(0);                   // agent
+        for (long delta : seqDeltas) body.writeSignedVarLong(delta);          // seq
+        for (int i = 0; i < runs; i++) body.writeVarInt(1);                   // len
+        for (int i = 0; i < 2 * runs; i++) body.writeVarInt(0);               // origins: start, end
+        body.writeVarInt(runs);
+        for (int i = 0; i < runs; i++) body.writeByte('a');
+        body.writeVarInt(0);                                                  // no delete run
+        body.writeVarInt(0);                                                  // no extra boundary
+        body.writeVarInt(runs);
+        for (int i = 0; i < runs; i++) body.writeSignedVarLong(0);
         return CodecTest.reframe((byte) 'D', body.toByteArray());
     }
 
     @Test
     void aTinyDocumentWithAHugeSeqIsRefusedBeforeAllocating() {
-        byte[] sane = oneRunDocument(0, 1);
+        byte[] sane = document(0);
         assertEquals("a", Doc.decode(sane).text());
         for (long seq : new long[] {TWO_31 - 2, TWO_31 - 3, 1L << 30, 1L << 28, 1L << 26, 1}) {
-            byte[] bytes = oneRunDocument(seq, 1);
+            byte[] bytes = document(seq);
             assertTrue(bytes.length <= 34, bytes.length + " bytes");
             try {
                 CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(bytes), "seq " + seq);
@@ -57,29 +60,8 @@ class DecodeFuzzTest {
 
     @Test
     void aDocumentWithAGapAfterItsFirstRunIsRefused() {
-        ByteWriter body = new ByteWriter(64);
-        body.writeVarInt(1);
-        body.writeLong(7);
-        body.writeVarInt(2);                                         // two insert runs
-        body.writeVarInt(0);
-        body.writeVarInt(0);
-        body.writeSignedVarLong(0);
-        body.writeSignedVarLong(TWO_31 - 10);                        // the second far after the first
-        body.writeVarInt(1);
-        body.writeVarInt(1);
-        body.writeVarInt(0);
-        body.writeVarInt(0);
-        body.writeVarInt(0);
-        body.writeVarInt(0);
-        body.writeVarInt(2);
-        body.writeByte('a');
-        body.writeByte('b');
-        body.writeVarInt(0);
-        body.writeVarInt(0);
-        body.writeVarInt(2);
-        body.writeSignedVarLong(0);
-        body.writeSignedVarLong(0);
-        byte[] bytes = CodecTest.reframe((byte) 'D', body.toByteArray());
+        byte[] bytes = document(0, TWO_31 - 10); // the second run far after the first
+        assertEquals("aa", Doc.decode(document(0, 0)).text());
         try {
             assertThrows(CrdtFormatException.class, () -> Doc.decode(bytes));
         } catch (OutOfMemoryError e) {
