@@ -1184,7 +1184,7 @@ public final class Doc {
         int[] map = new int[ops.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(ops.agents[i]).index;
         if (ops.surrogates) hasAstral = true;
-        checkGapFree(ops);
+        Codec.checkGapFree(ops);
         // Only now, with every seq bounded by the characters the body counts (at most
         // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
@@ -1274,33 +1274,6 @@ public final class Doc {
         if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
         if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
         tree.bulkLoad(ids, lens, spans);
-    }
-
-    /**
-     * A document lists each replica's characters and deletions gap-free from seq 0, and deletes
-     * only characters it lists: checked on the runs alone, before anything is allocated per
-     * character (a 30-byte body can name seq 2^31-2).
-     */
-    private static void checkGapFree(Update.Ops ops) {
-        int[] chars = new int[ops.agents.length];
-        for (int i = 0; i < ops.insCount; i++) {
-            int a = ops.insAgent[i];
-            if (ops.insSeq[i] != chars[a]) {
-                throw new CrdtFormatException("document lists characters of " + Long.toHexString(ops.agents[a]) + " out of order (a gap) at seq " + ops.insSeq[i]);
-            }
-            chars[a] += ops.insLen[i];
-        }
-        int[] dels = new int[ops.agents.length];
-        for (int i = 0; i < ops.delCount; i++) {
-            int a = ops.delAgent[i];
-            if (ops.delSeq[i] != dels[a]) {
-                throw new CrdtFormatException("document lists deletions of " + Long.toHexString(ops.agents[a]) + " out of order (a gap) at seq " + ops.delSeq[i]);
-            }
-            dels[a] += ops.delLen[i];
-            long first = ops.delTarget[i];
-            long lo = ops.delBackward[i] ? Ids.seq(first) - (ops.delLen[i] - 1L) : Ids.seq(first);
-            if (lo < 0 || lo + ops.delLen[i] > chars[Ids.agent(first)]) throw new CrdtFormatException("document deletes characters it does not contain");
-        }
     }
 
     // ---------------------------------------------------------------- anchors

@@ -59,6 +59,43 @@ class DecodeFuzzTest {
     }
 
     @Test
+    void theLargestDocumentAllowedDecodesInAModestHeap() {
+        // 2^26 characters, all deleted: a few bytes (deleted text is not saved), the most a
+        // document may hold. It must decode within the test heap (-Xmx1g, crdt/pom.xml); one
+        // more character is refused before anything is allocated.
+        for (long chars : new long[] {Codec.MAX_CHARS, Codec.MAX_CHARS + 1L}) {
+            ByteWriter body = new ByteWriter(64);
+            body.writeVarInt(1);
+            body.writeLong(7);
+            body.writeVarInt(1);
+            body.writeVarInt(0);
+            body.writeSignedVarLong(0);
+            body.writeVarLong(chars);
+            body.writeVarInt(0);
+            body.writeVarInt(0);
+            body.writeVarInt(0);              // no visible text
+            body.writeVarInt(1);              // one delete run: all of them
+            body.writeVarInt(0);
+            body.writeSignedVarLong(0);
+            body.writeVarLong(chars);
+            body.writeVarInt(0);
+            body.writeSignedVarLong(0);
+            body.writeByte(0);
+            body.writeVarInt(0);
+            body.writeVarInt(1);
+            body.writeSignedVarLong(0);
+            byte[] bytes = CodecTest.reframe((byte) 'D', body.toByteArray());
+            if (chars == Codec.MAX_CHARS) {
+                Doc d = Doc.decode(bytes);
+                assertEquals("", d.text());
+                assertEquals((int) chars, d.version().inserts(7));
+            } else {
+                assertThrows(CrdtFormatException.class, () -> Doc.decode(bytes));
+            }
+        }
+    }
+
+    @Test
     void aDocumentWithAGapAfterItsFirstRunIsRefused() {
         byte[] bytes = document(0, TWO_31 - 10); // the second run far after the first
         assertEquals("aa", Doc.decode(document(0, 0)).text());
