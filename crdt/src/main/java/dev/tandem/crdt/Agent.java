@@ -12,9 +12,9 @@ final class Agent {
     final int index;
 
     /** Text of the replica's characters by seq; {@code insClock} of them are known. */
-    char[] text = new char[16];
+    char[] text = NO_CHARS;
     /** For each known character, the number of the leaf that holds it. */
-    int[] leafOf = new int[16];
+    int[] leafOf = NO_INTS;
     int insClock;
     /** Deletions by this replica applied so far (they are numbered apart from characters). */
     int delClock;
@@ -25,6 +25,10 @@ final class Agent {
     /** Indexes into the document's delete-run log, in seq order. */
     int[] dels = new int[2];
     int delCount;
+
+    // Shared empty arrays: an update may name many replicas, and most never get a character here.
+    private static final char[] NO_CHARS = {};
+    private static final int[] NO_INTS = {};
 
     Agent(long replica, int index) {
         this.replica = replica;

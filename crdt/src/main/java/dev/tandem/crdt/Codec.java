@@ -252,8 +252,10 @@ final class Codec {
         }
         // Seqs are stored relative to the end of the same agent's previous run.
         for (int i = 0; i < n; i++) {
-            long s = nextSeq[a[i]] + rawSeq[i];
-            if (s < 0 || s + len[i] > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + i + " has seq out of range: " + s);
+            long s = nextSeq[a[i]] + rawSeq[i]; // a stored delta near ±2^63 may wrap: checked as a range below
+            if (rawSeq[i] < -(long) Integer.MAX_VALUE || rawSeq[i] > Integer.MAX_VALUE || s < 0 || s > Integer.MAX_VALUE - len[i]) {
+                throw new CrdtFormatException("insert run " + i + " has seq out of range: " + s);
+            }
             seq[i] = (int) s;
             nextSeq[a[i]] = (int) s + len[i];
         }
@@ -315,7 +317,9 @@ final class Codec {
         Arrays.fill(nextSeq, 0);
         for (int i = 0; i < d; i++) {
             long s = nextSeq[da[i]] + delRawSeq[i];
-            if (s < 0 || s + dl[i] > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
+            if (delRawSeq[i] < -(long) Integer.MAX_VALUE || delRawSeq[i] > Integer.MAX_VALUE || s < 0 || s > Integer.MAX_VALUE - dl[i]) {
+                throw new CrdtFormatException("delete run " + i + " has seq out of range: " + s);
+            }
             ds[i] = (int) s;
             nextSeq[da[i]] = (int) s + dl[i];
         }
@@ -323,8 +327,9 @@ final class Codec {
         for (int i = 0; i < d; i++) ta[i] = agentIndex(r.readVarInt(), agentCount, "delete", i);
         long prevTarget = 0;
         for (int i = 0; i < d; i++) {
-            long ts = prevTarget + r.readSignedVarLong();
-            if (ts < 0 || ts > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
+            long delta = r.readSignedVarLong();
+            long ts = prevTarget + delta;
+            if (delta < -(long) Integer.MAX_VALUE || delta > Integer.MAX_VALUE || ts < 0 || ts > Integer.MAX_VALUE) throw new CrdtFormatException("delete run " + i + " targets seqs out of range");
             dt[i] = Ids.pack(ta[i], (int) ts);
             prevTarget = ts;
         }
@@ -339,6 +344,33 @@ final class Codec {
         return new Update.Ops(agents, n, a, seq, len, left, right, textStart, text, d, da, ds, dl, dt, db);
     }
 
+    /**
+     * A document lists each replica's characters and deletions gap-free from seq 0, and deletes
+     * only characters it lists: checked on the runs alone, before anything is allocated per
+     * character (a 30-byte body can name seq 2^31-2).
+     */
+    static void checkGapFree(Update.Ops ops) {
+        int[] chars = new int[ops.agents.length];
+        for (int i = 0; i < ops.insCount; i++) {
+            int a = ops.insAgent[i];
+            if (ops.insSeq[i] != chars[a]) {
+                throw new CrdtFormatException("document lists characters of " + Long.toHexString(ops.agents[a]) + " out of order (a gap) at seq " + ops.insSeq[i]);
+            }
+            chars[a] += ops.insLen[i];
+        }
+        int[] dels = new int[ops.agents.length];
+        for (int i = 0; i < ops.delCount; i++) {
+            int a = ops.delAgent[i];
+            if (ops.delSeq[i] != dels[a]) {
+                throw new CrdtFormatException("document lists deletions of " + Long.toHexString(ops.agents[a]) + " out of order (a gap) at seq " + ops.delSeq[i]);
+            }
+            dels[a] += ops.delLen[i];
+            long first = ops.delTarget[i];
+            long lo = ops.delBackward[i] ? Ids.seq(first) - (ops.delLen[i] - 1L) : Ids.seq(first);
+            if (lo < 0 || lo + ops.delLen[i] > chars[Ids.agent(first)]) throw new CrdtFormatException("document deletes characters it does not contain");
+        }
+    }
+
     private static int rightTag(long left, long right) {
         if (right == Ids.NONE) return 0;
         if (left != Ids.NONE && right == left + 1) return 1;
@@ -347,8 +379,9 @@ final class Codec {
 
     /** An origin's seq, stored relative to the run's own first seq. */
     private static int originSeq(ByteReader r, int seq, int run) {
-        long s = seq + r.readSignedVarLong();
-        if (s < 0 || s > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + run + " has an origin seq out of range: " + s);
+        long delta = r.readSignedVarLong();
+        long s = seq + delta;
+        if (delta < -(long) Integer.MAX_VALUE || delta > Integer.MAX_VALUE || s < 0 || s > Integer.MAX_VALUE) throw new CrdtFormatException("insert run " + run + " has an origin seq out of range: " + s);
         return (int) s;
     }
 

@@ -23,9 +23,12 @@ public final class Doc {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
-     * Stands for the text of a deleted character that this replica never saw: a saved
-     * document keeps only its visible text (deleted text is garbage), so after loading one the
-     * tombstones hold this instead. Never shown, since the characters are deleted.
+     * What a document loaded from a save holds as the text of its deleted characters (a save
+     * keeps only the visible text), and so what {@link #updatesSince} sends for them: format v1
+     * has no other way to say "text unknown". A user may type U+FFFF too, so it means "unknown"
+     * only on a deleted character: {@code validate} lets a text differ from the known one only
+     * when one side is U+FFFF and the character is deleted (here or by the same update). A
+     * visible character's text, U+FFFF or not, can never be rewritten.
      */
     static final char UNKNOWN = '\uFFFF';
 
@@ -53,8 +56,8 @@ public final class Doc {
     private long[] delTarget = new long[8];
     private boolean[] delBackward = new boolean[8];
 
-    // Received runs whose dependencies have not arrived yet, with ids packed for this document.
-    private final ArrayList<Pending> pending = new ArrayList<>();
+    // Received runs whose causes have not arrived yet (see HeldRuns), ids packed for this document.
+    private final HeldRuns held = new HeldRuns(i -> agents[i]);
 
     // The run runOf found last: lookups come in streaks.
     private int lastRun;
@@ -213,6 +216,7 @@ public final class Doc {
         local.ensureChars(seq + len);
         System.arraycopy(chars, 0, local.text, seq, len);
         local.insClock = seq + len;
+        held.advanced(local);
         leaf.lens[idx] += len;
         int[] leafOf = local.leafOf;
         int number = leaf.number;
@@ -308,12 +312,13 @@ public final class Doc {
 
     /**
      * Applies an update from another replica (or this one: applying anything twice is
-     * harmless). Operations whose dependencies have not arrived are held and applied as soon
-     * as they do.
+     * harmless). Operations whose causes have not arrived are held (see {@link #heldRuns()})
+     * and applied as soon as they do.
      *
      * @return the changes to the visible text, in order, for a view to patch itself with
-     * @throws CrdtFormatException if the update breaks a rule no honest replica breaks; the
-     *     document is then unchanged
+     * @throws CrdtFormatException if the update breaks a rule no honest replica breaks, carries
+     *     operations of a refused replica (see {@link #refusedReplicas()}), or would make the
+     *     held operations exceed the limits of {@link #limitHeld}; the document is then unchanged
      */
     public List<Change> apply(Update update) {
         boolean wasEmpty = tree.totalLength() == 0;
@@ -327,27 +332,98 @@ public final class Doc {
     private void applyUpdate(Update up, ChangeList changes) {
         stamp++;
         Update.Ops update = up.ops();
+        int agentsBefore = agentCount;
         int[] map = new int[update.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
-        validate(update, map);
+        try {
+            validate(update, map);
+            held.checkRefused(update, map);
+            held.checkRoom(update, map, agents);
+        } catch (CrdtFormatException e) {
+            dropAgentsFrom(agentsBefore); // unchanged means no new replica either
+            throw e;
+        }
         if (update.surrogates) hasAstral = true; // from now on astral characters are counted
-        boolean progress = false;
         for (int i = 0; i < update.insCount; i++) {
-            Pending p = Pending.insert(agents[map[update.insAgent[i]]], update.insSeq[i], update.insLen[i],
-                    remap(update.insLeft[i], map), remap(update.insRight[i], map), update.text, update.insTextStart[i]);
-            progress |= tryInsert(p, changes);
+            tryInsert(agents[map[update.insAgent[i]]], update.insSeq[i], update.insLen[i],
+                    remap(update.insLeft[i], map), remap(update.insRight[i], map), update.text, update.insTextStart[i], changes);
         }
         for (int i = 0; i < update.delCount; i++) {
-            Pending p = Pending.delete(agents[map[update.delAgent[i]]], update.delSeq[i], update.delLen[i],
-                    remap(update.delTarget[i], map), update.delBackward[i]);
-            progress |= tryDelete(p, changes);
+            tryDelete(agents[map[update.delAgent[i]]], update.delSeq[i], update.delLen[i],
+                    remap(update.delTarget[i], map), update.delBackward[i], changes);
         }
-        if (progress && !pending.isEmpty()) retryPending(changes);
+        // Held runs whose cause arrived (with this update, or with a local edit before it).
+        for (HeldRuns.Run r; (r = held.nextReady()) != null; ) {
+            if (r.isInsert) tryInsert(r.agent, r.seq, r.len, r.left, r.right, r.text, 0, changes);
+            else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, changes);
+        }
     }
 
-    /** True when some received operations wait for operations that have not arrived. */
+    private void dropAgentsFrom(int count) {
+        for (int i = count; i < agentCount; i++) {
+            byReplica.remove(agents[i].replica);
+            agents[i] = null;
+        }
+        agentCount = count;
+    }
+
+    /** True when some received operations wait for operations that have not arrived: {@code heldRuns() > 0}. */
     public boolean hasPending() {
-        return !pending.isEmpty();
+        return held.runs() > 0;
+    }
+
+    /**
+     * Number of received runs held because their causes have not arrived (a run: characters
+     * one replica typed in a row, or deletions it made in a row). They are not part of
+     * {@link #version()}, {@link #updatesSince} or {@link #encode()}; {@link #heldUpdate()}
+     * carries them.
+     */
+    public int heldRuns() {
+        return held.runs();
+    }
+
+    /** Number of characters in the held insert runs (see {@link #heldRuns()}). */
+    public long heldChars() {
+        return held.chars();
+    }
+
+    /**
+     * Bounds the held operations: an {@link #apply} after which more than {@code maxRuns} runs
+     * or {@code maxChars} characters could be held is refused with {@link CrdtFormatException}
+     * and changes nothing. The check is conservative: it counts every run of the update that
+     * cannot apply when its turn comes, before held runs it would wake. Defaults: 10,000 runs
+     * and 4 Mi characters. Runs held already stay held.
+     *
+     * @throws IllegalArgumentException if a limit is negative
+     */
+    public void limitHeld(int maxRuns, long maxChars) {
+        held.limit(maxRuns, maxChars);
+    }
+
+    /**
+     * Every held run in one update: what a store keeps beside {@link #encode()} (which saves
+     * only what is applied), to {@link #apply} again after {@link #decode}. Empty when nothing
+     * is held.
+     */
+    public Update heldUpdate() {
+        return held.runs() == 0 ? Update.empty() : held.toUpdate();
+    }
+
+    /**
+     * The replicas whose operations this document refuses, in the order it refused them: a
+     * held run of theirs turned out invalid once its causes arrived (it would have split a
+     * surrogate pair), so it was dropped with their later held runs, and every update that
+     * carries that operation or later ones of the same kind (or depends on them) is refused
+     * with {@link CrdtFormatException}. Not saved: a document decoded from a save refuses
+     * nothing. Empty for an honest session.
+     */
+    public long[] refusedReplicas() {
+        return held.refusedReplicas();
+    }
+
+    /** How many times held runs were woken to be tried again. For tests. */
+    long heldWakes() {
+        return held.wakes;
     }
 
     private static long remap(long id, int[] map) {
@@ -364,17 +440,25 @@ public final class Doc {
             for (int i = 0; i < byId.length; i++) byId[i] = i;
             Arrays.sort(byId, (x, y) -> u.insAgent[x] != u.insAgent[y] ? Integer.compare(u.insAgent[x], u.insAgent[y]) : Integer.compare(u.insSeq[x], u.insSeq[y]));
         }
+        long[][] deletedByUpdate = null;
         for (int i = 0; i < u.insCount; i++) {
             Agent a = agents[map[u.insAgent[i]]];
             int seq = u.insSeq[i];
-            int known = Math.min(a.insClock - seq, u.insLen[i]);
+            int known = Math.max(0, Math.min(a.insClock - seq, u.insLen[i]));
             for (int k = 0; k < known; k++) {
                 char mine = a.text[seq + k];
                 char theirs = u.text[u.insTextStart[i] + k];
-                // Text of deleted characters may be unknown on either side (see UNKNOWN).
-                if (mine != theirs && mine != UNKNOWN && theirs != UNKNOWN) {
-                    throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+                if (mine == theirs) continue;
+                // The text of a deleted character may be unknown on either side (see UNKNOWN).
+                if (mine == UNKNOWN || theirs == UNKNOWN) {
+                    if (deletedHere(Ids.pack(a.index, seq + k))) continue;
+                    if (deletedByUpdate == null) deletedByUpdate = deletedRanges(u);
+                    if (contains(deletedByUpdate, Ids.pack(u.insAgent[i], seq + k))) continue;
                 }
+                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
+            }
+            if (known < u.insLen[i] && held.conflicts(a, seq + known, u.text, u.insTextStart[i] + known, u.insLen[i] - known)) {
+                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than held ones have");
             }
             if (surrogates) {
                 if (charIs(u, map, byId, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
@@ -390,6 +474,39 @@ public final class Doc {
                 if (charIs(u, map, byId, lo, false) || charIs(u, map, byId, hi, true)) throw new CrdtFormatException("delete run " + i + " would split a surrogate pair");
             }
         }
+    }
+
+    private boolean deletedHere(long id) {
+        locate(id);
+        return tree.atLeaf.lens[tree.atIdx] < 0;
+    }
+
+    /**
+     * The characters an update deletes, ids packed for the update: ranges sorted by first id,
+     * as {first ids, running maximum of last ids}. Ids of a lower agent index are all smaller,
+     * so one running maximum serves every agent.
+     */
+    private static long[][] deletedRanges(Update.Ops u) {
+        long[][] ranges = new long[u.delCount][];
+        for (int i = 0; i < u.delCount; i++) {
+            long t = u.delTarget[i];
+            long lo = u.delBackward[i] ? t - (u.delLen[i] - 1) : t;
+            ranges[i] = new long[] {lo, lo + u.delLen[i] - 1};
+        }
+        Arrays.sort(ranges, (x, y) -> Long.compare(x[0], y[0]));
+        long[] first = new long[ranges.length];
+        long[] lastMax = new long[ranges.length];
+        for (int i = 0; i < ranges.length; i++) {
+            first[i] = ranges[i][0];
+            lastMax[i] = Math.max(ranges[i][1], i > 0 ? lastMax[i - 1] : Long.MIN_VALUE);
+        }
+        return new long[][] {first, lastMax};
+    }
+
+    private static boolean contains(long[][] ranges, long id) {
+        int k = Arrays.binarySearch(ranges[0], id);
+        if (k < 0) k = -k - 2; // the last range starting before id
+        return k >= 0 && ranges[1][k] >= id;
     }
 
     /**
@@ -430,80 +547,67 @@ public final class Doc {
         return high ? Character.isHighSurrogate(c) : Character.isLowSurrogate(c);
     }
 
-    private void retryPending(ChangeList changes) {
-        boolean progress = true;
-        while (progress && !pending.isEmpty()) {
-            progress = false;
-            ArrayList<Pending> waiting = new ArrayList<>(pending);
-            pending.clear();
-            // Inserts before deletes, each replica's runs in seq order: one pass then applies
-            // a whole reversed batch instead of one run per pass.
-            waiting.sort((x, y) -> x.isInsert != y.isInsert ? (x.isInsert ? -1 : 1) : Integer.compare(x.seq, y.seq));
-            for (Pending p : waiting) {
-                progress |= p.isInsert ? tryInsert(p, changes) : tryDelete(p, changes);
-            }
-        }
-    }
-
     private boolean known(long id) {
         return id == Ids.NONE || Ids.seq(id) < agents[Ids.agent(id)].insClock;
     }
 
-    /** Integrates an insert run if it is ready, holds it if not; true if anything changed. */
-    private boolean tryInsert(Pending p, ChangeList changes) {
-        Agent a = p.agent;
+    /**
+     * Integrates characters seq..seq+len-1 of {@code a} (text {@code text[textStart..]}) if
+     * their causes are here, holds them if not (the part not here yet). A run that would split
+     * a surrogate pair (only a held one can: {@code validate} checks the others) is refused.
+     */
+    private void tryInsert(Agent a, int seq, int len, long left, long right, char[] text, int textStart, ChangeList changes) {
         int clock = a.insClock;
-        if (p.seq + p.len <= clock) return false; // already here
-        if (p.seq > clock) {
-            pending.add(p);
-            return false;
+        if (seq + len <= clock) return; // already here
+        if (seq < clock) { // partly here: keep the new tail, whose left origin is the char before it
+            int k = clock - seq;
+            seq = clock;
+            len -= k;
+            textStart += k;
+            left = Ids.pack(a.index, clock - 1);
         }
-        if (p.seq < clock) { // partly here: keep the new tail, whose left origin is the char before it
-            int k = clock - p.seq;
-            p = Pending.insert(a, clock, p.len - k, Ids.pack(a.index, clock - 1), p.right, p.text, p.textStart + k);
-        }
-        if (!known(p.left) || !known(p.right)) {
-            pending.add(p);
-            return false;
+        if (seq > clock || !known(left) || !known(right)) {
+            held.holdInsert(a, seq, len, left, right, text, textStart);
+            return;
         }
         if (hasAstral) {
-            // Checked again here for runs that waited: their neighbours were unknown before.
-            if ((p.left != Ids.NONE && Character.isHighSurrogate(charAt(p.left)))
-                    || (p.right != Ids.NONE && Character.isLowSurrogate(charAt(p.right)))) {
-                return false; // a dishonest run: dropped rather than allowed to split a pair
+            if ((left != Ids.NONE && Character.isHighSurrogate(charAt(left))) || (right != Ids.NONE && Character.isLowSurrogate(charAt(right)))) {
+                held.refuse(a, true, seq, "characters " + Long.toHexString(a.replica) + ":" + seq + " would split a surrogate pair");
+                return;
             }
         }
-        integrate(a, p.seq, p.text, p.textStart, p.len, p.left, p.right, changes);
-        return true;
+        integrate(a, seq, text, textStart, len, left, right, changes);
     }
 
     private char charAt(long id) {
         return agents[Ids.agent(id)].text[Ids.seq(id)];
     }
 
-    /** Applies a delete run if it is ready, holds it if not; true if anything changed. */
-    private boolean tryDelete(Pending p, ChangeList changes) {
-        Agent a = p.agent;
+    /**
+     * Applies deletions seq..seq+len-1 of {@code a} (the first deleting {@code first}) if their
+     * causes are here, holds them if not; refuses a held one that would split a surrogate pair.
+     */
+    private void tryDelete(Agent a, int seq, int len, long first, boolean backward, ChangeList changes) {
         int clock = a.delClock;
-        if (p.seq + p.len <= clock) return false;
-        if (p.seq > clock) {
-            pending.add(p);
-            return false;
+        if (seq + len <= clock) return;
+        if (seq < clock) {
+            int k = clock - seq;
+            seq = clock;
+            len -= k;
+            first = backward ? first - k : first + k;
         }
-        if (p.seq < clock) {
-            int k = clock - p.seq;
-            p = Pending.delete(a, clock, p.len - k, p.backward ? p.left - k : p.left + k, p.backward);
+        long lo = backward ? first - (len - 1) : first;
+        long hi = lo + len - 1;
+        if (seq > clock || !known(hi)) {
+            held.holdDelete(a, seq, len, first, backward);
+            return;
         }
-        long lo = p.backward ? p.left - (p.len - 1) : p.left;
-        long hi = lo + p.len - 1;
-        if (!known(hi)) {
-            pending.add(p);
-            return false;
+        if (hasAstral && (Character.isLowSurrogate(charAt(lo)) || Character.isHighSurrogate(charAt(hi)))) {
+            held.refuse(a, false, seq, "deletions " + Long.toHexString(a.replica) + ":" + seq + " would split a surrogate pair");
+            return;
         }
-        if (hasAstral && (Character.isLowSurrogate(charAt(lo)) || Character.isHighSurrogate(charAt(hi)))) return false;
-        deleteRange(lo, p.len, changes);
-        logDelete(a, p.seq, p.len, p.left, p.backward);
-        return true;
+        deleteRange(lo, len, changes);
+        logDelete(a, seq, len, first, backward);
     }
 
     /** Marks the characters {@code lo .. lo+len-1} deleted (already deleted ones stay so). */
@@ -694,6 +798,7 @@ public final class Doc {
         a.ensureChars(seq + len);
         System.arraycopy(text, textStart, a.text, seq, len);
         a.insClock = seq + len;
+        held.advanced(a);
         int astral = 0;
         if (hasAstral) astral = countAstral(text, textStart, len);
         if (changes != null) changes.insert(tree.visibleIndex(leaf, idx), text, textStart, len);
@@ -742,6 +847,7 @@ public final class Doc {
 
     private void logDelete(Agent a, int seq, int len, long target, boolean backward) {
         a.delClock = seq + len;
+        held.advanced(a);
         if (a.delCount > 0) {
             int r = a.dels[a.delCount - 1];
             if (delSeq[r] + delLen[r] == seq && Ids.agent(delTarget[r]) == Ids.agent(target)) {
@@ -868,7 +974,11 @@ public final class Doc {
         return Version.of(ids, ins, del, agentCount);
     }
 
-    /** Everything this document holds that a replica at {@code version} lacks. */
+    /**
+     * Everything this document holds that a replica at {@code version} lacks. Held runs (see
+     * {@link #heldRuns()}) are not included: they are not part of {@link #version()}, and the
+     * other replica could not apply them either.
+     */
     public Update updatesSince(Version version) {
         return Update.of(opsSince(version, new int[agentCount]));
     }
@@ -973,6 +1083,7 @@ public final class Doc {
     /**
      * The whole document in the binary form of {@code crdt/FORMAT.md}: every operation it holds
      * plus the order of its characters, so {@link #decode} can rebuild it without integrating.
+     * Works while runs are held, and leaves them out: keep {@link #heldUpdate()} beside it.
      */
     public byte[] encode() {
         int[] agentMap = new int[agentCount];
@@ -1073,14 +1184,15 @@ public final class Doc {
         int[] map = new int[ops.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(ops.agents[i]).index;
         if (ops.surrogates) hasAstral = true;
+        Codec.checkGapFree(ops);
+        // Only now, with every seq bounded by the characters the body counts (at most
+        // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
         for (int i = 0; i < map.length; i++) agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
         for (int i = 0; i < ops.insCount; i++) {
             Agent a = agents[map[ops.insAgent[i]]];
             int seq = ops.insSeq[i];
             int len = ops.insLen[i];
-            if (seq != a.insClock) throw new CrdtFormatException("document lists characters of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
-            a.ensureChars(seq + len);
             Arrays.fill(a.text, seq, seq + len, UNKNOWN); // visible text is placed below
             a.insClock = seq + len;
             logInsert(a, seq, len, remap(ops.insLeft[i], map), remap(ops.insRight[i], map));
@@ -1094,11 +1206,9 @@ public final class Doc {
             Agent a = agents[map[ops.delAgent[i]]];
             int seq = ops.delSeq[i];
             int len = ops.delLen[i];
-            if (seq != a.delClock) throw new CrdtFormatException("document lists deletions of " + Long.toHexString(a.replica) + " out of order at seq " + seq);
             long first = remap(ops.delTarget[i], map);
             long lo = ops.delBackward[i] ? first - (len - 1) : first;
             Agent target = agents[Ids.agent(lo)];
-            if (Ids.seq(lo) + (long) len > target.insClock) throw new CrdtFormatException("document deletes characters it does not contain");
             Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
             logDelete(a, seq, len, first, ops.delBackward[i]);
         }
@@ -1333,6 +1443,23 @@ public final class Doc {
         if (chars != tree.totalLength()) throw new IllegalStateException("tree holds " + tree.totalLength() + " characters, agents " + chars);
     }
 
+    /**
+     * Every character in document order, tombstones included, as "replica:seq" (replica in hex)
+     * with "-" appended for a deleted one. For tests that compare against a naive model.
+     */
+    List<String> idSequence() {
+        ArrayList<String> out = new ArrayList<>(tree.totalLength());
+        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                long id = leaf.ids[i];
+                String replica = Long.toHexString(agents[Ids.agent(id)].replica) + ":";
+                String deleted = leaf.lens[i] < 0 ? "-" : "";
+                for (int k = 0; k < Math.abs(leaf.lens[i]); k++) out.add(replica + (Ids.seq(id) + k) + deleted);
+            }
+        }
+        return out;
+    }
+
     /** Number of spans in the tree (tombstones included). For tests and benchmarks. */
     int spanCount() {
         int n = 0;
@@ -1372,39 +1499,6 @@ public final class Doc {
                 openIndex = -1;
                 openText.setLength(0);
             }
-        }
-    }
-
-    /** A run held until its dependencies arrive. For a delete run, {@code left} is its first target. */
-    private static final class Pending {
-        final boolean isInsert;
-        final Agent agent;
-        final int seq;
-        final int len;
-        final long left;
-        final long right;
-        final char[] text;
-        final int textStart;
-        final boolean backward;
-
-        private Pending(boolean isInsert, Agent agent, int seq, int len, long left, long right, char[] text, int textStart, boolean backward) {
-            this.isInsert = isInsert;
-            this.agent = agent;
-            this.seq = seq;
-            this.len = len;
-            this.left = left;
-            this.right = right;
-            this.text = text;
-            this.textStart = textStart;
-            this.backward = backward;
-        }
-
-        static Pending insert(Agent a, int seq, int len, long left, long right, char[] text, int textStart) {
-            return new Pending(true, a, seq, len, left, right, text, textStart, false);
-        }
-
-        static Pending delete(Agent a, int seq, int len, long firstTarget, boolean backward) {
-            return new Pending(false, a, seq, len, firstTarget, Ids.NONE, null, 0, backward);
         }
     }
 }

@@ -22,6 +22,11 @@ final class Pieces {
     int count;
     final int[] clock;
 
+    /**
+     * From the insert runs of {@code ops}. Allocates one flag per character up to each agent's
+     * highest seq: a decoder must first check that the runs are gap-free (so that the seqs are
+     * bounded by the characters the body counts), see {@code Doc.load}.
+     */
     Pieces(Update.Ops ops) {
         int agents = ops.agents.length;
         clock = new int[agents];
@@ -72,11 +77,20 @@ final class Pieces {
         return k < 0 ? -1 : firstIndex[agent] + k;
     }
 
-    /** The agent of piece {@code index}. */
+    /**
+     * The agent of piece {@code index}: the last agent whose first piece is at or before it (a
+     * binary search, since firstIndex ascends; agents without pieces share their successor's
+     * first index and are passed over). O(log agents): a document may name many replicas.
+     */
     int agentOf(int index) {
-        int a = 0;
-        while (a + 1 < firstIndex.length && firstIndex[a + 1] <= index) a++;
-        return a;
+        int lo = 0;
+        int hi = firstIndex.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (firstIndex[mid] <= index) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
     int start(int agent, int index) {

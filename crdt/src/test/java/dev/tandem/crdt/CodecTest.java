@@ -115,21 +115,25 @@ class CodecTest {
                 byte[] bad = bytes.clone();
                 int flips = 1 + rnd.nextInt(3);
                 for (int f = 0; f < flips; f++) bad[rnd.nextInt(bad.length)] ^= (byte) (1 + rnd.nextInt(255));
+                Doc x;
                 try {
-                    Doc x = Doc.decode(bad);
-                    // Only possible if the change hit nothing that matters; the text must still be sane.
-                    assertNotNull(x.text());
+                    x = Doc.decode(bad);
                 } catch (CrdtFormatException expected) {
-                    // the one exception type
+                    continue; // the one exception type
                 } catch (RuntimeException | Error e) {
-                    fail("corrupted input raised " + e + " instead of CrdtFormatException", e);
+                    throw new AssertionError("corrupted input raised " + e + " instead of CrdtFormatException", e);
                 }
+                // The checksum covers the body and the header's every other byte is checked,
+                // so bytes that still decode must be the same document.
+                assertEquals(d.text(), x.text(), "corrupted bytes that decode");
+                assertEquals(d.version(), x.version(), "corrupted bytes that decode");
+                assertEquals(d.idSequence(), x.idSequence(), "corrupted bytes that decode");
             }
         }
     }
 
     /** Frames a body, uncompressed, with a correct checksum, so what is in it reaches the parser. */
-    private static byte[] reframe(byte kind, byte[] body) {
+    static byte[] reframe(byte kind, byte[] body) {
         CRC32 crc = new CRC32();
         crc.update(body, 0, body.length);
         ByteWriter out = new ByteWriter(body.length + 16);
@@ -278,6 +282,56 @@ class CodecTest {
         assertThrows(CrdtFormatException.class, () -> b.apply(bad));
         assertEquals("abc", b.text());
         assertEquals(before, b.version());
+    }
+
+    @Test
+    void aTypedUFFFFIsOrdinaryTextThatAForgeryCannotRewrite() {
+        Doc a = new Doc(1);
+        a.insert(0, "x\uFFFFy");
+        Doc b = new Doc(2);
+        b.apply(a.updatesSince(Version.EMPTY));
+        Update forged = new Doc(1).insert(0, "xzy"); // the same ids with other text
+        for (Doc d : List.of(a, b)) {
+            Version before = d.version();
+            CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> d.apply(forged));
+            assertTrue(e.getMessage().contains("different text"), e.getMessage());
+            assertEquals("x\uFFFFy", d.text());
+            assertEquals(before, d.version());
+        }
+        // The other way round: visible text rewritten to U+FFFF (what a save writes for deleted
+        // text it no longer knows) is refused too.
+        Doc c = new Doc(3);
+        c.apply(new Doc(1).insert(0, "abc"));
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> c.apply(new Doc(1).insert(0, "a\uFFFFc")));
+        assertTrue(e.getMessage().contains("different text"), e.getMessage());
+        assertEquals("abc", c.text());
+    }
+
+    @Test
+    void aLoadedDocumentWithUnknownDeletedTextAcceptsHonestResends() {
+        Doc a = new Doc(1);
+        a.insert(0, "hello world");
+        a.delete(1, 3); // "ell": their text is not saved
+        Update history = a.updatesSince(Version.EMPTY);
+        Doc loaded = Doc.decode(a.encode(), 2);
+        assertEquals("ho world", loaded.text());
+        loaded.apply(history); // the real text of the deleted characters: accepted, nothing changes
+        assertEquals("ho world", loaded.text());
+        assertEquals(a.version(), loaded.version());
+        // What the loaded copy sends stands in for the text it lost; replicas that know it accept.
+        Doc knows = new Doc(3);
+        knows.apply(history);
+        knows.apply(loaded.updatesSince(Version.EMPTY));
+        assertEquals("ho world", knows.text());
+        Doc fresh = new Doc(4);
+        fresh.apply(loaded.updatesSince(Version.EMPTY));
+        assertEquals("ho world", fresh.text());
+        fresh.apply(history); // and then the real text again
+        assertEquals("ho world", fresh.text());
+        // But a loaded copy still refuses other text for a character that is visible.
+        Update forged = new Doc(1).insert(0, "Hello world");
+        assertThrows(CrdtFormatException.class, () -> loaded.apply(forged));
+        assertEquals("ho world", loaded.text());
     }
 
     @Test

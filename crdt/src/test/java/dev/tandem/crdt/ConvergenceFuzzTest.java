@@ -13,29 +13,42 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Seeded random editing on several replicas over a simulated network that delays, reorders,
  * duplicates and drops-until-resync, with replicas going offline and coming back. At the end
  * every replica must hold the same text and version, survive an encode/decode round trip, and
- * agree with the naive {@link ReferenceList} on the same operations. A failure names its seed:
- * rerun one with {@code -Dtandem.seed=N}.
+ * order every character, tombstones included, exactly as the naive {@link ReferenceList} does
+ * on the same operations. Every parameter of a run (replicas, steps, ids) comes from its seed:
+ * a failure names its seed and test, and {@code -Dtandem.seed=N} reruns exactly that run.
  */
 class ConvergenceFuzzTest {
-    private static final String[] SNIPPETS = {"a", "b", "x", "hello", " ", "\n", "\uD83D\uDE00", "é", "👍🏽", "long paste of several words\n"};
+    private static final String[] SNIPPETS = {"a", "b", "x", "hello", " ", "\n", "\uD83D\uDE00", "é", "👍🏽", "long paste of several words\n", "\uFFFF", "中文"};
+    /** What a burst of keystrokes types, one code point per keystroke: BMP, astral, U+FFFF, NUL. */
+    private static final String[] KEYS = {"a", "b", "c", "z", " ", "\n", "é", "中", "\uFFFF", "\uFFFE", "\u0000", "\uD83D\uDE00", "\uD834\uDD1E", "\uDBFF\uDFFF"};
+
+    /** A test's seeds: the one given with -Dtandem.seed, else {@code count} of them from {@code first} (or the clock). */
+    private static long[] seeds(int count, Long first) {
+        String fixed = System.getProperty("tandem.seed");
+        if (fixed != null) return new long[] {Long.parseLong(fixed)};
+        long base = first != null ? first : System.nanoTime();
+        long[] seeds = new long[count];
+        for (int i = 0; i < count; i++) seeds[i] = base + i;
+        return seeds;
+    }
 
     @Test
     void replicasConvergeUnderRandomDelivery() {
-        String fixed = System.getProperty("tandem.seed");
-        if (fixed != null) {
-            run(Long.parseLong(fixed), 5, 400, true);
-            return;
-        }
-        long base = System.nanoTime();
-        for (int i = 0; i < 150; i++) {
-            long seed = base + i;
-            run(seed, 5, 300, i % 10 == 0);
+        long[] seeds = seeds(150, null);
+        System.out.println("ConvergenceFuzzTest.replicasConvergeUnderRandomDelivery: seeds " + seeds[0] + ".." + seeds[seeds.length - 1]);
+        for (long seed : seeds) {
+            // Every parameter from the seed, so that -Dtandem.seed=N reruns the same run.
+            Random params = new Random(seed ^ 0x5DEECE66DL);
+            run("replicasConvergeUnderRandomDelivery", seed, 2 + params.nextInt(4), 100 + params.nextInt(300));
         }
     }
 
     @Test
     void manySmallCasesMatchTheNaiveReference() {
-        for (long seed = 1; seed <= 400; seed++) run(seed, 3, 30, true);
+        for (long seed : seeds(400, 1L)) {
+            Random params = new Random(seed ^ 0x5DEECE66DL);
+            run("manySmallCasesMatchTheNaiveReference", seed, 2 + params.nextInt(2), 10 + params.nextInt(40));
+        }
     }
 
     static final class Message {
@@ -48,16 +61,16 @@ class ConvergenceFuzzTest {
         }
     }
 
-    static void run(long seed, int replicas, int steps, boolean checkReference) {
+    static void run(String test, long seed, int replicas, int steps) {
         try {
-            runUnchecked(seed, replicas, steps, checkReference);
+            runUnchecked(seed, replicas, steps);
         } catch (Throwable t) {
-            AssertionError e = new AssertionError("seed " + seed + " (rerun with -Dtandem.seed=" + seed + "): " + t, t);
-            throw e;
+            throw new AssertionError("seed=" + seed + " (" + replicas + " replicas, " + steps + " steps; rerun: ./mvnw -pl crdt test -Dtest=ConvergenceFuzzTest#"
+                    + test + " -Dtandem.seed=" + seed + "): " + t, t);
         }
     }
 
-    private static void runUnchecked(long seed, int n, int steps, boolean checkReference) {
+    private static void runUnchecked(long seed, int n, int steps) {
         Random rnd = new Random(seed);
         Doc[] docs = new Doc[n];
         boolean[] online = new boolean[n];
@@ -102,10 +115,13 @@ class ConvergenceFuzzTest {
             } else if (action < 95 && !inFlight.isEmpty()) {
                 inFlight.remove(rnd.nextInt(inFlight.size())); // lost; a later sync repairs it
             } else if (action < 97) {
-                // Restart from the saved document (deleted text is gone from it; operations it
-                // held back are lost and come again with the next sync).
+                // Restart from the saved document (deleted text is gone from it), with the
+                // operations it held back saved apart and applied again, as the hub does.
                 String before = docs[r].text();
+                Update heldOps = Update.decode(docs[r].heldUpdate().encode());
                 docs[r] = Doc.decode(docs[r].encode(), docs[r].replicaId());
+                assertEquals(0, docs[r].heldRuns());
+                docs[r].apply(heldOps);
                 assertEquals(before, docs[r].text(), "text after reopening replica " + r);
                 if (r == 1) view.replace(0, view.length(), before);
             } else {
@@ -126,13 +142,16 @@ class ConvergenceFuzzTest {
             Doc copy = Doc.decode(docs[i].encode());
             assertEquals(text, copy.text(), "decoded text of replica " + i);
             assertEquals(version, copy.version(), "decoded version of replica " + i);
+            assertEquals(docs[i].idSequence(), copy.idSequence(), "decoded order of replica " + i);
             copy.checkInvariants();
         }
-        if (checkReference) {
-            ReferenceList ref = new ReferenceList();
-            ref.applyInOrder(docs[0].updatesSince(Version.EMPTY));
-            assertEquals(ref.text(), text, "naive reference");
-        }
+        // The whole order, tombstones included, against the naive reference: a wrong order among
+        // deleted characters does not show in the text but breaks later concurrent inserts.
+        ReferenceList ref = new ReferenceList();
+        ref.applyInOrder(docs[0].updatesSince(Version.EMPTY));
+        assertEquals(ref.text(), text, "naive reference, text");
+        List<String> ids = ref.idSequence();
+        for (int i = 0; i < n; i++) assertEquals(ids, docs[i].idSequence(), "naive reference, ids of replica " + i);
     }
 
     /** Applies reported changes to a plain string, as a view would, and checks the result. */
@@ -166,9 +185,9 @@ class ConvergenceFuzzTest {
             List<Update> burst = new ArrayList<>();
             boolean backwards = rnd.nextBoolean();
             for (int i = 0; i < 1 + rnd.nextInt(5); i++) {
-                String c = String.valueOf((char) ('a' + rnd.nextInt(26)));
+                String c = KEYS[rnd.nextInt(KEYS.length)];
                 burst.add(d.insert(pos, c));
-                if (!backwards) pos++;
+                if (!backwards) pos += c.length();
             }
             return Update.merge(burst);
         }

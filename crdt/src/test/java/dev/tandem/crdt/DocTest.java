@@ -69,50 +69,87 @@ class DocTest {
         assertEquals(List.of(), b.apply(d), "applying twice changes nothing");
     }
 
+    /** Replica id sets whose unsigned order differs from their signed order (and one where it does not). */
+    private static final long[][] ID_SETS = {
+        {1, 2, 3}, {3, 2, 1}, {-1, 1, 2}, {5, Long.MIN_VALUE, -5}, {Long.MAX_VALUE, Long.MIN_VALUE, 7, -7},
+    };
+
     @Test
     void concurrentTypingForwardsDoesNotInterleave() {
-        for (long[] ids : new long[][] {{1, 2}, {2, 1}, {-5, 7}}) {
-            Doc a = new Doc(ids[0]);
-            Doc b = new Doc(ids[1]);
-            Update base = a.insert(0, "[]");
-            b.apply(base);
-            Update ua = Update.merge(List.of(a.insert(1, "a"), a.insert(2, "b"), a.insert(3, "c")));
-            Update ub = Update.merge(List.of(b.insert(1, "x"), b.insert(2, "y"), b.insert(3, "z")));
-            a.apply(ub);
-            b.apply(ua);
-            assertEquals(a.text(), b.text());
-            assertTrue(a.text().equals("[abcxyz]") || a.text().equals("[xyzabc]"), a.text());
-        }
+        for (long[] ids : ID_SETS) typeConcurrently(ids, new boolean[ids.length]);
     }
 
     @Test
     void concurrentTypingBackwardsDoesNotInterleave() {
-        for (long[] ids : new long[][] {{1, 2}, {2, 1}}) {
-            Doc a = new Doc(ids[0]);
-            Doc b = new Doc(ids[1]);
-            b.apply(a.insert(0, "[]"));
-            // Each types right to left: c, then b before it, then a before that (Home, type...).
-            Update ua = Update.merge(List.of(a.insert(1, "c"), a.insert(1, "b"), a.insert(1, "a")));
-            Update ub = Update.merge(List.of(b.insert(1, "z"), b.insert(1, "y"), b.insert(1, "x")));
-            assertEquals("[abc]", a.text());
-            a.apply(ub);
-            b.apply(ua);
-            assertEquals(a.text(), b.text());
-            assertTrue(a.text().equals("[abcxyz]") || a.text().equals("[xyzabc]"), a.text());
+        for (long[] ids : ID_SETS) {
+            boolean[] backwards = new boolean[ids.length];
+            java.util.Arrays.fill(backwards, true);
+            typeConcurrently(ids, backwards);
         }
     }
 
     @Test
-    void oneForwardsOneBackwardsDoesNotInterleave() {
-        Doc a = new Doc(1);
-        Doc b = new Doc(2);
-        b.apply(a.insert(0, "[]"));
-        Update ua = Update.merge(List.of(a.insert(1, "a"), a.insert(2, "b"), a.insert(3, "c")));
-        Update ub = Update.merge(List.of(b.insert(1, "z"), b.insert(1, "y"), b.insert(1, "x")));
-        a.apply(ub);
-        b.apply(ua);
-        assertEquals(a.text(), b.text());
-        assertTrue(a.text().equals("[abcxyz]") || a.text().equals("[xyzabc]"), a.text());
+    void mixedForwardsAndBackwardsTypingDoesNotInterleave() {
+        for (long[] ids : ID_SETS) {
+            boolean[] backwards = new boolean[ids.length];
+            for (int i = 0; i < ids.length; i++) backwards[i] = i % 2 == 1;
+            typeConcurrently(ids, backwards);
+            for (int i = 0; i < ids.length; i++) backwards[i] = i % 2 == 0;
+            typeConcurrently(ids, backwards);
+        }
+    }
+
+    /**
+     * Every replica types its own word between "[" and "]" at the same time, one keystroke per
+     * update (forwards: each after the last; backwards: each before the last, like Home then
+     * typing). Then every replica receives the others' keystrokes one update at a time,
+     * alternating between the typists, so each keystroke goes through the ordering scan on its
+     * own (merged into one run, the scan would not run at all). Concurrent inserts with the same
+     * origins are ordered by replica id, unsigned, lowest first: the words must end up whole, in
+     * that order, on every replica.
+     */
+    private static void typeConcurrently(long[] ids, boolean[] backwards) {
+        int n = ids.length;
+        Doc[] docs = new Doc[n];
+        for (int i = 0; i < n; i++) docs[i] = new Doc(ids[i]);
+        Update base = docs[0].insert(0, "[]");
+        for (int i = 1; i < n; i++) docs[i].apply(base);
+        String[] words = new String[n];
+        List<List<Update>> keys = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            words[i] = "abcdefghijklmnopqrstuvwxyz".substring(4 * i, 4 * i + 4);
+            List<Update> mine = new java.util.ArrayList<>();
+            for (int k = 0; k < words[i].length(); k++) {
+                int at = backwards[i] ? 1 : 1 + k;
+                int c = backwards[i] ? words[i].length() - 1 - k : k;
+                mine.add(Update.decode(docs[i].insert(at, String.valueOf(words[i].charAt(c))).encode()));
+            }
+            assertEquals("[" + words[i] + "]", docs[i].text());
+            keys.add(mine);
+        }
+        for (int to = 0; to < n; to++) {
+            // Round robin over the other typists, starting with a different one for each receiver.
+            for (int k = 0; k < 4; k++) {
+                for (int j = 1; j < n; j++) {
+                    int from = (to + j) % n;
+                    docs[to].apply(keys.get(from).get(k));
+                }
+            }
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        java.util.Arrays.sort(order, (x, y) -> Long.compareUnsigned(ids[x], ids[y]));
+        StringBuilder expected = new StringBuilder("[");
+        for (int i : order) expected.append(words[i]);
+        expected.append(']');
+        String how = "ids " + java.util.Arrays.toString(ids) + ", backwards " + java.util.Arrays.toString(backwards);
+        for (int i = 0; i < n; i++) {
+            assertEquals(expected.toString(), docs[i].text(), "replica " + i + ", " + how);
+            docs[i].checkInvariants();
+        }
+        ReferenceList ref = new ReferenceList();
+        ref.applyInOrder(docs[0].updatesSince(Version.EMPTY));
+        assertEquals(expected.toString(), ref.text(), "naive reference, " + how);
     }
 
     @Test

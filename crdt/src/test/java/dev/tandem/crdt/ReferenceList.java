@@ -90,6 +90,13 @@ final class ReferenceList {
         items.add(dest, item);
     }
 
+    /** Every character in order, tombstones included, in the format of {@link Doc#idSequence()}. */
+    List<String> idSequence() {
+        List<String> out = new ArrayList<>(items.size());
+        for (Item it : items) out.add(Long.toHexString(it.id.replica) + ":" + it.id.seq + (it.deleted ? "-" : ""));
+        return out;
+    }
+
     String text() {
         StringBuilder sb = new StringBuilder();
         for (Item it : items) if (!it.deleted) sb.append(it.c);
