@@ -167,13 +167,25 @@ final class HandOff implements AutoCloseable {
         return line.length() <= 300 ? line : line.substring(0, 300) + "...";
     }
 
+    /** The running instance (or this side) will never take the request: asking again cannot help. */
+    static final class Refused extends IOException {
+        Refused(String message) {
+            super(message);
+        }
+    }
+
     /**
      * Hands {@code args} to the instance running on {@code dataDir}. Returns when it accepted
-     * them; throws with the reason otherwise (nobody listening yet or any more, refused, ...).
+     * them; throws {@link Refused} when it never will, or another IOException with the reason
+     * (nobody listening yet or any more, ...).
      */
     static void send(Path dataDir, List<String> args) throws IOException {
-        if (args.size() > MAX_ARGS) throw new IOException("more than " + MAX_ARGS + " arguments");
-        for (String a : args) checkArg(a);
+        if (args.size() > MAX_ARGS) throw new Refused("more than " + MAX_ARGS + " arguments");
+        try {
+            for (String a : args) checkArg(a);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(e.getMessage());
+        }
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(dataDir.resolve(FILE))) {
             byte[] bytes = in.readNBytes(MAX_FILE_BYTES + 1);
@@ -199,7 +211,7 @@ final class HandOff implements AutoCloseable {
         StringBuilder request = new StringBuilder(GREETING).append('\n').append(secret).append('\n').append(args.size()).append('\n');
         for (String a : args) request.append(a).append('\n');
         byte[] bytes = request.toString().getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > MAX_REQUEST_BYTES) throw new IOException("request longer than " + MAX_REQUEST_BYTES + " bytes");
+        if (bytes.length > MAX_REQUEST_BYTES) throw new Refused("request longer than " + MAX_REQUEST_BYTES + " bytes");
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), REQUEST_TIMEOUT_MILLIS);
             s.setSoTimeout(ANSWER_TIMEOUT_MILLIS);
@@ -207,7 +219,8 @@ final class HandOff implements AutoCloseable {
             s.shutdownOutput();
             String answer = readLine(s.getInputStream());
             if (answer.equals("ok")) return;
-            throw new IOException(answer.startsWith("error ") ? "it refused: " + answer.substring(6) : "unexpected answer");
+            if (answer.startsWith("error ")) throw new Refused("it refused: " + answer.substring(6));
+            throw new IOException("unexpected answer");
         }
     }
 

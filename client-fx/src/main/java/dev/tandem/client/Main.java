@@ -51,6 +51,7 @@ public final class Main {
                 return false;
             } catch (IOException e) {
                 problem = e.getMessage();
+                if (e instanceof HandOff.Refused) break;
             }
             if (System.nanoTime() > deadline) break;
             // The other instance may be starting (lock taken, endpoint not open yet) or quitting

@@ -71,8 +71,13 @@ class AppProcessTest {
         return URI.create("ws://127.0.0.1:" + m.group(1));
     }
 
+    /**
+     * The README's first step, with no arguments: join a room from the start screen and type, host
+     * one from a second start screen and type, then quit with both rooms open. (One process for
+     * the three, to keep the suite quick: each start of the toolkit costs seconds.)
+     */
     @Test
-    void startScreen_join_opensTheRoomAndTyping_reachesTheHub() throws Exception {
+    void startScreen_joinAndHost_thenQuitWithTwoRoomsOpen() throws Exception {
         URI server = startHub();
         Path data = dir.resolve("profile");
         AppProcess app = harness(data);
@@ -82,39 +87,18 @@ class AppProcessTest {
         app.send("type notes|hello from the start screen");
         hubEventuallyHas(server, "notes", "hello from the start screen");
         assertTrue(Files.exists(data.resolve(Settings.FILE)), "the profile is where TANDEM_CLIENT_DATA says");
-        app.sendLast("key notes|SHORTCUT+Q");
-        assertEquals(0, app.waitForExit(), app.output());
-    }
 
-    @Test
-    void startScreen_host_opensTheRoomAndTyping_reachesTheEmbeddedHub() throws Exception {
-        Path data = dir.resolve("profile");
-        AppProcess app = harness(data);
-        app.send("start-screen Grace|host|hosted");
-        URI server = hostedServer(app.send("room hosted"));
+        app.send("key notes|SHORTCUT+O"); // File > Join room...: a second start screen
+        app.send("start-screen Ada|host|hosted");
+        URI hosted = hostedServer(app.send("room hosted"));
         app.send("type hosted|hosted here");
-        hubEventuallyHas(server, "hosted", "hosted here");
+        hubEventuallyHas(hosted, "hosted", "hosted here");
+
+        // Quit with two rooms open: both offline copies are written, the embedded hub stops cleanly.
         app.sendLast("key hosted|SHORTCUT+Q");
         assertEquals(0, app.waitForExit(), app.output());
-        assertNoWal(data.resolve("hub"));
-    }
-
-    @Test
-    void quit_withTwoRoomsOpen_savesBothAndStopsTheHubCleanly() throws Exception {
-        Path data = dir.resolve("profile");
-        AppProcess app = harness(data, "--host-port", "0", "--room", "first", "--name", "Grace");
-        URI server = hostedServer(app.send("room first"));
-        app.send("type first|one");
-        app.send("key first|SHORTCUT+O"); // File > Join room...: a second start screen
-        app.send("start-screen Grace|host|second");
-        app.send("room second");
-        app.send("type second|two");
-        hubEventuallyHas(server, "first", "one");
-        hubEventuallyHas(server, "second", "two");
-        app.sendLast("key second|SHORTCUT+Q");
-        assertEquals(0, app.waitForExit(), app.output());
-        assertEquals("one", Doc.decode(Files.readAllBytes(RoomSession.replicaFile(data, new RoomAddress(server, "first")))).text());
-        assertEquals("two", Doc.decode(Files.readAllBytes(RoomSession.replicaFile(data, new RoomAddress(server, "second")))).text());
+        assertEquals("hello from the start screen", Doc.decode(Files.readAllBytes(RoomSession.replicaFile(data, new RoomAddress(server, "notes")))).text());
+        assertEquals("hosted here", Doc.decode(Files.readAllBytes(RoomSession.replicaFile(data, new RoomAddress(hosted, "hosted")))).text());
         assertNoWal(data.resolve("hub"));
     }
 

@@ -89,6 +89,9 @@ class HandOffTest {
         assertTrue(request(secret, "--help").startsWith("error"));
         assertTrue(raw(("tandem-handoff 1\n" + secret + "\n5\n--room\n").getBytes(StandardCharsets.UTF_8)).startsWith("error bad argument count"));
         assertTrue(raw(("tandem-handoff 1\n" + secret + "\n99999999999\n").getBytes(StandardCharsets.UTF_8)).startsWith("error bad argument count"));
+        HandOff.Refused refused = assertThrows(HandOff.Refused.class, () -> HandOff.send(dir, List.of("--room", "../../etc")));
+        assertTrue(refused.getMessage().startsWith("it refused: "), refused.getMessage());
+        assertThrows(HandOff.Refused.class, () -> HandOff.send(dir, List.of("--name", "a\nb")), "checked before sending too");
         assertNull(received.poll(0, TimeUnit.SECONDS), "nothing was handed over");
         // And it still serves honest requests afterwards.
         assertEquals("ok", request(secret, "--room", "notes", "--server", "ws://127.0.0.1:9"));
