@@ -5,8 +5,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Where the client keeps its settings, room replicas and the embedded hub's store: the platform's
- * usual per-user data directory, unless {@code --data DIR} points elsewhere.
+ * Where the client keeps its settings, room replicas and the embedded hub's store (its profile):
+ * the platform's usual per-user data directory, unless {@code --data DIR} or the environment
+ * variable {@code TANDEM_CLIENT_DATA} (an absolute path) points elsewhere.
  *
  * <ul>
  *   <li>Linux and other Unix: {@code $XDG_DATA_HOME/tandem}, default {@code ~/.local/share/tandem}</li>
@@ -15,6 +16,9 @@ import java.util.Map;
  * </ul>
  */
 final class AppDirs {
+    /** Environment variable naming the data directory: the profile, without a command-line option. */
+    static final String ENV = "TANDEM_CLIENT_DATA";
+
     private AppDirs() {}
 
     static Path defaultDataDir() {
@@ -22,6 +26,8 @@ final class AppDirs {
     }
 
     static Path defaultDataDir(String osName, Map<String, String> env, Path home) {
+        String own = env.get(ENV);
+        if (own != null && !own.isBlank() && Path.of(own).isAbsolute()) return Path.of(own);
         String os = osName.toLowerCase(Locale.ROOT);
         if (os.startsWith("windows")) {
             String base = nonBlank(env.get("LOCALAPPDATA"), env.get("APPDATA"));

@@ -35,11 +35,11 @@ final class LaunchOptions {
     @Option(names = "--host-port", paramLabel = "PORT", description = "Host a hub on this computer on PORT (0 = any free port).")
     Integer hostPort;
 
-    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
-            description = "Network address the hosted hub listens on (default: ${DEFAULT-VALUE}, every interface).")
+    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "${env:TANDEM_HOST_BIND:-0.0.0.0}",
+            description = "Network address the hosted hub listens on (default: ${DEFAULT-VALUE}; 0.0.0.0 is every interface; environment: TANDEM_HOST_BIND).")
     String hostBind;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (settings, offline copies of rooms, hosted hub store). Default: ${sys:tandem.defaultData}")
+    @Option(names = "--data", paramLabel = "DIR", description = "Data directory (settings, offline copies of rooms, hosted hub store). Default: ${sys:tandem.defaultData} (environment: TANDEM_CLIENT_DATA)")
     Path dataDir;
 
     /** Set when the command line asked for help or the version; the caller prints {@link #message} and exits 0. */

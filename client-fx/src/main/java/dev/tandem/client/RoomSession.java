@@ -38,6 +38,11 @@ import java.util.concurrent.Executor;
  * are batched onto the FX thread by {@link FxThread.Batcher} and applied to the UI replica as
  * minimal patches. Both replicas converge because {@code apply} is idempotent and commutative.
  *
+ * <p>If the session replica refuses a local edit (the UI replica has diverged from it, which only
+ * a bug can do), the sync client hands over its snapshot: the UI replica is rebuilt from it with a
+ * new replica id and the editor with it, in order with the remote updates around it, and the
+ * status bar says so.
+ *
  * <p>Threading: created and used on the FX thread; the listener methods run on the sync thread
  * and only post to the FX thread.
  */
@@ -51,9 +56,19 @@ final class RoomSession {
     private static final Duration IDLE_AFTER = Duration.minutes(2);
 
     final RoomAddress address;     // where this process connects
-    final RoomWindow window;       // FX thread
+    final RoomAddress invite;      // what others join with
+    RoomWindow window;             // FX thread; a new one when the UI replica is rebuilt
+    private final Stage stage;
+    private final RoomWindow.Actions actions;
     private final SyncClient sync; // thread-safe
-    private final Doc doc;         // FX thread: the UI replica
+    private Doc doc;               // FX thread: the UI replica
+    // FX thread: what the window shows, kept so a rebuilt window shows it too
+    private String hostBanner;
+    private boolean serverInTitle;
+    private boolean offline;
+    private String notice;
+    private List<Peer> peers = List.of();
+    private SyncStatus status;
     private final PauseTransition presenceDelay = new PauseTransition(PRESENCE_DELAY);
     private final PauseTransition typingOff = new PauseTransition(TYPING_FOR);
     private final PauseTransition idleAfter = new PauseTransition(IDLE_AFTER);
@@ -61,20 +76,32 @@ final class RoomSession {
     private boolean idle;          // FX thread
     private boolean closed;        // FX thread
 
+    /** The session replica's state to rebuild the UI replica from, after it refused a local edit. */
+    private record Rebuild(Doc doc, StyledDocument<Collection<String>, String, Collection<String>> view, String reason) {}
+
     private RoomSession(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Loaded loaded,
                         Path replicaFile, RoomWindow.Actions actions) {
         this.address = address;
-        this.doc = loaded.uiDoc;
-        window = new RoomWindow(stage, invite, doc, loaded.initialView, this::submitLocal, actions);
-        if (loaded.warning != null) window.status.setNotice(loaded.warning);
+        this.invite = invite;
+        this.stage = stage;
+        this.actions = actions;
+        this.notice = loaded.warning;
+        showWindow(loaded.uiDoc, loaded.initialView);
 
-        FxThread.Batcher<Update> remote = new FxThread.Batcher<>(FxThread.EXECUTOR, this::applyRemote);
-        FxThread.Batcher<List<Peer>> peers = new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showPeers(b.get(b.size() - 1)));
+        // Remote updates and rebuilds share one queue: their order decides which updates the
+        // rebuilt replica already has (those before) and which it must still apply (those after).
+        FxThread.Batcher<Object> incoming = new FxThread.Batcher<>(FxThread.EXECUTOR, this::applyIncoming);
+        FxThread.Batcher<List<Peer>> peerLists = new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showPeers(b.get(b.size() - 1)));
         FxThread.Batcher<SyncStatus> statuses = new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showStatus(b.get(b.size() - 1)));
         SyncListener listener = new SyncListener() {
-            @Override public void onRemoteUpdate(Update update) { remote.post(update); }
-            @Override public void onPeers(List<Peer> list) { peers.post(list); }
+            @Override public void onRemoteUpdate(Update update) { incoming.post(update); }
+            @Override public void onPeers(List<Peer> list) { peerLists.post(list); }
             @Override public void onStatus(SyncStatus status) { statuses.post(status); }
+            @Override public void onLocalEditRejected(String reason, byte[] snapshot) {
+                // Decoded here, off the FX thread; a new replica id (Doc.decode), as the contract asks.
+                Doc rebuilt = Doc.decode(snapshot);
+                incoming.post(new Rebuild(rebuilt, EditorBinding.prepare(rebuilt.text()), reason));
+            }
         };
         sync = SyncClient.start(SyncConfig.builder(address.server(), address.room(), loaded.sessionDoc)
                 .replicaId(doc.replicaId()) // the id our edits carry: the UI replica's
@@ -91,14 +118,7 @@ final class RoomSession {
             idle = true;
             schedulePresence();
         });
-        window.binding.addLocalEditListener(() -> {
-            typing = true;
-            typingOff.playFromStart();
-            activity();
-        });
-        window.area.caretPositionProperty().addListener((obs, o, n) -> schedulePresence());
-        window.area.selectionProperty().addListener((obs, o, n) -> schedulePresence());
-        window.stage.focusedProperty().addListener((obs, o, focused) -> {
+        stage.focusedProperty().addListener((obs, o, focused) -> {
             if (focused) activity();
             else {
                 idle = true;
@@ -106,7 +126,27 @@ final class RoomSession {
             }
         });
         activity();
-        window.stage.setOnHidden(e -> close());
+        stage.setOnHidden(e -> close());
+    }
+
+    /** Builds the room's window around the UI replica {@code d} (FX thread), showing what the old one showed. */
+    private void showWindow(Doc d, StyledDocument<Collection<String>, String, Collection<String>> view) {
+        if (window != null) window.dispose();
+        doc = d;
+        window = new RoomWindow(stage, invite, d, view, this::submitLocal, actions);
+        window.binding.addLocalEditListener(() -> {
+            typing = true;
+            typingOff.playFromStart();
+            activity();
+        });
+        window.area.caretPositionProperty().addListener((obs, o, n) -> schedulePresence());
+        window.area.selectionProperty().addListener((obs, o, n) -> schedulePresence());
+        window.setHostBanner(hostBanner);
+        window.workOffline.setSelected(offline);
+        showTitle();
+        if (notice != null) window.status.setNotice(notice);
+        if (status != null) showStatus(status);
+        showPeers(peers);
     }
 
     /**
@@ -165,13 +205,50 @@ final class RoomSession {
         sync.submit(update);
     }
 
-    private void applyRemote(List<Update> updates) {
+    /** Remote updates and rebuilds, in the order the sync client reported them (FX thread). */
+    private void applyIncoming(List<Object> items) {
         if (closed) return;
-        window.binding.applyRemote(updates);
+        List<Update> updates = new ArrayList<>();
+        for (Object item : items) {
+            if (item instanceof Rebuild r) {
+                updates.clear(); // reported before the snapshot was taken: it has them
+                rebuild(r);
+            } else {
+                updates.add((Update) item);
+            }
+        }
+        if (!updates.isEmpty()) window.binding.applyRemote(updates);
+    }
+
+    private void rebuild(Rebuild r) {
+        int caret = Math.min(window.area.getCaretPosition(), r.doc().length());
+        boolean focused = window.area.isFocused();
+        showWindow(r.doc(), r.view());
+        window.area.moveTo(caret);
+        if (focused) window.area.requestFocus();
+        notice = "An edit could not be applied and is not in the room: " + r.reason() + ". The editor now shows the room's text.";
+        window.status.setNotice(notice);
+    }
+
+    /** Shows the hosting banner (null: none), in this window and any rebuilt one. */
+    void setHostBanner(String text) {
+        hostBanner = text;
+        window.setHostBanner(text);
+    }
+
+    /** Names the server in the title: when another open room has the same name on another server. */
+    void setServerInTitle(boolean shown) {
+        serverInTitle = shown;
+        showTitle();
+    }
+
+    private void showTitle() {
+        stage.setTitle(address.room() + (serverInTitle ? " (" + invite.server().getRawAuthority() + ")" : "") + " - Tandem");
     }
 
     private void showPeers(List<Peer> peers) {
         if (closed) return;
+        this.peers = peers;
         List<PresenceViewModel.Row> rows = new ArrayList<>();
         List<RemoteCursors.Cursor> cursors = new ArrayList<>();
         for (Peer p : peers) {
@@ -186,6 +263,7 @@ final class RoomSession {
 
     private void showStatus(SyncStatus s) {
         if (closed) return;
+        status = s;
         StatusViewModel.Connection c = switch (s.state()) {
             case CONNECTED -> StatusViewModel.Connection.CONNECTED;
             case CONNECTING -> StatusViewModel.Connection.CONNECTING;
@@ -193,6 +271,7 @@ final class RoomSession {
         };
         window.status.setConnection(c, s.nextRetryMillis(), s.lastError());
         window.status.setUnsent(s.unsentOps());
+        window.status.setSaveError(s.saveError());
     }
 
     private void activity() {
@@ -214,6 +293,7 @@ final class RoomSession {
 
     /** Goes offline (keeps editing, saves locally) or back online. */
     void setOffline(boolean offline) {
+        this.offline = offline;
         if (offline) sync.disconnect();
         else sync.reconnect();
     }
@@ -234,12 +314,13 @@ final class RoomSession {
     CompletableFuture<Void> close() {
         if (closed) return closing;
         closed = true;
+        // Set before the stage closes: its hidden handlers call close() again and need the future.
+        closing = CompletableFuture.runAsync(sync::close);
         presenceDelay.stop();
         typingOff.stop();
         idleAfter.stop();
         window.dispose();
-        if (window.stage.isShowing()) window.stage.close();
-        closing = CompletableFuture.runAsync(sync::close);
+        if (stage.isShowing()) stage.close();
         return closing;
     }
 

@@ -1,5 +1,7 @@
 package dev.tandem.client;
 
+import dev.tandem.sync.LocalStore;
+
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
@@ -61,7 +63,7 @@ record Settings(String name, String color, String server, List<String> recentRoo
         for (int i = 0; i < recentRooms.size(); i++) p.setProperty("recent." + i, recentRooms.get(i));
         StringWriter out = new StringWriter();
         p.store(out, "Tandem settings");
-        AtomicFiles.write(dataDir.resolve(FILE), out.toString().getBytes(StandardCharsets.UTF_8));
+        LocalStore.writeAtomically(dataDir.resolve(FILE), out.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Remembers a joined room: most recent first, no duplicates, at most {@link #MAX_RECENT}. */

@@ -30,6 +30,8 @@ final class StatusViewModel {
     private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
     private long unsent;
     private String notice = ""; // stays until replaced: something the user must learn even once connected
+    private String connectionError = "";
+    private String saveError = ""; // shown before anything else while saving the local copy fails
 
     StatusViewModel(String room, LongSupplier clockMillis) {
         this.clockMillis = clockMillis;
@@ -44,14 +46,27 @@ final class StatusViewModel {
     void setConnection(Connection state, long nextRetryMillis, String lastError) {
         connection.set(state);
         retryAtMillis = state == Connection.CONNECTING && nextRetryMillis > 0 ? clockMillis.getAsLong() + nextRetryMillis : -1;
-        errorText.set(state == Connection.CONNECTED || lastError == null ? notice : lastError);
+        connectionError = state == Connection.CONNECTED || lastError == null ? "" : lastError;
+        showErrors();
         refresh();
     }
 
     /** A lasting message (e.g. the offline copy was unreadable), shown whenever there is no connection error. */
     void setNotice(String text) {
         notice = text == null ? "" : text;
-        if (errorText.get().isEmpty()) errorText.set(notice);
+        showErrors();
+    }
+
+    /** Why the local copy cannot be saved (the client keeps retrying), or null once it can. */
+    void setSaveError(String text) {
+        saveError = text == null ? "" : text;
+        showErrors();
+        refresh();
+    }
+
+    private void showErrors() {
+        String other = connectionError.isEmpty() ? notice : connectionError;
+        errorText.set(saveError.isEmpty() ? other : other.isEmpty() ? saveError : saveError + " | " + other);
     }
 
     void setUnsent(long count) {
@@ -83,7 +98,7 @@ final class StatusViewModel {
         }
         if (unsent == 0) unsentText.set(connection.get() == Connection.CONNECTED ? "All changes sent" : "No unsent changes");
         else unsentText.set(numbers.format(unsent) + (unsent == 1 ? " unsent change" : " unsent changes")
-                + (connection.get() == Connection.CONNECTED ? "" : " (saved on this computer)"));
+                + (connection.get() == Connection.CONNECTED ? "" : saveError.isEmpty() ? " (saved on this computer)" : " (not saved yet)"));
     }
 
     ReadOnlyObjectProperty<Connection> connectionProperty() { return connection.getReadOnlyProperty(); }

@@ -1,23 +1,27 @@
 package dev.tandem.client;
 
+import dev.tandem.sync.LocalStore;
 import javafx.application.Application;
 import javafx.application.Platform;
+import javafx.scene.Parent;
 import javafx.scene.control.Alert;
 import javafx.stage.Stage;
+import javafx.stage.WindowEvent;
 
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +29,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * The desktop client. Command line: see {@link LaunchOptions} ({@code --help}). Without a room on
  * the command line it shows the start screen; each room opens in its own window.
+ *
+ * <p>One process per profile ({@link ProfileLock}); a second start on the profile hands its
+ * command line over ({@link HandOff}) and this process opens what it asked for. The application
+ * ends when its last window closes (JavaFX's implicit exit), so some window is always showing
+ * while a room opens: the start screen stays up, greyed out, until the room's window is shown.
  */
 public final class TandemApp extends Application {
     static final int DEFAULT_HOST_PORT = 7070;
@@ -32,12 +41,18 @@ public final class TandemApp extends Application {
     // Set in init() (launcher thread), then read on the FX thread.
     private LaunchOptions options;
     private Path dataDir;
+    private ProfileLock profile;
     // FX thread only:
     private Settings settings;
     private final Map<RoomAddress, RoomSession> sessions = new LinkedHashMap<>();
+    /** Rooms being opened: a second request for one of them waits for the same window. */
+    private final Map<RoomAddress, CompletableFuture<RoomSession>> opening = new HashMap<>();
+    private final List<Stage> startScreens = new ArrayList<>();
     private CompletableFuture<EmbeddedHost> host; // null until someone hosts
-    private final List<CompletableFuture<Void>> closing = new java.util.ArrayList<>();
-    /** Disk and hub start/stop: never on the FX thread. One thread keeps settings writes in order. */
+    private final List<CompletableFuture<Void>> closing = new ArrayList<>();
+    // io thread only:
+    private HandOff handOff;
+    /** Disk, sockets and the hub's start and stop: never on the FX thread. One thread keeps settings writes in order. */
     private final ExecutorService io = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "tandem-io");
         t.setDaemon(true);
@@ -49,9 +64,10 @@ public final class TandemApp extends Application {
     }
 
     @Override
-    public void init() {
+    public void init() throws IOException {
         options = LaunchOptions.parse(getParameters().getRaw().toArray(String[]::new));
         dataDir = options.dataDirOrDefault();
+        profile = ProfileLock.claim(dataDir);
         Settings s = Settings.load(dataDir, UserColors.pick(new Random()));
         settings = new Settings(options.name != null ? options.name.strip() : s.name(),
                 options.color != null ? options.color : s.color(),
@@ -60,13 +76,38 @@ public final class TandemApp extends Application {
 
     @Override
     public void start(Stage primary) {
-        if (options.opensRoomDirectly()) {
-            String name = settings.name().isBlank() ? "Anonymous" : settings.name();
-            join(primary, new StartViewModel.JoinRequest(name, settings.color(), options.serverUri(),
-                    RoomAddress.checkRoom(options.room), options.hostPort != null));
+        open(primary, options);
+        io.execute(() -> {
+            try {
+                handOff = HandOff.listen(dataDir, request -> FxThread.run(() -> handOver(request)));
+            } catch (IOException e) {
+                System.err.println("tandem: a second start on this profile cannot hand its request to this one: " + e);
+            }
+        });
+    }
+
+    /** Opens what a command line asks for (FX thread): a room, or the start screen. */
+    private void open(Stage stage, LaunchOptions o) {
+        if (o.opensRoomDirectly()) {
+            String name = o.name != null ? o.name.strip() : settings.name().isBlank() ? "Anonymous" : settings.name();
+            StartViewModel.JoinRequest request = new StartViewModel.JoinRequest(name, o.color != null ? o.color : settings.color(),
+                    o.serverUri(), RoomAddress.checkRoom(o.room), o.hostPort != null);
+            join(stage, request).whenComplete((session, error) -> {
+                // Nothing else to show: offer the start screen to try again rather than end.
+                if (error != null && sessions.isEmpty() && startScreens.isEmpty()) showStartScreen(new Stage(), request.host(), request.room());
+            });
         } else {
-            if (options.hostPort != null) ensureHost();
-            showStartScreen(primary, options.hostPort != null);
+            if (o.hostPort != null) ensureHost();
+            showStartScreen(stage, o.hostPort != null, o.room);
+        }
+    }
+
+    /** What a second start on this profile asked for (FX thread). A start screen already showing is brought to the front. */
+    private void handOver(LaunchOptions o) {
+        if (!o.opensRoomDirectly() && o.room == null && o.hostPort == null && !startScreens.isEmpty()) {
+            toFront(startScreens.get(startScreens.size() - 1));
+        } else {
+            open(new Stage(), o);
         }
     }
 
@@ -79,18 +120,37 @@ public final class TandemApp extends Application {
         return List.copyOf(sessions.values());
     }
 
-    void showStartScreen(Stage stage, boolean hostChecked) {
+    void showStartScreen(Stage stage, boolean hostChecked, String room) {
         StartViewModel model = new StartViewModel(settings);
         model.host.set(hostChecked);
-        if (options.room != null) model.room.set(options.room);
+        if (room != null) model.room.set(room);
         StartScreen screen = new StartScreen(stage, model, request -> {
-            stage.hide();
-            join(new Stage(), request);
+            // This window stays up until the room's window shows: were no window showing for a
+            // moment, JavaFX would end the application.
+            Parent form = stage.getScene().getRoot();
+            form.setDisable(true);
+            stage.setTitle("Opening " + request.room() + "… - Tandem");
+            join(new Stage(), request).whenComplete((session, error) -> {
+                if (error == null) {
+                    stage.close();
+                } else {
+                    form.setDisable(false);
+                    stage.setTitle("Tandem");
+                }
+            });
         });
+        startScreens.add(stage);
+        stage.addEventHandler(WindowEvent.WINDOW_HIDDEN, e -> startScreens.remove(stage));
         screen.stage.show();
+        toFront(stage);
     }
 
-    private void join(Stage stage, StartViewModel.JoinRequest request) {
+    /**
+     * Opens the room a start screen or command line asks for, in {@code stage} (FX thread). The
+     * future completes on the FX thread once the room's window is showing, or fails once the
+     * user has been told why not.
+     */
+    private CompletableFuture<RoomSession> join(Stage stage, StartViewModel.JoinRequest request) {
         settings = settings.withJoined(request.name(), request.color(),
                 request.server() != null ? request.server().toString() : settings.server(), request.room());
         Settings toSave = settings;
@@ -102,65 +162,87 @@ public final class TandemApp extends Application {
             }
         });
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());
-        if (!request.host()) {
-            openRoom(stage, new RoomAddress(request.server(), request.room()), null, me);
-            return;
-        }
+        if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me);
+        CompletableFuture<RoomSession> opened = new CompletableFuture<>();
         ensureHost().whenCompleteAsync((h, error) -> {
             if (error != null) {
-                showError("Could not host on this computer", rootCause(error));
-                if (!anyWindowShowing()) showStartScreen(stage, true);
+                showError("Could not host on this computer", error);
+                opened.completeExceptionally(error);
                 return;
             }
-            openRoom(stage, new RoomAddress(h.localServer(), request.room()), h, me);
+            openRoom(stage, new RoomAddress(h.localServer(), request.room()), h, me).whenComplete((s, e) -> {
+                if (e != null) opened.completeExceptionally(e);
+                else opened.complete(s);
+            });
         }, FxThread.EXECUTOR);
+        return opened;
     }
 
-    private void openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me) {
+    private CompletableFuture<RoomSession> openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me) {
         RoomSession existing = sessions.get(address);
         if (existing != null) { // one window per room: two would fight over the offline copy
-            existing.window.stage.toFront();
-            existing.window.stage.requestFocus();
-            return;
+            toFront(existing.window.stage);
+            return CompletableFuture.completedFuture(existing);
         }
+        CompletableFuture<RoomSession> pending = opening.get(address);
+        if (pending != null) return pending;
         RoomAddress invite = hosted == null ? address : new RoomAddress(hosted.publicServer(), address.room());
+        CompletableFuture<RoomSession> opened = new CompletableFuture<>();
+        opening.put(address, opened);
         RoomSession.open(stage, address, invite, me, dataDir, io, actionsFor(stage))
                 .whenCompleteAsync((session, error) -> {
+                    opening.remove(address);
                     if (error != null) {
-                        showError("Could not open room " + address.room(), rootCause(error));
+                        showError("Could not open room " + address.room(), error);
+                        opened.completeExceptionally(error);
                         return;
                     }
                     sessions.put(address, session);
-                    if (hosted != null) {
-                        session.window.setHostBanner("Hosting on this computer: others join with " + invite.invite());
-                    }
-                    session.window.stage.addEventHandler(javafx.stage.WindowEvent.WINDOW_HIDDEN, e -> {
+                    if (hosted != null) session.setHostBanner("Hosting on this computer: others join with " + invite.invite());
+                    stage.addEventHandler(WindowEvent.WINDOW_HIDDEN, e -> {
                         sessions.remove(address, session);
                         closing.add(session.close()); // stop() waits for it: the offline copy must reach the disk
+                        showServersInTitles();
                     });
-                    session.window.stage.show();
+                    showServersInTitles();
+                    stage.show();
+                    toFront(stage);
+                    opened.complete(session);
                 }, FxThread.EXECUTOR);
+        return opened;
+    }
+
+    /** Two windows of rooms with the same name (on different servers) name their server in the title. */
+    private void showServersInTitles() {
+        for (RoomSession s : sessions.values()) {
+            s.setServerInTitle(sessions.values().stream().anyMatch(o -> o != s && o.address.room().equals(s.address.room())));
+        }
+    }
+
+    private static void toFront(Stage stage) {
+        stage.toFront();
+        stage.requestFocus();
     }
 
     private RoomWindow.Actions actionsFor(Stage stage) {
         return new RoomWindow.Actions() {
             @Override public void joinRoom() {
-                showStartScreen(new Stage(), false);
+                showStartScreen(new Stage(), false, null);
             }
 
             @Override public void host() {
-                showStartScreen(new Stage(), true);
+                showStartScreen(new Stage(), true, null);
             }
 
             @Override public void exportText(File target, String text) {
                 CompletableFuture.runAsync(() -> {
                     try {
-                        AtomicFiles.write(target.toPath(), text.getBytes(StandardCharsets.UTF_8));
+                        LocalStore.writeAtomically(target.toPath(), text.getBytes(StandardCharsets.UTF_8));
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
                 }, io).whenCompleteAsync((ok, error) -> {
-                    if (error != null) showError("Could not export to " + target, rootCause(error));
+                    if (error != null) showError("Could not export to " + target, error);
                 }, FxThread.EXECUTOR);
             }
 
@@ -176,31 +258,30 @@ public final class TandemApp extends Application {
         };
     }
 
-    /** Starts the embedded hub once (io thread); later calls get the same one. */
+    /**
+     * The embedded hub (io thread): started once per process and shared by every hosted room.
+     * Only when the usual port is taken by another program does it start on any free port; any
+     * other failure (such as the hub's store being in use) is reported as it is, never retried on
+     * another port over the same store. After a failure, the next request to host tries again.
+     */
     private CompletableFuture<EmbeddedHost> ensureHost() {
-        if (host == null || host.isCompletedExceptionally()) {
-            int port = options.hostPort != null ? options.hostPort : DEFAULT_HOST_PORT;
-            host = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return EmbeddedHost.start(dataDir, options.hostBind, port);
-                } catch (Exception e) {
-                    // The usual port is taken (another Tandem?): any free port will do, the invite shows it.
-                    if (options.hostPort == null && rootCause(e) instanceof BindException) {
-                        try {
-                            return EmbeddedHost.start(dataDir, options.hostBind, 0);
-                        } catch (Exception again) {
-                            throw new java.util.concurrent.CompletionException(again);
-                        }
+        if (host != null && !host.isCompletedExceptionally()) return host;
+        int port = options.hostPort != null ? options.hostPort : DEFAULT_HOST_PORT;
+        host = CompletableFuture.supplyAsync(() -> {
+            try {
+                return EmbeddedHost.start(dataDir, options.hostBind, port);
+            } catch (Exception e) {
+                if (options.hostPort == null && rootCause(e) instanceof BindException) {
+                    try {
+                        return EmbeddedHost.start(dataDir, options.hostBind, 0);
+                    } catch (Exception again) {
+                        throw new CompletionException(again);
                     }
-                    throw new java.util.concurrent.CompletionException(e);
                 }
-            }, io);
-        }
+                throw new CompletionException(e);
+            }
+        }, io);
         return host;
-    }
-
-    private boolean anyWindowShowing() {
-        return javafx.stage.Window.getWindows().stream().anyMatch(javafx.stage.Window::isShowing);
     }
 
     private static Throwable rootCause(Throwable t) {
@@ -208,44 +289,73 @@ public final class TandemApp extends Application {
         return t;
     }
 
+    /**
+     * What went wrong, for people: the message of the first exception that is not a mere wrapper,
+     * plus the root cause's when it adds something ("Failed to bind to /0.0.0.0:7070 (Address
+     * already in use)").
+     */
+    static String describe(Throwable error) {
+        Throwable e = error;
+        while ((e instanceof CompletionException || e instanceof java.util.concurrent.ExecutionException
+                || e instanceof UncheckedIOException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        String message = e.getMessage() != null ? e.getMessage() : e.toString();
+        Throwable root = rootCause(e);
+        if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) message += " (" + root.getMessage() + ")";
+        return message;
+    }
+
     private static void showError(String title, Throwable error) {
-        Alert alert = new Alert(Alert.AlertType.ERROR, String.valueOf(error.getMessage()));
+        Alert alert = new Alert(Alert.AlertType.ERROR, describe(error));
         alert.setHeaderText(title);
         alert.getDialogPane().getStylesheets().add(stylesheet());
         alert.show();
     }
 
-    /** Saves every open room (bounded wait) and stops the embedded hub. Runs on the FX thread at exit. */
+    /**
+     * Saves every open room (bounded wait), stops the embedded hub and the hand-off endpoint, and
+     * releases the profile. Runs on the FX thread at exit.
+     */
     @Override
     public void stop() {
-        for (RoomSession s : sessions.values()) closing.add(s.close());
+        // A copy: closing a room's window removes it from the map.
+        for (RoomSession s : List.copyOf(sessions.values())) closing.add(s.close());
         sessions.clear();
         try {
             CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             System.err.println("tandem: not every room closed cleanly: " + e);
         }
-        if (host != null) {
-            CompletableFuture<EmbeddedHost> h = host;
-            io.execute(() -> {
+        CompletableFuture<EmbeddedHost> h = host;
+        io.execute(() -> {
+            try {
+                if (handOff != null) handOff.close();
+            } catch (IOException e) {
+                System.err.println("tandem: " + e);
+            }
+            if (h != null) {
                 try {
                     h.join().close();
                 } catch (RuntimeException e) {
                     // It never started: nothing to stop.
                 }
-            });
-        }
+            }
+        });
         io.shutdown();
         try {
-            io.awaitTermination(10, TimeUnit.SECONDS);
+            if (!io.awaitTermination(10, TimeUnit.SECONDS)) System.err.println("tandem: the embedded hub did not stop in time");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        try {
+            profile.close();
+        } catch (IOException e) {
+            System.err.println("tandem: " + e); // the lock goes with the process anyway
         }
     }
 
     public static void main(String[] args) {
-        if (!Main.checkArgs(args)) return;
-        launch(args);
-        System.exit(0); // see Main
+        Main.main(args);
     }
 }

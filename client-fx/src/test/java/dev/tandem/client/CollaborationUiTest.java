@@ -1,6 +1,7 @@
 package dev.tandem.client;
 
 import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.Update;
 import dev.tandem.hub.Hub;
 import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
@@ -113,6 +114,28 @@ class CollaborationUiTest {
         return fx(() -> s.window.area.getText());
     }
 
+    /**
+     * Waits until the robot's keystrokes have all arrived: the editor and the UI replica both read
+     * {@code expected}. (A robot's key events are queued onto the FX thread as events of their own,
+     * and TestFX's waitForFxEvents is a number of round trips, not a guarantee, so "the robot
+     * returned" does not mean "the window has them".)
+     */
+    private static void typed(RoomSession s, String expected) throws Exception {
+        eventually("the window has every keystroke of \"" + expected + "\"",
+                () -> s.window.area.getText().equals(expected) && s.text().equals(expected));
+    }
+
+    /**
+     * Waits until the hub has acknowledged every edit made in {@code s} so far, and then until its
+     * status bar says so. Waiting for the text "All changes sent" alone is a race: right after an
+     * edit the bar may still show that text from before it, until the sync thread's count arrives.
+     * A flush asked on the FX thread comes after every edit the FX thread has handed over.
+     */
+    private static void allSent(RoomSession s) throws Exception {
+        fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        eventually("the status bar says all changes are sent", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
+    }
+
     private static final class NoActions implements RoomWindow.Actions {
         @Override public void joinRoom() {}
         @Override public void host() {}
@@ -128,9 +151,8 @@ class CollaborationUiTest {
         RoomSession a = openRoom("Ada", "typing");
         eventually("connected", () -> a.window.status.connectionTextProperty().get().equals("Connected"));
         robot.clickOn(a.window.area).write("hello hub");
-        WaitForAsyncUtils.waitForFxEvents();
-        assertEquals("hello hub", fx(a::text), "the UI replica has it at once");
-        eventually("everything is acknowledged", () -> a.window.status.unsentTextProperty().get().equals("All changes sent"));
+        typed(a, "hello hub");
+        allSent(a);
         SyncClient probe = headlessPeer("typing");
         assertEquals("hello hub", probe.text().get(WAIT_SECONDS, TimeUnit.SECONDS), "a newcomer gets it from the hub");
         assertEquals("9 characters", fx(() -> a.window.status.lengthTextProperty().get()));
@@ -193,11 +215,13 @@ class CollaborationUiTest {
         eventually("Ada sees Bob join", () -> a.window.presence.rows().stream().anyMatch(r -> r.name().equals("Bob") && !r.self()));
         eventually("Bob sees Ada", () -> b.window.presence.rows().stream().anyMatch(r -> r.name().equals("Ada") && !r.self()));
         robot.clickOn(b.window.area).write("hi");
-        eventually("Ada sees Bob typing and his cursor", () -> a.window.presence.rows().stream().anyMatch(r -> r.name().equals("Bob") && r.typing())
-                && a.window.cursors.count() == 1 && a.window.area.getText().equals("hi"));
+        // Bob's presence after "h" (cursor at 1) may arrive before the one after "i": wait for the last.
+        eventually("Ada sees Bob typing, and his cursor after his text", () -> a.window.presence.rows().stream().anyMatch(r -> r.name().equals("Bob") && r.typing())
+                && a.window.cursors.count() == 1 && a.window.area.getText().equals("hi")
+                && a.window.presence.rows().stream().filter(r -> r.name().equals("Bob"))
+                        .anyMatch(r -> a.window.cursors.positionOf(r.id()).orElse(-1) == 2));
         String bobId = fx(() -> a.window.presence.rows().stream().filter(r -> r.name().equals("Bob")).findFirst().orElseThrow().id());
         assertEquals("Bob", fx(() -> a.window.cursors.labelOf(bobId).orElseThrow()));
-        assertEquals(2, fx(() -> a.window.cursors.positionOf(bobId).orElseThrow()), "Bob's cursor is after his text");
         fx(b::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
         eventually("Ada sees Bob leave", () -> a.window.presence.rows().size() == 1 && a.window.cursors.count() == 0);
     }
@@ -211,6 +235,8 @@ class CollaborationUiTest {
             return null;
         });
         eventually("Bob has the start", () -> b.window.area.getText().equals("shared start\n"));
+        // Only once the hub acknowledged the start does Ada's count of unsent edits mean "made offline".
+        allSent(a);
         fx(() -> {
             a.setOffline(true);
             return null;
@@ -224,8 +250,10 @@ class CollaborationUiTest {
             return null;
         });
         eventually("Ada counts her unsent edits", () -> a.window.status.unsentTextProperty().get().startsWith("16 unsent"));
-        Thread.sleep(300);
-        assertFalse(text(b).contains("ada offline"), "nothing leaks while offline");
+        // Nothing leaks while offline: once the hub has all of Bob's edits, it still has none of Ada's.
+        allSent(b);
+        String hub = headlessPeer("offline").text().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        assertTrue(hub.contains("bob online") && !hub.contains("ada offline"), hub);
         fx(() -> {
             a.setOffline(false);
             return null;
@@ -244,6 +272,7 @@ class CollaborationUiTest {
         Path data = dir.resolve("ada");
         RoomSession a = openRoom("Ada", "#1f77b4", server, "restart", data);
         robot.clickOn(a.window.area).write("kept on disk");
+        typed(a, "kept on disk"); // then close: every keystroke is handed to the sync client before it saves
         fx(a::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
         open.remove(a);
 
@@ -260,7 +289,7 @@ class CollaborationUiTest {
         assertEquals("kept on disk", text(again));
         eventually("it keeps trying", () -> again.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTING);
         robot.clickOn(again.window.area).write(" and more");
-        assertEquals("kept on disk and more", fx(again::text));
+        typed(again, "kept on disk and more");
         fx(again::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
         open.remove(again);
         RoomSession third = openRoom("Ada", "#1f77b4", URI.create("ws://127.0.0.1:" + deadPort), "restart", data);
@@ -284,5 +313,51 @@ class CollaborationUiTest {
         }
         eventually("connected", () -> a.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
         assertTrue(fx(() -> a.window.status.errorTextProperty().get()).contains("unreadable"), "and the user is told");
+    }
+
+    @Test
+    void refusedLocalEdit_rebuildsTheEditorFromTheSessionReplicaAndSaysSo() throws Exception {
+        RoomSession a = openRoom("Ada", "refused");
+        robot.clickOn(a.window.area).write("hello");
+        typed(a, "hello");
+        allSent(a);
+        long uiId = fx(() -> a.window.binding.doc().replicaId());
+        // The session replica gets an edit under the UI replica's id that the UI replica does not
+        // have: the divergence only a bug could make. The UI's next character reuses that id.
+        a.sync().edit(d -> {
+            Doc twin = Doc.decode(d.encode(), uiId);
+            Update x = twin.insert(5, "X");
+            d.apply(x);
+            return x;
+        }).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        robot.write("Y");
+        eventually("the editor is rebuilt from the session replica", () -> a.window.area.getText().equals("helloX") && a.text().equals("helloX"));
+        assertTrue(fx(() -> a.window.status.errorTextProperty().get()).contains("could not be applied"), "and the user is told");
+        assertNotEquals(uiId, fx(() -> a.window.binding.doc().replicaId()), "a rebuilt replica takes a new id");
+        robot.clickOn(a.window.area).write("Z");
+        typed(a, "helloXZ");
+        allSent(a);
+        assertEquals("helloXZ", headlessPeer("refused").text().get(WAIT_SECONDS, TimeUnit.SECONDS), "editing goes on");
+    }
+
+    @Test
+    void failedSave_isShownInTheStatusBarUntilASaveSucceeds() throws Exception {
+        Path data = dir.resolve("ada");
+        RoomSession a = openRoom("Ada", "#1f77b4", server, "disk", data);
+        robot.clickOn(a.window.area).write("saved");
+        typed(a, "saved");
+        allSent(a);
+        Path rooms = data.resolve("rooms");
+        Path file = RoomSession.replicaFile(data, new RoomAddress(server, "disk"));
+        eventually("the offline copy is saved", () -> java.nio.file.Files.exists(file));
+        // The disk fails: a file where the rooms directory must be.
+        java.nio.file.Files.move(rooms, data.resolve("rooms-away"));
+        java.nio.file.Files.writeString(rooms, "in the way");
+        robot.write(" more");
+        typed(a, "saved more");
+        eventually("the status bar shows the failed save", () -> a.window.status.errorTextProperty().get().contains("cannot save the local copy"));
+        java.nio.file.Files.delete(rooms); // the disk works again: the client retries by itself
+        eventually("the error goes once a save succeeds", () -> !a.window.status.errorTextProperty().get().contains("cannot save"));
+        assertEquals("saved more", Doc.decode(java.nio.file.Files.readAllBytes(file)).text());
     }
 }

@@ -50,6 +50,12 @@ class TandemAppTest {
         }
     }
 
+    /** Every edit made so far in {@code s} is acknowledged by the hub, then its status bar says so (see CollaborationUiTest.allSent). */
+    private static void allSent(RoomSession s) throws Exception {
+        fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        eventually("the status bar says all changes are sent", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
+    }
+
     private static String hubText(URI server, String room) throws Exception {
         try (SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).build(), null)) {
             c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -72,7 +78,7 @@ class TandemAppTest {
             robot.write("no click needed");
             eventually("typed text is in the document", () -> s.text().equals("no click needed"));
             assertEquals("cli room - Tandem", fx(() -> s.window.stage.getTitle()));
-            eventually("connected", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
+            allSent(s);
             assertEquals("no click needed", hubText(server, "cli room"));
             FxToolkit.cleanupApplication(app); // stop(): saves and closes every room
             app = null;
@@ -84,15 +90,21 @@ class TandemAppTest {
         }
     }
 
-    @Test
-    void startScreen_hostOnThisComputer() throws Exception {
+    /** Starts the app on the start screen with "Host on this computer" ticked, and asks to host room "hosted". */
+    private TandemApp hostFromStartScreen(Path data) throws Exception {
         FxToolkit.registerPrimaryStage();
         TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class,
-                "--host-port", "0", "--host-bind", "127.0.0.1", "--data", dir.toString());
+                "--host-port", "0", "--host-bind", "127.0.0.1", "--data", data.toString());
         app = tandem;
         robot.clickOn("#start-name").write("Grace");
         robot.clickOn("#start-room").write("hosted");
         robot.clickOn("#start-join");
+        return tandem;
+    }
+
+    @Test
+    void startScreen_hostOnThisComputer() throws Exception {
+        TandemApp tandem = hostFromStartScreen(dir);
         eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
         RoomSession s = fx(() -> tandem.sessions().get(0));
         String banner = fx(() -> ((Label) s.window.stage.getScene().lookup("#host-banner")).getText());
@@ -100,8 +112,60 @@ class TandemAppTest {
         assertTrue(m.find(), banner);
         eventually("the editor has the focus", () -> s.window.area.isFocused());
         robot.write("hosted here");
-        eventually("all sent", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
+        eventually("typed text is in the document", () -> s.text().equals("hosted here"));
+        allSent(s);
         assertEquals("hosted here", hubText(URI.create("ws://127.0.0.1:" + m.group(1)), "hosted"));
         assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
+    }
+
+    @Test
+    void sameRoomNameOnTwoServers_windowTitlesNameTheServer() throws Exception {
+        Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0));
+        Hub two = Hub.start(HubConfig.defaults(dir.resolve("hub2")).withPort(0));
+        try {
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class,
+                    "--server", "ws://127.0.0.1:" + one.port(), "--room", "notes", "--name", "Ada", "--data", dir.resolve("data").toString());
+            app = tandem;
+            eventually("the first room is open", () -> tandem.sessions().size() == 1);
+            RoomSession first = fx(() -> tandem.sessions().get(0));
+            assertEquals("notes - Tandem", fx(() -> first.window.stage.getTitle()), "one room of that name: no server needed");
+
+            fx(() -> {
+                tandem.showStartScreen(new javafx.stage.Stage(), false, "notes");
+                return null;
+            });
+            robot.clickOn("#start-server").eraseText(40).write("ws://127.0.0.1:" + two.port());
+            robot.clickOn("#start-join");
+            eventually("the second room is open", () -> tandem.sessions().size() == 2);
+            RoomSession second = fx(() -> tandem.sessions().get(1));
+            assertEquals("notes (127.0.0.1:" + one.port() + ") - Tandem", fx(() -> first.window.stage.getTitle()));
+            assertEquals("notes (127.0.0.1:" + two.port() + ") - Tandem", fx(() -> second.window.stage.getTitle()));
+
+            fx(() -> {
+                second.window.stage.close();
+                return null;
+            });
+            eventually("the first title no longer needs the server", () -> first.window.stage.getTitle().equals("notes - Tandem"));
+        } finally {
+            if (app != null) FxToolkit.cleanupApplication(app);
+            app = null;
+            one.close();
+            two.close();
+        }
+    }
+
+    @Test
+    void hostingFails_startScreenStaysWithTheReason() throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        Files.writeString(data.resolve("hub"), "a file where the hub's store must be"); // the embedded hub cannot start
+        TandemApp tandem = hostFromStartScreen(data);
+        eventually("the reason is shown", () -> javafx.stage.Window.getWindows().stream().anyMatch(w -> w.isShowing()
+                && w.getScene().getRoot() instanceof javafx.scene.control.DialogPane d && "Could not host on this computer".equals(d.getHeaderText())
+                && d.getContentText().contains(data.resolve("hub").toString())));
+        eventually("the start screen is still up, usable", () -> javafx.stage.Window.getWindows().stream().anyMatch(w -> w.isShowing()
+                && w.getScene().lookup("#start-join") != null && !w.getScene().getRoot().isDisabled()));
+        assertEquals(0, fx(() -> tandem.sessions().size()));
     }
 }

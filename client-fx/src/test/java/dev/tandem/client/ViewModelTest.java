@@ -126,6 +126,14 @@ class ViewModelTest {
     }
 
     @Test
+    void errors_areDescribedForPeople() {
+        assertEquals("Failed to bind to /0.0.0.0:7070 (Address already in use)", TandemApp.describe(new java.util.concurrent.CompletionException(
+                new java.io.IOException("Failed to bind to /0.0.0.0:7070", new java.net.BindException("Address already in use")))));
+        assertEquals("cannot create data directory /d/hub: /d/hub", TandemApp.describe(new java.util.concurrent.CompletionException(
+                new IllegalStateException("cannot create data directory /d/hub: /d/hub", new java.nio.file.FileAlreadyExistsException("/d/hub")))));
+    }
+
+    @Test
     void appDirs_followPlatformConventions() {
         Path home = Path.of("/home/ada");
         assertEquals(Path.of("/home/ada/.local/share/tandem"), AppDirs.defaultDataDir("Linux", Map.of(), home));
@@ -135,17 +143,11 @@ class ViewModelTest {
         assertEquals(Path.of("/home/ada/Library/Application Support/Tandem"), AppDirs.defaultDataDir("Mac OS X", Map.of(), home));
         assertEquals(Path.of("C:\\Users\\ada\\AppData\\Local").resolve("Tandem"),
                 AppDirs.defaultDataDir("Windows 11", Map.of("LOCALAPPDATA", "C:\\Users\\ada\\AppData\\Local"), home));
-    }
-
-    @Test
-    void atomicWrite_replacesWholeFileAndLeavesNoTemp(@TempDir Path dir) throws Exception {
-        Path f = dir.resolve("sub").resolve("a.bin");
-        AtomicFiles.write(f, new byte[] {1, 2, 3});
-        AtomicFiles.write(f, new byte[] {4});
-        assertArrayEquals(new byte[] {4}, Files.readAllBytes(f));
-        try (var files = Files.list(f.getParent())) {
-            assertEquals(1, files.count());
-        }
+        assertEquals(Path.of("/profiles/test"), AppDirs.defaultDataDir("Linux", Map.of("TANDEM_CLIENT_DATA", "/profiles/test", "XDG_DATA_HOME", "/xdg"), home),
+                "TANDEM_CLIENT_DATA names the profile on every platform");
+        assertEquals(Path.of("/profiles/test"), AppDirs.defaultDataDir("Windows 11", Map.of("TANDEM_CLIENT_DATA", "/profiles/test"), home));
+        assertEquals(Path.of("/xdg/tandem"), AppDirs.defaultDataDir("Linux", Map.of("TANDEM_CLIENT_DATA", "rel", "XDG_DATA_HOME", "/xdg"), home),
+                "a relative one is ignored");
     }
 
     @Test
@@ -177,6 +179,13 @@ class ViewModelTest {
         assertEquals("offline copy unreadable", vm.errorTextProperty().get(), "a notice outlives reconnects");
         vm.setConnection(StatusViewModel.Connection.CONNECTING, 100, "refused");
         assertEquals("refused", vm.errorTextProperty().get(), "a live error comes first");
+        vm.setSaveError("cannot save the local copy: disk full");
+        assertEquals("cannot save the local copy: disk full | refused", vm.errorTextProperty().get(), "a failing disk comes first of all");
+        vm.setUnsent(2);
+        assertEquals("2 unsent changes (not saved yet)", vm.unsentTextProperty().get());
+        vm.setSaveError(null);
+        assertEquals("refused", vm.errorTextProperty().get());
+        assertEquals("2 unsent changes (saved on this computer)", vm.unsentTextProperty().get());
         vm.setLength(1234567);
         assertEquals("1,234,567 characters", vm.lengthTextProperty().get());
         vm.setLength(1);

@@ -1,18 +1,22 @@
 package dev.tandem.sync;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Locale;
 
 /**
  * Where a {@link SyncClient} keeps its replica between runs: the snapshot ({@code Doc.encode()})
- * is the whole offline state, unsent edits included. {@link SyncClient} saves before every push,
- * so anything the hub may have seen is on disk first.
+ * is the whole offline state, unsent edits included. {@link SyncClient} saves before every push
+ * (write-ahead) and shortly after every change, and retries a failed save until it succeeds.
+ *
+ * <p>Reload a saved snapshot with {@code Doc.decode(bytes)}, which gives the replica a fresh id:
+ * after a failed save the file can lack edits the hub already holds under the old id, and new
+ * edits under that id would then collide with them (see {@code SyncClient.push}).
  */
 public interface LocalStore {
 
@@ -22,10 +26,7 @@ public interface LocalStore {
     /** Replaces the snapshot; must be crash-safe (old or new, never a torn file). */
     void save(byte[] snapshot) throws IOException;
 
-    /**
-     * A file store: writes {@code file.tmp}, forces it to disk, then renames it over {@code file}
-     * atomically.
-     */
+    /** A file store: each save is {@link #writeAtomically}. */
     static LocalStore file(Path file) {
         return new LocalStore() {
             @Override
@@ -35,20 +36,51 @@ public interface LocalStore {
 
             @Override
             public void save(byte[] snapshot) throws IOException {
-                Path dir = file.toAbsolutePath().getParent();
-                Files.createDirectories(dir);
-                Path tmp = dir.resolve(file.getFileName() + ".tmp");
-                try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(snapshot);
-                    while (b.hasRemaining()) ch.write(b);
-                    ch.force(true);
-                }
-                try {
-                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    throw new UncheckedIOException("cannot replace " + file + " atomically", e);
-                }
+                writeAtomically(file, snapshot);
             }
         };
+    }
+
+    /**
+     * Replaces {@code file} with {@code bytes} crash-safely: writes a temporary file with a name of
+     * its own in the same directory, forces it to disk, renames it over {@code file} atomically,
+     * then forces the directory, so that the rename itself survives a power cut (until then the
+     * directory entry may still name the old file). A reader, or a crash, sees the old content or
+     * the new, never a mix; two writers never share a temporary file; a failed write leaves no
+     * temporary file behind. The temporary file is readable by its owner only (and so is the
+     * result).
+     */
+    static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ByteBuffer b = ByteBuffer.wrap(bytes);
+                while (b.hasRemaining()) ch.write(b);
+                ch.force(true);
+            }
+            // Within one directory a rename is atomic on every file system Java supports; if it
+            // is not, fail rather than fall back to a copy a crash could tear.
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp); // gone already after the rename; left over only on failure
+        }
+        forceDirectory(dir);
+    }
+
+    private static void forceDirectory(Path dir) throws IOException {
+        FileChannel ch;
+        try {
+            ch = FileChannel.open(dir, StandardOpenOption.READ);
+        } catch (IOException e) {
+            // Windows cannot open a directory as a file; there the rename is as durable as the
+            // file system's journal makes it. Anywhere else this is a real failure.
+            if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows")) return;
+            throw e;
+        }
+        try (ch) {
+            ch.force(true);
+        }
     }
 }

@@ -85,6 +85,11 @@ public final class SyncClient implements AutoCloseable {
     private Message.Presence presence = new Message.Presence(null, null, false, "active");
     private boolean storeDirty;
     private ScheduledFuture<?> saveTask;
+    /** Why the last save failed (null: it succeeded), and how many failed in a row (for the retry backoff). */
+    private String saveError;
+    private int saveFailures;
+    /** Replicas a submitted update of which the session replica refused: their later updates are dropped. */
+    private final java.util.Set<Long> refusedReplicas = new java.util.HashSet<>();
     private SyncStatus lastStatus;
 
     private enum Phase { OFFLINE, CONNECTING, AWAIT_WELCOME, AWAIT_CATCH_UP, SYNCED }
@@ -110,15 +115,29 @@ public final class SyncClient implements AutoCloseable {
     /**
      * Sends a local edit made on another replica (the UI's). Applied to the session replica, then
      * sent with whatever else arrives within the coalescing delay (30 ms by default).
+     *
+     * <p>If the session replica refuses the update (it breaks a CRDT rule against what the session
+     * holds: the submitting replica has diverged), nothing of it is applied, saved or sent; the
+     * listener gets {@link SyncListener#onLocalEditRejected} with the session replica's snapshot to
+     * rebuild from, and every later update of the same replica is dropped (they build on the
+     * refused one). The rebuilt replica must take a new id ({@code Doc.decode(snapshot)} does).
      */
     public void submit(Update localUpdate) {
         if (localUpdate == null || localUpdate.isEmpty()) return;
         session.execute(() -> {
             if (closed) return;
+            for (long r : localUpdate.replicas()) {
+                if (refusedReplicas.contains(r)) return; // already reported; the caller is rebuilding
+            }
             try {
                 doc.apply(localUpdate);
             } catch (CrdtFormatException e) {
-                throw new IllegalArgumentException("submitted update is invalid: " + e.getMessage(), e);
+                // Doc.apply changes nothing when it refuses: the session replica is still good.
+                for (long r : localUpdate.replicas()) refusedReplicas.add(r);
+                String why = "a local edit was refused by the session replica (" + e.getMessage() + ")";
+                log.error("room \"{}\": {}; the editor is rebuilt from the session replica", config.room, why);
+                listener.onLocalEditRejected(why, doc.encode());
+                return;
             }
             queue(localUpdate);
         });
@@ -238,6 +257,7 @@ public final class SyncClient implements AutoCloseable {
                     if (storeDirty) saveLocal();
                     status();
                     closed = true;
+                    cancel(saveTask);
                     for (Waiter w : waiters) w.future().completeExceptionally(new IllegalStateException("client closed"));
                     waiters.clear();
                     firstSync.completeExceptionally(new IllegalStateException("client closed"));
@@ -290,7 +310,7 @@ public final class SyncClient implements AutoCloseable {
             }
         }), config.connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            SyncRuntime.jetty().connect(new SyncSocket(this, a), uri, req).whenComplete((s, error) -> {
+            SyncRuntime.jetty().connect(new SyncSocket(this, a, config.maxMessageBytes), uri, req).whenComplete((s, error) -> {
                 if (error != null) session.execute(() -> lost(a, "cannot connect to " + uri + ": " + rootMessage(error)));
             });
         } catch (Exception e) {
@@ -415,7 +435,12 @@ public final class SyncClient implements AutoCloseable {
     private boolean applyRemote(int a, byte[] frame) {
         Update u;
         try {
-            u = Update.decode(java.util.Arrays.copyOfRange(frame, 1, frame.length));
+            u = Update.decode(java.util.Arrays.copyOfRange(frame, 1, frame.length), config.maxDecodedBytes);
+        } catch (CrdtFormatException e) {
+            lost(a, "hub sent an update that does not decode: " + e.getMessage());
+            return false;
+        }
+        try {
             if (!u.isEmpty()) doc.apply(u);
         } catch (CrdtFormatException e) {
             lost(a, "hub sent an update that does not apply: " + e.getMessage());
@@ -484,13 +509,17 @@ public final class SyncClient implements AutoCloseable {
         log.debug("room \"{}\": connection lost: {}", config.room, why);
         dropConnection(1000, "reconnecting");
         if (wantOnline) {
-            long cap = Math.min(config.maxBackoff.toMillis(), config.initialBackoff.toMillis() << Math.min(failures, 20));
-            long delay = (long) (cap * (0.5 + 0.5 * config.random.nextDouble()));
-            failures++;
+            long delay = backoff(failures++);
             nextRetryMillis = delay;
             retryTask = SyncRuntime.TIMER.schedule(() -> session.execute(this::connect), delay, TimeUnit.MILLISECONDS);
         }
         status();
+    }
+
+    /** The delay before retry number {@code failures + 1}: doubling from the initial backoff up to the maximum, randomised to 50-100 %. */
+    private long backoff(int failures) {
+        long cap = Math.min(config.maxBackoff.toMillis(), config.initialBackoff.toMillis() << Math.min(failures, 20));
+        return (long) (cap * (0.5 + 0.5 * config.random.nextDouble()));
     }
 
     private void dropConnection(int code, String reason) {
@@ -555,8 +584,14 @@ public final class SyncClient implements AutoCloseable {
     }
 
     private void push(Update u, long ops) {
-        // Write-ahead: whatever the hub may see is on disk first, so a crash right after the
-        // send cannot leave the hub with edits this replica no longer has.
+        // Write-ahead: whatever the hub may see is on disk first, so a crash right after the send
+        // cannot leave the hub with edits this replica's file lacks. That matters only to a
+        // replica that, after a crash, reopens its file under the same id: its next edits would
+        // reuse ids the hub already holds with other text (bad_update forever). A replica reloaded
+        // with a fresh id (Doc.decode(bytes), what the desktop client does) just catches up on
+        // them. So when the save fails, the push still goes: holding it back would keep the edits
+        // in memory only, and the hub's durable copy is then the only one there is. The failure is
+        // in the status (saveError) and the save is retried until it succeeds.
         if (storeDirty) saveLocal();
         long seq = nextSeq++;
         unacked.addLast(new long[] {seq, ops});
@@ -603,29 +638,42 @@ public final class SyncClient implements AutoCloseable {
     private void markStoreDirty() {
         if (config.localStore == null) return;
         storeDirty = true;
-        if (saveTask == null) {
-            saveTask = SyncRuntime.TIMER.schedule(() -> session.execute(() -> {
-                saveTask = null;
-                if (storeDirty && !closed) saveLocal();
-            }), 1, TimeUnit.SECONDS);
-        }
+        scheduleSave(1000);
     }
 
+    private void scheduleSave(long delayMillis) {
+        if (saveTask != null) return;
+        saveTask = SyncRuntime.TIMER.schedule(() -> session.execute(() -> {
+            saveTask = null;
+            if (storeDirty && !closed) saveLocal();
+        }), delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Saves the session replica; on failure reports it in the status and retries with backoff until a save succeeds. */
     private void saveLocal() {
         if (config.localStore == null) return;
         try {
             config.localStore.save(doc.encode());
             storeDirty = false;
+            saveFailures = 0;
+            if (saveError != null) {
+                saveError = null;
+                log.info("room \"{}\": saving the local copy works again", config.room);
+                status();
+            }
         } catch (Exception e) {
-            lastError = "cannot save local store: " + e.getMessage();
-            log.error("room \"{}\": {}", config.room, lastError);
+            String error = "cannot save the local copy: " + rootMessage(e);
+            if (!error.equals(saveError)) log.error("room \"{}\": {} (retrying)", config.room, error);
+            saveError = error;
+            if (!closed) scheduleSave(backoff(saveFailures++));
+            status();
         }
     }
 
     private void status() {
         SyncStatus.State state = phase == Phase.SYNCED ? SyncStatus.State.CONNECTED
                 : wantOnline && !closed ? SyncStatus.State.CONNECTING : SyncStatus.State.OFFLINE;
-        SyncStatus s = new SyncStatus(state, state == SyncStatus.State.CONNECTING ? nextRetryMillis : 0, unsentOps, lastError, wantOnline && !closed);
+        SyncStatus s = new SyncStatus(state, state == SyncStatus.State.CONNECTING ? nextRetryMillis : 0, unsentOps, lastError, wantOnline && !closed, saveError);
         if (!s.equals(lastStatus)) {
             lastStatus = s;
             listener.onStatus(s);

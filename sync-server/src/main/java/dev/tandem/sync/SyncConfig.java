@@ -14,6 +14,22 @@ import java.util.regex.Pattern;
  */
 public final class SyncConfig {
     private static final Pattern COLOR = Pattern.compile("#[0-9a-fA-F]{6}");
+    /**
+     * Default for the largest message accepted from the hub: twice the hub's default maximum room
+     * size (64 MiB). The largest legitimate message is the catch-up of a whole room, and its
+     * encoding is at most about the room's stored size (measured: a room built from 4 KiB pastes
+     * of prose, stored as 16 MiB, catches up in 9 MiB).
+     */
+    static final int DEFAULT_MAX_MESSAGE_BYTES = 128 << 20;
+    /**
+     * Default for the decompressed size of one update from the hub: above the largest legitimate
+     * one, a document at the format's limit of 2^26 characters (3 bytes of UTF-8 per character at
+     * most, 192 MiB, plus the runs' bookkeeping), so a small compressed frame cannot make the
+     * client allocate without bound.
+     */
+    static final int DEFAULT_MAX_DECODED_BYTES = 256 << 20;
+    /** Text (JSON) messages are control messages: welcome with its peer list is the largest. */
+    static final int MAX_TEXT_BYTES = 8 << 20;
 
     final URI hub;
     final String room;
@@ -30,6 +46,8 @@ public final class SyncConfig {
     final Duration pingInterval;
     final Duration idleTimeout;
     final Duration connectTimeout;
+    final int maxMessageBytes;
+    final int maxDecodedBytes;
 
     private SyncConfig(Builder b) {
         hub = b.hub;
@@ -47,6 +65,8 @@ public final class SyncConfig {
         pingInterval = b.pingInterval;
         idleTimeout = b.idleTimeout;
         connectTimeout = b.connectTimeout;
+        maxMessageBytes = b.maxMessageBytes;
+        maxDecodedBytes = b.maxDecodedBytes;
     }
 
     /**
@@ -74,6 +94,8 @@ public final class SyncConfig {
         private Duration pingInterval = Duration.ofSeconds(5);
         private Duration idleTimeout = Duration.ofSeconds(15);
         private Duration connectTimeout = Duration.ofSeconds(10);
+        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private int maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES;
 
         private Builder(URI hub, String room, Doc doc) {
             Objects.requireNonNull(hub, "hub");
@@ -148,6 +170,21 @@ public final class SyncConfig {
         public Builder connectTimeout(Duration d) {
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("connect timeout was " + d + ", must be > 0");
             this.connectTimeout = d;
+            return this;
+        }
+
+        /**
+         * Bounds what the client accepts from the hub, as the hub bounds what it accepts from
+         * clients: a WebSocket frame or message larger than {@code messageBytes} closes the
+         * connection (1009) and is reported as the last error; an update whose decompressed body
+         * exceeds {@code decodedBytes} is refused the same way. Either way nothing is applied or
+         * saved, and the client retries with backoff. Default 128 MiB and 256 MiB (docs/client.md);
+         * raise them for a hub whose rooms may grow beyond 64 MiB.
+         */
+        public Builder maxIncoming(int messageBytes, int decodedBytes) {
+            if (messageBytes < 1024 || decodedBytes < 1024) throw new IllegalArgumentException("incoming limits must be >= 1024 bytes, were " + messageBytes + ", " + decodedBytes);
+            this.maxMessageBytes = messageBytes;
+            this.maxDecodedBytes = decodedBytes;
             return this;
         }
 

@@ -17,6 +17,15 @@ public interface SyncListener {
     /** The people in the room changed (joined, left, moved a cursor); the full list, self included. */
     default void onPeers(List<Peer> peers) {}
 
-    /** Connection state, unsent count or last error changed. */
+    /** Connection state, unsent count, last error or save error changed. */
     default void onStatus(SyncStatus status) {}
+
+    /**
+     * The session replica refused an update given to {@link SyncClient#submit}: the submitting
+     * replica has diverged from the session replica, and its later updates will be dropped too.
+     * Rebuild it from {@code snapshot} (the session replica's {@code Doc.encode()}) with a new
+     * replica id ({@code Doc.decode(snapshot)}), and tell the user: the refused edit is not in the
+     * room. Remote updates reported after this callback are not in the snapshot.
+     */
+    default void onLocalEditRejected(String reason, byte[] snapshot) {}
 }

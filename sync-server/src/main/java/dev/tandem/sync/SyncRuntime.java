@@ -32,10 +32,10 @@ final class SyncRuntime {
             http.setExecutor(threads);
             http.setScheduler(new ScheduledExecutorScheduler("tandem-sync-scheduler", true));
             WebSocketClient client = new WebSocketClient(http);
-            // The hub is trusted to send what it has; a catch-up of a large room is one message.
-            client.setMaxBinaryMessageSize(512L << 20);
-            client.setMaxTextMessageSize(16L << 20);
-            client.setMaxFrameSize(512L << 20);
+            // Defaults only: each connection sets its own SyncConfig limits when it opens.
+            client.setMaxBinaryMessageSize(SyncConfig.DEFAULT_MAX_MESSAGE_BYTES);
+            client.setMaxTextMessageSize(SyncConfig.MAX_TEXT_BYTES);
+            client.setMaxFrameSize(SyncConfig.DEFAULT_MAX_MESSAGE_BYTES);
             try {
                 client.start();
             } catch (Exception e) {

@@ -2,6 +2,7 @@ package dev.tandem.sync;
 
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
 
 import java.nio.ByteBuffer;
 
@@ -13,14 +14,21 @@ import java.nio.ByteBuffer;
 public final class SyncSocket implements Session.Listener.AutoDemanding {
     private final SyncClient client;
     private final int attempt;
+    private final int maxMessageBytes;
 
-    SyncSocket(SyncClient client, int attempt) {
+    SyncSocket(SyncClient client, int attempt, int maxMessageBytes) {
         this.client = client;
         this.attempt = attempt;
+        this.maxMessageBytes = maxMessageBytes;
     }
 
     @Override
     public void onWebSocketOpen(Session session) {
+        // Before the first frame is read (Jetty demands it only after this returns): a frame or
+        // message above the limit closes the connection with 1009 instead of being buffered.
+        session.setMaxFrameSize(maxMessageBytes);
+        session.setMaxBinaryMessageSize(maxMessageBytes);
+        session.setMaxTextMessageSize(Math.min(maxMessageBytes, SyncConfig.MAX_TEXT_BYTES));
         client.onOpen(attempt, session);
     }
 
@@ -44,6 +52,10 @@ public final class SyncSocket implements Session.Listener.AutoDemanding {
 
     @Override
     public void onWebSocketError(Throwable cause) {
-        client.onClosed(attempt, cause.toString());
+        if (cause instanceof MessageTooLargeException) {
+            client.onClosed(attempt, "the hub sent a message larger than this client accepts (" + cause.getMessage() + " bytes)");
+        } else {
+            client.onClosed(attempt, cause.toString());
+        }
     }
 }

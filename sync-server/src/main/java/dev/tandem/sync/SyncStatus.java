@@ -9,8 +9,10 @@ package dev.tandem.sync;
  * @param unsentOps local operations not yet acknowledged as durable by the hub (0 = all safe)
  * @param lastError the last error (hub error code and message, or connection failure), or null
  * @param retrying false once the hub said retrying cannot help (then state is OFFLINE)
+ * @param saveError why the last save to the {@link LocalStore} failed, or null when it succeeded
+ *     (or there is none); the client keeps retrying the save with backoff until it succeeds
  */
-public record SyncStatus(State state, long nextRetryMillis, long unsentOps, String lastError, boolean retrying) {
+public record SyncStatus(State state, long nextRetryMillis, long unsentOps, String lastError, boolean retrying, String saveError) {
 
     public enum State {
         /** Connecting, handshaking, or waiting to retry. */

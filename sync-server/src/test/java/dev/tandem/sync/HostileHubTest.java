@@ -1,0 +1,176 @@
+package dev.tandem.sync;
+
+import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.Update;
+import dev.tandem.crdt.Version;
+import dev.tandem.protocol.Frames;
+import dev.tandem.protocol.Message;
+import dev.tandem.protocol.Wire;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * A hub that answers the handshake and then sends something no honest hub sends: a small Jetty
+ * WebSocket server in the test, on a real loopback socket. The client must refuse it with a clear
+ * error and keep its data (replica and offline copy).
+ */
+class HostileHubTest {
+    @TempDir Path dir;
+    private Server server;
+    private SyncClient client;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (client != null) client.close();
+        if (server != null) server.stop();
+    }
+
+    /** Starts a fake hub: a correct welcome and catch-up, then {@code attack} on the session. */
+    private URI fakeHub(Consumer<Session> attack) throws Exception {
+        server = new Server();
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        connector.setHost("127.0.0.1");
+        connector.setPort(0);
+        server.addConnector(connector);
+        server.setHandler(WebSocketUpgradeHandler.from(server, container -> {
+            container.setMaxBinaryMessageSize(1 << 20);
+            container.addMapping("/rooms/*", (req, resp, cb) -> new FakeHubSocket(attack));
+        }));
+        server.start();
+        return URI.create("ws://127.0.0.1:" + connector.getLocalPort());
+    }
+
+    /** Public: Jetty calls listeners through method handles. */
+    public static final class FakeHubSocket implements Session.Listener.AutoDemanding {
+        private final Consumer<Session> attack;
+        private Session session;
+
+        FakeHubSocket(Consumer<Session> attack) {
+            this.attack = attack;
+        }
+
+        @Override public void onWebSocketOpen(Session s) {
+            session = s;
+        }
+
+        @Override public void onWebSocketText(String text) {
+            if (!text.contains("\"hello\"")) return; // presence and the like: ignored
+            session.sendText(Wire.write(new Message.Welcome(Message.PROTOCOL, "notes", Wire.version(Version.EMPTY), List.of(),
+                    new Message.Limits(8 << 20, 15_000))), Callback.NOOP);
+            session.sendBinary(Frames.withKind(Frames.CATCH_UP, Update.empty().encode()), Callback.NOOP);
+            attack.accept(session);
+        }
+    }
+
+    private SyncConfig.Builder config(URI hub, Doc doc, Path file) {
+        return SyncConfig.builder(hub, "notes", doc).localStore(LocalStore.file(file))
+                .backoff(Duration.ofMillis(200), Duration.ofSeconds(2));
+    }
+
+    /** A room copy on disk, and the client's replica loaded from it. */
+    private Doc savedCopy(Path file) throws Exception {
+        Doc doc = new Doc();
+        doc.insert(0, "kept safe");
+        LocalStore.file(file).save(doc.encode());
+        Files.setLastModifiedTime(file, FileTime.fromMillis(1_000_000_000_000L));
+        return Doc.decode(Files.readAllBytes(file));
+    }
+
+    private SyncStatus awaitError(List<SyncStatus> statuses, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            for (SyncStatus s : statuses) {
+                if (s.lastError() != null && s.lastError().contains(what)) return s;
+            }
+            Thread.sleep(10);
+        }
+        fail("timed out waiting for an error containing \"" + what + "\"; last status: " + statuses.get(statuses.size() - 1));
+        return null;
+    }
+
+    private void assertKept(Path file, byte[] bytes) throws Exception {
+        assertEquals("kept safe", client.text().get(10, TimeUnit.SECONDS), "the replica is untouched");
+        assertArrayEquals(bytes, Files.readAllBytes(file), "the offline copy is untouched");
+        assertEquals(1_000_000_000_000L, Files.getLastModifiedTime(file).toMillis(), "not even rewritten");
+    }
+
+    private List<SyncStatus> statuses() {
+        return new CopyOnWriteArrayList<>();
+    }
+
+    private static SyncListener recording(List<SyncStatus> statuses) {
+        return new SyncListener() {
+            @Override public void onStatus(SyncStatus s) { statuses.add(s); }
+        };
+    }
+
+    @Test
+    void messageAboveTheLimit_isRefusedWithAClearError() throws Exception {
+        URI hub = fakeHub(s -> s.sendBinary(ByteBuffer.allocate(200 * 1024).put(0, Frames.RELAY), Callback.NOOP));
+        Path file = dir.resolve("notes.tandem");
+        Doc doc = savedCopy(file);
+        byte[] saved = Files.readAllBytes(file);
+        List<SyncStatus> statuses = statuses();
+        client = SyncClient.start(config(hub, doc, file).maxIncoming(64 * 1024, 1 << 20).build(), recording(statuses));
+        SyncStatus s = awaitError(statuses, "larger than this client accepts");
+        System.out.println("client reports: " + s.lastError());
+        assertTrue(s.retrying(), "it keeps retrying, with backoff: " + s);
+        assertKept(file, saved);
+    }
+
+    @Test
+    void updateThatDecompressesAboveTheLimit_isRefusedWithAClearError() throws Exception {
+        Doc big = new Doc();
+        big.insert(0, "a".repeat(4 << 20)); // deflates to a few kilobytes
+        byte[] bomb = big.updatesSince(Version.EMPTY).encode();
+        assertTrue(bomb.length < 64 * 1024, "small on the wire: " + bomb.length);
+        URI hub = fakeHub(s -> s.sendBinary(Frames.withKind(Frames.RELAY, bomb), Callback.NOOP));
+        Path file = dir.resolve("notes.tandem");
+        Doc doc = savedCopy(file);
+        byte[] saved = Files.readAllBytes(file);
+        List<SyncStatus> statuses = statuses();
+        client = SyncClient.start(config(hub, doc, file).maxIncoming(64 * 1024, 1 << 20).build(), recording(statuses));
+        System.out.println("client reports: " + awaitError(statuses, "exceeds the limit").lastError());
+        assertKept(file, saved);
+    }
+
+    /** The default limit, not only a configured one: a message above 128 MiB, sent in 1 MiB frames. */
+    @Test
+    void defaultLimit_refusesAMessageAbove128MiB() throws Exception {
+        ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+        URI hub = fakeHub(s -> sendFragments(s, chunk, 129, 0));
+        Path file = dir.resolve("notes.tandem");
+        Doc doc = savedCopy(file);
+        byte[] saved = Files.readAllBytes(file);
+        List<SyncStatus> statuses = statuses();
+        client = SyncClient.start(config(hub, doc, file).build(), recording(statuses));
+        System.out.println("client reports: " + awaitError(statuses, "larger than this client accepts").lastError());
+        assertKept(file, saved);
+    }
+
+    private static void sendFragments(Session s, ByteBuffer chunk, int count, int sent) {
+        if (sent == count || !s.isOpen()) return;
+        ByteBuffer b = chunk.duplicate();
+        if (sent == 0) b.put(0, Frames.RELAY);
+        s.sendPartialBinary(b, sent == count - 1, Callback.from(() -> sendFragments(s, chunk, count, sent + 1), e -> { }));
+    }
+}
