@@ -169,7 +169,7 @@ final class Room {
             metrics.delivered(delivered);
             if (logEntries >= config.compactEvery() && !doc.hasPending()) compact();
         } else {
-            durable = store.flush();
+            durable = store.flush(key);
         }
         durable.whenComplete((ok, error) -> {
             if (error != null) {
