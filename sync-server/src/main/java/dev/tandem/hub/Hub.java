@@ -18,6 +18,7 @@ import dev.tandem.hub.store.SqliteRoomStore;
 import dev.tandem.protocol.RoomNames;
 
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Hub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Hub.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final HubConfig config;
     private final RoomStore store;
@@ -159,6 +161,11 @@ public final class Hub implements AutoCloseable {
         return config;
     }
 
+    /** For tests: the store, to make its disk "full". */
+    RoomStore store() {
+        return store;
+    }
+
     HubMetrics metrics() {
         return metrics;
     }
@@ -199,10 +206,21 @@ public final class Hub implements AutoCloseable {
                 return true;
             }
             if (path.equals("/healthz")) {
-                int status = stopping ? 503 : 200;
-                String body = "{\"status\":\"" + (stopping ? "stopping" : "ok") + "\",\"rooms\":" + rooms.size()
-                        + ",\"connections\":" + connections.size() + "}\n";
-                response.setStatus(status);
+                // 503 while stopping, and while the store cannot write (a full disk, say): the
+                // hub still relays, but it acknowledges nothing until a commit succeeds again.
+                String storeProblem = store.writeFailure();
+                Map<String, Object> health = new LinkedHashMap<>();
+                health.put("status", stopping ? "stopping" : storeProblem != null ? "degraded" : "ok");
+                if (!stopping && storeProblem != null) health.put("reason", "the store cannot write: " + storeProblem);
+                health.put("rooms", rooms.size());
+                health.put("connections", connections.size());
+                String body;
+                try {
+                    body = JSON.writeValueAsString(health) + "\n";
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+                response.setStatus(stopping || storeProblem != null ? 503 : 200);
                 response.getHeaders().put("Content-Type", "application/json");
                 response.write(true, StandardCharsets.UTF_8.encode(body), callback);
                 return true;

@@ -309,7 +309,8 @@ public final class SqliteRoomStore implements RoomStore {
             }
             return;
         }
-        writeFailure = null;
+        // A batch of barriers commits even on a full disk: only written data proves the store can write.
+        if (live.stream().anyMatch(Write::writesData)) writeFailure = null;
         for (Write w : live) w.succeed();
     }
 
@@ -364,6 +365,11 @@ public final class SqliteRoomStore implements RoomStore {
 
         Write(long room) {
             this.room = room;
+        }
+
+        /** False for writes that change nothing in the database (barriers, pragmas). */
+        boolean writesData() {
+            return true;
         }
 
         abstract void execute(SqliteRoomStore store) throws SQLException;
@@ -468,6 +474,11 @@ public final class SqliteRoomStore implements RoomStore {
         }
 
         @Override
+        boolean writesData() {
+            return false;
+        }
+
+        @Override
         void execute(SqliteRoomStore store) throws SQLException {
             try (Statement s = store.writeConnection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
                 result = rs.next() ? rs.getString(1) : null;
@@ -488,6 +499,11 @@ public final class SqliteRoomStore implements RoomStore {
     private static final class Barrier extends VoidWrite {
         Barrier(long room) {
             super(room);
+        }
+
+        @Override
+        boolean writesData() {
+            return false;
         }
 
         @Override

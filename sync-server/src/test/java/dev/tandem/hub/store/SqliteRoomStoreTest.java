@@ -23,14 +23,12 @@ class SqliteRoomStoreTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Lowers SQLite's page limit to the file's current size: the next write that needs a page fails with SQLITE_FULL. */
     static void diskFull(SqliteRoomStore store) throws Exception {
-        String pages = store.pragma("PRAGMA page_count").get(10, TimeUnit.SECONDS);
-        store.pragma("PRAGMA max_page_count = " + pages).get(10, TimeUnit.SECONDS);
+        StoreHooks.diskFull(store);
     }
 
     static void spaceReturns(SqliteRoomStore store) throws Exception {
-        store.pragma("PRAGMA max_page_count = 1073741823").get(10, TimeUnit.SECONDS);
+        StoreHooks.spaceReturns(store);
     }
 
     static byte[] random(int n, long seed) {
