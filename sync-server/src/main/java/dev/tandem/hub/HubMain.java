@@ -58,7 +58,7 @@ final class ServeCommand implements Callable<Integer> {
         Path data;
         @Option(names = "--max-message-bytes", defaultValue = "${env:TANDEM_MAX_MESSAGE_BYTES:-8388608}", description = "Largest message accepted (default ${DEFAULT-VALUE}).")
         int maxMessageBytes;
-        @Option(names = "--max-queued-bytes", defaultValue = "${env:TANDEM_MAX_QUEUED_BYTES:-4194304}", description = "Outbound bytes queued per connection before it is cut off (default ${DEFAULT-VALUE}).")
+        @Option(names = "--max-queued-bytes", defaultValue = "${env:TANDEM_MAX_QUEUED_BYTES:-16777216}", description = "Outbound bytes queued per connection before it is cut off; at least twice --max-message-bytes (default ${DEFAULT-VALUE}).")
         long maxQueuedBytes;
         @Option(names = "--max-queued-messages", defaultValue = "${env:TANDEM_MAX_QUEUED_MESSAGES:-4096}", description = "Outbound messages queued per connection before it is cut off (default ${DEFAULT-VALUE}).")
         int maxQueuedMessages;
