@@ -38,11 +38,11 @@ public final class Wire {
         } catch (InvalidTypeIdException e) {
             String id = e.getTypeId();
             throw new ProtocolException(ErrorCode.UNKNOWN_TYPE,
-                    id == null ? "message has no \"type\"" : "unknown message type \"" + id + "\"", e);
+                    id == null ? "message has no \"type\"" : "unknown message type " + quote(id), e);
         } catch (MismatchedInputException e) {
-            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "malformed message: " + firstLine(e.getOriginalMessage()), e);
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "malformed message: " + printable(firstLine(e.getOriginalMessage())), e);
         } catch (JsonProcessingException e) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + firstLine(e.getOriginalMessage()), e);
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + printable(firstLine(e.getOriginalMessage())), e);
         }
     }
 
@@ -166,11 +166,23 @@ public final class Wire {
      * refuses written as {@code \}{@code uXXXX}; cut at 2000 characters.
      */
     public static String escape(String s) {
+        return escape(s, true);
+    }
+
+    /**
+     * Only the characters that could break or disguise a line escaped (as in {@link #escape}):
+     * for a log line of text that already quotes the user's parts, such as an error message.
+     */
+    public static String printable(String s) {
+        return escape(s, false);
+    }
+
+    private static String escape(String s, boolean quotes) {
         if (s == null) return "null";
         String in = s.length() > 2000 ? s.substring(0, 2000) + "..." : s;
         StringBuilder b = new StringBuilder(in.length() + 8);
         in.codePoints().forEach(cp -> {
-            if (cp == '\\' || cp == '"') {
+            if (quotes && (cp == '\\' || cp == '"')) {
                 b.append('\\').appendCodePoint(cp);
             } else if (unsafe(cp)) {
                 for (char c : Character.toChars(cp)) b.append(String.format("\\u%04x", (int) c));
