@@ -50,6 +50,7 @@ public final class Hub implements AutoCloseable {
     private final Set<HubConnection> connections = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
+    private volatile boolean cleanStop;
 
     private Hub(HubConfig config, RoomStore store) {
         this.config = config;
@@ -86,10 +87,21 @@ public final class Hub implements AutoCloseable {
         server.setHandler(ws);
     }
 
-    /** Opens the store in {@code config.dataDir()} and starts serving. */
+    /**
+     * Opens the store in {@code config.dataDir()} and starts serving.
+     *
+     * @throws dev.tandem.hub.store.DataDirectoryLockedException if another hub has that data
+     *     directory open (its message names the directory and, where known, the other process)
+     */
     public static Hub start(HubConfig config) throws Exception {
         RoomStore store = SqliteRoomStore.open(config.dataDir());
-        Hub hub = new Hub(config, store);
+        Hub hub;
+        try {
+            hub = new Hub(config, store);
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
         try {
             hub.server.start();
         } catch (Exception e) {
@@ -103,6 +115,11 @@ public final class Hub implements AutoCloseable {
     /** The port actually bound (useful with port 0). */
     public int port() {
         return connector.getLocalPort();
+    }
+
+    /** After {@link #close}: true if the store wrote everything it was given. */
+    boolean stoppedCleanly() {
+        return cleanStop;
     }
 
     /** Blocks until {@link #close} has finished. */
@@ -140,6 +157,8 @@ public final class Hub implements AutoCloseable {
             log.warn("stopping the server: {}", e.toString());
         }
         store.close();
+        // A failed last write (the compactions above, say) makes the process exit non-zero.
+        cleanStop = store.writeFailure() == null;
         scheduler.shutdownNow();
         roomPool.shutdown();
         try {
