@@ -180,7 +180,7 @@ final class ChaosRun {
                 if (garbageCycle.isEmpty()) garbageCycle.addAll(shuffled(Arrays.asList(GarbageClient.Kind.values())));
                 GarbageClient.Kind kind = garbageCycle.remove(garbageCycle.size() - 1);
                 garbageJob = garbageThread.submit(() -> {
-                    if (!garbage.attack(kind, hub.port(), ROOM, garbageRnd)) log.count("garbage attempts skipped (hub down)", 1);
+                    if (!garbage.attack(kind, hub, ROOM, garbageRnd)) log.count("garbage attempts skipped (hub down)", 1);
                     return null;
                 });
                 nextGarbage = now + jitter(s.garbageEvery());
