@@ -249,8 +249,9 @@ class BadInputTest {
 
     @Test
     void floodingIsRateLimited(@TempDir Path own) throws Exception {
-        // A hub of its own with a low rate, so the test does not depend on how fast this machine sends.
-        try (Hub strict = Hub.start(TestHubs.config(own).withRateLimit(2, 5, 1 << 20));
+        // A hub of its own whose bucket (5) refills once in 100 s: 8 messages exceed it however
+        // slowly this machine sends them.
+        try (Hub strict = Hub.start(TestHubs.config(own).withRateLimit(0.01, 5, 1 << 20));
              RawClient c = RawClient.joined(strict.port(), "room", 0x7777)) {
             String presence = Wire.write(new Message.Presence(null, null, true, "active"));
             // Just over the burst, then stop: a client that keeps writing into a closed

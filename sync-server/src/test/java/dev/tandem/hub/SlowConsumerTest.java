@@ -58,13 +58,12 @@ class SlowConsumerTest {
                 sync(a);
                 sync(b);
                 // Reads its welcome and catch-up, then nothing more.
-                PausedReader silent = new PausedReader();
+                PausedReader silent = new PausedReader(2);
                 Session slow = stalled.connect(silent, URI.create("ws://127.0.0.1:" + hub.port() + "/rooms/busy")).get(10, TimeUnit.SECONDS);
                 Callback.Completable sent = new Callback.Completable();
                 slow.sendText(RawClient.hello(0x51095, dev.tandem.crdt.Version.EMPTY), sent);
                 sent.get(10, TimeUnit.SECONDS);
                 assertTrue(silent.take() instanceof String, "welcome");
-                silent.pauseAfterNext();
                 assertTrue(silent.take() instanceof byte[], "catch-up");
                 awaitTrue("a sees the slow peer", () -> peersOfA.get().size() == 3);
 
@@ -118,13 +117,12 @@ class SlowConsumerTest {
             jetty.setMaxBinaryMessageSize(2L * limit);
             jetty.start();
             try (RawClient pusher = RawClient.joined(hub.port(), "big", 0xb16)) {
-                PausedReader reader = new PausedReader();
+                PausedReader reader = new PausedReader(2);
                 Session s = jetty.connect(reader, URI.create("ws://127.0.0.1:" + hub.port() + "/rooms/big")).get(10, TimeUnit.SECONDS);
                 Callback.Completable sent = new Callback.Completable();
                 s.sendText(RawClient.hello(0x5ead, dev.tandem.crdt.Version.EMPTY), sent);
                 sent.get(10, TimeUnit.SECONDS);
                 assertTrue(reader.take() instanceof String, "welcome");
-                reader.pauseAfterNext();
                 assertTrue(reader.take() instanceof byte[], "catch-up");
 
                 // The reader stops reading: a 1 MiB relay cannot pass the tiny socket buffers and
@@ -174,14 +172,19 @@ class SlowConsumerTest {
     }
 
     /**
-     * Public for Jetty. Reads one message per demand, and stops demanding when told to, so the
-     * hub's queue for it fills; events go to a queue the test takes from.
+     * Public for Jetty. Reads its first {@code n} messages, then demands nothing until
+     * {@link #resume}, so the hub's queue for it fills; events go to a queue the test takes from.
      */
     public static final class PausedReader implements Session.Listener {
         private final java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
         private Session session;
-        private boolean pauseAfterNext;
+        /** Messages still to read before pausing; negative once resumed. Guarded by this. */
+        private int before;
         private boolean paused;
+
+        PausedReader(int n) {
+            this.before = n;
+        }
 
         @Override
         public synchronized void onWebSocketOpen(Session s) {
@@ -210,19 +213,12 @@ class SlowConsumerTest {
         }
 
         private synchronized void next() {
-            if (pauseAfterNext) {
-                pauseAfterNext = false;
-                paused = true;
-            } else {
-                session.demand();
-            }
-        }
-
-        synchronized void pauseAfterNext() {
-            pauseAfterNext = true;
+            if (before > 0 && --before == 0) paused = true;
+            else session.demand();
         }
 
         synchronized void resume() {
+            before = -1;
             if (paused) {
                 paused = false;
                 session.demand();

@@ -129,11 +129,14 @@ final class HubProcess implements AutoCloseable {
         reader.join(5000);
     }
 
-    /** SIGTERM: the hub closes sessions with 1001 and flushes. Falls back to SIGKILL after 20 s. */
-    synchronized void stop() throws InterruptedException {
+    /**
+     * SIGTERM: the hub closes sessions with 1001, flushes and exits. Falls back to SIGKILL after
+     * 20 s. Returns the exit status (0 after a clean stop), or -1 if no hub was running.
+     */
+    synchronized int stop() throws InterruptedException {
         port = -1;
         Process p = process;
-        if (p == null) return;
+        if (p == null) return -1;
         // Through the handle: Process.destroy() also closes our end of its output pipe, and
         // what the hub logs while it stops would be lost from hub.log.
         p.toHandle().destroy();
@@ -142,6 +145,7 @@ final class HubProcess implements AutoCloseable {
             p.waitFor(10, TimeUnit.SECONDS);
         }
         reader.join(5000);
+        return p.exitValue();
     }
 
     synchronized boolean alive() {
