@@ -50,21 +50,12 @@ class SlowConsumerTest {
                 }
             };
             // A client that stops reading: demand only while told to, and a tiny receive window.
-            ClientConnector connector = new ClientConnector();
-            connector.setReceiveBufferSize(4096);
-            WebSocketClient stalled = new WebSocketClient(new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector)));
-            stalled.start();
+            WebSocketClient stalled = tinyWindowClient(1 << 20);
             try (SyncClient a = client(hub, "busy", new dev.tandem.crdt.Doc(), listener); SyncClient b = client(hub, "busy")) {
                 sync(a);
                 sync(b);
                 // Reads its welcome and catch-up, then nothing more.
-                PausedReader silent = new PausedReader(2);
-                Session slow = stalled.connect(silent, URI.create("ws://127.0.0.1:" + hub.port() + "/rooms/busy")).get(10, TimeUnit.SECONDS);
-                Callback.Completable sent = new Callback.Completable();
-                slow.sendText(RawClient.hello(0x51095, dev.tandem.crdt.Version.EMPTY), sent);
-                sent.get(10, TimeUnit.SECONDS);
-                assertTrue(silent.take() instanceof String, "welcome");
-                assertTrue(silent.take() instanceof byte[], "catch-up");
+                PausedReader.join(stalled, hub.port(), "busy", 0x51095);
                 awaitTrue("a sees the slow peer", () -> peersOfA.get().size() == 3);
 
                 // Write until the silent peer is cut off (bounded), then a little more.
@@ -111,19 +102,9 @@ class SlowConsumerTest {
         int limit = config.maxMessageBytes();
         try (Hub hub = Hub.start(config)) {
             hub.setAcceptedSendBufferSize(4096);
-            ClientConnector connector = new ClientConnector();
-            connector.setReceiveBufferSize(4096);
-            WebSocketClient jetty = new WebSocketClient(new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector)));
-            jetty.setMaxBinaryMessageSize(2L * limit);
-            jetty.start();
+            WebSocketClient jetty = tinyWindowClient(2L * limit);
             try (RawClient pusher = RawClient.joined(hub.port(), "big", 0xb16)) {
-                PausedReader reader = new PausedReader(2);
-                Session s = jetty.connect(reader, URI.create("ws://127.0.0.1:" + hub.port() + "/rooms/big")).get(10, TimeUnit.SECONDS);
-                Callback.Completable sent = new Callback.Completable();
-                s.sendText(RawClient.hello(0x5ead, dev.tandem.crdt.Version.EMPTY), sent);
-                sent.get(10, TimeUnit.SECONDS);
-                assertTrue(reader.take() instanceof String, "welcome");
-                assertTrue(reader.take() instanceof byte[], "catch-up");
+                PausedReader reader = PausedReader.join(jetty, hub.port(), "big", 0x5ead);
 
                 // The reader stops reading: a 1 MiB relay cannot pass the tiny socket buffers and
                 // stays queued for it (it is queued before the pusher's ack is sent).
@@ -141,11 +122,21 @@ class SlowConsumerTest {
                 byte[] relay2 = (byte[]) reader.take();
                 assertEquals(first.length + 1, relay1.length);
                 assertEquals(atLimit.length + 1, relay2.length, "the relay at the message limit arrived whole");
-                assertTrue(s.isOpen(), "the peer with queued data was not cut off");
+                assertTrue(reader.session.isOpen(), "the peer with queued data was not cut off");
             } finally {
                 jetty.stop();
             }
         }
+    }
+
+    /** A WebSocket client with a 4 KiB TCP receive window, so what it does not read stays queued at the hub. */
+    static WebSocketClient tinyWindowClient(long maxMessage) throws Exception {
+        ClientConnector connector = new ClientConnector();
+        connector.setReceiveBufferSize(4096);
+        WebSocketClient client = new WebSocketClient(new HttpClient(new org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP(connector)));
+        client.setMaxBinaryMessageSize(maxMessage);
+        client.start();
+        return client;
     }
 
     /** Random CJK text: the update format compresses, and this barely compresses. */
@@ -177,13 +168,25 @@ class SlowConsumerTest {
      */
     public static final class PausedReader implements Session.Listener {
         private final java.util.concurrent.BlockingQueue<Object> events = new java.util.concurrent.LinkedBlockingQueue<>();
-        private Session session;
+        volatile Session session;
         /** Messages still to read before pausing; negative once resumed. Guarded by this. */
         private int before;
         private boolean paused;
 
         PausedReader(int n) {
             this.before = n;
+        }
+
+        /** Joins {@code room} as {@code replica}, reads the welcome and the catch-up, and pauses. */
+        static PausedReader join(WebSocketClient client, int port, String room, long replica) throws Exception {
+            PausedReader reader = new PausedReader(2);
+            Session s = client.connect(reader, URI.create("ws://127.0.0.1:" + port + "/rooms/" + room)).get(10, TimeUnit.SECONDS);
+            Callback.Completable sent = new Callback.Completable();
+            s.sendText(RawClient.hello(replica, dev.tandem.crdt.Version.EMPTY), sent);
+            sent.get(10, TimeUnit.SECONDS);
+            assertTrue(reader.take() instanceof String, "welcome");
+            assertTrue(reader.take() instanceof byte[], "catch-up");
+            return reader;
         }
 
         @Override

@@ -310,7 +310,7 @@ public final class SqliteRoomStore implements RoomStore {
             return;
         }
         // A batch of barriers commits even on a full disk: only written data proves the store can write.
-        if (live.stream().anyMatch(Write::writesData)) writeFailure = null;
+        if (live.stream().anyMatch(w -> w.writesData)) writeFailure = null;
         for (Write w : live) w.succeed();
     }
 
@@ -362,14 +362,12 @@ public final class SqliteRoomStore implements RoomStore {
     private abstract static class Write {
         /** The room written, or NO_ROOM. */
         final long room;
-
-        Write(long room) {
-            this.room = room;
-        }
-
         /** False for writes that change nothing in the database (barriers, pragmas). */
-        boolean writesData() {
-            return true;
+        final boolean writesData;
+
+        Write(long room, boolean writesData) {
+            this.room = room;
+            this.writesData = writesData;
         }
 
         abstract void execute(SqliteRoomStore store) throws SQLException;
@@ -379,16 +377,18 @@ public final class SqliteRoomStore implements RoomStore {
         abstract void fail(Throwable t);
     }
 
-    private abstract static class VoidWrite extends Write {
-        final CompletableFuture<Void> future = new CompletableFuture<>();
+    /** A write whose future completes with {@code result} (set by execute) once committed. */
+    private abstract static class FutureWrite<T> extends Write {
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        T result;
 
-        VoidWrite(long room) {
-            super(room);
+        FutureWrite(long room, boolean writesData) {
+            super(room, writesData);
         }
 
         @Override
         void succeed() {
-            future.complete(null);
+            future.complete(result);
         }
 
         @Override
@@ -397,12 +397,12 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    private static final class Append extends VoidWrite {
+    private static final class Append extends FutureWrite<Void> {
         final long seq;
         final byte[] data;
 
         Append(long room, long seq, byte[] data) {
-            super(room);
+            super(room, true);
             this.seq = seq;
             this.data = data;
         }
@@ -419,12 +419,12 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    private static final class Compact extends VoidWrite {
+    private static final class Compact extends FutureWrite<Void> {
         final long upto;
         final byte[] snapshot;
 
         Compact(long room, long upto, byte[] snapshot) {
-            super(room);
+            super(room, true);
             this.upto = upto;
             this.snapshot = snapshot;
         }
@@ -463,19 +463,12 @@ public final class SqliteRoomStore implements RoomStore {
         return submit(new Pragma(sql)).future;
     }
 
-    private static final class Pragma extends Write {
+    private static final class Pragma extends FutureWrite<String> {
         final String sql;
-        final CompletableFuture<String> future = new CompletableFuture<>();
-        String result;
 
         Pragma(String sql) {
-            super(NO_ROOM);
+            super(NO_ROOM, false);
             this.sql = sql;
-        }
-
-        @Override
-        boolean writesData() {
-            return false;
         }
 
         @Override
@@ -484,39 +477,22 @@ public final class SqliteRoomStore implements RoomStore {
                 result = rs.next() ? rs.getString(1) : null;
             }
         }
-
-        @Override
-        void succeed() {
-            future.complete(result);
-        }
-
-        @Override
-        void fail(Throwable t) {
-            future.completeExceptionally(t);
-        }
     }
 
-    private static final class Barrier extends VoidWrite {
+    private static final class Barrier extends FutureWrite<Void> {
         Barrier(long room) {
-            super(room);
-        }
-
-        @Override
-        boolean writesData() {
-            return false;
+            super(room, false);
         }
 
         @Override
         void execute(SqliteRoomStore store) {}
     }
 
-    private static final class CreateRoom extends Write {
+    private static final class CreateRoom extends FutureWrite<Long> {
         final String name;
-        final CompletableFuture<Long> future = new CompletableFuture<>();
-        long id;
 
         CreateRoom(String name) {
-            super(NO_ROOM);
+            super(NO_ROOM, true);
             this.name = name;
         }
 
@@ -532,19 +508,9 @@ public final class SqliteRoomStore implements RoomStore {
                 p.setString(1, name);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) throw new SQLException("room \"" + name + "\" vanished");
-                    id = rs.getLong(1);
+                    result = rs.getLong(1);
                 }
             }
-        }
-
-        @Override
-        void succeed() {
-            future.complete(id);
-        }
-
-        @Override
-        void fail(Throwable t) {
-            future.completeExceptionally(t);
         }
     }
 }
