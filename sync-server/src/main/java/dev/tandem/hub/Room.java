@@ -97,7 +97,6 @@ final class Room {
             // Never serve a room whose stored state is unreadable: starting it empty would let
             // the next edit overwrite good data. An Error (say, OutOfMemoryError on a huge
             // document) is refused the same way, rather than leaving the room without a replica.
-            doc = null;
             log.error("room {} could not be loaded", Wire.quote(name), e);
             fail("room \"" + name + "\" could not be loaded: " + e.getMessage());
         }
