@@ -18,6 +18,7 @@ import dev.tandem.hub.store.SqliteRoomStore;
 import dev.tandem.protocol.RoomNames;
 
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Hub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Hub.class);
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private final HubConfig config;
     private final RoomStore store;
@@ -48,6 +50,7 @@ public final class Hub implements AutoCloseable {
     private final Set<HubConnection> connections = ConcurrentHashMap.newKeySet();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
+    private volatile boolean cleanStop;
 
     private Hub(HubConfig config, RoomStore store) {
         this.config = config;
@@ -84,10 +87,21 @@ public final class Hub implements AutoCloseable {
         server.setHandler(ws);
     }
 
-    /** Opens the store in {@code config.dataDir()} and starts serving. */
+    /**
+     * Opens the store in {@code config.dataDir()} and starts serving.
+     *
+     * @throws dev.tandem.hub.store.DataDirectoryLockedException if another hub has that data
+     *     directory open (its message names the directory and, where known, the other process)
+     */
     public static Hub start(HubConfig config) throws Exception {
         RoomStore store = SqliteRoomStore.open(config.dataDir());
-        Hub hub = new Hub(config, store);
+        Hub hub;
+        try {
+            hub = new Hub(config, store);
+        } catch (RuntimeException | Error e) {
+            store.close();
+            throw e;
+        }
         try {
             hub.server.start();
         } catch (Exception e) {
@@ -101,6 +115,11 @@ public final class Hub implements AutoCloseable {
     /** The port actually bound (useful with port 0). */
     public int port() {
         return connector.getLocalPort();
+    }
+
+    /** After {@link #close}: true if the store wrote everything it was given. */
+    boolean stoppedCleanly() {
+        return cleanStop;
     }
 
     /** Blocks until {@link #close} has finished. */
@@ -138,6 +157,8 @@ public final class Hub implements AutoCloseable {
             log.warn("stopping the server: {}", e.toString());
         }
         store.close();
+        // A failed last write (the compactions above, say) makes the process exit non-zero.
+        cleanStop = store.writeFailure() == null;
         scheduler.shutdownNow();
         roomPool.shutdown();
         try {
@@ -157,6 +178,11 @@ public final class Hub implements AutoCloseable {
 
     HubConfig config() {
         return config;
+    }
+
+    /** For tests: the store, to make its disk "full". */
+    RoomStore store() {
+        return store;
     }
 
     HubMetrics metrics() {
@@ -199,10 +225,21 @@ public final class Hub implements AutoCloseable {
                 return true;
             }
             if (path.equals("/healthz")) {
-                int status = stopping ? 503 : 200;
-                String body = "{\"status\":\"" + (stopping ? "stopping" : "ok") + "\",\"rooms\":" + rooms.size()
-                        + ",\"connections\":" + connections.size() + "}\n";
-                response.setStatus(status);
+                // 503 while stopping, and while the store cannot write (a full disk, say): the
+                // hub still relays, but it acknowledges nothing until a commit succeeds again.
+                String storeProblem = store.writeFailure();
+                Map<String, Object> health = new LinkedHashMap<>();
+                health.put("status", stopping ? "stopping" : storeProblem != null ? "degraded" : "ok");
+                if (!stopping && storeProblem != null) health.put("reason", "the store cannot write: " + storeProblem);
+                health.put("rooms", rooms.size());
+                health.put("connections", connections.size());
+                String body;
+                try {
+                    body = JSON.writeValueAsString(health) + "\n";
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+                response.setStatus(stopping || storeProblem != null ? 503 : 200);
                 response.getHeaders().put("Content-Type", "application/json");
                 response.write(true, StandardCharsets.UTF_8.encode(body), callback);
                 return true;

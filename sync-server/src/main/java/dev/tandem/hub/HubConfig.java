@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param port TCP port, 0 for an ephemeral one
  * @param dataDir where the store lives
  * @param maxMessageBytes largest text or binary message accepted
- * @param maxQueuedBytes outbound bytes queued for one connection before it is cut off
+ * @param maxQueuedBytes outbound bytes queued for one connection before it is cut off; at least
+ *     twice {@code maxMessageBytes}, so a relay of the largest message reaches a busy peer
  * @param maxQueuedMessages outbound messages queued for one connection before it is cut off
  * @param messagesPerSecond sustained messages per second per connection
  * @param messageBurst messages a connection may send at once above the sustained rate
@@ -33,7 +34,12 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port was " + port + ", must be 0..65535");
         if (dataDir == null) throw new IllegalArgumentException("data directory is not set");
         if (maxMessageBytes < 1024) throw new IllegalArgumentException("max message size was " + maxMessageBytes + ", must be >= 1024");
-        if (maxQueuedBytes < 1024) throw new IllegalArgumentException("max queued bytes was " + maxQueuedBytes + ", must be >= 1024");
+        // A relay can be as large as the largest message; it must fit behind what a healthy peer
+        // has queued, or one legitimate big push would cut off every peer that is not idle.
+        if (maxQueuedBytes < 2L * maxMessageBytes) {
+            throw new IllegalArgumentException("max queued bytes was " + maxQueuedBytes + ", must be at least twice the max message size ("
+                    + 2L * maxMessageBytes + ")");
+        }
         if (maxQueuedMessages < 1) throw new IllegalArgumentException("max queued messages was " + maxQueuedMessages + ", must be >= 1");
         if (!(messagesPerSecond > 0)) throw new IllegalArgumentException("messages per second was " + messagesPerSecond + ", must be > 0");
         if (messageBurst < 1) throw new IllegalArgumentException("message burst was " + messageBurst + ", must be >= 1");
@@ -46,7 +52,7 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
     }
 
     public static HubConfig defaults(Path dataDir) {
-        return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 4L << 20, 4096, 100, 200, 1L << 20,
+        return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 16L << 20, 4096, 100, 200, 1L << 20,
                 1000, 64L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5));
     }
 

@@ -146,7 +146,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
 
     @Override
     public void onWebSocketError(Throwable cause) {
-        log.debug("connection to room \"{}\" failed: {}", roomName, cause.toString());
+        log.debug("connection to room \"{}\" failed: {}", roomProblem == null ? roomName : "(invalid)", Wire.printable(cause.toString()));
         closed();
     }
 
@@ -230,7 +230,8 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (closed) return;
         hub.metrics().error(code);
         if (code != ErrorCode.SHUTTING_DOWN) {
-            log.info("room \"{}\" {}: {} ({})", roomProblem == null ? roomName : "(invalid)", remote(), code.wire(), message);
+            // The message quotes what the client sent (escaped); printable() covers anything else.
+            log.info("room \"{}\" {}: {} ({})", roomProblem == null ? roomName : "(invalid)", remote(), code.wire(), Wire.printable(message));
         }
         Outbox o = outbox;
         if (o != null) {

@@ -58,7 +58,7 @@ final class ServeCommand implements Callable<Integer> {
         Path data;
         @Option(names = "--max-message-bytes", defaultValue = "${env:TANDEM_MAX_MESSAGE_BYTES:-8388608}", description = "Largest message accepted (default ${DEFAULT-VALUE}).")
         int maxMessageBytes;
-        @Option(names = "--max-queued-bytes", defaultValue = "${env:TANDEM_MAX_QUEUED_BYTES:-4194304}", description = "Outbound bytes queued per connection before it is cut off (default ${DEFAULT-VALUE}).")
+        @Option(names = "--max-queued-bytes", defaultValue = "${env:TANDEM_MAX_QUEUED_BYTES:-16777216}", description = "Outbound bytes queued per connection before it is cut off; at least twice --max-message-bytes (default ${DEFAULT-VALUE}).")
         long maxQueuedBytes;
         @Option(names = "--max-queued-messages", defaultValue = "${env:TANDEM_MAX_QUEUED_MESSAGES:-4096}", description = "Outbound messages queued per connection before it is cut off (default ${DEFAULT-VALUE}).")
         int maxQueuedMessages;
@@ -103,11 +103,33 @@ final class ServeCommand implements Callable<Integer> {
         // One machine-readable line for scripts (with --port 0 it is the only way to learn the port).
         System.out.println("tandem-hub listening on ws://" + config.host() + ":" + hub.port());
         System.out.flush();
-        // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store.
-        Thread hook = new Thread(hub::close, "tandem-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store, then return
+        // here and exit 0 (1 if the store could not write). Left to the JVM, these signals run the
+        // shutdown hooks and exit 143, which systemd records as a failed stop.
+        onStopSignals(hub::close);
+        // Any other way out (SIGHUP, say) still stops the hub gracefully, with the JVM's status.
+        Runtime.getRuntime().addShutdownHook(new Thread(hub::close, "tandem-shutdown"));
         hub.awaitStop();
+        if (!hub.stoppedCleanly()) {
+            System.err.println("tandem-hub: stopped, but the store could not write everything (see the log above)");
+            return 1;
+        }
         return 0;
+    }
+
+    /**
+     * Runs {@code stop} (on a thread of the JVM's own) on SIGTERM and SIGINT instead of the JVM's
+     * default handling. {@code sun.misc.Signal} is in jdk.unsupported, which JEP 260 keeps
+     * available for exactly this.
+     */
+    private static void onStopSignals(Runnable stop) {
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stop.run());
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                // Not a signal here, or reserved (-Xrs): the shutdown hook still stops the hub.
+            }
+        }
     }
 }
 

@@ -57,9 +57,20 @@ final class Room {
     private final Map<Long, HubConnection> members = new LinkedHashMap<>();
     private ScheduledFuture<?> unloadTimer;
 
-    Room(String name, SerialExecutor exec, RoomRegistry registry, RoomStore store, HubConfig config, HubMetrics metrics) {
+    /**
+     * Tests only: called with (room, point) at named points of a room's tasks ("load", and
+     * "apply" right after a push changed the replica); it may throw to inject a failure there.
+     */
+    static volatile java.util.function.BiConsumer<String, String> faultHook;
+
+    private void hook(String point) {
+        java.util.function.BiConsumer<String, String> h = faultHook;
+        if (h != null) h.accept(name, point);
+    }
+
+    Room(String name, java.util.concurrent.Executor pool, RoomRegistry registry, RoomStore store, HubConfig config, HubMetrics metrics) {
         this.name = name;
-        this.exec = exec;
+        this.exec = new SerialExecutor(pool, this::taskFailed);
         this.registry = registry;
         this.store = store;
         this.config = config;
@@ -69,6 +80,7 @@ final class Room {
 
     private void load() {
         try {
+            hook("load");
             StoredRoom stored = store.open(name);
             Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
             for (byte[] u : stored.updates()) d.apply(Update.decode(u));
@@ -81,13 +93,12 @@ final class Room {
             logEntries = stored.updates().size();
             state = State.OPEN;
             log.info("room \"{}\" loaded: {} chars, {} log entries, {} bytes", name, d.length(), logEntries, storedBytes);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             // Never serve a room whose stored state is unreadable: starting it empty would let
-            // the next edit overwrite good data.
-            state = State.FAILED;
-            failure = "room \"" + name + "\" could not be loaded: " + e.getMessage();
-            log.error(failure, e);
-            retire();
+            // the next edit overwrite good data. An Error (say, OutOfMemoryError on a huge
+            // document) is refused the same way, rather than leaving the room without a replica.
+            log.error("room {} could not be loaded", Wire.quote(name), e);
+            fail("room \"" + name + "\" could not be loaded: " + e.getMessage());
         }
     }
 
@@ -148,6 +159,7 @@ final class Room {
             conn.fail(ErrorCode.BAD_UPDATE, "update rejected: " + e.getMessage());
             return;
         }
+        hook("apply");
         Version after = doc.version();
         boolean changed = !after.equals(version) || doc.hasPending();
         CompletableFuture<Void> durable;
@@ -169,7 +181,7 @@ final class Room {
             metrics.delivered(delivered);
             if (logEntries >= config.compactEvery() && !doc.hasPending()) compact();
         } else {
-            durable = store.flush();
+            durable = store.flush(key);
         }
         durable.whenComplete((ok, error) -> {
             if (error != null) {
@@ -221,9 +233,30 @@ final class Room {
 
     private void storageFailed(Throwable error) {
         if (state == State.FAILED || state == State.CLOSED) return;
+        log.error("room {}: a write failed: {}", Wire.quote(name), Wire.escape(String.valueOf(error.getMessage())));
+        fail("room \"" + name + "\" could not be stored: " + error.getMessage());
+    }
+
+    /**
+     * Runs on exec, right after a task of this room threw: the replica may be half-changed (a
+     * push applied but not stored, say), so it must never be relayed, stored or compacted.
+     */
+    private void taskFailed(Throwable e) {
+        log.error("room {}: a task failed; its replica is dropped and reloaded from disk at the next join", Wire.quote(name), e);
+        fail("room \"" + name + "\" failed on the hub and is reloaded from what is stored; reconnect");
+    }
+
+    /**
+     * Runs on exec: drops the replica, disconnects every member with {@code room_unavailable}
+     * (they keep their unacknowledged edits and resend them), and leaves the registry once the
+     * room's writes have settled, so the next join reloads what is durable.
+     */
+    private void fail(String why) {
+        if (state == State.FAILED || state == State.CLOSED) return;
         state = State.FAILED;
-        failure = "room \"" + name + "\" could not be stored: " + error.getMessage();
-        log.error(failure);
+        failure = why;
+        doc = null;
+        cancelUnload();
         for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
         members.clear();
         retire();

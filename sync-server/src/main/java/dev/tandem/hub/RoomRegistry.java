@@ -4,7 +4,6 @@ import dev.tandem.crdt.Version;
 import dev.tandem.hub.store.RoomStore;
 import dev.tandem.protocol.ErrorCode;
 import dev.tandem.protocol.Message;
-import dev.tandem.sync.SerialExecutor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +41,7 @@ final class RoomRegistry {
                 full[0] = true;
                 return null;
             }
-            Room created = new Room(k, new SerialExecutor(pool), this, store, config, metrics);
+            Room created = new Room(k, pool, this, store, config, metrics);
             created.pendingJoins.incrementAndGet();
             return created;
         });

@@ -26,20 +26,9 @@ public final class RoomNames {
         if (name.isEmpty()) return "the room name is empty";
         if (name.length() > 64) return "the room name is " + name.length() + " characters long, at most 64 are allowed";
         if (!VALID.matcher(name).matches()) {
-            return "room name \"" + printable(name.length() > 40 ? name.substring(0, 40) + "..." : name)
-                    + "\" is invalid: use 1-64 of A-Z a-z 0-9 _ - (and space or . inside the name)";
+            return "room name " + Wire.quote(name) + " is invalid: use 1-64 of A-Z a-z 0-9 _ - (and space or . inside the name)";
         }
         return null;
-    }
-
-    /** The name with anything outside printable ASCII escaped, safe for logs and close reasons. */
-    static String printable(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (char c : s.toCharArray()) {
-            if (c >= 0x20 && c < 0x7f) sb.append(c);
-            else sb.append(String.format("\\u%04x", (int) c));
-        }
-        return sb.toString();
     }
 
     /** Percent-encodes a valid room name for the path {@code /rooms/{name}} (space becomes %20). */

@@ -38,11 +38,11 @@ public final class Wire {
         } catch (InvalidTypeIdException e) {
             String id = e.getTypeId();
             throw new ProtocolException(ErrorCode.UNKNOWN_TYPE,
-                    id == null ? "message has no \"type\"" : "unknown message type \"" + id + "\"", e);
+                    id == null ? "message has no \"type\"" : "unknown message type " + quote(id), e);
         } catch (MismatchedInputException e) {
-            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "malformed message: " + firstLine(e.getOriginalMessage()), e);
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "malformed message: " + printable(firstLine(e.getOriginalMessage())), e);
         } catch (JsonProcessingException e) {
-            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + firstLine(e.getOriginalMessage()), e);
+            throw new ProtocolException(ErrorCode.BAD_JSON, "not valid JSON: " + printable(firstLine(e.getOriginalMessage())), e);
         }
     }
 
@@ -109,11 +109,26 @@ public final class Wire {
         return new Anchor(replica, a.seq(), bias);
     }
 
-    /** Checks a display name (1..64 characters after trimming) and returns it trimmed. */
+    /** Longest display name, in code points (an emoji is one, however many chars it takes). */
+    public static final int MAX_NAME_CODE_POINTS = 64;
+
+    /**
+     * Checks a display name and returns it trimmed: 1..64 code points, none of them a control
+     * character, a line or paragraph separator, a bidi override or isolate or other format
+     * character (zero-width joiners excepted: emoji and several scripts need them), a lone
+     * surrogate or a noncharacter. Such names could break a line in a log or a list, or make
+     * other text read backwards.
+     */
     public static String checkName(String name) {
         String t = name == null ? "" : name.strip();
-        if (t.isEmpty() || t.length() > 64) {
-            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "user.name must be 1..64 characters, was " + quote(name));
+        int count = t.codePointCount(0, t.length());
+        if (count == 0 || count > MAX_NAME_CODE_POINTS) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "user.name must be 1.." + MAX_NAME_CODE_POINTS + " characters, was " + quote(name));
+        }
+        int bad = t.codePoints().filter(Wire::unsafe).findFirst().orElse(-1);
+        if (bad >= 0) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, String.format("user.name must not contain control, line-break, bidi or other "
+                    + "invisible format characters, found U+%04X in %s", bad, quote(name)));
         }
         return t;
     }
@@ -135,10 +150,59 @@ public final class Wire {
         return state;
     }
 
-    static String quote(String s) {
+    /**
+     * {@code s} for a log line or an error message: in double quotes, cut to 40 code points, and
+     * {@link #escape escaped}, so a user's string can neither forge a line nor disguise the text
+     * around it. {@code null} gives {@code null}.
+     */
+    public static String quote(String s) {
         if (s == null) return "null";
-        String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
-        return "\"" + shown + "\"";
+        int cut = s.codePointCount(0, s.length()) > 40 ? s.offsetByCodePoints(0, 40) : -1;
+        return "\"" + escape(cut < 0 ? s : s.substring(0, cut)) + (cut < 0 ? "" : "...") + "\"";
+    }
+
+    /**
+     * {@code s} with {@code \} and {@code "} escaped, and every character {@link #checkName}
+     * refuses written as {@code \}{@code uXXXX}; cut at 2000 characters.
+     */
+    public static String escape(String s) {
+        return escape(s, true);
+    }
+
+    /**
+     * Only the characters that could break or disguise a line escaped (as in {@link #escape}):
+     * for a log line of text that already quotes the user's parts, such as an error message.
+     */
+    public static String printable(String s) {
+        return escape(s, false);
+    }
+
+    private static String escape(String s, boolean quotes) {
+        if (s == null) return "null";
+        String in = s.length() > 2000 ? s.substring(0, 2000) + "..." : s;
+        StringBuilder b = new StringBuilder(in.length() + 8);
+        in.codePoints().forEach(cp -> {
+            if (quotes && (cp == '\\' || cp == '"')) {
+                b.append('\\').appendCodePoint(cp);
+            } else if (unsafe(cp)) {
+                for (char c : Character.toChars(cp)) b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.appendCodePoint(cp);
+            }
+        });
+        return b.toString();
+    }
+
+    /** Control, line/paragraph separator, format (but ZWNJ/ZWJ), lone surrogate, or noncharacter. */
+    private static boolean unsafe(int cp) {
+        switch (Character.getType(cp)) {
+            case Character.CONTROL, Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR, Character.SURROGATE:
+                return true;
+            case Character.FORMAT:
+                return cp != 0x200C && cp != 0x200D;
+            default:
+                return (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
+        }
     }
 
     private static String firstLine(String s) {

@@ -7,22 +7,38 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * Runs tasks one at a time, in submission order, on a shared pool: a "thread" without a thread of
  * its own. State owned by a serial executor needs no locks. A sync client's session and a hub
  * room each own one; public only so that the hub's package can use it too.
+ *
+ * <p>A task that throws does not stop the executor: its failure handler runs at once, in the same
+ * turn (so it may touch the owned state, which the failed task may have left half-changed), then
+ * the next task.
  */
 public final class SerialExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);
 
     private final Executor pool;
+    private final Consumer<Throwable> onFailure;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     /** True while a turn is running or queued on the pool; whoever sets it runs the tasks. */
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
+    /** An executor whose failed tasks are logged and otherwise ignored. */
     public SerialExecutor(Executor pool) {
+        this(pool, e -> log.error("task failed", e));
+    }
+
+    /**
+     * @param onFailure runs on this executor, right after a task threw a RuntimeException or an
+     *     Error, with what it threw
+     */
+    public SerialExecutor(Executor pool, Consumer<Throwable> onFailure) {
         this.pool = pool;
+        this.onFailure = onFailure;
     }
 
     @Override
@@ -42,7 +58,7 @@ public final class SerialExecutor implements Executor {
             return;
         }
         try {
-            runLogged(task);
+            runGuarded(task);
         } finally {
             endTurn();
         }
@@ -53,16 +69,21 @@ public final class SerialExecutor implements Executor {
         for (int i = 0; i < 256; i++) {
             Runnable r = tasks.poll();
             if (r == null) break;
-            runLogged(r);
+            runGuarded(r);
         }
         endTurn();
     }
 
-    private static void runLogged(Runnable task) {
+    private void runGuarded(Runnable task) {
         try {
             task.run();
         } catch (RuntimeException | Error e) {
-            log.error("task failed", e);
+            try {
+                onFailure.accept(e);
+            } catch (RuntimeException | Error handlerFailed) {
+                handlerFailed.addSuppressed(e);
+                log.error("task failed, and so did its failure handler", handlerFailed);
+            }
         }
     }
 

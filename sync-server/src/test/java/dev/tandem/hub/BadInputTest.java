@@ -131,6 +131,18 @@ class BadInputTest {
     }
 
     @Test
+    void namesWithLineBreaksControlOrBidiCharactersAreRefused() throws Exception {
+        for (String name : new String[] {"Mallory\n2026-01-01 INFO forged line", "evil\u202Eeman", "\u2066Bob\u2069", "bell\u0007", "x".repeat(65)}) {
+            try (RawClient c = RawClient.connect(hub.port(), "room")) {
+                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null)));
+                Message.Error e = c.expectError("bad_message", 1008);
+                assertTrue(e.message().startsWith("user.name"), e.message());
+                assertTrue(e.message().chars().noneMatch(ch -> ch < 0x20 || ch == 0x202e || ch == 0x2066), "quoted: " + e.message());
+            }
+        }
+    }
+
+    @Test
     void unsupportedProtocolVersionNamesTheSupportedOnes() throws Exception {
         try (RawClient c = RawClient.connect(hub.port(), "room")) {
             c.text("{\"type\":\"hello\",\"protocol\":7,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"VgEA\"}");
@@ -166,15 +178,22 @@ class BadInputTest {
         }
         // Well-formed bytes that break a CRDT rule: a delete of characters nobody inserted is
         // held, but an insert reusing Alice's ids with other text must be refused.
-        byte[] aliceFirst = alice.edit(d -> Update.empty()).thenCompose(u -> alice.snapshot()).get();
-        Doc copy = Doc.decode(aliceFirst);
-        Doc forger = new Doc(copy.version().replicas()[0]);
+        long aliceReplica = alice.version().get().replicas()[0];
+        Doc forger = new Doc(aliceReplica);
         byte[] forged = forger.insert(0, "Z".repeat(3)).encode();
+        try (RawClient c = RawClient.joined(hub.port(), "room", 0x3334)) {
+            // The room holds Alice's first characters under those ids: other text is a forgery.
+            // (Not a claim: the ids are not new, so only the text check can catch it.)
+            c.binary(Frames.push(1, forged).array());
+            Message.Error e = c.expectError("bad_update", 1008);
+            assertTrue(!e.retry(), e.message());
+        }
         try (RawClient c = RawClient.joined(hub.port(), "other-room", 0x3333)) {
-            // In another room nobody owns that replica, so this is accepted: the control case.
+            // In another room nobody wrote those ids, so the same bytes are accepted: the control case.
             c.binary(Frames.push(1, forged).array());
             c.expect(Message.Ack.class);
         }
+        // honestClientsStillWork (after each test) checks Bob never saw the Zs.
     }
 
     @Test
@@ -230,8 +249,9 @@ class BadInputTest {
 
     @Test
     void floodingIsRateLimited(@TempDir Path own) throws Exception {
-        // A hub of its own with a low rate, so the test does not depend on how fast this machine sends.
-        try (Hub strict = Hub.start(TestHubs.config(own).withRateLimit(2, 5, 1 << 20));
+        // A hub of its own whose bucket (5) refills once in 100 s: 8 messages exceed it however
+        // slowly this machine sends them.
+        try (Hub strict = Hub.start(TestHubs.config(own).withRateLimit(0.01, 5, 1 << 20));
              RawClient c = RawClient.joined(strict.port(), "room", 0x7777)) {
             String presence = Wire.write(new Message.Presence(null, null, true, "active"));
             // Just over the burst, then stop: a client that keeps writing into a closed

@@ -4,15 +4,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.tandem.hub.store.DataDirectoryLockedException;
 import dev.tandem.hub.store.SqliteRoomStore;
 import dev.tandem.hub.store.StoredRoom;
 import dev.tandem.sync.SyncClient;
 
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -29,6 +26,7 @@ import static dev.tandem.hub.TestHubs.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Acknowledged edits survive restarts, SIGKILL and compaction; unreadable rooms are refused, never emptied. */
@@ -72,19 +70,9 @@ class DurabilityTest {
 
     @Test
     void hubKilledWithSigkillRightAfterAcksLosesNothingAcknowledged() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), HubMain.class.getName(),
-                "serve", "--port", String.valueOf(port), "--data", dir.toString());
-        pb.redirectErrorStream(true).redirectOutput(dir.resolve("hub.log").toFile());
-        Process hub = pb.start();
         String acked;
-        try {
-            awaitHealthy(port);
-            URI uri = URI.create("ws://127.0.0.1:" + port);
+        try (ChildHub hub = ChildHub.start(dir)) {
+            URI uri = URI.create("ws://127.0.0.1:" + hub.awaitListening());
             try (SyncClient a = SyncClient.start(dev.tandem.sync.SyncConfig.builder(uri, "kill", new dev.tandem.crdt.Doc())
                     .coalesce(Duration.ofMillis(2)).build(), null);
                  SyncClient b = SyncClient.start(dev.tandem.sync.SyncConfig.builder(uri, "kill", new dev.tandem.crdt.Doc())
@@ -102,22 +90,38 @@ class DurabilityTest {
                 a.flush().get(20, TimeUnit.SECONDS);
                 b.flush().get(20, TimeUnit.SECONDS);
                 // Both flushes are acked: everything is durable. Kill at once, no goodbye.
-                hub.destroyForcibly();
+                hub.process.destroyForcibly();
                 acked = a.snapshot().thenApply(bytes -> dev.tandem.crdt.Doc.decode(bytes).text()).get();
                 String bText = b.text().get();
                 assertTrue(acked.length() > 0);
                 // a may not have seen b's last edits yet; the hub must hold the union of both.
                 for (int i = 0; i < 40; i++) assertTrue((i % 2 == 0 ? acked : bText).contains(i + ","), "edit " + i + " was made");
             }
-        } finally {
-            hub.destroyForcibly();
-            hub.waitFor(10, TimeUnit.SECONDS);
+            assertEquals(137, hub.awaitExit(20), "the hub was SIGKILLed");
         }
-        assertEquals(137, hub.exitValue(), "the hub was SIGKILLed");
         try (Hub restarted = Hub.start(TestHubs.config(dir)); SyncClient c = client(restarted, "kill")) {
             sync(c);
             String after = text(c);
             for (int i = 0; i < 40; i++) assertTrue(after.contains(i + ","), "acknowledged edit " + i + " survived the kill: " + after);
+        }
+    }
+
+    @Test
+    void anEmbeddedHubOnADataDirectoryInUseFailsToStartWithAClearException() throws Exception {
+        try (Hub first = TestHubs.start(dir)) {
+            DataDirectoryLockedException e = assertThrows(DataDirectoryLockedException.class, () -> TestHubs.start(dir).close());
+            assertTrue(e.getMessage().contains(dir.toAbsolutePath().toString()), e.getMessage());
+            assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()), e.getMessage());
+            try (SyncClient c = client(first, "mine")) {
+                sync(c);
+                c.edit(d -> d.insert(0, "still served")).get();
+                c.flush().get(20, TimeUnit.SECONDS);
+            }
+        }
+        // Released when the hub closes.
+        try (Hub again = TestHubs.start(dir); SyncClient c = client(again, "mine")) {
+            sync(c);
+            assertEquals("still served", text(c));
         }
     }
 
@@ -194,22 +198,6 @@ class DurabilityTest {
             raw.expectError("shutting_down", 1001);
         } finally {
             hub.close();
-        }
-    }
-
-    static void awaitHealthy(int port) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) return;
-            } catch (java.io.IOException notYet) {
-                // not listening yet
-            }
-            if (System.nanoTime() > deadline) throw new AssertionError("hub process did not become healthy on port " + port);
-            Thread.sleep(100);
         }
     }
 

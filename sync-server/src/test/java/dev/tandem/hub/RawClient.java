@@ -128,6 +128,8 @@ public final class RawClient implements AutoCloseable {
                 assertEquals(code, err.code(), "error code; message was: " + err.message());
                 assertTrue(err.message() != null && !err.message().isBlank(), "error has a reason");
                 error = err;
+            } else if (e instanceof String s && Wire.read(s) instanceof Message.Ack ack) {
+                fail("expected error " + code + ", but push " + ack.seq() + " was acknowledged");
             } else if (e instanceof Closed c) {
                 assertNotNull(error, "closed (" + c + ") without an error message");
                 assertEquals(closeCode, c.code(), "close code, reason " + c.reason());

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Freezes the wire format of docs/protocol.md: exact JSON and bytes, and the parse errors. */
 class WireTest {
@@ -72,6 +73,54 @@ class WireTest {
         assertNull(Wire.parseAnchor(null, "a"));
         assertThrows(ProtocolException.class, () -> Wire.parseAnchor(new Message.WireAnchor("0000000000000001", 1, "up"), "a"));
         assertThrows(ProtocolException.class, () -> Wire.parseAnchor(new Message.WireAnchor("0000000000000001", -2, "left"), "a"));
+    }
+
+    @Test
+    void namesThatCouldBreakALineOrTurnTextAroundAreRefused() {
+        String[] bad = {
+            "a\nb", "a\rb", "a\u0000b", "a\tb", "a\u0085b", "a\u001bb", "a\u2028b", "a\u2029b", // controls, line breaks
+            "a\u202Eb", "\u202Aab", "a\u202Bb", "a\u202Cb", "a\u202Db", // bidi embeddings and overrides
+            "\u2066x\u2069", "a\u2067b", "a\u2068b", "a\u200Eb", "a\u200Fb", "a\u061Cb", // isolates and marks
+            "a\uFEFFb", "a\u00ADb", "a\u2060b", "a\uDB40\uDC01b", // other invisible format characters (U+E0001 too)
+            "a\uD800b", "a\uFFFFb", "a\uFDD0b", // a lone surrogate, noncharacters
+        };
+        for (String name : bad) {
+            ProtocolException e = assertThrows(ProtocolException.class, () -> Wire.checkName(name), Wire.quote(name));
+            assertEquals(ErrorCode.BAD_MESSAGE, e.code());
+            assertTrue(e.getMessage().startsWith("user.name"), e.getMessage());
+            for (char c : e.getMessage().toCharArray()) {
+                assertTrue(c >= 0x20 && c != 0x7f && c != 0x202e && c != 0x2028, "the error message carries the character raw: " + e.getMessage());
+            }
+        }
+        // Letters of any script, accents, emoji (with joiners and variation selectors) are names.
+        for (String ok : List.of("Zoë", "李雷", "ناصر", "Ada \uD83D\uDC69\u200D\uD83D\uDCBB", "\u2764\uFE0F", "x".repeat(64))) {
+            assertEquals(ok, Wire.checkName("  " + ok + " "));
+        }
+        // 64 code points, not 64 chars: an emoji counts once.
+        assertEquals(128, Wire.checkName("\uD83D\uDE00".repeat(64)).length());
+        assertThrows(ProtocolException.class, () -> Wire.checkName("\uD83D\uDE00".repeat(65)));
+        assertThrows(ProtocolException.class, () -> Wire.checkName("x".repeat(65)));
+        assertThrows(ProtocolException.class, () -> Wire.checkName(" \t "));
+        // Colours stay #rrggbb, nothing Color.web would read differently.
+        for (String c : List.of("red", "#12345", "#1234567", "#gg0000", "rgb(1,2,3)", "#123456 ", "")) {
+            assertThrows(ProtocolException.class, () -> Wire.checkColor(c), c);
+        }
+        assertThrows(ProtocolException.class, () -> Wire.checkColor(null));
+        assertEquals("#aabbcc", Wire.checkColor("#AABBCC"));
+    }
+
+    @Test
+    void quotedUserStringsCannotForgeALogLine() {
+        String forged = "x\n2026-01-01 00:00:00.000:INFO :dth.Hub:main: hub stopped";
+        String q = Wire.quote(forged);
+        assertTrue(q.startsWith("\"x\\u000a2026"), q);
+        assertTrue(q.endsWith("...\""), "cut to 40 code points: " + q);
+        assertEquals("\"a\\u202eb \\\"c\\\" \\\\\"", Wire.quote("a\u202Eb \"c\" \\"));
+        assertEquals("\"\\u2028\\u2066\\u0000\\udb40\\udc01\"", Wire.quote("\u2028\u2066\u0000\uDB40\uDC01"));
+        assertEquals("\"Zoë \uD83D\uDC69\u200D\uD83D\uDCBB\"", Wire.quote("Zoë \uD83D\uDC69\u200D\uD83D\uDCBB"));
+        assertEquals("null", Wire.quote(null));
+        String long1 = Wire.escape("\n".repeat(5000));
+        assertTrue(long1.length() < 2000 * 6 + 10 && !long1.contains("\n"), "escape is bounded");
     }
 
     @Test

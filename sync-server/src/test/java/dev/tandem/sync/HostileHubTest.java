@@ -21,7 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -31,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * A hub that answers the handshake and then sends something no honest hub sends: a small Jetty
  * WebSocket server in the test, on a real loopback socket. The client must refuse it with a clear
- * error and keep its data (replica and offline copy).
+ * error and keep its data (replica and offline copy), and never pass on peers whose colour
+ * {@code Color.web} would reject or whose name carries line breaks or bidi overrides.
  */
 class HostileHubTest {
     @TempDir Path dir;
@@ -46,6 +49,11 @@ class HostileHubTest {
 
     /** Starts a fake hub: a correct welcome and catch-up, then {@code attack} on the session. */
     private URI fakeHub(Consumer<Session> attack) throws Exception {
+        return fakeHub(List.of(), attack);
+    }
+
+    /** Starts a fake hub whose welcome lists the client itself and {@code peers}, then runs {@code attack}. */
+    private URI fakeHub(List<Message.PeerInfo> peers, Consumer<Session> attack) throws Exception {
         server = new Server();
         ServerConnector connector = new ServerConnector(server, 1, 1);
         connector.setHost("127.0.0.1");
@@ -53,7 +61,7 @@ class HostileHubTest {
         server.addConnector(connector);
         server.setHandler(WebSocketUpgradeHandler.from(server, container -> {
             container.setMaxBinaryMessageSize(1 << 20);
-            container.addMapping("/rooms/*", (req, resp, cb) -> new FakeHubSocket(attack));
+            container.addMapping("/rooms/*", (req, resp, cb) -> new FakeHubSocket(peers, attack));
         }));
         server.start();
         return URI.create("ws://127.0.0.1:" + connector.getLocalPort());
@@ -61,10 +69,12 @@ class HostileHubTest {
 
     /** Public: Jetty calls listeners through method handles. */
     public static final class FakeHubSocket implements Session.Listener.AutoDemanding {
+        private final List<Message.PeerInfo> peers;
         private final Consumer<Session> attack;
         private Session session;
 
-        FakeHubSocket(Consumer<Session> attack) {
+        FakeHubSocket(List<Message.PeerInfo> peers, Consumer<Session> attack) {
+            this.peers = peers;
             this.attack = attack;
         }
 
@@ -73,8 +83,11 @@ class HostileHubTest {
         }
 
         @Override public void onWebSocketText(String text) {
-            if (!text.contains("\"hello\"")) return; // presence and the like: ignored
-            session.sendText(Wire.write(new Message.Welcome(Message.PROTOCOL, "notes", Wire.version(Version.EMPTY), List.of(),
+            if (!(Wire.read(text) instanceof Message.Hello hello)) return; // presence and the like: ignored
+            List<Message.PeerInfo> all = new ArrayList<>();
+            all.add(peer(hello.replica(), "me", "#010203"));
+            all.addAll(peers);
+            session.sendText(Wire.write(new Message.Welcome(Message.PROTOCOL, "notes", Wire.version(Version.EMPTY), all,
                     new Message.Limits(8 << 20, 15_000))), Callback.NOOP);
             session.sendBinary(Frames.withKind(Frames.CATCH_UP, Update.empty().encode()), Callback.NOOP);
             attack.accept(session);
@@ -172,5 +185,46 @@ class HostileHubTest {
         ByteBuffer b = chunk.duplicate();
         if (sent == 0) b.put(0, Frames.RELAY);
         s.sendPartialBinary(b, sent == count - 1, Callback.from(() -> sendFragments(s, chunk, count, sent + 1), e -> { }));
+    }
+
+    private static final Set<String> BAD = Set.of("0000000000000002", "0000000000000003", "0000000000000004",
+            "0000000000000005", "0000000000000007", "0000000000000008");
+
+    private static Message.PeerInfo peer(String replica, String name, String color) {
+        return new Message.PeerInfo(replica, name, color, "active", false, null, null);
+    }
+
+    @Test
+    void peersWithBadColoursOrNames_neverReachTheListener() throws Exception {
+        List<Message.PeerInfo> welcomePeers = List.of(
+                peer("0000000000000001", "Good", "#112233"),
+                peer("0000000000000002", "Bad colour", "red"),
+                peer("0000000000000003", "evil\u202Eeman", "#000000"),
+                peer("0000000000000004", "two\nlines", "#000000"),
+                peer("0000000000000005", "short colour", "#12345"));
+        URI hub = fakeHub(welcomePeers, s -> {
+            s.sendText(Wire.write(new Message.PeerChanged(peer("0000000000000007", "colour function", "rgb(1,2,3)"))), Callback.NOOP);
+            s.sendText(Wire.write(new Message.PeerChanged(peer("0000000000000008", "\u2066isolate", "#abcdef"))), Callback.NOOP);
+            s.sendText(Wire.write(new Message.PeerChanged(peer("0000000000000006", "Later", "#445566"))), Callback.NOOP);
+        });
+        List<List<Peer>> seen = new CopyOnWriteArrayList<>();
+        client = SyncClient.start(SyncConfig.builder(hub, "notes", new Doc()).user("me", "#010203")
+                .backoff(Duration.ofMillis(50), Duration.ofMillis(500)).build(), new SyncListener() {
+                    @Override public void onPeers(List<Peer> peers) { seen.add(peers); }
+                });
+        client.synced().get(10, TimeUnit.SECONDS);
+        // The fake hub sends peer 6 last: once it is seen, every earlier message was handled.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (seen.stream().noneMatch(l -> l.stream().anyMatch(p -> p.replicaId() == 6))) {
+            if (System.nanoTime() > deadline) fail("the last good peer never arrived: " + seen);
+            Thread.sleep(10);
+        }
+        for (List<Peer> list : seen) {
+            for (Peer p : list) {
+                assertFalse(BAD.contains(Wire.replica(p.replicaId())), "a bad peer reached the listener: " + Wire.quote(p.name()) + " " + Wire.quote(p.color()));
+                assertTrue(p.color().matches("#[0-9a-f]{6}"), "colour " + Wire.quote(p.color()));
+            }
+        }
+        assertTrue(seen.get(seen.size() - 1).stream().anyMatch(p -> p.replicaId() == 1 && p.name().equals("Good")), "good peers are kept: " + seen);
     }
 }

@@ -81,6 +81,40 @@ class SerialExecutorTest {
         }
     }
 
+    @Test
+    void aTaskThatThrowsRunsTheFailureHandlerInItsTurnThenTheNextTask() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            AtomicBoolean running = new AtomicBoolean();
+            SerialExecutor exec = new SerialExecutor(pool, e -> {
+                // Still inside the failed task's turn: nothing else of this executor runs meanwhile.
+                order.add("handler " + e.getMessage() + (running.get() ? " overlapping" : ""));
+            });
+            CountDownLatch done = new CountDownLatch(1);
+            exec.execute(() -> {
+                running.set(true);
+                try {
+                    order.add("first");
+                } finally {
+                    running.set(false);
+                }
+                throw new IllegalStateException("boom");
+            });
+            exec.execute(() -> {
+                throw new OutOfMemoryError("big");
+            });
+            exec.runOrExecute(() -> {
+                order.add("third");
+                done.countDown();
+            });
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(List.of("first", "handler boom", "handler big", "third"), order);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void sleepQuietly() {
         try {
             Thread.sleep(1);

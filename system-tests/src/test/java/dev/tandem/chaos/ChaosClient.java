@@ -188,16 +188,31 @@ final class ChaosClient {
         Version before = ui.version();
         listener.markOfflineOnPurpose();
         sync.close();
-        byte[] saved = LocalStore.file(storeFile).load();
-        Doc reopened = saved == null ? new Doc(replica) : Doc.decode(saved, replica);
+        // close() waits at most 5 s for the session's last save; on a loaded box the save may land
+        // later, so wait (bounded) for the state the check is about rather than read the file once.
+        Doc reopened = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        do {
+            if (reopened != null) sleepQuietly(50);
+            byte[] saved = LocalStore.file(storeFile).load();
+            reopened = saved == null ? new Doc(replica) : Doc.decode(saved, replica);
+        } while (!reopened.version().covers(before) && System.nanoTime() < deadline);
         if (!reopened.version().covers(before)) {
-            log.problem(name + ": local store after close lacks edits the UI replica had: store " + reopened.version() + ", UI " + before);
+            log.problem(name + ": local store 30 s after close lacks edits the UI replica had: store " + reopened.version() + ", UI " + before);
         }
         held.clear();
         start();
         if (ui.version().inserts(replica) != typed) {
             log.problem(name + ": reopened store has " + ui.version().inserts(replica) + " own characters, typed " + typed
                     + " (before close the UI had " + before.inserts(replica) + ")");
+        }
+    }
+
+    private static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -46,7 +46,7 @@ final class GarbageClient implements AutoCloseable {
         BAD_JSON("bad_json"), UNKNOWN_TYPE("unknown_type"), BINARY_BEFORE_HELLO("bad_message"),
         WRONG_PROTOCOL("unsupported_version"), SECOND_HELLO("bad_message"), UNDECODABLE_PUSH("bad_update"),
         PUSH_OUT_OF_SEQUENCE("bad_message"), RELAY_FROM_CLIENT("bad_message"), BAD_ROOM("bad_room"),
-        FORGED_REPLICA("replica_claimed"), TCP_GARBAGE(null);
+        FORGED_REPLICA("replica_claimed"), PATH_TRAVERSAL("HTTP 400 or 404"), TCP_GARBAGE(null);
 
         final String expected;
 
@@ -55,13 +55,24 @@ final class GarbageClient implements AutoCloseable {
         }
     }
 
-    /** Runs one kind of garbage against the hub at {@code port}; returns false if the hub was unreachable. */
-    boolean attack(Kind kind, int port, String room, Random rnd) throws Exception {
+    /**
+     * Runs one kind of garbage against the hub; returns false if the hub was down or was stopped
+     * meanwhile (no verdict). A connection closed without the expected error while the same hub
+     * kept running is a problem.
+     */
+    boolean attack(Kind kind, HubProcess hub, String room, Random rnd) throws Exception {
+        int port = hub.port();
+        int starts = hub.starts();
         if (port <= 0) return false;
+        // HubProcess clears the port before it stops or kills the hub, so an unchanged port and
+        // start count after a close mean this hub closed the connection by itself.
+        java.util.function.BooleanSupplier sameHub = () -> hub.port() == port && hub.starts() == starts;
         if (kind == Kind.TCP_GARBAGE) return tcpGarbage(port, rnd);
-        String path = kind == Kind.BAD_ROOM ? "/rooms/..%2F..%2Fetc" : "/rooms/" + room.replace(" ", "%20");
+        if (kind == Kind.PATH_TRAVERSAL) return pathTraversal(port, sameHub);
+        // A name the HTTP layer lets through (a leading dot), so the hub itself must refuse it.
+        String path = kind == Kind.BAD_ROOM ? "/rooms/.hidden" : "/rooms/" + room.replace(" ", "%20");
         Conn c = connect(port, path);
-        if (c == null) return false;
+        if (c == null) return unreachable(kind, sameHub);
         Conn other = null;
         try {
             long me = rnd.nextLong() | 1;
@@ -94,9 +105,9 @@ final class GarbageClient implements AutoCloseable {
                     other = connect(port, path);
                     if (other == null) return false;
                     other.ws.sendText(hello(1, owner), true).join();
-                    if (!other.welcomed.get(10, TimeUnit.SECONDS)) return false;
+                    if (!other.welcomed.get(10, TimeUnit.SECONDS)) return closedWithoutError(kind, "the owner's hello", sameHub, other);
                     c.ws.sendText(hello(1, me), true).join();
-                    if (!c.welcomed.get(10, TimeUnit.SECONDS)) return false;
+                    if (!c.welcomed.get(10, TimeUnit.SECONDS)) return closedWithoutError(kind, "the forger's hello", sameHub, c);
                     Update forged = new Doc(owner).insert(0, "FORGED-" + Long.toHexString(owner));
                     c.ws.sendBinary(push(1, forged.encode()), true);
                 }
@@ -106,11 +117,13 @@ final class GarbageClient implements AutoCloseable {
             try {
                 code = c.error.get(10, TimeUnit.SECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
-                if (c.closed.isDone()) return false; // the hub went away under us (a kill): not a verdict
+                if (!sameHub.getAsBoolean()) return false; // stopped or killed meanwhile: no verdict
                 log.problem("garbage " + kind + ": no error from the hub within 10 s");
                 return true;
             }
-            if (code == null) return false; // closed without an error: the hub was killed meanwhile
+            if (code == null) return closedWithoutError(kind, "the garbage", sameHub, c);
+            // A SIGTERM during the attempt answers everything with shutting_down: no verdict.
+            if (code.equals("shutting_down") && !sameHub.getAsBoolean()) return false;
             if (!kind.expected.equals(code)) {
                 log.problem("garbage " + kind + ": hub answered " + code + ", expected " + kind.expected);
             }
@@ -123,6 +136,49 @@ final class GarbageClient implements AutoCloseable {
             c.abort();
             if (other != null) other.abort();
         }
+    }
+
+    /** An encoded path traversal must be refused before the upgrade, with HTTP 400 or 404. */
+    private boolean pathTraversal(int port, java.util.function.BooleanSupplier sameHub) throws InterruptedException {
+        Conn c = new Conn();
+        try {
+            c.ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(3))
+                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/rooms/..%2F..%2Fetc"), c).get(5, TimeUnit.SECONDS);
+            c.abort();
+            log.problem("garbage PATH_TRAVERSAL: the hub upgraded /rooms/..%2F..%2Fetc to a WebSocket");
+            return true;
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+                int status = refused.getResponse().statusCode();
+                if (status != 400 && status != 404) log.problem("garbage PATH_TRAVERSAL: the hub answered HTTP " + status + ", expected 400 or 404");
+                log.fault("garbage-client", "PATH_TRAVERSAL -> HTTP " + status);
+                log.count("garbage PATH_TRAVERSAL answered HTTP " + status, 1);
+                return true;
+            }
+            return unreachable(Kind.PATH_TRAVERSAL, sameHub);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return unreachable(Kind.PATH_TRAVERSAL, sameHub);
+        }
+    }
+
+    /** Could not connect at all: no verdict if the hub was stopped meanwhile, else a problem. */
+    private boolean unreachable(Kind kind, java.util.function.BooleanSupplier sameHub) {
+        if (!sameHub.getAsBoolean()) return false;
+        log.problem("garbage " + kind + ": could not connect to the hub, which was not stopped meanwhile");
+        return true;
+    }
+
+    /** The connection closed before the hub answered: no verdict if the hub was stopped meanwhile, else a problem. */
+    private boolean closedWithoutError(Kind kind, String after, java.util.function.BooleanSupplier sameHub, Conn c) {
+        if (!sameHub.getAsBoolean()) return false;
+        if (c.idleClosed()) {
+            // The hub closes connections silent for --idle-timeout: a box stalled that long is not the hub's fault.
+            log.count("garbage attempts closed idle before the hub answered (stalled box)", 1);
+            return false;
+        }
+        log.problem("garbage " + kind + ": the hub closed the connection after " + after + " without the error " + kind.expected
+                + " (and it was not stopped meanwhile)");
+        return true;
     }
 
     private boolean tcpGarbage(int port, Random rnd) {
@@ -184,7 +240,13 @@ final class GarbageClient implements AutoCloseable {
         final CompletableFuture<String> error = new CompletableFuture<>();
         final CompletableFuture<Boolean> welcomed = new CompletableFuture<>();
         final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        private volatile String closeReason = "";
         private final StringBuilder text = new StringBuilder();
+
+        /** Closed by the hub's idle timeout (Jetty: 1001, "Connection Idle Timeout"). */
+        boolean idleClosed() {
+            return Integer.valueOf(1001).equals(closed.getNow(null)) && closeReason.contains("Idle");
+        }
 
         @Override
         public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
@@ -208,6 +270,7 @@ final class GarbageClient implements AutoCloseable {
 
         @Override
         public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closeReason = String.valueOf(reason);
             closed.complete(statusCode);
             error.complete(null);
             welcomed.complete(false);

@@ -37,7 +37,8 @@ final class HubProcess implements AutoCloseable {
     private Process process;
     private Thread reader;
     private volatile int port = -1;
-    private int starts;
+    /** Written under this object's lock, read by any thread. */
+    private volatile int starts;
 
     HubProcess(Path dataDir, Path logFile, List<String> extraArgs) {
         this.dataDir = dataDir;
@@ -108,9 +109,14 @@ final class HubProcess implements AutoCloseable {
         }
     }
 
-    /** The port of the running hub, or -1 while it is down. */
+    /** The port of the running hub, or -1 while it is down (set to -1 before the hub is stopped or killed). */
     int port() {
         return port;
+    }
+
+    /** How often the hub was started: a change means it was restarted meanwhile. */
+    int starts() {
+        return starts;
     }
 
     /** SIGKILL: no shutdown hook, no flush, no goodbye. */
@@ -123,17 +129,23 @@ final class HubProcess implements AutoCloseable {
         reader.join(5000);
     }
 
-    /** SIGTERM: the hub closes sessions with 1001 and flushes. Falls back to SIGKILL after 20 s. */
-    synchronized void stop() throws InterruptedException {
+    /**
+     * SIGTERM: the hub closes sessions with 1001, flushes and exits. Falls back to SIGKILL after
+     * 20 s. Returns the exit status (0 after a clean stop), or -1 if no hub was running.
+     */
+    synchronized int stop() throws InterruptedException {
         port = -1;
         Process p = process;
-        if (p == null) return;
-        p.destroy();
+        if (p == null) return -1;
+        // Through the handle: Process.destroy() also closes our end of its output pipe, and
+        // what the hub logs while it stops would be lost from hub.log.
+        p.toHandle().destroy();
         if (!p.waitFor(20, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             p.waitFor(10, TimeUnit.SECONDS);
         }
         reader.join(5000);
+        return p.exitValue();
     }
 
     synchronized boolean alive() {

@@ -9,11 +9,16 @@ import java.util.concurrent.CompletableFuture;
  * <p>Writes are asynchronous and applied in submission order; a write's future completes only
  * once it (and every write submitted before it) is durable. Futures complete on the store's own
  * thread: callers must not block in them. Implementations are thread-safe.
+ *
+ * <p>Once a write of a room fails, every later write of that room ({@link #append},
+ * {@link #compact}, {@link #flush(long)}) fails too until the room is {@linkplain #open opened}
+ * again: an acknowledgement must never cover a write that was lost before it.
  */
 public interface RoomStore extends AutoCloseable {
 
     /**
-     * Reads a room, registering it (empty) if it was never stored. Blocking.
+     * Reads a room, registering it (empty) if it was never stored, and clears an earlier write
+     * failure of it (the caller reloads what is stored). Blocking.
      *
      * @throws StoreException if the room cannot be read; the caller must then refuse the room
      *     rather than serve it empty
@@ -28,6 +33,15 @@ public interface RoomStore extends AutoCloseable {
 
     /** Completes when every write submitted before it is durable. */
     CompletableFuture<Void> flush();
+
+    /**
+     * Like {@link #flush()}, but fails if a write of this room has failed since it was opened:
+     * the barrier for acknowledging a push that carried nothing new.
+     */
+    CompletableFuture<Void> flush(long roomKey);
+
+    /** Why the store cannot write (its last commit failed), or null while it can. */
+    String writeFailure();
 
     /** Flushes and releases the store; later writes fail. */
     @Override

@@ -13,7 +13,9 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -39,17 +41,31 @@ public final class SqliteRoomStore implements RoomStore {
      */
     private static final long GROUP_WINDOW_NANOS = 10_000_000;
 
+    /** Rooms not read through {@link #open} have no key; their writes ({@link #flush()}, room creation) are global. */
+    private static final long NO_ROOM = Long.MIN_VALUE;
+
     private final Path file;
+    private final DataDirLock lock;
     private final BlockingQueue<Write> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
     /** Owned by the writer thread. */
     private final Connection writeConnection;
     /** Guarded by itself. */
     private final Connection readConnection;
+    /**
+     * Rooms with a write that failed since they were last {@linkplain #open opened}: every later
+     * write of theirs fails too, so nothing of the room is acknowledged after a write that was
+     * lost. Added by the writer thread; removed by {@link #open}, which the hub calls only once
+     * the failed room has left memory (after a flush, so all its writes have been settled).
+     */
+    private final Set<Long> failedRooms = ConcurrentHashMap.newKeySet();
+    /** Why the last commit failed; null once a commit succeeds. Read by health checks. */
+    private volatile String writeFailure;
     private volatile boolean closing;
 
-    private SqliteRoomStore(Path file, Connection writeConnection, Connection readConnection) {
+    private SqliteRoomStore(Path file, DataDirLock lock, Connection writeConnection, Connection readConnection) {
         this.file = file;
+        this.lock = lock;
         this.writeConnection = writeConnection;
         this.readConnection = readConnection;
         this.writer = new Thread(this::writeLoop, "tandem-store-writer");
@@ -58,8 +74,10 @@ public final class SqliteRoomStore implements RoomStore {
     }
 
     /**
-     * Opens (creating if needed) the store in {@code dir}.
+     * Opens (creating if needed) the store in {@code dir}, which it locks for as long as it is
+     * open: one hub per data directory.
      *
+     * @throws DataDirectoryLockedException if another store (in this or another process) has it open
      * @throws StoreException if the directory or database cannot be opened, or is not a Tandem store
      */
     public static SqliteRoomStore open(Path dir) {
@@ -69,6 +87,8 @@ public final class SqliteRoomStore implements RoomStore {
         } catch (java.io.IOException e) {
             throw new StoreException("cannot create data directory " + dir + ": " + e.getMessage(), e);
         }
+        // Before SQLite touches the file: two writers on one store lose acknowledged edits.
+        DataDirLock lock = DataDirLock.acquire(dir);
         Connection w = null;
         Connection r = null;
         try {
@@ -76,6 +96,12 @@ public final class SqliteRoomStore implements RoomStore {
             try (Statement s = w.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA synchronous=FULL");
+                if (MAC) {
+                    // macOS's fsync() leaves data in the drive's cache; only F_FULLFSYNC reaches
+                    // the disk, and SQLite uses it only when asked.
+                    s.execute("PRAGMA fullfsync=ON");
+                    s.execute("PRAGMA checkpoint_fullfsync=ON");
+                }
                 s.execute("PRAGMA busy_timeout=10000");
                 s.execute("CREATE TABLE IF NOT EXISTS rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
                         + "snapshot BLOB, snapshot_seq INTEGER NOT NULL DEFAULT 0)");
@@ -84,18 +110,20 @@ public final class SqliteRoomStore implements RoomStore {
                 // Proves the file is a readable database now, not at the first join.
                 s.executeQuery("SELECT count(*) FROM rooms").close();
             }
-            w.setAutoCommit(false);
             r = DriverManager.getConnection("jdbc:sqlite:" + file, connectionProperties());
             try (Statement s = r.createStatement()) {
                 s.execute("PRAGMA busy_timeout=10000");
             }
-            return new SqliteRoomStore(file, w, r);
+            return new SqliteRoomStore(file, lock, w, r);
         } catch (SQLException e) {
             closeQuietly(w);
             closeQuietly(r);
+            lock.release();
             throw new StoreException("cannot open store " + file + ": " + e.getMessage(), e);
         }
     }
+
+    private static final boolean MAC = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("mac");
 
     /**
      * The driver would otherwise run {@code SELECT last_insert_rowid()} after every insert (a
@@ -125,6 +153,7 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
+            if (key != null) failedRooms.remove(key);
             if (key == null) {
                 CreateRoom create = new CreateRoom(room);
                 submit(create);
@@ -166,7 +195,17 @@ public final class SqliteRoomStore implements RoomStore {
 
     @Override
     public CompletableFuture<Void> flush() {
-        return submit(new Barrier()).future;
+        return submit(new Barrier(NO_ROOM)).future;
+    }
+
+    @Override
+    public CompletableFuture<Void> flush(long roomKey) {
+        return submit(new Barrier(roomKey)).future;
+    }
+
+    @Override
+    public String writeFailure() {
+        return writeFailure;
     }
 
     @Override
@@ -189,14 +228,9 @@ public final class SqliteRoomStore implements RoomStore {
             closeQuietly(readConnection);
         }
         // The writer thread has ended, so its statements may be closed here.
-        for (PreparedStatement p : statements.values()) {
-            try {
-                p.close();
-            } catch (SQLException e) {
-                log.debug("closing statement: {}", e.toString());
-            }
-        }
+        closeStatements();
         closeQuietly(writeConnection);
+        lock.release();
     }
 
     private <W extends Write> W submit(W write) {
@@ -239,25 +273,72 @@ public final class SqliteRoomStore implements RoomStore {
     }
 
     private void commit(List<Write> batch) {
-        try {
-            for (Write w : batch) w.execute(this);
-            writeConnection.commit();
-        } catch (SQLException | RuntimeException e) {
-            log.error("store commit of {} writes failed: {}", batch.size(), e.toString());
-            try {
-                writeConnection.rollback();
-            } catch (SQLException r) {
-                log.error("store rollback failed: {}", r.toString());
+        List<Write> live = new ArrayList<>(batch.size());
+        for (Write w : batch) {
+            if (w.room != NO_ROOM && failedRooms.contains(w.room)) {
+                w.fail(new StoreException("an earlier write of room " + w.room + " failed; nothing more of it is stored until it is reloaded"));
+            } else {
+                live.add(w);
             }
-            StoreException failure = new StoreException("store write failed: " + e.getMessage(), e);
-            for (Write w : batch) w.fail(failure);
+        }
+        if (live.isEmpty()) return;
+        // Transactions are begun and ended here, not by the driver: after SQLITE_FULL or an I/O
+        // error SQLite may roll the transaction back by itself, and the driver's rollback() then
+        // fails without beginning a new one, leaving every later write outside any transaction.
+        try {
+            transaction("BEGIN IMMEDIATE");
+            for (Write w : live) w.execute(this);
+            transaction("COMMIT");
+        } catch (SQLException | RuntimeException e) {
+            log.error("store commit of {} writes failed: {}", live.size(), e.toString());
+            try {
+                transaction("ROLLBACK");
+            } catch (SQLException r) {
+                // Most likely SQLite already rolled back (it does after SQLITE_FULL); if a
+                // transaction were still open, the next BEGIN would fail and roll back again.
+                log.debug("store rollback: {}", r.toString());
+            }
+            // A statement that failed mid-step is left unusable by the driver; failures are rare,
+            // so every cached statement is simply prepared afresh.
+            closeStatements();
+            writeFailure = e.getMessage() == null ? e.toString() : e.getMessage();
+            StoreException failure = new StoreException("store write failed: " + writeFailure, e);
+            for (Write w : live) {
+                if (w.room != NO_ROOM) failedRooms.add(w.room);
+                w.fail(failure);
+            }
             return;
         }
-        for (Write w : batch) w.succeed();
+        // A batch of barriers commits even on a full disk: only written data proves the store can write.
+        if (live.stream().anyMatch(w -> w.writesData)) writeFailure = null;
+        for (Write w : live) w.succeed();
+    }
+
+    /** Writer thread only. */
+    private Statement transactions;
+
+    private void transaction(String sql) throws SQLException {
+        if (transactions == null) transactions = writeConnection.createStatement();
+        transactions.execute(sql);
     }
 
     /** Writer thread only: statements are compiled once and reused for every batch. */
     private final java.util.Map<String, PreparedStatement> statements = new java.util.HashMap<>();
+
+    /** Writer thread (or after it ended). */
+    private void closeStatements() {
+        List<Statement> all = new ArrayList<>(statements.values());
+        if (transactions != null) all.add(transactions);
+        statements.clear();
+        transactions = null;
+        for (Statement p : all) {
+            try {
+                p.close();
+            } catch (SQLException e) {
+                log.debug("closing statement: {}", e.toString());
+            }
+        }
+    }
 
     private PreparedStatement prepared(String sql) throws SQLException {
         PreparedStatement p = statements.get(sql);
@@ -279,6 +360,16 @@ public final class SqliteRoomStore implements RoomStore {
 
     /** One queued write; execute runs on the writer thread inside the batch transaction. */
     private abstract static class Write {
+        /** The room written, or NO_ROOM. */
+        final long room;
+        /** False for writes that change nothing in the database (barriers, pragmas). */
+        final boolean writesData;
+
+        Write(long room, boolean writesData) {
+            this.room = room;
+            this.writesData = writesData;
+        }
+
         abstract void execute(SqliteRoomStore store) throws SQLException;
 
         abstract void succeed();
@@ -286,12 +377,18 @@ public final class SqliteRoomStore implements RoomStore {
         abstract void fail(Throwable t);
     }
 
-    private abstract static class VoidWrite extends Write {
-        final CompletableFuture<Void> future = new CompletableFuture<>();
+    /** A write whose future completes with {@code result} (set by execute) once committed. */
+    private abstract static class FutureWrite<T> extends Write {
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        T result;
+
+        FutureWrite(long room, boolean writesData) {
+            super(room, writesData);
+        }
 
         @Override
         void succeed() {
-            future.complete(null);
+            future.complete(result);
         }
 
         @Override
@@ -300,13 +397,12 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    private static final class Append extends VoidWrite {
-        final long room;
+    private static final class Append extends FutureWrite<Void> {
         final long seq;
         final byte[] data;
 
         Append(long room, long seq, byte[] data) {
-            this.room = room;
+            super(room, true);
             this.seq = seq;
             this.data = data;
         }
@@ -323,46 +419,80 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    private static final class Compact extends VoidWrite {
-        final long room;
+    private static final class Compact extends FutureWrite<Void> {
         final long upto;
         final byte[] snapshot;
 
         Compact(long room, long upto, byte[] snapshot) {
-            this.room = room;
+            super(room, true);
             this.upto = upto;
             this.snapshot = snapshot;
         }
 
         @Override
         void execute(SqliteRoomStore store) throws SQLException {
-            {
-                PreparedStatement p = store.prepared("UPDATE rooms SET snapshot = ?, snapshot_seq = ? WHERE id = ?");
-                p.setBytes(1, snapshot);
-                p.setLong(2, upto);
-                p.setLong(3, room);
-                if (p.executeUpdate() != 1) throw new SQLException("room " + room + " does not exist");
+            // Only ever replaces an older snapshot: a stale compaction (a late task, or a second
+            // writer) must not put back a state whose newer log entries are already deleted.
+            PreparedStatement update = store.prepared("UPDATE rooms SET snapshot = ?, snapshot_seq = ? WHERE id = ? AND snapshot_seq <= ?");
+            update.setBytes(1, snapshot);
+            update.setLong(2, upto);
+            update.setLong(3, room);
+            update.setLong(4, upto);
+            if (update.executeUpdate() != 1) {
+                PreparedStatement exists = store.prepared("SELECT snapshot_seq FROM rooms WHERE id = ?");
+                exists.setLong(1, room);
+                try (ResultSet rs = exists.executeQuery()) {
+                    if (!rs.next()) throw new SQLException("room " + room + " does not exist");
+                    log.warn("room {}: compaction up to {} skipped, the stored snapshot already covers {}", room, upto, rs.getLong(1));
+                }
+                // Nothing was replaced, so nothing more is covered: delete no log entries.
+                return;
             }
-            {
-                PreparedStatement p = store.prepared("DELETE FROM updates WHERE room = ? AND seq <= ?");
-                p.setLong(1, room);
-                p.setLong(2, upto);
-                p.executeUpdate();
+            PreparedStatement delete = store.prepared("DELETE FROM updates WHERE room = ? AND seq <= ?");
+            delete.setLong(1, room);
+            delete.setLong(2, upto);
+            delete.executeUpdate();
+        }
+    }
+
+    /**
+     * Tests only: runs {@code sql} (a PRAGMA) on the writer connection, on the writer thread, and
+     * completes with its first column. {@code PRAGMA max_page_count = N} makes a real "disk full".
+     */
+    CompletableFuture<String> pragma(String sql) {
+        return submit(new Pragma(sql)).future;
+    }
+
+    private static final class Pragma extends FutureWrite<String> {
+        final String sql;
+
+        Pragma(String sql) {
+            super(NO_ROOM, false);
+            this.sql = sql;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            try (Statement s = store.writeConnection.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                result = rs.next() ? rs.getString(1) : null;
             }
         }
     }
 
-    private static final class Barrier extends VoidWrite {
+    private static final class Barrier extends FutureWrite<Void> {
+        Barrier(long room) {
+            super(room, false);
+        }
+
         @Override
         void execute(SqliteRoomStore store) {}
     }
 
-    private static final class CreateRoom extends Write {
+    private static final class CreateRoom extends FutureWrite<Long> {
         final String name;
-        final CompletableFuture<Long> future = new CompletableFuture<>();
-        long id;
 
         CreateRoom(String name) {
+            super(NO_ROOM, true);
             this.name = name;
         }
 
@@ -378,19 +508,9 @@ public final class SqliteRoomStore implements RoomStore {
                 p.setString(1, name);
                 try (ResultSet rs = p.executeQuery()) {
                     if (!rs.next()) throw new SQLException("room \"" + name + "\" vanished");
-                    id = rs.getLong(1);
+                    result = rs.getLong(1);
                 }
             }
-        }
-
-        @Override
-        void succeed() {
-            future.complete(id);
-        }
-
-        @Override
-        void fail(Throwable t) {
-            future.completeExceptionally(t);
         }
     }
 }

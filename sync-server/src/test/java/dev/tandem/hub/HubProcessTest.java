@@ -1,0 +1,99 @@
+package dev.tandem.hub;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.DisabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.tandem.crdt.Doc;
+import dev.tandem.protocol.Message;
+import dev.tandem.protocol.Wire;
+import dev.tandem.sync.SyncClient;
+import dev.tandem.sync.SyncConfig;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import static dev.tandem.hub.TestHubs.sync;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The hub as an operator runs it: real processes, exit statuses, and what they print. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class HubProcessTest {
+    @TempDir
+    Path dir;
+
+    private static SyncClient client(int port, String room) {
+        return SyncClient.start(SyncConfig.builder(URI.create("ws://127.0.0.1:" + port), room, new Doc()).user("ops", "#123456").build(), null);
+    }
+
+    @Test
+    void aSecondHubOnTheSameDataDirectoryExitsAtOnceNamingItAndTheFirstKeepsServing() throws Exception {
+        try (ChildHub first = ChildHub.start(dir)) {
+            int port = first.awaitListening();
+            try (ChildHub second = ChildHub.start(dir)) {
+                int status = second.awaitExit(60);
+                String out = second.output();
+                assertNotEquals(0, status, out);
+                assertTrue(out.contains(dir.toAbsolutePath().toString()), "names the directory: " + out);
+                assertTrue(out.contains("pid " + first.process.pid()), "names the process holding it: " + out);
+                assertTrue(!out.contains("listening"), out);
+            }
+            // The first one was not disturbed: it still stores and serves.
+            try (SyncClient a = client(port, "still-here")) {
+                sync(a);
+                a.edit(d -> d.insert(0, "served")).get();
+                a.flush().get(20, TimeUnit.SECONDS);
+            }
+            try (SyncClient b = client(port, "still-here")) {
+                sync(b);
+                assertEquals("served", b.text().get(10, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    @DisabledOnOs(value = OS.WINDOWS, disabledReason = "no SIGTERM: Process.destroy() terminates at once there")
+    void sigtermStopsGracefullyWithExitStatusZeroAndKeepsEverything() throws Exception {
+        int port;
+        try (ChildHub hub = ChildHub.start(dir)) {
+            port = hub.awaitListening();
+            try (SyncClient a = client(port, "stopped")) {
+                sync(a);
+                a.edit(d -> d.insert(0, "before SIGTERM")).get();
+                a.flush().get(20, TimeUnit.SECONDS);
+                hub.sigterm();
+                int status = hub.awaitExit(30);
+                assertEquals(0, status, "exit status after a graceful stop; output:\n" + hub.output());
+                assertTrue(hub.output().contains("hub stopped"), hub.output());
+            }
+        }
+        try (Hub restarted = TestHubs.start(dir); SyncClient c = TestHubs.client(restarted, "stopped")) {
+            sync(c);
+            assertEquals("before SIGTERM", TestHubs.text(c));
+        }
+    }
+
+    @Test
+    void aNameMadeToForgeALogLineIsRefusedAndLoggedEscaped() throws Exception {
+        String forged = "2026-01-01 00:00:00.000:INFO :dth.Hub:main: hub stopped";
+        try (ChildHub hub = ChildHub.start(dir)) {
+            int port = hub.awaitListening();
+            try (RawClient c = RawClient.connect(port, "logs")) {
+                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xf0), new Message.User("Mallory\n" + forged, "#000000"), "VgEA", null)));
+                c.expectError("bad_message", 1008);
+            }
+            // The hub logs each error it sends; the refusal is the last thing it does here.
+            TestHubs.awaitTrue("the refusal is logged", () -> hub.output().contains("bad_message"));
+            hub.sigterm();
+            hub.awaitExit(30);
+            String out = hub.output();
+            assertTrue(out.lines().noneMatch(l -> l.startsWith(forged)), "a client forged a log line:\n" + out);
+            assertTrue(out.contains("Mallory\\u000a2026-01-01"), "the name is logged escaped:\n" + out);
+        }
+    }
+}
