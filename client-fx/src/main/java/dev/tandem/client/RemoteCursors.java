@@ -11,6 +11,7 @@ import javafx.scene.control.Label;
 import javafx.scene.input.MouseEvent;
 import javafx.scene.layout.Pane;
 import javafx.scene.paint.Color;
+import javafx.scene.shape.Rectangle;
 import javafx.util.Duration;
 import org.fxmisc.richtext.Caret;
 import org.fxmisc.richtext.CaretNode;
@@ -128,6 +129,10 @@ final class RemoteCursors {
         this.overlay = overlay;
         overlay.setMouseTransparent(true);
         overlay.setPickOnBounds(false);
+        Rectangle clip = new Rectangle(); // a label at the bottom edge must not spill over the status bar
+        clip.widthProperty().bind(overlay.widthProperty());
+        clip.heightProperty().bind(overlay.heightProperty());
+        overlay.setClip(clip);
         area.sceneProperty().addListener((obs, old, now) -> attachTo(now));
         attachTo(area.getScene());
         area.addEventFilter(MouseEvent.MOUSE_MOVED, e -> hover(e.getScreenX(), e.getScreenY()));

@@ -7,6 +7,7 @@ import javafx.animation.Timeline;
 import javafx.beans.binding.Bindings;
 import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.css.PseudoClass;
+import javafx.geometry.BoundingBox;
 import javafx.geometry.Bounds;
 import javafx.geometry.Pos;
 import javafx.scene.Scene;
@@ -230,19 +231,23 @@ final class RoomWindow {
 
     /**
      * Scrolls so that a peer's caret is in view, a third of the way down, and shows their name. Exact
-     * for wrapped paragraphs taller than the window: the paragraph is brought to the top, laid out,
-     * and then scrolled by where the caret's line really is inside it.
+     * for wrapped paragraphs taller than the window: the paragraph is brought to the top and laid
+     * out, which says where the caret's line is inside it, and then that region of the paragraph is
+     * shown ({@code showParagraphRegion} works in the paragraph's own coordinates; scrolling by
+     * pixels would go through estimated heights and land hundreds of pixels off).
      */
     void scrollToPeer(String id) {
         OptionalInt pos = cursors.positionOf(id);
         if (pos.isEmpty()) return;
         int par = area.offsetToPosition(pos.getAsInt(), TwoDimensional.Bias.Forward).getMajor();
         area.showParagraphAtTop(par);
-        // Asking for the caret's bounds lays the editor out with that paragraph at the top.
+        // Asking for bounds lays the editor out, with that paragraph at the top.
         Optional<Bounds> caret = cursors.caretBoundsOnScreen(id);
-        Bounds viewport = area.localToScreen(area.getLayoutBounds());
-        if (caret.isPresent() && viewport != null) {
-            area.scrollYBy(caret.get().getMinY() - viewport.getMinY() - viewport.getHeight() / 3);
+        Optional<Bounds> paragraph = area.getParagraphBoundsOnScreen(par);
+        if (caret.isPresent() && paragraph.isPresent()) {
+            double height = area.getHeight();
+            double top = Math.max(0, caret.get().getMinY() - paragraph.get().getMinY() - height / 3);
+            area.showParagraphRegion(par, new BoundingBox(0, top, 1, height));
         }
         cursors.reveal(id);
     }
