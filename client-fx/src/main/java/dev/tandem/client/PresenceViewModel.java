@@ -7,7 +7,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
-/** The presence sidebar: everyone in the room, you first, then by name. Plain Java; FX thread only. */
+/**
+ * The presence sidebar: everyone in the room, you first, then by name. Names and colours come from
+ * the network and are cleaned here ({@link DisplayNames}, {@link UserColors#safe}), so a row never
+ * holds one that could break the list. Plain Java; FX thread only.
+ */
 final class PresenceViewModel {
     /** One person in the room as the sidebar shows them. */
     record Row(String id, String name, String color, boolean self, boolean active, boolean typing) {
@@ -34,7 +38,10 @@ final class PresenceViewModel {
 
     /** Replaces the list; rows that did not change keep their identity so the list view does not flicker. */
     void update(List<Row> people) {
-        List<Row> sorted = new ArrayList<>(people);
+        List<Row> sorted = new ArrayList<>(people.size());
+        for (Row r : people) {
+            sorted.add(new Row(r.id(), DisplayNames.clean(r.name()), UserColors.safe(r.color()), r.self(), r.active(), r.typing()));
+        }
         sorted.sort(ORDER);
         if (!sorted.equals(rows)) rows.setAll(sorted);
     }

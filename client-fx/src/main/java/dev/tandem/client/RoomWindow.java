@@ -2,9 +2,13 @@ package dev.tandem.client;
 
 import dev.tandem.crdt.Doc;
 import javafx.animation.KeyFrame;
+import javafx.animation.PauseTransition;
 import javafx.animation.Timeline;
 import javafx.beans.binding.Bindings;
+import javafx.beans.property.ReadOnlyStringProperty;
 import javafx.css.PseudoClass;
+import javafx.geometry.BoundingBox;
+import javafx.geometry.Bounds;
 import javafx.geometry.Pos;
 import javafx.scene.Scene;
 import javafx.scene.control.Button;
@@ -28,7 +32,6 @@ import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
-import javafx.scene.paint.Color;
 import javafx.scene.shape.Circle;
 import javafx.stage.FileChooser;
 import javafx.stage.Stage;
@@ -42,6 +45,8 @@ import dev.tandem.crdt.Update;
 
 import java.io.File;
 import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.OptionalInt;
 
@@ -73,6 +78,12 @@ final class RoomWindow {
     final StatusViewModel status;
     final RoomAddress address;
     final CheckMenuItem workOffline = new CheckMenuItem("Work offline");
+    /** The narrowest the window gets: the status bar's short forms and the invite bar still fit whole. */
+    static final double MIN_WIDTH = 600;
+    static final String COPY_INVITE = "Copy invite";
+    static final String COPIED = "Copied!";
+    private final Button copyButton = new Button(COPY_INVITE);
+    private final PauseTransition copiedFor = new PauseTransition(Duration.seconds(2));
     private final Actions actions;
     private final Label hostBanner = new Label();
     private final Timeline ticker;
@@ -115,7 +126,7 @@ final class RoomWindow {
         scene.getStylesheets().add(TandemApp.stylesheet());
         stage.setScene(scene);
         stage.setTitle(address.room() + " - Tandem");
-        stage.setMinWidth(560);
+        stage.setMinWidth(MIN_WIDTH);
         stage.setMinHeight(360);
 
         ticker = new Timeline(new KeyFrame(Duration.seconds(1), e -> status.tick()));
@@ -173,16 +184,20 @@ final class RoomWindow {
     private VBox createInviteBar() {
         Label title = new Label(address.room());
         title.getStyleClass().add("room-title");
+        title.setMinWidth(40);
+        title.setMaxWidth(240); // a 64-character room name is cut ("...") here; the window title has it whole
         TextField invite = new TextField(address.invite());
         invite.setId("invite-field");
         invite.setEditable(false);
         invite.setFocusTraversable(false);
         invite.setTooltip(new Tooltip("Send this address to people you want to edit with"));
         HBox.setHgrow(invite, Priority.ALWAYS);
-        Button copy = new Button("Copy invite");
+        Button copy = copyButton;
         copy.setId("copy-invite");
         copy.setFocusTraversable(false);
+        copy.setMinWidth(Region.USE_PREF_SIZE);
         copy.setOnAction(e -> copyInvite());
+        copiedFor.setOnFinished(e -> copy.setText(COPY_INVITE));
         HBox row = new HBox(10, title, invite, copy);
         row.setAlignment(Pos.CENTER_LEFT);
         row.getStyleClass().add("invite-bar");
@@ -214,11 +229,27 @@ final class RoomWindow {
         return box;
     }
 
+    /**
+     * Scrolls so that a peer's caret is in view, a third of the way down, and shows their name. Exact
+     * for wrapped paragraphs taller than the window: the paragraph is brought to the top and laid
+     * out, which says where the caret's line is inside it, and then that region of the paragraph is
+     * shown ({@code showParagraphRegion} works in the paragraph's own coordinates; scrolling by
+     * pixels would go through estimated heights and land hundreds of pixels off).
+     */
     void scrollToPeer(String id) {
         OptionalInt pos = cursors.positionOf(id);
         if (pos.isEmpty()) return;
         int par = area.offsetToPosition(pos.getAsInt(), TwoDimensional.Bias.Forward).getMajor();
-        area.showParagraphAtCenter(par);
+        area.showParagraphAtTop(par);
+        // Asking for bounds lays the editor out, with that paragraph at the top.
+        Optional<Bounds> caret = cursors.caretBoundsOnScreen(id);
+        Optional<Bounds> paragraph = area.getParagraphBoundsOnScreen(par);
+        if (caret.isPresent() && paragraph.isPresent()) {
+            double height = area.getHeight();
+            double top = Math.max(0, caret.get().getMinY() - paragraph.get().getMinY() - height / 3);
+            area.showParagraphRegion(par, new BoundingBox(0, top, 1, height));
+        }
+        cursors.reveal(id);
     }
 
     private static final class PersonCell extends ListCell<PresenceViewModel.Row> {
@@ -234,6 +265,9 @@ final class RoomWindow {
             HBox.setHgrow(gap, Priority.ALWAYS);
             box = new HBox(8, swatch, name, gap, activity);
             box.setAlignment(Pos.CENTER_LEFT);
+            name.setMinWidth(0); // a long name is cut ("..."), never the activity
+            activity.setMinWidth(Region.USE_PREF_SIZE);
+            setPrefWidth(0); // as wide as the list, never wider: no horizontal scroll bar for a long name
             getStyleClass().add("person-cell");
         }
 
@@ -245,7 +279,7 @@ final class RoomWindow {
                 setText(null);
                 return;
             }
-            swatch.setFill(Color.web(row.color()));
+            swatch.setFill(UserColors.toColor(row.color()));
             name.setText(row.label());
             activity.setText(row.activity());
             activity.pseudoClassStateChanged(PseudoClass.getPseudoClass("typing"), row.typing());
@@ -256,20 +290,84 @@ final class RoomWindow {
     }
 
     private HBox createStatusBar() {
-        Label connection = statusLabel("status-connection", status.connectionTextProperty());
+        Label connection = statusLabel("status-connection");
         connection.getStyleClass().add("connection");
         status.connectionProperty().addListener((obs, old, state) -> showConnection(connection, state));
         showConnection(connection, status.connectionProperty().get());
-        Label error = statusLabel("status-error", status.errorTextProperty());
+        Label error = new Label();
+        error.setId("status-error");
         error.getStyleClass().add("error");
-        Region gap = new Region();
-        HBox.setHgrow(gap, Priority.ALWAYS);
-        HBox bar = new HBox(16, connection, statusLabel("status-unsent", status.unsentTextProperty()), error, gap,
-                statusLabel("status-room", status.roomTextProperty()),
-                statusLabel("status-length", status.lengthTextProperty()));
+        error.textProperty().bind(status.errorTextProperty());
+        Tooltip errorTip = new Tooltip();
+        errorTip.textProperty().bind(status.errorTextProperty());
+        error.setTooltip(errorTip);
+        error.setMinWidth(0); // the first to give way: cut to "...", whole in its tooltip
+        error.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(error, Priority.ALWAYS);
+        StatusBar bar = new StatusBar(connection, statusLabel("status-unsent"), error, statusLabel("status-room"),
+                statusLabel("status-length"));
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.getStyleClass().add("status-bar");
+        for (ReadOnlyStringProperty p : List.of(status.connectionTextProperty(), status.connectionShortTextProperty(),
+                status.unsentTextProperty(), status.unsentShortTextProperty(), status.roomTextProperty(),
+                status.lengthTextProperty(), status.lengthShortTextProperty(), status.errorTextProperty())) {
+            p.addListener((obs, old, text) -> bar.requestLayout());
+        }
         return bar;
+    }
+
+    /**
+     * The status bar. Its items never show "...". When everything does not fit, the least important
+     * gives way first: the room name goes (the invite bar and the title show it), then every item
+     * switches to its short form ("Retry in 5 s", "3 unsent", "1,234 chars"). The last error takes
+     * the width left, cut if it must be (its tooltip has it whole), but it may claim up to
+     * {@link #ERROR_WANTS} before the others shorten. Decided on each layout, from the width there is
+     * and the texts' real widths.
+     */
+    private final class StatusBar extends HBox {
+        private static final double ERROR_WANTS = 280; // what an error may claim before the others shorten
+        private final Label connection, unsent, error, room, length;
+
+        StatusBar(Label connection, Label unsent, Label error, Label room, Label length) {
+            super(16, connection, unsent, error, room, length);
+            this.connection = connection;
+            this.unsent = unsent;
+            this.error = error;
+            this.room = room;
+            this.length = length;
+        }
+
+        @Override
+        protected void layoutChildren() {
+            double width = getWidth() - snappedLeftInset() - snappedRightInset();
+            for (int level = 0; level < 3 && !fits(level, width); level++) {
+                // try the next, shorter level
+            }
+            super.layoutChildren();
+        }
+
+        /** Shows the texts of {@code level} (0 long, 1 long without the room, 2 short without it); true if they fit. */
+        private boolean fits(int level, double width) {
+            boolean full = level < 2;
+            connection.setText(full ? status.connectionTextProperty().get() : status.connectionShortTextProperty().get());
+            unsent.setText(full ? status.unsentTextProperty().get() : status.unsentShortTextProperty().get());
+            length.setText(full ? status.lengthTextProperty().get() : status.lengthShortTextProperty().get());
+            room.setText(status.roomTextProperty().get());
+            room.setVisible(level == 0);
+            room.setManaged(level == 0);
+            double needed = 0;
+            int items = 0;
+            for (Label l : List.of(connection, unsent, room, length)) {
+                if (!l.isManaged()) continue;
+                needed += l.prefWidth(-1);
+                items++;
+            }
+            if (!error.getText().isEmpty()) {
+                needed += Math.min(error.prefWidth(-1), ERROR_WANTS);
+                items++;
+            }
+            return level == 2 || needed + getSpacing() * Math.max(0, items - 1) <= width;
+        }
     }
 
     private static void showConnection(Label label, StatusViewModel.Connection state) {
@@ -278,17 +376,26 @@ final class RoomWindow {
         label.pseudoClassStateChanged(OFFLINE, state == StatusViewModel.Connection.OFFLINE);
     }
 
-    private static Label statusLabel(String id, javafx.beans.value.ObservableStringValue text) {
+    /** A status item: never cut, its text set by {@link StatusBar} (long or short form). */
+    private static Label statusLabel(String id) {
         Label l = new Label();
         l.setId(id);
-        l.textProperty().bind(text);
+        l.setMinWidth(Region.USE_PREF_SIZE);
         return l;
     }
 
+    /** How long the button says "Copied!"; tests lengthen it so what they check does not depend on their speed. */
+    void setCopiedFeedback(Duration d) {
+        copiedFor.setDuration(d);
+    }
+
+    /** Copies the invite address; the button says "Copied!" for two seconds, whichever way it was asked for. */
     void copyInvite() {
         ClipboardContent content = new ClipboardContent();
         content.putString(address.invite());
         Clipboard.getSystemClipboard().setContent(content);
+        copyButton.setText(COPIED);
+        copiedFor.playFromStart();
     }
 
     private void exportText() {
@@ -307,6 +414,8 @@ final class RoomWindow {
 
     void dispose() {
         ticker.stop();
+        copiedFor.stop();
+        cursors.dispose();
         binding.dispose();
     }
 }

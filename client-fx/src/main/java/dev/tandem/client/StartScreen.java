@@ -43,10 +43,13 @@ final class StartScreen {
         name.setPromptText("How others see you");
         name.textProperty().bindBidirectional(model.name);
 
-        ColorPicker color = new ColorPicker(Color.web(model.color.get()));
+        ColorPicker color = new ColorPicker(UserColors.toColor(model.color.get()));
         color.setId("start-color");
-        for (String c : UserColors.PALETTE) color.getCustomColors().add(Color.web(c));
-        color.valueProperty().addListener((obs, old, c) -> model.color.set(toHex(c)));
+        for (String c : UserColors.PALETTE) color.getCustomColors().add(UserColors.toColor(c));
+        color.valueProperty().addListener((obs, old, c) -> {
+            model.color.set(toHex(c));
+            model.touch(StartViewModel.Field.COLOR);
+        });
 
         TextField server = new TextField();
         server.setId("start-server");
@@ -70,14 +73,21 @@ final class StartScreen {
         problem.getStyleClass().add("start-problem");
         problem.textProperty().bind(model.problemProperty());
 
+        touchedWhenEdited(name, StartViewModel.Field.NAME);
+        touchedWhenEdited(server, StartViewModel.Field.SERVER);
+        touchedWhenEdited(room.getEditor(), StartViewModel.Field.ROOM);
+
+        // Always enabled: pressing it on an incomplete form says what is missing and goes there.
         Button join = new Button("Join");
         join.setId("start-join");
         join.setDefaultButton(true);
-        join.disableProperty().bind(model.validProperty().not());
         join.textProperty().bind(javafx.beans.binding.Bindings.when(model.host).then("Host and open").otherwise("Join"));
-        join.setOnAction(e -> {
-            if (model.validProperty().get()) onJoin.accept(model.request());
-        });
+        join.setOnAction(e -> model.submit().ifPresentOrElse(onJoin, () -> model.firstInvalidField().ifPresent(f -> (switch (f) {
+            case NAME -> name;
+            case COLOR -> color;
+            case SERVER -> server;
+            case ROOM -> room.getEditor();
+        }).requestFocus())));
 
         GridPane form = new GridPane();
         form.getStyleClass().add("start-form");
@@ -108,6 +118,17 @@ final class StartScreen {
         stage.setTitle("Tandem");
         stage.setResizable(false);
         stage.setOnShown(e -> (model.name.get().isBlank() ? name : room.getEditor()).requestFocus());
+    }
+
+    /**
+     * A field counts as touched once the user changes it (typing, pasting, erasing), not when code
+     * fills it in and not when the focus merely passes through: the window puts the focus in a field
+     * itself, and clicking elsewhere must not turn that into an error the user never made.
+     */
+    private void touchedWhenEdited(TextField field, StartViewModel.Field which) {
+        field.textProperty().addListener((obs, old, text) -> {
+            if (field.isFocused()) model.touch(which);
+        });
     }
 
     static String toHex(Color c) {

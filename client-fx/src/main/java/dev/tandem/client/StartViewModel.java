@@ -10,18 +10,31 @@ import javafx.beans.property.SimpleStringProperty;
 import javafx.beans.property.StringProperty;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import javafx.collections.ObservableSet;
 
 import java.net.URI;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The start screen's state: who you are, where to go. Plain Java (no toolkit needed), used on
  * the FX thread only.
+ *
+ * <p>A problem with a field is shown only once the user has touched that field (changed it) or
+ * pressed Join: a form that greets you with "Room name is empty." in red before you typed
+ * anything reads as an error you made.
  */
 final class StartViewModel {
     static final int MAX_NAME_LENGTH = 40;
 
     /** What the start screen asks for. {@code server} is null when hosting on this computer. */
     record JoinRequest(String name, String color, URI server, String room, boolean host) {}
+
+    /** The form's fields, in the order their problems are reported. */
+    enum Field { NAME, COLOR, SERVER, ROOM }
+
+    private record Problem(Field field, String message) {}
 
     final StringProperty name = new SimpleStringProperty("");
     final StringProperty color = new SimpleStringProperty(UserColors.PALETTE.get(0));
@@ -31,6 +44,8 @@ final class StartViewModel {
     final BooleanProperty host = new SimpleBooleanProperty(false);
     final ObservableList<String> recentRooms = FXCollections.observableArrayList();
 
+    private final ObservableSet<Field> touched = FXCollections.observableSet(EnumSet.noneOf(Field.class));
+    private final BooleanProperty submitted = new SimpleBooleanProperty(false); // Join was pressed
     private final ReadOnlyStringWrapper problem = new ReadOnlyStringWrapper("");
     private final BooleanBinding valid;
 
@@ -48,37 +63,80 @@ final class StartViewModel {
                 server.set(invite.server().toString());
             }
         });
-        problem.bind(Bindings.createStringBinding(this::findProblem, name, color, server, room, host));
-        valid = problem.isEmpty();
+        problem.bind(Bindings.createStringBinding(() -> {
+            Problem p = findProblem(submitted.get() ? EnumSet.allOf(Field.class) : touched);
+            return p == null ? "" : p.message();
+        }, name, color, server, room, host, touched, submitted));
+        valid = Bindings.createBooleanBinding(() -> findProblem(EnumSet.allOf(Field.class)) == null,
+                name, color, server, room, host);
     }
 
-    /** Why the form cannot be submitted yet, or "" when it can. */
+    /**
+     * The problem to show: the first one among the fields the user touched (all of them once Join
+     * was pressed), or "" when there is none to show. {@link #validProperty()} says whether the
+     * form can be submitted.
+     */
     ReadOnlyStringProperty problemProperty() {
         return problem.getReadOnlyProperty();
     }
 
+    /** True when the form has no problem at all, shown or not. */
     BooleanBinding validProperty() {
         return valid;
     }
 
-    private String findProblem() {
+    /** The user changed {@code field}: its problems show from now on. */
+    void touch(Field field) {
+        touched.add(field);
+    }
+
+    /**
+     * Join was pressed: every problem shows from now on. Returns the request when the form is valid;
+     * otherwise empty, and {@link #firstInvalidField()} says where to put the focus.
+     */
+    Optional<JoinRequest> submit() {
+        submitted.set(true);
+        return valid.get() ? Optional.of(request()) : Optional.empty();
+    }
+
+    /** The first field with a problem, shown or not. */
+    Optional<Field> firstInvalidField() {
+        Problem p = findProblem(EnumSet.allOf(Field.class));
+        return p == null ? Optional.empty() : Optional.of(p.field());
+    }
+
+    private Problem findProblem(Set<Field> fields) {
         String n = name.get() == null ? "" : name.get().strip();
-        if (n.isEmpty()) return "Enter your name.";
-        if (n.length() > MAX_NAME_LENGTH) return "Name is longer than " + MAX_NAME_LENGTH + " characters.";
-        if (!UserColors.isValid(color.get())) return "Pick a colour.";
-        try {
-            if (!host.get()) RoomAddress.parseServer(server.get());
-            RoomAddress.checkRoom(room.get());
-        } catch (IllegalArgumentException e) {
-            String m = e.getMessage();
-            return Character.toUpperCase(m.charAt(0)) + m.substring(1) + ".";
+        if (fields.contains(Field.NAME)) {
+            if (n.isEmpty()) return new Problem(Field.NAME, "Enter your name.");
+            if (n.length() > MAX_NAME_LENGTH) return new Problem(Field.NAME, "Name is longer than " + MAX_NAME_LENGTH + " characters.");
         }
-        return "";
+        if (fields.contains(Field.COLOR) && !UserColors.isValid(color.get())) return new Problem(Field.COLOR, "Pick a colour.");
+        if (fields.contains(Field.SERVER) && !host.get()) {
+            try {
+                RoomAddress.parseServer(server.get());
+            } catch (IllegalArgumentException e) {
+                return new Problem(Field.SERVER, sentence(e.getMessage()));
+            }
+        }
+        if (fields.contains(Field.ROOM)) {
+            try {
+                RoomAddress.checkRoom(room.get());
+            } catch (IllegalArgumentException e) {
+                return new Problem(Field.ROOM, sentence(e.getMessage()));
+            }
+        }
+        return null;
+    }
+
+    private static String sentence(String m) {
+        return Character.toUpperCase(m.charAt(0)) + m.substring(1) + ".";
     }
 
     /** The request to act on; throws {@link IllegalStateException} if the form is not valid. */
     JoinRequest request() {
-        if (!valid.get()) throw new IllegalStateException(problem.get());
+        Problem p = findProblem(EnumSet.allOf(Field.class));
+        if (p != null) throw new IllegalStateException(p.message());
         return new JoinRequest(name.get().strip(), UserColors.normalize(color.get()),
                 host.get() ? null : RoomAddress.parseServer(server.get()),
                 RoomAddress.checkRoom(room.get()), host.get());

@@ -13,6 +13,9 @@ import java.util.function.LongSupplier;
  * The status bar of a room window: connection, unsent changes, room, document length. Plain Java;
  * FX thread only. Time comes from an injected millisecond clock, so the retry countdown is
  * testable without sleeping; the view calls {@link #tick()} once a second.
+ *
+ * <p>Each item also has a short form ({@code ...ShortTextProperty}) that a narrow window shows
+ * instead of cutting the long one to "...".
  */
 final class StatusViewModel {
     enum Connection { CONNECTED, CONNECTING, OFFLINE }
@@ -26,6 +29,9 @@ final class StatusViewModel {
     private final ReadOnlyStringWrapper roomText = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper lengthText = new ReadOnlyStringWrapper("0 characters");
     private final ReadOnlyStringWrapper errorText = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper connectionShortText = new ReadOnlyStringWrapper("Connecting…");
+    private final ReadOnlyStringWrapper unsentShortText = new ReadOnlyStringWrapper("");
+    private final ReadOnlyStringWrapper lengthShortText = new ReadOnlyStringWrapper("0 chars");
 
     private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
     private long unsent;
@@ -76,6 +82,7 @@ final class StatusViewModel {
 
     void setLength(int length) {
         lengthText.set(numbers.format(length) + (length == 1 ? " character" : " characters"));
+        lengthShortText.set(numbers.format(length) + (length == 1 ? " char" : " chars"));
     }
 
     /** Updates the retry countdown; call about once a second. */
@@ -84,21 +91,28 @@ final class StatusViewModel {
     }
 
     private void refresh() {
+        boolean connected = connection.get() == Connection.CONNECTED;
         switch (connection.get()) {
-            case CONNECTED -> connectionText.set("Connected");
-            case OFFLINE -> connectionText.set("Offline");
+            case CONNECTED -> setBoth(connectionText, connectionShortText, "Connected", "Connected");
+            case OFFLINE -> setBoth(connectionText, connectionShortText, "Offline", "Offline");
             case CONNECTING -> {
-                if (retryAtMillis < 0) {
-                    connectionText.set("Connecting…");
-                } else {
-                    long secs = Math.max(0, (retryAtMillis - clockMillis.getAsLong() + 999) / 1000);
-                    connectionText.set(secs == 0 ? "Connecting…" : "Connecting (next retry in " + secs + " s)");
-                }
+                long secs = retryAtMillis < 0 ? 0 : Math.max(0, (retryAtMillis - clockMillis.getAsLong() + 999) / 1000);
+                if (secs == 0) setBoth(connectionText, connectionShortText, "Connecting…", "Connecting…");
+                else setBoth(connectionText, connectionShortText, "Connecting (next retry in " + secs + " s)", "Retry in " + secs + " s");
             }
         }
-        if (unsent == 0) unsentText.set(connection.get() == Connection.CONNECTED ? "All changes sent" : "No unsent changes");
-        else unsentText.set(numbers.format(unsent) + (unsent == 1 ? " unsent change" : " unsent changes")
-                + (connection.get() == Connection.CONNECTED ? "" : saveError.isEmpty() ? " (saved on this computer)" : " (not saved yet)"));
+        if (unsent == 0) {
+            setBoth(unsentText, unsentShortText, connected ? "All changes sent" : "No unsent changes", connected ? "All sent" : "0 unsent");
+        } else {
+            String n = numbers.format(unsent);
+            setBoth(unsentText, unsentShortText, n + (unsent == 1 ? " unsent change" : " unsent changes")
+                    + (connected ? "" : saveError.isEmpty() ? " (saved on this computer)" : " (not saved yet)"), n + " unsent");
+        }
+    }
+
+    private static void setBoth(ReadOnlyStringWrapper full, ReadOnlyStringWrapper brief, String fullText, String briefText) {
+        full.set(fullText);
+        brief.set(briefText);
     }
 
     ReadOnlyObjectProperty<Connection> connectionProperty() { return connection.getReadOnlyProperty(); }
@@ -107,4 +121,7 @@ final class StatusViewModel {
     ReadOnlyStringProperty roomTextProperty() { return roomText.getReadOnlyProperty(); }
     ReadOnlyStringProperty lengthTextProperty() { return lengthText.getReadOnlyProperty(); }
     ReadOnlyStringProperty errorTextProperty() { return errorText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty connectionShortTextProperty() { return connectionShortText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty unsentShortTextProperty() { return unsentShortText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty lengthShortTextProperty() { return lengthShortText.getReadOnlyProperty(); }
 }

@@ -18,17 +18,21 @@ class ViewModelTest {
     @Test
     void startForm_validatesAndBuildsRequest() {
         StartViewModel vm = new StartViewModel(new Settings("", "#1f77b4", "ws://127.0.0.1:7070", List.of()));
-        assertEquals("Enter your name.", vm.problemProperty().get());
+        assertEquals("", vm.problemProperty().get(), "no problem shows before the user touched anything");
         assertFalse(vm.validProperty().get());
+        assertTrue(vm.submit().isEmpty(), "Join on an empty form joins nothing");
+        assertEquals("Enter your name.", vm.problemProperty().get(), "after Join every problem shows");
+        assertEquals(StartViewModel.Field.NAME, vm.firstInvalidField().orElseThrow());
         vm.name.set("  Ada ");
         assertEquals("Room name is empty.", vm.problemProperty().get());
+        assertEquals(StartViewModel.Field.ROOM, vm.firstInvalidField().orElseThrow());
         vm.room.set("notes");
         assertTrue(vm.validProperty().get(), vm.problemProperty().get());
         vm.server.set("http://example.org");
         assertTrue(vm.problemProperty().get().contains("ws://"), vm.problemProperty().get());
         vm.host.set(true); // hosting needs no server address
         assertTrue(vm.validProperty().get());
-        StartViewModel.JoinRequest hosted = vm.request();
+        StartViewModel.JoinRequest hosted = vm.submit().orElseThrow();
         assertNull(hosted.server());
         assertTrue(hosted.host());
         vm.host.set(false);
@@ -38,6 +42,19 @@ class ViewModelTest {
         vm.color.set("blue");
         assertEquals("Pick a colour.", vm.problemProperty().get());
         assertThrows(IllegalStateException.class, vm::request);
+    }
+
+    @Test
+    void startForm_showsOnlyTheProblemsOfTouchedFields() {
+        StartViewModel vm = new StartViewModel(new Settings("Ada", "#1f77b4", "", List.of()));
+        assertEquals("", vm.problemProperty().get());
+        vm.touch(StartViewModel.Field.ROOM);
+        assertEquals("Room name is empty.", vm.problemProperty().get(), "the server is wrong too, but untouched");
+        vm.room.set("notes");
+        assertEquals("", vm.problemProperty().get());
+        assertFalse(vm.validProperty().get(), "the form is still not valid: no server");
+        vm.touch(StartViewModel.Field.SERVER);
+        assertFalse(vm.problemProperty().get().isEmpty());
     }
 
     @Test
@@ -157,6 +174,7 @@ class ViewModelTest {
         assertEquals("Room: notes", vm.roomTextProperty().get());
         vm.setConnection(StatusViewModel.Connection.CONNECTING, 4_200, "connection refused");
         assertEquals("Connecting (next retry in 5 s)", vm.connectionTextProperty().get());
+        assertEquals("Retry in 5 s", vm.connectionShortTextProperty().get(), "the short form, for narrow windows");
         assertEquals("connection refused", vm.errorTextProperty().get());
         now.addAndGet(2_500);
         vm.tick();
@@ -166,12 +184,14 @@ class ViewModelTest {
         assertEquals("Connecting…", vm.connectionTextProperty().get());
         vm.setUnsent(3);
         assertEquals("3 unsent changes (saved on this computer)", vm.unsentTextProperty().get());
+        assertEquals("3 unsent", vm.unsentShortTextProperty().get());
         vm.setConnection(StatusViewModel.Connection.CONNECTED, 0, null);
         assertEquals("Connected", vm.connectionTextProperty().get());
         assertEquals("", vm.errorTextProperty().get());
         assertEquals("3 unsent changes", vm.unsentTextProperty().get());
         vm.setUnsent(0);
         assertEquals("All changes sent", vm.unsentTextProperty().get());
+        assertEquals("All sent", vm.unsentShortTextProperty().get());
         vm.setConnection(StatusViewModel.Connection.OFFLINE, 0, null);
         assertEquals("Offline", vm.connectionTextProperty().get());
         vm.setNotice("offline copy unreadable");
@@ -188,8 +208,43 @@ class ViewModelTest {
         assertEquals("2 unsent changes (saved on this computer)", vm.unsentTextProperty().get());
         vm.setLength(1234567);
         assertEquals("1,234,567 characters", vm.lengthTextProperty().get());
+        assertEquals("1,234,567 chars", vm.lengthShortTextProperty().get());
         vm.setLength(1);
         assertEquals("1 character", vm.lengthTextProperty().get());
+        assertEquals("1 char", vm.lengthShortTextProperty().get());
+    }
+
+    @Test
+    void displayNames_cannotBreakOrReorderWhatIsAroundThem() {
+        assertEquals("Ada Lovelace", DisplayNames.clean("  Ada\n\r\tLovelace \u2028 "));
+        assertEquals("Eveexe.gnp", DisplayNames.clean("Eve\u202Eexe.gnp"), "bidi override dropped");
+        assertEquals("ab", DisplayNames.clean("\u2066a\u2069\u200Fb\u200E\u061C\uFEFF"), "isolates and marks dropped");
+        assertEquals("a b", DisplayNames.clean("a\u0000\u0007\u001Bb"), "control characters become one space");
+        assertEquals("\uD83D\uDC69\u200D\uD83D\uDCBB", DisplayNames.clean("\uD83D\uDC69\u200D\uD83D\uDCBB"), "a joined emoji stays whole");
+        assertEquals("x\uFFFDy", DisplayNames.clean("x\uD800y"), "an unpaired surrogate is replaced");
+        assertEquals("e\u0301\u0301\u0301", DisplayNames.clean("e" + "\u0301".repeat(200)), "marks cannot stack without end");
+        assertEquals(DisplayNames.ANONYMOUS, DisplayNames.clean(null));
+        assertEquals(DisplayNames.ANONYMOUS, DisplayNames.clean(" \n\u202E "));
+        String longName = DisplayNames.clean("\uD83D\uDE00".repeat(100));
+        assertEquals(DisplayNames.MAX_LENGTH, longName.codePointCount(0, longName.length()));
+        assertTrue(longName.endsWith("\u2026") && !longName.contains("\uD83D\u2026"), "cut between code points, with an ellipsis");
+        assertEquals("x".repeat(DisplayNames.MAX_LENGTH), DisplayNames.clean("x".repeat(DisplayNames.MAX_LENGTH)), "exactly the limit is not cut");
+    }
+
+    @Test
+    void userColors_fromTheNetworkNeverThrowNorInjectStyle() {
+        assertEquals("#1f77b4", UserColors.safe("#1F77B4"));
+        for (String bad : new String[] {null, "", "red", "#12345", "#1234567", "#gggggg", "#1f77b4; -fx-font-size: 99px", "rgb(1,2,3)"}) {
+            assertEquals(UserColors.FALLBACK, UserColors.safe(bad), String.valueOf(bad));
+            assertEquals(javafx.scene.paint.Color.web(UserColors.FALLBACK), UserColors.toColor(bad));
+        }
+    }
+
+    @Test
+    void presence_cleansNamesAndColoursFromTheNetwork() {
+        PresenceViewModel vm = new PresenceViewModel();
+        vm.update(List.of(new PresenceViewModel.Row("2", "Eve\u202E\nx", "bogus", false, true, false)));
+        assertEquals(new PresenceViewModel.Row("2", "Eve x", UserColors.FALLBACK, false, true, false), vm.rows().get(0));
     }
 
     @Test
