@@ -68,7 +68,8 @@ final class LaunchOptions {
             if (o.server != null) RoomAddress.parseServer(o.server);
             if (o.room != null) RoomAddress.checkRoom(o.room);
             if (o.color != null) o.color = UserColors.normalize(o.color);
-            if (o.name != null && o.name.isBlank()) throw new IllegalArgumentException("--name is empty");
+            String nameProblem = o.name == null ? null : StartViewModel.nameProblem(o.name);
+            if (nameProblem != null) throw new IllegalArgumentException("--name: " + nameProblem);
             if (o.hostPort != null && (o.hostPort < 0 || o.hostPort > 65535)) {
                 throw new IllegalArgumentException("--host-port must be 0..65535, was " + o.hostPort);
             }

@@ -43,13 +43,14 @@ record Settings(String name, String color, String server, List<String> recentRoo
             return defaults;
         }
         String color = p.getProperty("color", "");
+        String name = p.getProperty("name", defaults.name());
         List<String> recent = new ArrayList<>();
         for (int i = 0; i < MAX_RECENT; i++) {
             String r = p.getProperty("recent." + i);
             if (r != null && !r.isBlank()) recent.add(r);
         }
         return new Settings(
-                p.getProperty("name", defaults.name()),
+                StartViewModel.nameProblem(name) == null ? name : defaults.name(),
                 UserColors.isValid(color) ? color : fallbackColor,
                 p.getProperty("server", defaults.server()),
                 recent);

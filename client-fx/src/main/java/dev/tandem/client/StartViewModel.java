@@ -1,5 +1,8 @@
 package dev.tandem.client;
 
+import dev.tandem.protocol.ProtocolException;
+import dev.tandem.protocol.Wire;
+
 import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.BooleanProperty;
@@ -106,10 +109,9 @@ final class StartViewModel {
     }
 
     private Problem findProblem(Set<Field> fields) {
-        String n = name.get() == null ? "" : name.get().strip();
         if (fields.contains(Field.NAME)) {
-            if (n.isEmpty()) return new Problem(Field.NAME, "Enter your name.");
-            if (n.length() > MAX_NAME_LENGTH) return new Problem(Field.NAME, "Name is longer than " + MAX_NAME_LENGTH + " characters.");
+            String problem = nameProblem(name.get());
+            if (problem != null) return new Problem(Field.NAME, problem);
         }
         if (fields.contains(Field.COLOR) && !UserColors.isValid(color.get())) return new Problem(Field.COLOR, "Pick a colour.");
         if (fields.contains(Field.SERVER) && !host.get()) {
@@ -125,6 +127,22 @@ final class StartViewModel {
             } catch (IllegalArgumentException e) {
                 return new Problem(Field.ROOM, sentence(e.getMessage()));
             }
+        }
+        return null;
+    }
+
+    /**
+     * Why {@code name} cannot be used, or null: the hub refuses names with control, line-break or
+     * invisible format characters (Wire.checkName), so they are caught here, before joining.
+     */
+    static String nameProblem(String name) {
+        String n = name == null ? "" : name.strip();
+        if (n.isEmpty()) return "Enter your name.";
+        if (n.codePointCount(0, n.length()) > MAX_NAME_LENGTH) return "Name is longer than " + MAX_NAME_LENGTH + " characters.";
+        try {
+            Wire.checkName(n);
+        } catch (ProtocolException e) {
+            return "Name must not contain line breaks, control characters or invisible formatting characters.";
         }
         return null;
     }

@@ -348,11 +348,7 @@ public final class TandemApp extends Application {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try {
-            profile.close();
-        } catch (IOException e) {
-            System.err.println("tandem: " + e); // the lock goes with the process anyway
-        }
+        profile.close(); // the OS would drop it with the process anyway
     }
 
     public static void main(String[] args) {

@@ -44,6 +44,24 @@ class ViewModelTest {
         assertThrows(IllegalStateException.class, vm::request);
     }
 
+    /** The hub refuses such names for good (bad_message): the form says so before joining. */
+    @Test
+    void startForm_refusesNamesTheHubWouldRefuse() {
+        StartViewModel vm = new StartViewModel(new Settings("Ada", "#1f77b4", "ws://127.0.0.1:7070", List.of()));
+        vm.room.set("notes");
+        assertTrue(vm.validProperty().get(), vm.problemProperty().get());
+        vm.touch(StartViewModel.Field.NAME);
+        for (String bad : List.of("Ada\nBob", "evil\u202Eeman", "tab\there", "\u2066isolate")) {
+            vm.name.set(bad);
+            assertFalse(vm.validProperty().get(), bad);
+            assertTrue(vm.problemProperty().get().contains("must not contain"), vm.problemProperty().get());
+        }
+        vm.name.set("Zoë 👩\u200D💻"); // an emoji with a zero-width joiner is fine
+        assertTrue(vm.validProperty().get(), vm.problemProperty().get());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--name", "a\u202Eb"));
+        assertTrue(e.getMessage().startsWith("--name: Name must not contain"), e.getMessage());
+    }
+
     @Test
     void startForm_showsOnlyTheProblemsOfTouchedFields() {
         StartViewModel vm = new StartViewModel(new Settings("Ada", "#1f77b4", "", List.of()));
