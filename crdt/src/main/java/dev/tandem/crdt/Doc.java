@@ -388,6 +388,16 @@ public final class Doc {
     }
 
     /**
+     * A count that grows whenever the held runs change (a run held, replaced by a longer one,
+     * applied or refused): equal before and after an {@link #apply} that held nothing new, such
+     * as a resend of held operations. The counts {@link #heldRuns()} and {@link #heldChars()}
+     * can stay equal while the runs change.
+     */
+    public long heldChanges() {
+        return held.changes();
+    }
+
+    /**
      * Bounds the held operations: an {@link #apply} after which more than {@code maxRuns} runs
      * or {@code maxChars} characters could be held is refused with {@link CrdtFormatException}
      * and changes nothing. The check is conservative: it counts every run of the update that
@@ -421,8 +431,12 @@ public final class Doc {
         return held.refusedReplicas();
     }
 
-    /** How many times held runs were woken to be tried again. For tests. */
-    long heldWakes() {
+    /**
+     * How many times held runs were woken to be tried again (because a cause of theirs
+     * arrived): when an {@link #apply} moves it, the document may have applied operations the
+     * update did not carry, which a relay of the update alone would not pass on.
+     */
+    public long heldWakes() {
         return held.wakes;
     }
 

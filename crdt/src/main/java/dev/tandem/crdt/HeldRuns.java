@@ -102,6 +102,8 @@ final class HeldRuns {
     private long maxChars = DEFAULT_MAX_CHARS;
     /** Times a held run was woken to be tried again. Package-private for tests. */
     long wakes;
+    /** Grows with every run held or no longer held: unchanged means the held runs are the same. */
+    private long changes;
 
     /** @param agentAt the document's agent of an index (ids are packed with these indexes) */
     HeldRuns(IntFunction<Agent> agentAt) {
@@ -114,6 +116,10 @@ final class HeldRuns {
 
     long chars() {
         return chars;
+    }
+
+    long changes() {
+        return changes;
     }
 
     void limit(int maxRuns, long maxChars) {
@@ -158,6 +164,7 @@ final class HeldRuns {
         Run r = new Run(true, a, part[0], n, partLeft, right, Arrays.copyOfRange(text, off + k, off + k + n), false);
         p.inserts.put(r.seq, r);
         runs++;
+        changes++;
         chars += n;
         waitOrWake(r);
     }
@@ -173,6 +180,7 @@ final class HeldRuns {
         Run r = new Run(false, a, part[0], n, target, Ids.NONE, null, backward);
         p.deletes.put(r.seq, r);
         runs++;
+        changes++;
         waitOrWake(r);
     }
 
@@ -184,6 +192,8 @@ final class HeldRuns {
      */
     private int[] uncoveredPart(TreeMap<Integer, Run> held, int start, int end) {
         if (held.isEmpty()) return new int[] {start, end};
+        Map.Entry<Integer, Run> at = held.floorEntry(start);
+        if (at != null && at.getValue().end() >= end) return null; // a resend: kept as it is
         Map.Entry<Integer, Run> before = held.lowerEntry(start);
         if (before != null && before.getValue().end() > start) start = before.getValue().end();
         if (start >= end) return null;
@@ -202,6 +212,7 @@ final class HeldRuns {
     private void forget(Run r) {
         r.gone = true;
         runs--;
+        changes++;
         if (r.isInsert) chars -= r.len;
     }
 

@@ -38,11 +38,17 @@ class HeldRunsTest {
         b.apply(Update.decode(u2.encode()));
         assertEquals(1, b.heldRuns(), "a resend is not held twice");
         assertEquals(3, b.heldChars());
+        long changes = b.heldChanges();
+        b.apply(u2);
+        assertEquals(changes, b.heldChanges(), "a resend changes nothing held");
         b.apply(Update.merge(List.of(u2, u3))); // one run "defghi": it takes the place of "def"
         assertEquals(1, b.heldRuns());
         assertEquals(6, b.heldChars());
+        assertTrue(b.heldChanges() > changes, "a longer run changed what is held");
+        changes = b.heldChanges();
         b.apply(u3);
         assertEquals(1, b.heldRuns());
+        assertEquals(changes, b.heldChanges(), "a part of a held run changes nothing held");
         assertEquals("", b.text());
         assertEquals(Version.EMPTY, b.updatesSince(Version.EMPTY).version(), "held runs are not in updatesSince");
         assertEquals(Version.EMPTY, b.version(), "nor in the version");

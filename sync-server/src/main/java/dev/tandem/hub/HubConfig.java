@@ -18,7 +18,10 @@ import java.time.Duration;
  * @param messageBurst messages a connection may send at once above the sustained rate
  * @param bytesPerSecond sustained bytes per second per connection (burst: maxMessageBytes)
  * @param maxRooms rooms loaded at once
- * @param maxRoomBytes stored size (snapshot plus log) of one room
+ * @param maxRoomBytes stored size (snapshot, held operations and log) of one room
+ * @param maxHeldRuns runs (operations one replica made in a row) a room holds while their causes
+ *     have not arrived; a push that could hold more is refused
+ * @param maxHeldChars characters (UTF-16 units) in the runs a room holds, likewise
  * @param idleTimeout a connection that sends nothing (not even a ping) this long is closed
  * @param roomUnloadAfter a room with no connections is flushed and unloaded after this long
  * @param compactEvery log entries after which a room's log is folded into a new snapshot
@@ -26,7 +29,7 @@ import java.time.Duration;
  */
 public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes, long maxQueuedBytes,
                         int maxQueuedMessages, double messagesPerSecond, int messageBurst, long bytesPerSecond,
-                        int maxRooms, long maxRoomBytes, Duration idleTimeout, Duration roomUnloadAfter,
+                        int maxRooms, long maxRoomBytes, int maxHeldRuns, long maxHeldChars, Duration idleTimeout, Duration roomUnloadAfter,
                         int compactEvery, Duration stopTimeout) {
 
     public HubConfig {
@@ -46,6 +49,8 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
         if (bytesPerSecond < 1) throw new IllegalArgumentException("bytes per second was " + bytesPerSecond + ", must be >= 1");
         if (maxRooms < 1) throw new IllegalArgumentException("max rooms was " + maxRooms + ", must be >= 1");
         if (maxRoomBytes < 1024) throw new IllegalArgumentException("max room size was " + maxRoomBytes + ", must be >= 1024");
+        if (maxHeldRuns < 0) throw new IllegalArgumentException("max held runs was " + maxHeldRuns + ", must be >= 0");
+        if (maxHeldChars < 0) throw new IllegalArgumentException("max held chars was " + maxHeldChars + ", must be >= 0");
         if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("idle timeout was " + idleTimeout + ", must be > 0");
         if (roomUnloadAfter.isNegative()) throw new IllegalArgumentException("room unload delay was " + roomUnloadAfter + ", must be >= 0");
         if (compactEvery < 1) throw new IllegalArgumentException("compact-every was " + compactEvery + ", must be >= 1");
@@ -53,38 +58,43 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
 
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 16L << 20, 4096, 100, 200, 1L << 20,
-                1000, 64L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5));
+                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5));
     }
 
     public HubConfig withHost(String v) {
-        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 
     public HubConfig withPort(int v) {
-        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 
     public HubConfig withMaxMessageBytes(int v) {
-        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 
     public HubConfig withOutboundQueue(long bytes, int messages) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 
     public HubConfig withRateLimit(double perSecond, int burst, long bytesPerSec) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 
     public HubConfig withRoomLimits(int rooms, long roomBytes) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 
     public HubConfig withTimeouts(Duration idle, Duration unloadAfter, Duration stop) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idle, unloadAfter, compactEvery, stop);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop);
     }
 
     public HubConfig withCompactEvery(int v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, idleTimeout, roomUnloadAfter, v, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout);
+    }
+
+    /** Bounds the operations a room holds while their causes have not arrived (see docs/hub.md). */
+    public HubConfig withHeldLimits(int runs, long chars) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
     }
 }

@@ -72,6 +72,10 @@ final class ServeCommand implements Callable<Integer> {
         int maxRooms;
         @Option(names = "--max-room-bytes", defaultValue = "${env:TANDEM_MAX_ROOM_BYTES:-67108864}", description = "Stored size of one room (default ${DEFAULT-VALUE}).")
         long maxRoomBytes;
+        @Option(names = "--max-held-runs", defaultValue = "${env:TANDEM_MAX_HELD_RUNS:-1000}", description = "Runs of operations one room holds while their causes have not arrived; a push that could hold more is refused (default ${DEFAULT-VALUE}).")
+        int maxHeldRuns;
+        @Option(names = "--max-held-chars", defaultValue = "${env:TANDEM_MAX_HELD_CHARS:-1048576}", description = "Characters in the runs one room holds, likewise (default ${DEFAULT-VALUE}).")
+        long maxHeldChars;
         @Option(names = "--idle-timeout", defaultValue = "${env:TANDEM_IDLE_TIMEOUT:-15s}", converter = DurationConverter.class, description = "Close a connection silent this long (default ${DEFAULT-VALUE}).")
         Duration idleTimeout;
         @Option(names = "--unload-after", defaultValue = "${env:TANDEM_UNLOAD_AFTER:-30s}", converter = DurationConverter.class, description = "Unload a room this long after its last connection left (default ${DEFAULT-VALUE}).")
@@ -81,7 +85,7 @@ final class ServeCommand implements Callable<Integer> {
 
         HubConfig toConfig() {
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
-                    maxRooms, maxRoomBytes, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5));
+                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5));
         }
     }
 

@@ -14,6 +14,7 @@ import dev.tandem.protocol.ErrorCode;
 import java.lang.management.ManagementFactory;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -30,10 +31,17 @@ final class HubMetrics implements AutoCloseable {
     private final Counter slowConsumers;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    /** Summed over the loaded rooms; each room adds the change of its own counts. */
+    private final AtomicLong heldRuns = new AtomicLong();
+    private final AtomicLong heldChars = new AtomicLong();
 
     HubMetrics(Supplier<Number> rooms, Supplier<Number> connections) {
         Gauge.builder("tandem.rooms.loaded", rooms).description("rooms loaded in memory").register(registry);
         Gauge.builder("tandem.connections", connections).description("open WebSocket connections").register(registry);
+        Gauge.builder("tandem.held.runs", heldRuns, AtomicLong::get)
+                .description("runs of operations the loaded rooms hold because their causes have not arrived").register(registry);
+        Gauge.builder("tandem.held.chars", heldChars, AtomicLong::get)
+                .description("characters in the runs the loaded rooms hold").register(registry);
         updatesIn = Counter.builder("tandem.updates.received").description("update pushes received").register(registry);
         updatesStored = Counter.builder("tandem.updates.stored").description("updates that carried something new and were stored").register(registry);
         deliveries = Counter.builder("tandem.updates.delivered").description("relay frames queued to peers").register(registry);
@@ -65,6 +73,12 @@ final class HubMetrics implements AutoCloseable {
 
     void updateStored() {
         updatesStored.increment();
+    }
+
+    /** A room's held runs and characters grew (or shrank, negative) by these. */
+    void held(long runs, long chars) {
+        heldRuns.addAndGet(runs);
+        heldChars.addAndGet(chars);
     }
 
     void delivered(int count) {

@@ -52,8 +52,14 @@ final class Room {
     private Version version = Version.EMPTY;
     private long key;
     private long lastSeq;
+    /** Snapshot, held operations and log, as stored: what the room size bound counts. */
     private long storedBytes;
     private int logEntries;
+    /** The doc's held runs and characters as last added to the hub's metrics. */
+    private int reportedHeldRuns;
+    private long reportedHeldChars;
+    /** How many of {@code doc.refusedReplicas()} were logged and told. */
+    private int reportedRefusals;
     private final Map<Long, HubConnection> members = new LinkedHashMap<>();
     private ScheduledFuture<?> unloadTimer;
 
@@ -83,7 +89,12 @@ final class Room {
             hook("load");
             StoredRoom stored = store.open(name);
             Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
+            // Everything stored was accepted under the limits of its time: load it whole, then
+            // bound what comes next (runs held already stay held).
+            d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
+            if (stored.held() != null) d.apply(Update.decode(stored.held()));
             for (byte[] u : stored.updates()) d.apply(Update.decode(u));
+            d.limitHeld(config.maxHeldRuns(), config.maxHeldChars());
             doc = d;
             version = d.version();
             durableVersion = version;
@@ -92,7 +103,9 @@ final class Room {
             storedBytes = stored.storedBytes();
             logEntries = stored.updates().size();
             state = State.OPEN;
-            log.info("room \"{}\" loaded: {} chars, {} log entries, {} bytes", name, d.length(), logEntries, storedBytes);
+            heldChanged();
+            reportRefusals();
+            log.info("room \"{}\" loaded: {} chars, {} held runs, {} log entries, {} bytes", name, d.length(), d.heldRuns(), logEntries, storedBytes);
         } catch (RuntimeException | Error e) {
             // Never serve a room whose stored state is unreadable: starting it empty would let
             // the next edit overwrite good data. An Error (say, OutOfMemoryError on a huge
@@ -149,11 +162,16 @@ final class Room {
                 return;
             }
         }
-        if (storedBytes + bytes.length > config.maxRoomBytes()) {
+        // A resend of what the room has is stored nowhere, so a full room still acks it.
+        if (storedBytes + bytes.length > config.maxRoomBytes() && !version.covers(update.version())) {
             conn.fail(ErrorCode.ROOM_FULL, "room \"" + name + "\" reached its maximum size of " + config.maxRoomBytes() + " bytes");
             return;
         }
+        long heldMark = doc.heldChanges();
+        long wakeMark = doc.heldWakes();
         try {
+            // Refused (document unchanged) also when it could make the held operations exceed
+            // the room's limits: only a dishonest or broken client sends what never applies.
             doc.apply(update);
         } catch (CrdtFormatException e) {
             conn.fail(ErrorCode.BAD_UPDATE, "update rejected: " + e.getMessage());
@@ -161,25 +179,41 @@ final class Room {
         }
         hook("apply");
         Version after = doc.version();
-        boolean changed = !after.equals(version) || doc.hasPending();
+        // Held operations are not in the version: an update that only adds to them is stored
+        // too, and one that adds nothing at all (a resend, held or applied) is not.
+        boolean heldMoved = doc.heldChanges() != heldMark;
+        boolean changed = heldMoved || !after.equals(version);
+        if (heldMoved) {
+            heldChanged();
+            reportRefusals();
+        }
         CompletableFuture<Void> durable;
         if (changed) {
+            ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
+            // Held operations this push let apply are not in its bytes, and a peer that joined
+            // after they arrived never got them: relay them too (all that was applied; a
+            // duplicate is harmless). Only when a held run woke, so an ordinary push pays nothing.
+            ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
+                    ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
             version = after;
             long entry = ++lastSeq;
             storedBytes += bytes.length;
             logEntries++;
             metrics.updateStored();
             durable = store.append(key, entry, bytes);
-            ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
             int delivered = 0;
             for (HubConnection m : members.values()) {
                 if (m != conn) {
                     m.send(relay);
                     delivered++;
+                    if (woken != null) {
+                        m.send(woken);
+                        delivered++;
+                    }
                 }
             }
             metrics.delivered(delivered);
-            if (logEntries >= config.compactEvery() && !doc.hasPending()) compact();
+            if (logEntries >= config.compactEvery()) compact();
         } else {
             durable = store.flush(key);
         }
@@ -191,6 +225,33 @@ final class Room {
                 conn.ack(seq);
             }
         });
+    }
+
+    /** Runs on exec: brings the hub's held gauges to this room's counts. */
+    private void heldChanged() {
+        int runs = doc == null ? 0 : doc.heldRuns();
+        long chars = doc == null ? 0 : doc.heldChars();
+        if (runs == reportedHeldRuns && chars == reportedHeldChars) return;
+        metrics.held(runs - reportedHeldRuns, chars - reportedHeldChars);
+        reportedHeldRuns = runs;
+        reportedHeldChars = chars;
+    }
+
+    /**
+     * Runs on exec, after held runs changed: logs each replica the replica newly refuses (a held
+     * run of it turned out never to apply) and fails that replica's connection here, if any,
+     * with {@code bad_update}, so its owner learns of it instead of waiting forever.
+     */
+    private void reportRefusals() {
+        long[] refused = doc.refusedReplicas();
+        for (int i = reportedRefusals; i < refused.length; i++) {
+            String why = "operations of replica " + Wire.replica(refused[i]) + " that waited for their causes can never apply (with the causes"
+                    + " that arrived they would split a surrogate pair); they were dropped, and its later operations that depend on them are refused";
+            log.warn("room {}: {}", Wire.quote(name), why);
+            HubConnection owner = members.get(refused[i]);
+            if (owner != null) owner.fail(ErrorCode.BAD_UPDATE, why);
+        }
+        reportedRefusals = refused.length;
     }
 
     /** Runs on exec. */
@@ -212,16 +273,18 @@ final class Room {
     /** Runs on exec: closes every member with 1001 ahead of a hub stop. */
     void shutdown() {
         for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.SHUTTING_DOWN, "the hub is shutting down");
-        if (state == State.OPEN && logEntries > 0 && !doc.hasPending()) compact();
+        if (state == State.OPEN && logEntries > 0) compact();
     }
 
+    /** Folds the log into a snapshot; the held operations are stored beside it, not lost. */
     private void compact() {
         byte[] snapshot = doc.encode();
+        byte[] held = doc.hasPending() ? doc.heldUpdate().encode() : null;
         long upto = lastSeq;
-        store.compact(key, upto, snapshot).whenComplete((ok, error) -> {
+        store.compact(key, upto, snapshot, held).whenComplete((ok, error) -> {
             if (error != null) exec.execute(() -> storageFailed(error));
         });
-        storedBytes = snapshot.length;
+        storedBytes = snapshot.length + (held == null ? 0 : held.length);
         logEntries = 0;
     }
 
@@ -256,6 +319,7 @@ final class Room {
         state = State.FAILED;
         failure = why;
         doc = null;
+        heldChanged();
         cancelUnload();
         for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
         members.clear();
@@ -279,7 +343,7 @@ final class Room {
         unloadTimer = null;
         if (state != State.OPEN || !members.isEmpty()) return;
         state = State.UNLOADING;
-        if (logEntries > 0 && !doc.hasPending()) compact();
+        if (logEntries > 0) compact();
         store.flush().whenComplete((ok, error) -> exec.execute(this::finishUnload));
     }
 
@@ -288,6 +352,7 @@ final class Room {
         if (registry.remove(this)) {
             state = State.CLOSED;
             doc = null;
+            heldChanged();
             log.info("room \"{}\" unloaded", name);
         } else {
             state = State.OPEN;

@@ -79,5 +79,8 @@ class HubMainTest {
         Run r = run("serve", "--port", "70000", "--data", dir.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("port"), r.err());
+        Run held = run("serve", "--port", "0", "--max-held-runs", "-1", "--data", dir.toString());
+        assertEquals(2, held.code());
+        assertTrue(held.err().contains("max held runs was -1"), held.err());
     }
 }

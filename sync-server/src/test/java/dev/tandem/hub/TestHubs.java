@@ -83,4 +83,41 @@ final class TestHubs {
     static void sync(SyncClient c) throws Exception {
         c.synced().get(20, TimeUnit.SECONDS);
     }
+
+    /** What the store holds of one room, read from its SQLite file. */
+    record Stored(long snapshotSeq, long logEntries, long bytes) {}
+
+    /**
+     * Reads {@code room}'s stored size from {@code dir/tandem.db} with a connection of its own
+     * (WAL lets it read beside a running hub): snapshot, held operations and log, in bytes.
+     */
+    static Stored stored(Path dir, String room) throws java.sql.SQLException {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("tandem.db"))) {
+            boolean hasHeld = false;
+            try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("PRAGMA table_info(rooms)")) {
+                while (rs.next()) hasHeld |= "held".equals(rs.getString("name"));
+            }
+            long key;
+            long snapshotSeq;
+            long bytes;
+            String sql = "SELECT id, snapshot_seq, coalesce(length(snapshot), 0)" + (hasHeld ? " + coalesce(length(held), 0)" : "")
+                    + " FROM rooms WHERE name = ?";
+            try (java.sql.PreparedStatement p = c.prepareStatement(sql)) {
+                p.setString(1, room);
+                try (java.sql.ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) fail("room \"" + room + "\" is not stored");
+                    key = rs.getLong(1);
+                    snapshotSeq = rs.getLong(2);
+                    bytes = rs.getLong(3);
+                }
+            }
+            try (java.sql.PreparedStatement p = c.prepareStatement("SELECT count(*), coalesce(sum(length(data)), 0) FROM updates WHERE room = ?")) {
+                p.setLong(1, key);
+                try (java.sql.ResultSet rs = p.executeQuery()) {
+                    rs.next();
+                    return new Stored(snapshotSeq, rs.getLong(1), bytes + rs.getLong(2));
+                }
+            }
+        }
+    }
 }

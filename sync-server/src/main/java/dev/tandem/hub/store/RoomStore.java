@@ -3,7 +3,8 @@ package dev.tandem.hub.store;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Durable storage of rooms: per room a snapshot plus the log of updates applied since. Kept this
+ * Durable storage of rooms: per room a snapshot, the operations it held then (waiting for their
+ * causes), and the log of updates since. Kept this
  * small so a networked database (multi-hub deployments) can implement it later.
  *
  * <p>Writes are asynchronous and applied in submission order; a write's future completes only
@@ -28,8 +29,12 @@ public interface RoomStore extends AutoCloseable {
     /** Appends update bytes as the room's log entry {@code seq} (increasing, from lastSeq + 1). */
     CompletableFuture<Void> append(long roomKey, long seq, byte[] update);
 
-    /** Stores {@code snapshot} as the room's state up to and including log entry {@code uptoSeq}, and drops those entries. */
-    CompletableFuture<Void> compact(long roomKey, long uptoSeq, byte[] snapshot);
+    /**
+     * Stores {@code snapshot} and {@code held} (null: nothing) as the room's state up to and
+     * including log entry {@code uptoSeq}, and drops those entries, all at once. Does nothing if
+     * the stored snapshot is newer.
+     */
+    CompletableFuture<Void> compact(long roomKey, long uptoSeq, byte[] snapshot, byte[] held);
 
     /** Completes when every write submitted before it is durable. */
     CompletableFuture<Void> flush();

@@ -104,7 +104,8 @@ public final class SqliteRoomStore implements RoomStore {
                 }
                 s.execute("PRAGMA busy_timeout=10000");
                 s.execute("CREATE TABLE IF NOT EXISTS rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
-                        + "snapshot BLOB, snapshot_seq INTEGER NOT NULL DEFAULT 0)");
+                        + "snapshot BLOB, snapshot_seq INTEGER NOT NULL DEFAULT 0, held BLOB)");
+                addHeldColumn(s);
                 s.execute("CREATE TABLE IF NOT EXISTS updates (room INTEGER NOT NULL, seq INTEGER NOT NULL, "
                         + "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
                 // Proves the file is a readable database now, not at the first join.
@@ -121,6 +122,17 @@ public final class SqliteRoomStore implements RoomStore {
             lock.release();
             throw new StoreException("cannot open store " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Stores written before held operations were kept apart from the snapshot lack the column. */
+    private static void addHeldColumn(Statement s) throws SQLException {
+        try (ResultSet rs = s.executeQuery("PRAGMA table_info(rooms)")) {
+            while (rs.next()) {
+                if ("held".equals(rs.getString("name"))) return;
+            }
+        }
+        s.execute("ALTER TABLE rooms ADD COLUMN held BLOB");
+        log.info("store: added the column rooms.held");
     }
 
     private static final boolean MAC = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("mac");
@@ -140,15 +152,17 @@ public final class SqliteRoomStore implements RoomStore {
         try {
             Long key = null;
             byte[] snapshot = null;
+            byte[] held = null;
             long snapshotSeq = 0;
             synchronized (readConnection) {
-                try (PreparedStatement p = readConnection.prepareStatement("SELECT id, snapshot, snapshot_seq FROM rooms WHERE name = ?")) {
+                try (PreparedStatement p = readConnection.prepareStatement("SELECT id, snapshot, held, snapshot_seq FROM rooms WHERE name = ?")) {
                     p.setString(1, room);
                     try (ResultSet rs = p.executeQuery()) {
                         if (rs.next()) {
                             key = rs.getLong(1);
                             snapshot = rs.getBytes(2);
-                            snapshotSeq = rs.getLong(3);
+                            held = rs.getBytes(3);
+                            snapshotSeq = rs.getLong(4);
                         }
                     }
                 }
@@ -158,11 +172,11 @@ public final class SqliteRoomStore implements RoomStore {
                 CreateRoom create = new CreateRoom(room);
                 submit(create);
                 key = create.future.join();
-                return new StoredRoom(key, null, List.of(), 0, 0);
+                return new StoredRoom(key, null, null, List.of(), 0, 0);
             }
             List<byte[]> updates = new ArrayList<>();
             long lastSeq = snapshotSeq;
-            long bytes = snapshot == null ? 0 : snapshot.length;
+            long bytes = (snapshot == null ? 0 : snapshot.length) + (held == null ? 0 : held.length);
             synchronized (readConnection) {
                 try (PreparedStatement p = readConnection.prepareStatement("SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq")) {
                     p.setLong(1, key);
@@ -177,7 +191,7 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            return new StoredRoom(key, snapshot, updates, lastSeq, bytes);
+            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes);
         } catch (SQLException | java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + file + ": " + e.getMessage(), e);
         }
@@ -189,8 +203,8 @@ public final class SqliteRoomStore implements RoomStore {
     }
 
     @Override
-    public CompletableFuture<Void> compact(long roomKey, long uptoSeq, byte[] snapshot) {
-        return submit(new Compact(roomKey, uptoSeq, snapshot)).future;
+    public CompletableFuture<Void> compact(long roomKey, long uptoSeq, byte[] snapshot, byte[] held) {
+        return submit(new Compact(roomKey, uptoSeq, snapshot, held)).future;
     }
 
     @Override
@@ -422,22 +436,26 @@ public final class SqliteRoomStore implements RoomStore {
     private static final class Compact extends FutureWrite<Void> {
         final long upto;
         final byte[] snapshot;
+        final byte[] held;
 
-        Compact(long room, long upto, byte[] snapshot) {
+        Compact(long room, long upto, byte[] snapshot, byte[] held) {
             super(room, true);
             this.upto = upto;
             this.snapshot = snapshot;
+            this.held = held;
         }
 
         @Override
         void execute(SqliteRoomStore store) throws SQLException {
             // Only ever replaces an older snapshot: a stale compaction (a late task, or a second
             // writer) must not put back a state whose newer log entries are already deleted.
-            PreparedStatement update = store.prepared("UPDATE rooms SET snapshot = ?, snapshot_seq = ? WHERE id = ? AND snapshot_seq <= ?");
+            // The held operations belong to this snapshot: they are replaced with it or not at all.
+            PreparedStatement update = store.prepared("UPDATE rooms SET snapshot = ?, held = ?, snapshot_seq = ? WHERE id = ? AND snapshot_seq <= ?");
             update.setBytes(1, snapshot);
-            update.setLong(2, upto);
-            update.setLong(3, room);
-            update.setLong(4, upto);
+            update.setBytes(2, held);
+            update.setLong(3, upto);
+            update.setLong(4, room);
+            update.setLong(5, upto);
             if (update.executeUpdate() != 1) {
                 PreparedStatement exists = store.prepared("SELECT snapshot_seq FROM rooms WHERE id = ?");
                 exists.setLong(1, room);

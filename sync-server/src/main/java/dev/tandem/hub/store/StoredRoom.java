@@ -7,8 +7,10 @@ import java.util.List;
  *
  * @param key the store's handle for the room
  * @param snapshot {@code Doc.encode()} bytes, or null if the room has no snapshot yet
+ * @param held {@code Doc.heldUpdate().encode()} bytes written with the snapshot (the operations
+ *     that waited for their causes then; apply after the snapshot, before the log), or null
  * @param updates log entries after the snapshot, in order
  * @param lastSeq sequence number of the last log entry (or the snapshot's), 0 for a new room
- * @param storedBytes snapshot plus log size, for the room size bound
+ * @param storedBytes snapshot, held and log size, for the room size bound
  */
-public record StoredRoom(long key, byte[] snapshot, List<byte[]> updates, long lastSeq, long storedBytes) {}
+public record StoredRoom(long key, byte[] snapshot, byte[] held, List<byte[]> updates, long lastSeq, long storedBytes) {}

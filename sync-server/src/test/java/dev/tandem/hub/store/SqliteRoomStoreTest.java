@@ -54,7 +54,7 @@ class SqliteRoomStoreTest {
                     "a write of a failed room committed after its failed write");
             assertThrows(java.util.concurrent.ExecutionException.class, () -> store.flush(k).get(10, TimeUnit.SECONDS),
                     "the room's barrier (the ack of a push that carried nothing new) passed after its failed write");
-            assertThrows(java.util.concurrent.ExecutionException.class, () -> store.compact(k, 1, bytes("x")).get(10, TimeUnit.SECONDS));
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> store.compact(k, 1, bytes("x"), null).get(10, TimeUnit.SECONDS));
             assertTrue(store.writeFailure() == null || store.writeFailure().contains("full"), store.writeFailure());
             // Other rooms were not in the failed batch: they carry on.
             store.append(other, 1, bytes("fine")).get(10, TimeUnit.SECONDS);
@@ -106,14 +106,64 @@ class SqliteRoomStoreTest {
             for (int seq = 1; seq <= 6; seq++) store.append(key, seq, bytes("u" + seq)).get(10, TimeUnit.SECONDS);
             // A newer writer folded everything up to 6; a stale one (another hub on the same
             // directory, or a late task) then tries to store its state as of 3.
-            store.compact(key, 6, bytes("state@6")).get(10, TimeUnit.SECONDS);
-            store.compact(key, 3, bytes("state@3")).get(10, TimeUnit.SECONDS);
+            store.compact(key, 6, bytes("state@6"), bytes("held@6")).get(10, TimeUnit.SECONDS);
+            store.compact(key, 3, bytes("state@3"), bytes("held@3")).get(10, TimeUnit.SECONDS);
         }
         try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
             StoredRoom room = store.open("r");
             assertArrayEquals(bytes("state@6"), room.snapshot(), "the newer snapshot was overwritten by an older one: "
                     + new String(room.snapshot(), StandardCharsets.UTF_8));
+            assertArrayEquals(bytes("held@6"), room.held(), "the held operations belong to the snapshot they were written with");
             assertEquals(6, room.lastSeq());
+            assertEquals(0, room.updates().size());
+        }
+    }
+
+    @Test
+    void heldOperationsAreStoredWithTheSnapshotAndCountInTheRoomsSize() throws Exception {
+        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
+            long key = store.open("r").key();
+            store.append(key, 1, bytes("u1")).get(10, TimeUnit.SECONDS);
+            store.compact(key, 1, bytes("snap"), bytes("held!")).get(10, TimeUnit.SECONDS);
+            store.append(key, 2, bytes("u2")).get(10, TimeUnit.SECONDS);
+        }
+        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
+            StoredRoom room = store.open("r");
+            assertArrayEquals(bytes("held!"), room.held());
+            assertEquals(1, room.updates().size());
+            assertEquals(4 + 5 + 2, room.storedBytes(), "snapshot + held + log");
+            // Nothing held any more: the next compaction clears the column.
+            store.compact(room.key(), 2, bytes("snap2"), null).get(10, TimeUnit.SECONDS);
+        }
+        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
+            StoredRoom room = store.open("r");
+            assertEquals(null, room.held());
+            assertEquals(5, room.storedBytes());
+        }
+    }
+
+    @Test
+    void aStoreWrittenBeforeHeldOperationsWereStoredApartGainsTheColumnAndKeepsItsRooms() throws Exception {
+        // The schema of the previous release, written by hand.
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("tandem.db"));
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, snapshot BLOB, snapshot_seq INTEGER NOT NULL DEFAULT 0)");
+            s.execute("CREATE TABLE updates (room INTEGER NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
+            s.execute("INSERT INTO rooms (id, name, snapshot, snapshot_seq) VALUES (7, 'old', X'0102', 3)");
+            s.execute("INSERT INTO updates (room, seq, data) VALUES (7, 4, X'0A0B0C')");
+        }
+        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
+            StoredRoom room = store.open("old");
+            assertEquals(7, room.key());
+            assertArrayEquals(new byte[] {1, 2}, room.snapshot());
+            assertEquals(null, room.held());
+            assertEquals(4, room.lastSeq());
+            assertEquals(5, room.storedBytes());
+            store.compact(7, 4, bytes("s"), bytes("h")).get(10, TimeUnit.SECONDS);
+        }
+        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
+            StoredRoom room = store.open("old");
+            assertArrayEquals(bytes("h"), room.held());
             assertEquals(0, room.updates().size());
         }
     }
