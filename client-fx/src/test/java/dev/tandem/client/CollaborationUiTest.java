@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
 import org.testfx.api.FxToolkit;
-import org.testfx.util.WaitForAsyncUtils;
 
 import java.io.File;
 import java.net.ServerSocket;
@@ -23,12 +22,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
+import static dev.tandem.client.UiTesting.WAIT_SECONDS;
+import static dev.tandem.client.UiTesting.eventually;
+import static dev.tandem.client.UiTesting.fx;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
@@ -36,7 +36,6 @@ import static org.junit.jupiter.api.Assertions.*;
  * temporary folders. Every room name is unique to its test, so tests share one hub.
  */
 class CollaborationUiTest {
-    private static final long WAIT_SECONDS = 10;
     private static Hub hub;
     private static URI server;
     private static ExecutorService io;
@@ -69,18 +68,7 @@ class CollaborationUiTest {
 
     // ---- helpers
 
-    private static <T> T fx(Callable<T> c) throws Exception {
-        return WaitForAsyncUtils.asyncFx(c).get(WAIT_SECONDS, TimeUnit.SECONDS);
-    }
 
-    /** Waits until {@code condition} (evaluated on the FX thread) holds; fails with {@code what}. */
-    private static void eventually(String what, Callable<Boolean> condition) throws Exception {
-        try {
-            WaitForAsyncUtils.waitFor(WAIT_SECONDS, TimeUnit.SECONDS, () -> fx(condition));
-        } catch (TimeoutException e) {
-            fail("timed out waiting until " + what);
-        }
-    }
 
     private RoomSession openRoom(String name, String color, URI hubUri, String room, Path dataDir) throws Exception {
         RoomAddress address = new RoomAddress(hubUri, room);

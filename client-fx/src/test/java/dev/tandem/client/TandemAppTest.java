@@ -12,22 +12,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
 import org.testfx.api.FxToolkit;
-import org.testfx.util.WaitForAsyncUtils;
 
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static dev.tandem.client.UiTesting.WAIT_SECONDS;
+import static dev.tandem.client.UiTesting.eventually;
+import static dev.tandem.client.UiTesting.fx;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The whole application, started the way users start it: from the command line, and from the start screen. */
 class TandemAppTest {
-    private static final long WAIT_SECONDS = 10;
     @TempDir Path dir;
     private final FxRobot robot = new FxRobot();
     private Application app;
@@ -38,17 +37,7 @@ class TandemAppTest {
         FxToolkit.cleanupStages();
     }
 
-    private static <T> T fx(Callable<T> c) throws Exception {
-        return WaitForAsyncUtils.asyncFx(c).get(WAIT_SECONDS, TimeUnit.SECONDS);
-    }
 
-    private static void eventually(String what, Callable<Boolean> condition) throws Exception {
-        try {
-            WaitForAsyncUtils.waitFor(WAIT_SECONDS, TimeUnit.SECONDS, () -> fx(condition));
-        } catch (TimeoutException e) {
-            fail("timed out waiting until " + what);
-        }
-    }
 
     /** Every edit made so far in {@code s} is acknowledged by the hub, then its status bar says so (see CollaborationUiTest.allSent). */
     private static void allSent(RoomSession s) throws Exception {

@@ -258,16 +258,8 @@ public final class TypingBench {
         return b.toString();
     }
 
-    private static <T> T fx(Callable<T> c) throws Exception {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        Platform.runLater(() -> {
-            try {
-                f.complete(c.call());
-            } catch (Throwable t) {
-                f.completeExceptionally(t);
-            }
-        });
-        return f.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    private static <T> T fx(java.util.concurrent.Callable<T> c) throws Exception {
+        return UiTesting.fx(c, WAIT_SECONDS);
     }
 
     private static void waitFx(String what, Callable<Boolean> condition) throws Exception {

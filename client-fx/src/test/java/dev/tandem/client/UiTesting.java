@@ -17,7 +17,12 @@ final class UiTesting {
 
     /** Runs {@code c} on the FX thread and returns its result. */
     static <T> T fx(Callable<T> c) throws Exception {
-        return WaitForAsyncUtils.asyncFx(c).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        return fx(c, WAIT_SECONDS);
+    }
+
+    /** Runs {@code c} on the FX thread and returns its result, waiting at most {@code seconds}. */
+    static <T> T fx(Callable<T> c, long seconds) throws Exception {
+        return WaitForAsyncUtils.asyncFx(c).get(seconds, TimeUnit.SECONDS);
     }
 
     /** Waits until {@code condition} (evaluated on the FX thread) holds; fails with {@code what}. */
