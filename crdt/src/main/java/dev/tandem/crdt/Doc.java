@@ -308,6 +308,113 @@ public final class Doc {
         return out != null ? out.build() : Update.ofDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget));
     }
 
+    /**
+     * Inserts {@code text} right after the character {@code (replica, seq)} in the sequence,
+     * whether that character is visible or a tombstone, and returns the update. This is where
+     * undo puts deleted text back: right after its own tombstones, so it lands at its original
+     * place even when other deleted or restored text sits in the same gap (an insert by visible
+     * position would go after every tombstone of the gap).
+     *
+     * @throws IllegalArgumentException if the character is not here, the text holds an unpaired
+     *     surrogate, or the character is the first half of a surrogate pair
+     */
+    Update insertAfter(long replica, int seq, String text) {
+        Agent a = byReplica.get(replica);
+        if (a == null || seq < 0 || seq >= a.insClock) throw new IllegalArgumentException("no character " + Long.toHexString(replica) + ":" + seq + " here");
+        if (text.isEmpty()) return Update.empty();
+        char[] chars = text.toCharArray();
+        if (checkWellFormed(chars)) hasAstral = true;
+        long left = Ids.pack(a.index, seq);
+        if (Character.isHighSurrogate(a.text[seq])) throw new IllegalArgumentException("inserting after " + Long.toHexString(replica) + ":" + seq + " splits a surrogate pair");
+        stamp++;
+        locate(left);
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        int offset = tree.atOffset;
+        long right;
+        if (offset + 1 < Math.abs(leaf.lens[idx])) {
+            right = left + 1;
+            tree.split(leaf, idx, offset + 1);
+            leaf = tree.atLeaf;
+            idx = tree.atIdx;
+        } else {
+            idx++;
+            right = idAt(leaf, idx);
+        }
+        int newSeq = local.insClock;
+        integrateAt(leaf, idx, local, newSeq, chars, 0, chars.length, left, right, null);
+        return Update.ofInsert(local.replica, newSeq, chars,
+                replica, seq, false, replicaOf(right), Ids.seq(right), right == Ids.NONE);
+    }
+
+    /**
+     * The ids of the visible characters {@code pos .. pos+len-1}, in document order, as runs of
+     * consecutive ids with nothing between them in the sequence, tombstones included:
+     * {@code {replica, seq, length}} each. For the undo manager, which restores each run right
+     * after its last character.
+     */
+    List<long[]> idRuns(int pos, int len) {
+        int length = tree.visibleLength();
+        if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("range " + pos + "+" + len + " outside 0.." + length);
+        List<long[]> out = new ArrayList<>();
+        if (len == 0) return out;
+        tree.locateVisible(pos);
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        int offset = tree.atOffset;
+        int remaining = len;
+        long[] last = null;
+        while (remaining > 0) {
+            if (idx >= leaf.count) {
+                leaf = leaf.next;
+                idx = 0;
+                continue;
+            }
+            int spanLen = leaf.lens[idx];
+            if (spanLen > 0) {
+                int take = Math.min(spanLen - offset, remaining);
+                long id = leaf.ids[idx] + offset;
+                long replica = agents[Ids.agent(id)].replica;
+                int seq = Ids.seq(id);
+                if (last != null && last[0] == replica && last[1] + last[2] == seq) last[2] += take;
+                else out.add(last = new long[] {replica, seq, take});
+                remaining -= take;
+            } else {
+                last = null; // a run stops at a tombstone: its ids need not be adjacent in the sequence
+            }
+            offset = 0;
+            idx++;
+        }
+        return out;
+    }
+
+    /** Whether character {@code (replica, seq)} is here (visible or deleted). */
+    boolean has(long replica, int seq) {
+        Agent a = byReplica.get(replica);
+        return a != null && seq >= 0 && seq < a.insClock;
+    }
+
+    /** The text of characters {@code seq .. seq+len-1} of {@code replica}, deleted ones included. */
+    String textOf(long replica, int seq, int len) {
+        Agent a = byReplica.get(replica);
+        if (a == null || seq < 0 || len < 0 || seq > a.insClock - len) throw new IllegalArgumentException("no characters " + Long.toHexString(replica) + ":" + seq + "+" + len + " here");
+        return new String(a.text, seq, len);
+    }
+
+    /**
+     * The visible index of character {@code (replica, seq)}, or -1 when it is deleted or not
+     * here.
+     */
+    int visibleIndexOf(long replica, int seq) {
+        Agent a = byReplica.get(replica);
+        if (a == null || seq < 0 || seq >= a.insClock) return -1;
+        locate(Ids.pack(a.index, seq));
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        if (leaf.lens[idx] < 0) return -1;
+        return tree.visibleIndex(leaf, idx) + tree.atOffset;
+    }
+
     // ---------------------------------------------------------------- remote updates
 
     /**

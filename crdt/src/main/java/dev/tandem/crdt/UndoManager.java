@@ -1,0 +1,572 @@
+package dev.tandem.crdt;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Undo and redo of this replica's own edits, for an editor built on a {@link Doc}.
+ *
+ * <p>Make local edits through {@link #insert} and {@link #delete} (not on the document
+ * directly) so they are recorded; remote updates go to {@link Doc#apply} as usual and are never
+ * undone here. Edits less than {@code groupMillis} apart form one step; {@link #closeStep()}
+ * ends a step early (a caret move, say). At most {@code maxSteps} steps are kept.
+ *
+ * <ul>
+ *   <li>Undoing an insert deletes those of its characters that are still visible: text someone
+ *       else typed inside it survives.</li>
+ *   <li>Undoing a delete puts the deleted text back right after its own tombstones, so it lands
+ *       at its original place. The restored characters are new characters (a CRDT never revives
+ *       a tombstone); the manager remembers which character each one copies, so a later undo of
+ *       the step that first typed the text deletes the copy too, through any number of undo/redo
+ *       rounds.</li>
+ *   <li>Every step keeps the selection before and after it as anchors: undo returns the
+ *       selection to restore.</li>
+ *   <li>A new local edit clears the redo stack; remote edits do not.</li>
+ *   <li>Undo and redo produce ordinary updates that other replicas apply like any edit.</li>
+ * </ul>
+ *
+ * <p>The stacks outlive a reconnect (they are ids, not positions) and a restart: {@link #encode()}
+ * them beside the offline copy of the document and {@link #decode} them with the reloaded
+ * document.
+ *
+ * <p>Not thread-safe: the thread that owns the document owns its undo manager.
+ */
+public final class UndoManager {
+    /** Edits closer together than this form one undo step, by default. */
+    public static final long DEFAULT_GROUP_MILLIS = 500;
+    /** Steps kept by default. */
+    public static final int DEFAULT_MAX_STEPS = 100;
+
+    /** What {@link #undo()} and {@link #redo()} did: the update to send, and the selection to show. */
+    public record Result(Update update, int anchor, int caret) {
+    }
+
+    private final Doc doc;
+    private final long groupMillis;
+    private final int maxSteps;
+    private final LongSupplier clockMillis;
+    private final Deque<Step> undos = new ArrayDeque<>(); // newest first
+    private final Deque<Step> redos = new ArrayDeque<>();
+    final Copies copies = new Copies();
+    // The selection the caller last reported, if it reported one since the last edit.
+    private Selection selection;
+    // Whether the newest undo step still takes edits, and when it last took one.
+    private boolean open;
+    private long lastEditAt;
+
+    /** An undo manager with the default grouping (500 ms), 100 steps and the system clock. */
+    public UndoManager(Doc doc) {
+        this(doc, DEFAULT_GROUP_MILLIS, DEFAULT_MAX_STEPS, System::currentTimeMillis);
+    }
+
+    /**
+     * @param groupMillis edits closer together than this form one step (0: every edit is a step)
+     * @param maxSteps steps kept, at least 1; the oldest are dropped
+     * @param clockMillis the clock that measures {@code groupMillis}
+     */
+    public UndoManager(Doc doc, long groupMillis, int maxSteps, LongSupplier clockMillis) {
+        if (groupMillis < 0) throw new IllegalArgumentException("groupMillis was " + groupMillis);
+        if (maxSteps < 1) throw new IllegalArgumentException("maxSteps was " + maxSteps);
+        this.doc = doc;
+        this.groupMillis = groupMillis;
+        this.maxSteps = maxSteps;
+        this.clockMillis = clockMillis;
+    }
+
+    // ---------------------------------------------------------------- recording
+
+    /**
+     * Tells the manager where the selection is now ({@code anchor} is where it started,
+     * {@code caret} where the caret is; equal when nothing is selected). The next step starts
+     * with it as its "before" selection. Without it, a step starts with the caret where its first
+     * edit happened.
+     */
+    public void select(int anchor, int caret) {
+        selection = Selection.of(doc, anchor, caret);
+    }
+
+    /** Inserts through {@link Doc#insert} and records the insert. */
+    public Update insert(int pos, String text) {
+        if (text.isEmpty()) return doc.insert(pos, text);
+        Selection before = selection != null ? selection : Selection.of(doc, pos, pos);
+        Update update = doc.insert(pos, text);
+        Step step = stepFor(before);
+        Anchor first = doc.anchor(pos, Bias.RIGHT);
+        step.addInserted(new Chars(first.replicaId(), first.seq(), text.length()));
+        step.after = Selection.of(doc, pos + text.length(), pos + text.length());
+        return update;
+    }
+
+    /** Deletes through {@link Doc#delete} and records what was deleted, text included. */
+    public Update delete(int pos, int len) {
+        if (len == 0) return doc.delete(pos, len);
+        Selection before = selection != null ? selection : Selection.of(doc, pos + len, pos + len);
+        List<Piece> pieces = piecesOf(pos, len);
+        Update update = doc.delete(pos, len);
+        Step step = stepFor(before);
+        step.ops.add(new Deleted(pieces));
+        step.after = Selection.of(doc, pos, pos);
+        return update;
+    }
+
+    /** Ends the current step: the next edit starts a new one, however soon it comes. */
+    public void closeStep() {
+        open = false;
+    }
+
+    private Step stepFor(Selection before) {
+        long now = clockMillis.getAsLong();
+        redos.clear();
+        selection = null;
+        Step step = undos.peekFirst();
+        if (step == null || !open || now - lastEditAt >= groupMillis || now < lastEditAt) {
+            step = new Step(before);
+            undos.addFirst(step);
+            while (undos.size() > maxSteps) undos.removeLast();
+            open = true;
+        }
+        lastEditAt = now;
+        return step;
+    }
+
+    // ---------------------------------------------------------------- undo and redo
+
+    public boolean canUndo() {
+        return !undos.isEmpty();
+    }
+
+    public boolean canRedo() {
+        return !redos.isEmpty();
+    }
+
+    /** Steps that {@link #undo()} can take back. */
+    public int undoDepth() {
+        return undos.size();
+    }
+
+    /** Steps that {@link #redo()} can do again. */
+    public int redoDepth() {
+        return redos.size();
+    }
+
+    /**
+     * Takes back this replica's newest step that still changes something (a step whose text
+     * others have deleted already is dropped), or returns empty when there is none.
+     */
+    public Optional<Result> undo() {
+        return revert(undos, redos);
+    }
+
+    /** Does the newest undone step again, or returns empty when there is none. */
+    public Optional<Result> redo() {
+        return revert(redos, undos);
+    }
+
+    private Optional<Result> revert(Deque<Step> from, Deque<Step> to) {
+        open = false;
+        selection = null;
+        while (!from.isEmpty()) {
+            Step step = from.removeFirst();
+            Step inverse = new Step(step.after);
+            inverse.after = step.before;
+            List<Update> updates = new ArrayList<>();
+            for (int i = step.ops.size() - 1; i >= 0; i--) {
+                Op op = step.ops.get(i);
+                if (op instanceof Inserted ins) {
+                    List<Piece> removed = removeVisible(ins.chars, updates);
+                    if (!removed.isEmpty()) inverse.ops.add(new Deleted(removed));
+                } else {
+                    List<Chars> restored = restore(((Deleted) op).pieces, updates);
+                    if (!restored.isEmpty()) inverse.ops.add(new Inserted(restored));
+                }
+            }
+            if (updates.isEmpty()) continue; // nothing of it is left to change
+            to.addFirst(inverse);
+            while (to.size() > maxSteps) to.removeLast();
+            int anchor = inverse.after.anchorIn(doc, copies);
+            int caret = inverse.after.caretIn(doc, copies);
+            return Optional.of(new Result(Update.merge(updates), anchor, caret));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Deletes the characters of {@code chars} and of their restored copies that are still
+     * visible, and returns what it deleted, text included, for the inverse step.
+     */
+    private List<Piece> removeVisible(List<Chars> chars, List<Update> updates) {
+        List<Chars> all = new ArrayList<>();
+        for (Chars c : chars) copies.expand(c, all);
+        // Visible positions, highest first, grouped into ranges and deleted from the end so
+        // earlier positions stay valid.
+        List<Integer> positions = new ArrayList<>();
+        for (Chars c : all) {
+            for (int k = 0; k < c.len; k++) {
+                int at = doc.visibleIndexOf(c.replica, c.seq + k);
+                if (at >= 0) positions.add(at);
+            }
+        }
+        if (positions.isEmpty()) return List.of();
+        positions.sort(null);
+        List<Piece> removed = new ArrayList<>();
+        int end = positions.size();
+        while (end > 0) {
+            int start = end - 1;
+            while (start > 0 && positions.get(start - 1) == positions.get(start) - 1) start--;
+            int pos = positions.get(start);
+            int len = end - start;
+            List<Piece> pieces = piecesOf(pos, len);
+            updates.add(doc.delete(pos, len));
+            removed.addAll(0, pieces);
+            end = start;
+        }
+        return removed;
+    }
+
+    /** Puts deleted text back after its tombstones and returns the new characters. */
+    private List<Chars> restore(List<Piece> pieces, List<Update> updates) {
+        List<Chars> restored = new ArrayList<>();
+        for (int i = pieces.size() - 1; i >= 0; i--) {
+            Piece p = pieces.get(i);
+            Chars c = p.chars;
+            if (doc.visibleIndexOf(c.replica, c.seq) >= 0) continue; // defensive: nothing to restore
+            Update u = doc.insertAfter(c.replica, c.seq + c.len - 1, p.text);
+            Anchor first = firstOf(u);
+            Chars copy = new Chars(doc.replicaId(), first.seq(), c.len);
+            copies.add(c, copy.seq);
+            restored.add(0, copy);
+            updates.add(u);
+        }
+        return restored;
+    }
+
+    private Anchor firstOf(Update u) {
+        Update.Ops ops = u.ops();
+        return new Anchor(ops.agents[ops.insAgent[0]], ops.insSeq[0], Bias.RIGHT);
+    }
+
+    /** The visible characters {@code pos .. pos+len-1}: their ids and text. */
+    private List<Piece> piecesOf(int pos, int len) {
+        List<Piece> pieces = new ArrayList<>();
+        for (long[] run : doc.idRuns(pos, len)) {
+            Chars c = new Chars(run[0], (int) run[1], (int) run[2]);
+            pieces.add(new Piece(c, doc.textOf(c.replica, c.seq, c.len)));
+        }
+        return pieces;
+    }
+
+    // ---------------------------------------------------------------- saving
+
+    private static final int MAGIC = 'T';
+    private static final int KIND = 'N';
+    private static final int VERSION = 1;
+    private static final int MAX_TEXT = 1 << 26;
+
+    /**
+     * The undo and redo stacks as bytes (see crdt/FORMAT.md, "Undo stacks"), to keep beside the
+     * offline copy of the document.
+     */
+    public byte[] encode() {
+        ByteWriter w = new ByteWriter(64);
+        w.writeByte(MAGIC);
+        w.writeByte(KIND);
+        w.writeByte(VERSION);
+        writeSteps(w, undos);
+        writeSteps(w, redos);
+        copies.write(w);
+        return w.toByteArray();
+    }
+
+    /**
+     * Reopens saved stacks for {@code doc}, the reloaded replica they were saved with (its
+     * replica id must be the same). Grouping, step limit and clock as in the constructor.
+     *
+     * @throws CrdtFormatException if the bytes are not stacks this version wrote, or name
+     *     characters the document does not have
+     */
+    public static UndoManager decode(byte[] bytes, Doc doc, long groupMillis, int maxSteps, LongSupplier clockMillis) {
+        UndoManager m = new UndoManager(doc, groupMillis, maxSteps, clockMillis);
+        ByteReader r = new ByteReader(bytes, 0, bytes.length);
+        if (r.readByte() != MAGIC || r.readByte() != KIND) throw new CrdtFormatException("not undo stacks");
+        int version = r.readByte();
+        if (version != VERSION) throw new CrdtFormatException("undo stacks of version " + version + ", this reads " + VERSION);
+        int[] textBudget = {MAX_TEXT};
+        m.readSteps(r, m.undos, textBudget);
+        m.readSteps(r, m.redos, textBudget);
+        m.copies.read(r, doc);
+        r.expectEnd();
+        return m;
+    }
+
+    private static void writeSteps(ByteWriter w, Deque<Step> steps) {
+        w.writeVarInt(steps.size());
+        for (Step s : steps) {
+            s.before.write(w);
+            s.after.write(w);
+            w.writeVarInt(s.ops.size());
+            for (Op op : s.ops) {
+                if (op instanceof Inserted ins) {
+                    w.writeByte(0);
+                    w.writeVarInt(ins.chars.size());
+                    for (Chars c : ins.chars) c.write(w);
+                } else {
+                    List<Piece> pieces = ((Deleted) op).pieces;
+                    w.writeByte(1);
+                    w.writeVarInt(pieces.size());
+                    for (Piece p : pieces) {
+                        p.chars.write(w);
+                        byte[] utf8 = p.text.getBytes(StandardCharsets.UTF_8);
+                        w.writeVarInt(utf8.length);
+                        w.writeBytes(utf8, 0, utf8.length);
+                    }
+                }
+            }
+        }
+    }
+
+    private void readSteps(ByteReader r, Deque<Step> into, int[] textBudget) {
+        int steps = r.readCount(3);
+        if (steps > maxSteps) throw new CrdtFormatException(steps + " steps saved, at most " + maxSteps + " kept");
+        for (int i = 0; i < steps; i++) {
+            Step s = new Step(Selection.read(r, doc));
+            s.after = Selection.read(r, doc);
+            int ops = r.readCount(2);
+            for (int k = 0; k < ops; k++) {
+                int kind = r.readByte();
+                int n = r.readCount(3);
+                if (kind == 0) {
+                    List<Chars> chars = new ArrayList<>(n);
+                    for (int j = 0; j < n; j++) chars.add(Chars.read(r, doc));
+                    s.ops.add(new Inserted(chars));
+                } else if (kind == 1) {
+                    List<Piece> pieces = new ArrayList<>(n);
+                    for (int j = 0; j < n; j++) {
+                        Chars c = Chars.read(r, doc);
+                        int bytes = r.readCount(1);
+                        if (bytes > textBudget[0] * 4L) throw new CrdtFormatException("undo text too long");
+                        byte[] utf8 = new byte[bytes];
+                        r.readBytes(utf8, 0, bytes);
+                        String text = utf8(utf8);
+                        if (text.length() != c.len) throw new CrdtFormatException("undo text of " + text.length() + " units for " + c.len + " characters");
+                        textBudget[0] -= c.len;
+                        if (textBudget[0] < 0) throw new CrdtFormatException("undo text too long");
+                        pieces.add(new Piece(c, text));
+                    }
+                    s.ops.add(new Deleted(pieces));
+                } else {
+                    throw new CrdtFormatException("unknown undo operation kind " + kind);
+                }
+            }
+            into.addLast(s);
+        }
+    }
+
+    /** Strict UTF-8: a malformed byte is an error, not a replacement character. */
+    private static String utf8(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new CrdtFormatException("undo text is not UTF-8");
+        }
+    }
+
+    // ---------------------------------------------------------------- the pieces
+
+    /** Characters {@code seq .. seq+len-1} of {@code replica}. */
+    record Chars(long replica, int seq, int len) {
+        void write(ByteWriter w) {
+            w.writeLong(replica);
+            w.writeVarInt(seq);
+            w.writeVarInt(len);
+        }
+
+        static Chars read(ByteReader r, Doc doc) {
+            long replica = r.readLong();
+            int seq = r.readVarInt();
+            int len = r.readVarInt();
+            if (seq < 0 || len < 1 || seq > Integer.MAX_VALUE - len) throw new CrdtFormatException("bad character range " + seq + "+" + len);
+            if (!doc.has(replica, seq + len - 1)) throw new CrdtFormatException("undo stacks name characters " + Long.toHexString(replica) + ":" + seq + "+" + len + " the document does not have");
+            return new Chars(replica, seq, len);
+        }
+    }
+
+    /** Deleted characters and their text. */
+    record Piece(Chars chars, String text) {
+    }
+
+    private sealed interface Op permits Inserted, Deleted {
+    }
+
+    /** Characters this step inserted. */
+    private record Inserted(List<Chars> chars) implements Op {
+    }
+
+    /** Characters this step deleted, in document order. */
+    private record Deleted(List<Piece> pieces) implements Op {
+    }
+
+    /** One undo step: its operations in the order they happened, and the selection around it. */
+    private static final class Step {
+        final List<Op> ops = new ArrayList<>();
+        final Selection before;
+        Selection after;
+
+        Step(Selection before) {
+            this.before = before;
+            this.after = before;
+        }
+
+        /** Records inserted characters, growing the last insert when they continue it. */
+        void addInserted(Chars c) {
+            if (!ops.isEmpty() && ops.get(ops.size() - 1) instanceof Inserted ins) {
+                Chars last = ins.chars.get(ins.chars.size() - 1);
+                if (last.replica == c.replica && last.seq + last.len == c.seq) {
+                    ins.chars.set(ins.chars.size() - 1, new Chars(c.replica, last.seq, last.len + c.len));
+                    return;
+                }
+                ins.chars.add(c);
+                return;
+            }
+            List<Chars> chars = new ArrayList<>();
+            chars.add(c);
+            ops.add(new Inserted(chars));
+        }
+    }
+
+    /**
+     * A selection as anchors. The start of a selection holds on to its first character and the
+     * end to its last, so that both come back when the text is restored; a caret holds on to the
+     * character before it.
+     */
+    record Selection(Anchor anchor, Anchor caret) {
+        static Selection of(Doc doc, int anchor, int caret) {
+            if (anchor == caret) {
+                Anchor a = doc.anchor(caret, Bias.LEFT);
+                return new Selection(a, a);
+            }
+            int lo = Math.min(anchor, caret);
+            int hi = Math.max(anchor, caret);
+            Anchor start = doc.anchor(lo, Bias.RIGHT);
+            Anchor end = doc.anchor(hi, Bias.LEFT);
+            return anchor < caret ? new Selection(start, end) : new Selection(end, start);
+        }
+
+        int anchorIn(Doc doc, Copies copies) {
+            return copies.resolve(doc, anchor);
+        }
+
+        int caretIn(Doc doc, Copies copies) {
+            return copies.resolve(doc, caret);
+        }
+
+        void write(ByteWriter w) {
+            writeAnchor(w, anchor);
+            writeAnchor(w, caret);
+        }
+
+        static Selection read(ByteReader r, Doc doc) {
+            return new Selection(readAnchor(r, doc), readAnchor(r, doc));
+        }
+
+        private static void writeAnchor(ByteWriter w, Anchor a) {
+            w.writeByte(a.bias() == Bias.LEFT ? 0 : 1);
+            w.writeLong(a.replicaId());
+            w.writeVarInt(a.seq() + 1);
+        }
+
+        private static Anchor readAnchor(ByteReader r, Doc doc) {
+            int bias = r.readByte();
+            if (bias > 1) throw new CrdtFormatException("bad anchor bias " + bias);
+            long replica = r.readLong();
+            int seq = r.readVarInt() - 1;
+            if (seq < -1) throw new CrdtFormatException("bad anchor seq");
+            if (seq >= 0 && !doc.has(replica, seq)) throw new CrdtFormatException("undo stacks name a character the document does not have");
+            return new Anchor(replica, seq, bias == 0 ? Bias.LEFT : Bias.RIGHT);
+        }
+    }
+
+    /**
+     * Which characters undo or redo restored as copies of which: per original replica, ranges
+     * {@code seq -> {len, copy seq}}; every copy is this replica's.
+     */
+    final class Copies {
+        private final Map<Long, TreeMap<Integer, int[]>> byReplica = new HashMap<>();
+
+        void add(Chars original, int copySeq) {
+            byReplica.computeIfAbsent(original.replica, k -> new TreeMap<>()).put(original.seq, new int[] {original.len, copySeq});
+        }
+
+        /** {@code c} and every copy of its characters, copies of copies included, into {@code out}. */
+        void expand(Chars c, List<Chars> out) {
+            out.add(c);
+            TreeMap<Integer, int[]> ranges = byReplica.get(c.replica);
+            if (ranges == null) return;
+            Integer from = ranges.floorKey(c.seq);
+            Iterator<Map.Entry<Integer, int[]>> it = ranges.tailMap(from != null ? from : c.seq).entrySet().iterator();
+            int end = c.seq + c.len;
+            while (it.hasNext()) {
+                Map.Entry<Integer, int[]> e = it.next();
+                int start = e.getKey();
+                if (start >= end) break;
+                int len = e.getValue()[0];
+                int lo = Math.max(start, c.seq);
+                int hi = Math.min(start + len, end);
+                if (lo >= hi) continue;
+                expand(new Chars(doc.replicaId(), e.getValue()[1] + lo - start, hi - lo), out);
+            }
+        }
+
+        /**
+         * Where an anchor is now; an anchor on a deleted character follows it to its newest
+         * visible copy, so a selection comes back with the text undo restored.
+         */
+        int resolve(Doc d, Anchor a) {
+            Anchor at = a;
+            for (int guard = 0; guard < 1_000 && !at.isEdge() && d.visibleIndexOf(at.replicaId(), at.seq()) < 0; guard++) {
+                TreeMap<Integer, int[]> ranges = byReplica.get(at.replicaId());
+                Map.Entry<Integer, int[]> e = ranges == null ? null : ranges.floorEntry(at.seq());
+                if (e == null || at.seq() >= e.getKey() + e.getValue()[0]) break;
+                at = new Anchor(d.replicaId(), e.getValue()[1] + at.seq() - e.getKey(), at.bias());
+            }
+            int pos = d.resolve(at);
+            return Math.max(pos, 0);
+        }
+
+        void write(ByteWriter w) {
+            int n = 0;
+            for (TreeMap<Integer, int[]> m : byReplica.values()) n += m.size();
+            w.writeVarInt(n);
+            for (Map.Entry<Long, TreeMap<Integer, int[]>> r : byReplica.entrySet()) {
+                for (Map.Entry<Integer, int[]> e : r.getValue().entrySet()) {
+                    new Chars(r.getKey(), e.getKey(), e.getValue()[0]).write(w);
+                    w.writeVarInt(e.getValue()[1]);
+                }
+            }
+        }
+
+        void read(ByteReader r, Doc d) {
+            int n = r.readCount(11);
+            for (int i = 0; i < n; i++) {
+                Chars c = Chars.read(r, d);
+                int copy = r.readVarInt();
+                if (copy < 0 || copy > Integer.MAX_VALUE - c.len || !d.has(d.replicaId(), copy + c.len - 1)) throw new CrdtFormatException("undo stacks name a copy the document does not have");
+                add(c, copy);
+            }
+        }
+    }
+}
