@@ -366,7 +366,7 @@ final class Codec {
             }
             dels[a] += ops.delLen[i];
             long first = ops.delTarget[i];
-            long lo = ops.delBackward[i] ? Ids.seq(first) - (ops.delLen[i] - 1L) : Ids.seq(first);
+            long lo = Ids.seq(first) - (ops.delBackward[i] ? ops.delLen[i] - 1L : 0);
             if (lo < 0 || lo + ops.delLen[i] > chars[Ids.agent(first)]) throw new CrdtFormatException("document deletes characters it does not contain");
         }
     }

@@ -3,7 +3,6 @@ package dev.tandem.crdt;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 
 /**
@@ -33,34 +32,17 @@ public final class Doc {
     static final char UNKNOWN = '\uFFFF';
 
     private final Agent local;
-    private Agent[] agents = new Agent[4];
-    private int agentCount;
-    private final HashMap<Long, Agent> byReplica = new HashMap<>();
-    private final SpanTree tree;
-    private boolean hasAstral;
+    // Every replica this document has met, by agent index (the first half of a packed id).
+    Agent[] agents = new Agent[4];
+    private final ReplicaIndex replicas = new ReplicaIndex();
+    final SpanTree tree;
+    // Whether an astral character (a surrogate pair) was ever met: only then are they counted.
+    boolean hasAstral;
 
-    // The insert-run log, in the order runs arrived here (a causal order). Origins are packed
-    // with this document's agent indexes.
-    private int runCount;
-    private int[] runAgent = new int[16];
-    private int[] runSeq = new int[16];
-    private int[] runLen = new int[16];
-    private long[] runLeft = new long[16];
-    private long[] runRight = new long[16];
-
-    // The delete-run log, in arrival order.
-    private int delCount;
-    private int[] delAgent = new int[8];
-    private int[] delSeq = new int[8];
-    private int[] delLen = new int[8];
-    private long[] delTarget = new long[8];
-    private boolean[] delBackward = new boolean[8];
-
+    final RunLog log = new RunLog(this);
+    final Integration integration;
     // Received runs whose causes have not arrived yet (see HeldRuns), ids packed for this document.
-    private final HeldRuns held = new HeldRuns(i -> agents[i]);
-
-    // The run runOf found last: lookups come in streaks.
-    private int lastRun;
+    final HeldRuns held = new HeldRuns(i -> agents[i]);
 
     // Counts every change of the document but a keystroke that continues the last one.
     private long stamp;
@@ -72,9 +54,6 @@ public final class Doc {
     private SpanTree.Leaf typingLeaf;
     private int typingIdx;
     private long typingRight;
-    // Where integrateAt put the characters: the span that ends with them.
-    private SpanTree.Leaf placedLeaf;
-    private int placedIdx;
 
     /** A new empty document with a random replica id. */
     public Doc() {
@@ -102,7 +81,7 @@ public final class Doc {
 
             @Override
             public int astralIn(long id, int len) {
-                return countAstral(agents[Ids.agent(id)].text, Ids.seq(id), len);
+                return CodePoints.countAstral(agents[Ids.agent(id)].text, Ids.seq(id), len);
             }
 
             @Override
@@ -110,10 +89,11 @@ public final class Doc {
                 return hasAstral;
             }
         }, leafCap, branchCap);
+        this.integration = new Integration(this, tree, log);
         this.local = agent(replicaId);
     }
 
-    private static long randomReplicaId() {
+    static long randomReplicaId() {
         long id;
         do {
             id = RANDOM.nextLong();
@@ -167,9 +147,9 @@ public final class Doc {
         if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("insert position " + pos + " outside 0.." + length);
         if (text.isEmpty()) return Update.empty();
         char[] chars = text.toCharArray();
-        if (checkWellFormed(chars)) hasAstral = true;
+        if (CodePoints.checkWellFormed(chars)) hasAstral = true;
         if (typingStamp == stamp && pos == typingPos) return keepTyping(chars);
-        if (hasAstral && pos > 0 && pos < length && splitsPair(pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
+        if (hasAstral && pos > 0 && pos < length && CodePoints.splitsPair(this, pos)) throw new IllegalArgumentException("insert position " + pos + " splits a surrogate pair");
 
         stamp++;
         tree.locateVisible(pos);
@@ -186,15 +166,15 @@ public final class Doc {
             idx = tree.atIdx;
         } else {
             right = idx < leaf.count ? leaf.ids[idx] : Ids.NONE;
-            left = lastIdBefore(leaf, idx);
+            left = Integration.lastIdBefore(leaf, idx);
         }
         int seq = local.insClock;
-        integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
+        integration.integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
         // The span that now ends with these characters is where the next keystroke goes.
         typingStamp = stamp;
         typingPos = pos + chars.length;
-        typingLeaf = placedLeaf;
-        typingIdx = placedIdx;
+        typingLeaf = integration.placedLeaf;
+        typingIdx = integration.placedIdx;
         typingRight = right;
         return Update.ofInsert(local.replica, seq, chars,
                 replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
@@ -221,8 +201,8 @@ public final class Doc {
         int[] leafOf = local.leafOf;
         int number = leaf.number;
         for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
-        tree.addCounts(leaf, len, len, hasAstral ? countAstral(chars, 0, len) : 0);
-        logInsert(local, seq, len, id - 1, typingRight);
+        tree.addCounts(leaf, len, len, hasAstral ? CodePoints.countAstral(chars, 0, len) : 0);
+        log.logInsert(local, seq, len, id - 1, typingRight);
         typingPos += len;
         long right = typingRight;
         return Update.ofInsert(local.replica, seq, chars, local.replica, seq - 1, false,
@@ -241,7 +221,7 @@ public final class Doc {
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
         stamp++;
-        if (hasAstral && ((pos > 0 && splitsPair(pos)) || (pos + len < length && splitsPair(pos + len)))) {
+        if (hasAstral && ((pos > 0 && CodePoints.splitsPair(this, pos)) || (pos + len < length && CodePoints.splitsPair(this, pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
         // Most deletions take one piece, which needs no Builder; it is kept here until a second
@@ -301,7 +281,7 @@ public final class Doc {
                 out.addDelete(local.replica, seq, spanLen, replicaOf(target), Ids.seq(target), false);
             }
             logDelete(local, seq, spanLen, target, false);
-            idx = markDeleted(leaf, idx) + 1;
+            idx = integration.markDeleted(leaf, idx) + 1;
             leaf = tree.atLeaf;
             remaining -= spanLen;
         }
@@ -319,15 +299,15 @@ public final class Doc {
      *     surrogate, or the character is the first half of a surrogate pair
      */
     Update insertAfter(long replica, int seq, String text) {
-        Agent a = byReplica.get(replica);
+        Agent a = agentOf(replica);
         if (a == null || seq < 0 || seq >= a.insClock) throw new IllegalArgumentException("no character " + Long.toHexString(replica) + ":" + seq + " here");
         if (text.isEmpty()) return Update.empty();
         char[] chars = text.toCharArray();
-        if (checkWellFormed(chars)) hasAstral = true;
+        if (CodePoints.checkWellFormed(chars)) hasAstral = true;
         long left = Ids.pack(a.index, seq);
         if (Character.isHighSurrogate(a.text[seq])) throw new IllegalArgumentException("inserting after " + Long.toHexString(replica) + ":" + seq + " splits a surrogate pair");
         stamp++;
-        locate(left);
+        integration.locate(left);
         SpanTree.Leaf leaf = tree.atLeaf;
         int idx = tree.atIdx;
         int offset = tree.atOffset;
@@ -339,10 +319,10 @@ public final class Doc {
             idx = tree.atIdx;
         } else {
             idx++;
-            right = idAt(leaf, idx);
+            right = Integration.idAt(leaf, idx);
         }
         int newSeq = local.insClock;
-        integrateAt(leaf, idx, local, newSeq, chars, 0, chars.length, left, right, null);
+        integration.integrateAt(leaf, idx, local, newSeq, chars, 0, chars.length, left, right, null);
         return Update.ofInsert(local.replica, newSeq, chars,
                 replica, seq, false, replicaOf(right), Ids.seq(right), right == Ids.NONE);
     }
@@ -388,15 +368,21 @@ public final class Doc {
         return out;
     }
 
+    /** The replica's entry, or null if this document never met it. */
+    private Agent agentOf(long replica) {
+        int i = replicas.find(replica);
+        return i < 0 ? null : agents[i];
+    }
+
     /** Whether character {@code (replica, seq)} is here (visible or deleted). */
     boolean has(long replica, int seq) {
-        Agent a = byReplica.get(replica);
+        Agent a = agentOf(replica);
         return a != null && seq >= 0 && seq < a.insClock;
     }
 
     /** The text of characters {@code seq .. seq+len-1} of {@code replica}, deleted ones included. */
     String textOf(long replica, int seq, int len) {
-        Agent a = byReplica.get(replica);
+        Agent a = agentOf(replica);
         if (a == null || seq < 0 || len < 0 || seq > a.insClock - len) throw new IllegalArgumentException("no characters " + Long.toHexString(replica) + ":" + seq + "+" + len + " here");
         return new String(a.text, seq, len);
     }
@@ -406,9 +392,9 @@ public final class Doc {
      * here.
      */
     int visibleIndexOf(long replica, int seq) {
-        Agent a = byReplica.get(replica);
+        Agent a = agentOf(replica);
         if (a == null || seq < 0 || seq >= a.insClock) return -1;
-        locate(Ids.pack(a.index, seq));
+        integration.locate(Ids.pack(a.index, seq));
         SpanTree.Leaf leaf = tree.atLeaf;
         int idx = tree.atIdx;
         if (leaf.lens[idx] < 0) return -1;
@@ -436,14 +422,14 @@ public final class Doc {
         return tree.visibleLength() == 0 ? List.of() : List.of(new Change(0, 0, text()));
     }
 
-    private void applyUpdate(Update up, ChangeList changes) {
+    void applyUpdate(Update up, ChangeList changes) {
         stamp++;
         Update.Ops update = up.ops();
-        int agentsBefore = agentCount;
+        int agentsBefore = agentCount();
         int[] map = new int[update.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
         try {
-            validate(update, map);
+            Validation.validate(this, update, map);
             held.checkRefused(update, map);
             held.checkRoom(update, map, agents);
         } catch (CrdtFormatException e) {
@@ -467,11 +453,8 @@ public final class Doc {
     }
 
     private void dropAgentsFrom(int count) {
-        for (int i = count; i < agentCount; i++) {
-            byReplica.remove(agents[i].replica);
-            agents[i] = null;
-        }
-        agentCount = count;
+        for (int i = count; i < agentCount(); i++) agents[i] = null;
+        replicas.truncate(count);
     }
 
     /** True when some received operations wait for operations that have not arrived: {@code heldRuns() > 0}. */
@@ -547,128 +530,11 @@ public final class Doc {
         return held.wakes;
     }
 
-    private static long remap(long id, int[] map) {
+    static long remap(long id, int[] map) {
         return id == Ids.NONE ? Ids.NONE : Ids.pack(map[Ids.agent(id)], Ids.seq(id));
     }
 
-    /** Rejects, before anything changes, an update that would split a pair or rewrite text. */
-    private void validate(Update.Ops u, int[] map) {
-        boolean surrogates = hasAstral || u.surrogates;
-        // The update's runs by (agent, seq), to find its characters without a scan per lookup.
-        Integer[] byId = null;
-        if (surrogates) {
-            byId = new Integer[u.insCount];
-            for (int i = 0; i < byId.length; i++) byId[i] = i;
-            Arrays.sort(byId, (x, y) -> u.insAgent[x] != u.insAgent[y] ? Integer.compare(u.insAgent[x], u.insAgent[y]) : Integer.compare(u.insSeq[x], u.insSeq[y]));
-        }
-        long[][] deletedByUpdate = null;
-        for (int i = 0; i < u.insCount; i++) {
-            Agent a = agents[map[u.insAgent[i]]];
-            int seq = u.insSeq[i];
-            int known = Math.max(0, Math.min(a.insClock - seq, u.insLen[i]));
-            for (int k = 0; k < known; k++) {
-                char mine = a.text[seq + k];
-                char theirs = u.text[u.insTextStart[i] + k];
-                if (mine == theirs) continue;
-                // The text of a deleted character may be unknown on either side (see UNKNOWN).
-                if (mine == UNKNOWN || theirs == UNKNOWN) {
-                    if (deletedHere(Ids.pack(a.index, seq + k))) continue;
-                    if (deletedByUpdate == null) deletedByUpdate = deletedRanges(u);
-                    if (contains(deletedByUpdate, Ids.pack(u.insAgent[i], seq + k))) continue;
-                }
-                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
-            }
-            if (known < u.insLen[i] && held.conflicts(a, seq + known, u.text, u.insTextStart[i] + known, u.insLen[i] - known)) {
-                throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than held ones have");
-            }
-            if (surrogates) {
-                if (charIs(u, map, byId, u.insLeft[i], true)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (left origin)");
-                if (charIs(u, map, byId, u.insRight[i], false)) throw new CrdtFormatException("insert run " + i + " would split a surrogate pair (right origin)");
-            }
-        }
-        if (surrogates) {
-            for (int i = 0; i < u.delCount; i++) {
-                long t = u.delTarget[i];
-                int n = u.delLen[i] - 1;
-                long lo = u.delBackward[i] ? t - n : t;
-                long hi = u.delBackward[i] ? t : t + n;
-                if (charIs(u, map, byId, lo, false) || charIs(u, map, byId, hi, true)) throw new CrdtFormatException("delete run " + i + " would split a surrogate pair");
-            }
-        }
-    }
-
-    private boolean deletedHere(long id) {
-        locate(id);
-        return tree.atLeaf.lens[tree.atIdx] < 0;
-    }
-
-    /**
-     * The characters an update deletes, ids packed for the update: ranges sorted by first id,
-     * as {first ids, running maximum of last ids}. Ids of a lower agent index are all smaller,
-     * so one running maximum serves every agent.
-     */
-    private static long[][] deletedRanges(Update.Ops u) {
-        long[][] ranges = new long[u.delCount][];
-        for (int i = 0; i < u.delCount; i++) {
-            long t = u.delTarget[i];
-            long lo = u.delBackward[i] ? t - (u.delLen[i] - 1) : t;
-            ranges[i] = new long[] {lo, lo + u.delLen[i] - 1};
-        }
-        Arrays.sort(ranges, (x, y) -> Long.compare(x[0], y[0]));
-        long[] first = new long[ranges.length];
-        long[] lastMax = new long[ranges.length];
-        for (int i = 0; i < ranges.length; i++) {
-            first[i] = ranges[i][0];
-            lastMax[i] = Math.max(ranges[i][1], i > 0 ? lastMax[i - 1] : Long.MIN_VALUE);
-        }
-        return new long[][] {first, lastMax};
-    }
-
-    private static boolean contains(long[][] ranges, long id) {
-        int k = Arrays.binarySearch(ranges[0], id);
-        if (k < 0) k = -k - 2; // the last range starting before id
-        return k >= 0 && ranges[1][k] >= id;
-    }
-
-    /**
-     * Whether the character {@code id} (packed for the update) is a high surrogate
-     * ({@code high}) or a low one, looking in this document and then in the update. Unknown
-     * characters answer false: they are checked when they arrive.
-     */
-    private boolean charIs(Update.Ops u, int[] map, Integer[] byId, long id, boolean high) {
-        if (id == Ids.NONE) return false;
-        Agent a = agents[map[Ids.agent(id)]];
-        int agent = Ids.agent(id);
-        int seq = Ids.seq(id);
-        char c;
-        if (seq < a.insClock) {
-            c = a.text[seq];
-        } else {
-            // The last run (by agent, seq) starting at or before the character, then back
-            // over earlier ones of the agent in case runs overlap (a resend merged in).
-            int lo = 0;
-            int hi = byId.length - 1;
-            while (lo <= hi) {
-                int mid = (lo + hi) >>> 1;
-                int r = byId[mid];
-                if (u.insAgent[r] < agent || (u.insAgent[r] == agent && u.insSeq[r] <= seq)) lo = mid + 1;
-                else hi = mid - 1;
-            }
-            int run = -1;
-            for (int k = hi; k >= 0 && u.insAgent[byId[k]] == agent; k--) {
-                int r = byId[k];
-                if (seq < u.insSeq[r] + u.insLen[r]) {
-                    run = r;
-                    break;
-                }
-            }
-            if (run < 0) return false;
-            c = u.text[u.insTextStart[run] + seq - u.insSeq[run]];
-        }
-        return high ? Character.isHighSurrogate(c) : Character.isLowSurrogate(c);
-    }
-
-    private boolean known(long id) {
+    boolean known(long id) {
         return id == Ids.NONE || Ids.seq(id) < agents[Ids.agent(id)].insClock;
     }
 
@@ -682,10 +548,10 @@ public final class Doc {
         if (seq + len <= clock) return; // already here
         if (seq < clock) { // partly here: keep the new tail, whose left origin is the char before it
             int k = clock - seq;
+            left = Ids.tailLeft(left, a.index, seq, clock);
             seq = clock;
             len -= k;
             textStart += k;
-            left = Ids.pack(a.index, clock - 1);
         }
         if (seq > clock || !known(left) || !known(right)) {
             held.holdInsert(a, seq, len, left, right, text, textStart);
@@ -697,10 +563,10 @@ public final class Doc {
                 return;
             }
         }
-        integrate(a, seq, text, textStart, len, left, right, changes);
+        integration.integrate(a, seq, text, textStart, len, left, right, changes);
     }
 
-    private char charAt(long id) {
+    char charAt(long id) {
         return agents[Ids.agent(id)].text[Ids.seq(id)];
     }
 
@@ -715,9 +581,9 @@ public final class Doc {
             int k = clock - seq;
             seq = clock;
             len -= k;
-            first = backward ? first - k : first + k;
+            first = Ids.tailTarget(first, backward, k);
         }
-        long lo = backward ? first - (len - 1) : first;
+        long lo = Ids.lowestDeleted(first, len, backward);
         long hi = lo + len - 1;
         if (seq > clock || !known(hi)) {
             held.holdDelete(a, seq, len, first, backward);
@@ -727,363 +593,27 @@ public final class Doc {
             held.refuse(a, false, seq, "deletions " + Long.toHexString(a.replica) + ":" + seq + " would split a surrogate pair");
             return;
         }
-        deleteRange(lo, len, changes);
+        integration.deleteRange(lo, len, changes);
         logDelete(a, seq, len, first, backward);
-    }
-
-    /** Marks the characters {@code lo .. lo+len-1} deleted (already deleted ones stay so). */
-    private void deleteRange(long lo, int len, ChangeList changes) {
-        Agent target = agents[Ids.agent(lo)];
-        long end = lo + len;
-        long id = lo;
-        while (id < end) {
-            SpanTree.Leaf leaf = tree.leaves.get(target.leafOf[Ids.seq(id)]);
-            tree.locateIn(leaf, id);
-            int idx = tree.atIdx;
-            int offset = tree.atOffset;
-            int spanLen = leaf.lens[idx];
-            int abs = Math.abs(spanLen);
-            int take = (int) Math.min(abs - offset, end - id);
-            if (spanLen > 0) {
-                if (offset > 0) {
-                    tree.split(leaf, idx, offset);
-                    leaf = tree.atLeaf;
-                    idx = tree.atIdx;
-                }
-                if (take < abs - offset) {
-                    tree.split(leaf, idx, take);
-                    SpanTree.Leaf rightLeaf = tree.atLeaf;
-                    int rightIdx = tree.atIdx;
-                    if (rightIdx > 0) {
-                        leaf = rightLeaf;
-                        idx = rightIdx - 1;
-                    } else {
-                        leaf = rightLeaf.prev;
-                        idx = leaf.count - 1;
-                    }
-                }
-                if (changes != null) changes.delete(tree.visibleIndex(leaf, idx), take);
-                markDeleted(leaf, idx);
-            }
-            id += take;
-        }
-    }
-
-    /**
-     * Marks span {@code idx} of {@code leaf} deleted and joins it with tombstone neighbours that
-     * continue it. Returns the index of the span that now holds its characters (in
-     * {@code tree.atLeaf}, which is {@code leaf}).
-     */
-    private int markDeleted(SpanTree.Leaf leaf, int idx) {
-        int len = leaf.lens[idx];
-        int astral = hasAstral ? countAstral(agents[Ids.agent(leaf.ids[idx])].text, Ids.seq(leaf.ids[idx]), len) : 0;
-        leaf.lens[idx] = -len;
-        tree.addCounts(leaf, -len, 0, -astral);
-        if (idx + 1 < leaf.count && leaf.lens[idx + 1] < 0 && continues(leaf.ids[idx] + len - 1, leaf.ids[idx + 1])) {
-            leaf.lens[idx] += leaf.lens[idx + 1];
-            SpanTree.removeSpan(leaf, idx + 1);
-        }
-        if (idx > 0 && leaf.lens[idx - 1] < 0 && continues(leaf.ids[idx - 1] - leaf.lens[idx - 1] - 1, leaf.ids[idx])) {
-            leaf.lens[idx - 1] += leaf.lens[idx];
-            SpanTree.removeSpan(leaf, idx);
-            idx--;
-        }
-        tree.atLeaf = leaf;
-        return idx;
-    }
-
-    /**
-     * Whether character {@code next} directly continues {@code prev} (same replica, next seq,
-     * left origin {@code prev}), so the two can share a span.
-     */
-    private boolean continues(long prev, long next) {
-        return next == prev + 1 && originLeft(next) == prev;
-    }
-
-    /**
-     * Integrates characters {@code seq..seq+len-1} of {@code a}, whose origins are known, at the
-     * place FugueMax gives them.
-     */
-    private void integrate(Agent a, int seq, char[] text, int textStart, int len, long left, long right, ChangeList changes) {
-        // The place right after the left origin, splitting its span if needed.
-        SpanTree.Leaf leaf;
-        int idx;
-        if (left == Ids.NONE) {
-            leaf = tree.first;
-            idx = 0;
-        } else {
-            locate(left);
-            leaf = tree.atLeaf;
-            idx = tree.atIdx;
-            int offset = tree.atOffset;
-            int abs = Math.abs(leaf.lens[idx]);
-            if (offset + 1 < abs) {
-                tree.split(leaf, idx, offset + 1);
-                leaf = tree.atLeaf;
-                idx = tree.atIdx;
-            } else {
-                idx++;
-            }
-        }
-        long next = idAt(leaf, idx);
-        if (next != right) {
-            // Others inserted between the origins concurrently: make the right origin start a
-            // span, then scan (the rare case).
-            if (right != Ids.NONE) {
-                locate(right);
-                if (tree.atOffset > 0) tree.split(tree.atLeaf, tree.atIdx, tree.atOffset);
-            }
-            if (left == Ids.NONE) {
-                leaf = tree.first;
-                idx = 0;
-            } else {
-                locate(left);
-                leaf = tree.atLeaf;
-                idx = tree.atIdx + 1;
-            }
-            if (idAt(leaf, idx) != right) {
-                scan(a, left, right, leaf, idx);
-                leaf = tree.atLeaf;
-                idx = tree.atIdx;
-            }
-        }
-        integrateAt(leaf, idx, a, seq, text, textStart, len, left, right, changes);
-    }
-
-    /**
-     * The FugueMax scan over the spans between the origins (see CRDT-NOTES / reference-crdts
-     * {@code integrateYjsMod}): for each span o with origins oL, oR (positions, tombstones
-     * included; -1 and the document length standing for "none"):
-     * <pre>
-     *   oL &lt; left                      stop: insert before o
-     *   oL == left, oR &lt; right          maybe after o: pass it tentatively (scanning)
-     *   oL == left, oR == right         true conflict: lower replica id first
-     *   oL == left, oR &gt; right          pass o for good
-     *   oL &gt; left                      o hangs off something passed: keep the current standing
-     * </pre>
-     * Only a span's first character needs looking at: each later one has the one before it as
-     * its left origin (the last row). Sets atLeaf/atIdx to the insertion place.
-     */
-    private void scan(Agent a, long left, long right, SpanTree.Leaf leaf, int idx) {
-        int leftPos = left == Ids.NONE ? -1 : position(left);
-        int rightPos = right == Ids.NONE ? tree.totalLength() : position(right);
-        int i = leftPos + 1;
-        SpanTree.Leaf destLeaf = leaf;
-        int destIdx = idx;
-        boolean scanning = false;
-        while (true) {
-            if (idx >= leaf.count && leaf.next != null) {
-                leaf = leaf.next;
-                idx = 0;
-            }
-            if (!scanning) {
-                destLeaf = leaf;
-                destIdx = idx;
-            }
-            if (idx >= leaf.count || i == rightPos) break;
-            long o = leaf.ids[idx];
-            long oLeft = originLeft(o);
-            long oRight = originRight(o);
-            int oLeftPos = oLeft == Ids.NONE ? -1 : position(oLeft);
-            if (oLeftPos < leftPos) break;
-            if (oLeftPos == leftPos) {
-                int oRightPos = oRight == Ids.NONE ? tree.totalLength() : position(oRight);
-                if (oRightPos < rightPos) {
-                    scanning = true;
-                } else if (oRightPos == rightPos) {
-                    if (Long.compareUnsigned(a.replica, agents[Ids.agent(o)].replica) < 0) break;
-                    scanning = false;
-                } else {
-                    scanning = false;
-                }
-            }
-            i += Math.abs(leaf.lens[idx]);
-            idx++;
-        }
-        tree.atLeaf = destLeaf;
-        tree.atIdx = destIdx;
-    }
-
-    /**
-     * Puts characters {@code seq..} of {@code a} before span {@code idx} of {@code leaf} (a place
-     * already decided), logs the run, and records the change.
-     */
-    private void integrateAt(SpanTree.Leaf leaf, int idx, Agent a, int seq, char[] text, int textStart, int len,
-                             long left, long right, ChangeList changes) {
-        // Prefer the end of the previous leaf to the start of this one, so the span typed just
-        // before can grow.
-        if (idx == 0 && leaf.prev != null) {
-            leaf = leaf.prev;
-            idx = leaf.count;
-        }
-        a.ensureChars(seq + len);
-        System.arraycopy(text, textStart, a.text, seq, len);
-        a.insClock = seq + len;
-        held.advanced(a);
-        int astral = 0;
-        if (hasAstral) astral = countAstral(text, textStart, len);
-        if (changes != null) changes.insert(tree.visibleIndex(leaf, idx), text, textStart, len);
-        long id = Ids.pack(a.index, seq);
-        int prev = idx - 1;
-        if (prev >= 0 && leaf.lens[prev] > 0 && leaf.ids[prev] + leaf.lens[prev] == id && left == id - 1) {
-            placedLeaf = leaf;
-            placedIdx = prev;
-            leaf.lens[prev] += len;
-            int[] leafOf = a.leafOf;
-            int number = leaf.number;
-            for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
-            tree.addCounts(leaf, len, len, astral);
-        } else {
-            tree.insertNew(leaf, idx, id, len, astral);
-            placedLeaf = tree.atLeaf;
-            placedIdx = tree.atIdx;
-        }
-        logInsert(a, seq, len, left, right);
-    }
-
-    private void logInsert(Agent a, int seq, int len, long left, long right) {
-        if (a.runCount > 0) {
-            int r = a.runs[a.runCount - 1];
-            if (runSeq[r] + runLen[r] == seq && left == Ids.pack(a.index, seq - 1) && runRight[r] == right) {
-                runLen[r] += len;
-                return;
-            }
-        }
-        if (runCount == runAgent.length) {
-            int n = runCount * 2;
-            runAgent = Arrays.copyOf(runAgent, n);
-            runSeq = Arrays.copyOf(runSeq, n);
-            runLen = Arrays.copyOf(runLen, n);
-            runLeft = Arrays.copyOf(runLeft, n);
-            runRight = Arrays.copyOf(runRight, n);
-        }
-        runAgent[runCount] = a.index;
-        runSeq[runCount] = seq;
-        runLen[runCount] = len;
-        runLeft[runCount] = left;
-        runRight[runCount] = right;
-        a.addRun(runCount);
-        runCount++;
-    }
-
-    private void logDelete(Agent a, int seq, int len, long target, boolean backward) {
-        a.delClock = seq + len;
-        held.advanced(a);
-        if (a.delCount > 0) {
-            int r = a.dels[a.delCount - 1];
-            if (delSeq[r] + delLen[r] == seq && Ids.agent(delTarget[r]) == Ids.agent(target)) {
-                int grows = Update.growsDeleteRun(Ids.seq(delTarget[r]), delLen[r], delBackward[r], Ids.seq(target), len, backward);
-                if (grows != Update.NO) {
-                    delBackward[r] = grows == Update.BACKWARD;
-                    delLen[r] += len;
-                    return;
-                }
-            }
-        }
-        if (delCount == delAgent.length) {
-            int n = delCount * 2;
-            delAgent = Arrays.copyOf(delAgent, n);
-            delSeq = Arrays.copyOf(delSeq, n);
-            delLen = Arrays.copyOf(delLen, n);
-            delTarget = Arrays.copyOf(delTarget, n);
-            delBackward = Arrays.copyOf(delBackward, n);
-        }
-        delAgent[delCount] = a.index;
-        delSeq[delCount] = seq;
-        delLen[delCount] = len;
-        delTarget[delCount] = target;
-        delBackward[delCount] = backward && len > 1;
-        a.addDel(delCount);
-        delCount++;
-    }
-
-    // ---------------------------------------------------------------- ids, origins, positions
-
-    /** Finds character {@code id}: sets tree.atLeaf/atIdx/atOffset. */
-    private void locate(long id) {
-        tree.locateIn(tree.leaves.get(agents[Ids.agent(id)].leafOf[Ids.seq(id)]), id);
-    }
-
-    /** Index of character {@code id} among all characters, tombstones included. */
-    private int position(long id) {
-        locate(id);
-        return tree.totalIndex(tree.atLeaf, tree.atIdx) + tree.atOffset;
-    }
-
-    /** Id of the first character of span {@code idx} of {@code leaf} (or the next leaf), or NONE at the end. */
-    private static long idAt(SpanTree.Leaf leaf, int idx) {
-        if (idx >= leaf.count) {
-            leaf = leaf.next;
-            idx = 0;
-            if (leaf == null || leaf.count == 0) return Ids.NONE;
-        }
-        return leaf.ids[idx];
-    }
-
-    /** Id of the last character before span {@code idx} of {@code leaf}, or NONE at the start. */
-    private static long lastIdBefore(SpanTree.Leaf leaf, int idx) {
-        if (idx == 0) {
-            leaf = leaf.prev;
-            if (leaf == null) return Ids.NONE;
-            idx = leaf.count;
-        }
-        return leaf.ids[idx - 1] + Math.abs(leaf.lens[idx - 1]) - 1;
-    }
-
-    /** The run of the log that holds character {@code id}. */
-    private int runOf(long id) {
-        Agent a = agents[Ids.agent(id)];
-        int seq = Ids.seq(id);
-        int last = lastRun;
-        if (last < runCount && runAgent[last] == a.index && seq >= runSeq[last] && seq < runSeq[last] + runLen[last]) return last;
-        lastRun = last = findRun(a, seq);
-        return last;
-    }
-
-    private int findRun(Agent a, int seq) {
-        int lo = 0;
-        int hi = a.runCount - 1;
-        while (lo < hi) {
-            int mid = (lo + hi + 1) >>> 1;
-            if (runSeq[a.runs[mid]] <= seq) lo = mid;
-            else hi = mid - 1;
-        }
-        return a.runs[lo];
-    }
-
-    private long originLeft(long id) {
-        int r = runOf(id);
-        return Ids.seq(id) == runSeq[r] ? runLeft[r] : id - 1;
-    }
-
-    private long originRight(long id) {
-        return runRight[runOf(id)];
     }
 
     private long replicaOf(long id) {
         return id == Ids.NONE ? 0 : agents[Ids.agent(id)].replica;
     }
 
-    private Agent agent(long replica) {
-        // Documents have few replicas: a scan beats boxing a Long for the map.
-        if (agentCount <= 8) {
-            for (int i = 0; i < agentCount; i++) if (agents[i].replica == replica) return agents[i];
-        } else {
-            Agent a = byReplica.get(replica);
-            if (a != null) return a;
-        }
-        Agent a;
-        if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
-        a = new Agent(replica, agentCount);
-        agents[agentCount++] = a;
-        byReplica.put(replica, a);
-        return a;
+    /** The agent of {@code replica}, added if this document has not met it. */
+    Agent agent(long replica) {
+        int i = replicas.intern(replica);
+        if (i == agents.length) agents = Arrays.copyOf(agents, i * 2);
+        if (agents[i] == null) agents[i] = new Agent(replica, i);
+        return agents[i];
     }
 
     // ---------------------------------------------------------------- versions and sync
 
     /** What this document holds: per replica, its characters and deletions applied here. */
     public Version version() {
+        int agentCount = agentCount();
         long[] ids = new long[agentCount];
         int[] ins = new int[agentCount];
         int[] del = new int[agentCount];
@@ -1101,105 +631,9 @@ public final class Doc {
      * other replica could not apply them either.
      */
     public Update updatesSince(Version version) {
-        return Update.of(opsSince(version, new int[agentCount]));
+        return Update.of(log.opsSince(version, new int[agentCount()]));
     }
 
-    /**
-     * The operations a replica at {@code version} lacks, as arrays, in log order (a causal
-     * order). Fills {@code agentMap} with each agent's index in the result's agent table (-1:
-     * not in it).
-     */
-    private Update.Ops opsSince(Version version, int[] agentMap) {
-        int[] haveIns = new int[agentCount];
-        int[] haveDel = new int[agentCount];
-        if (!version.isEmpty()) {
-            for (int i = 0; i < agentCount; i++) {
-                haveIns[i] = version.inserts(agents[i].replica);
-                haveDel[i] = version.deletes(agents[i].replica);
-            }
-        }
-        // Pass 1: sizes, and which agents the result names.
-        boolean[] used = new boolean[agentCount];
-        int ins = 0;
-        int chars = 0;
-        for (int r = 0; r < runCount; r++) {
-            int a = runAgent[r];
-            int from = Math.max(runSeq[r], haveIns[a]);
-            int end = runSeq[r] + runLen[r];
-            if (from >= end) continue;
-            ins++;
-            chars += end - from;
-            used[a] = true;
-            if (from == runSeq[r] && runLeft[r] != Ids.NONE) used[Ids.agent(runLeft[r])] = true;
-            if (runRight[r] != Ids.NONE) used[Ids.agent(runRight[r])] = true;
-        }
-        int dels = 0;
-        for (int r = 0; r < delCount; r++) {
-            int a = delAgent[r];
-            if (Math.max(delSeq[r], haveDel[a]) >= delSeq[r] + delLen[r]) continue;
-            dels++;
-            used[a] = true;
-            used[Ids.agent(delTarget[r])] = true;
-        }
-        int n = 0;
-        long[] table = new long[agentCount];
-        for (int i = 0; i < agentCount; i++) {
-            if (used[i]) {
-                agentMap[i] = n;
-                table[n++] = agents[i].replica;
-            } else {
-                agentMap[i] = -1;
-            }
-        }
-        // Pass 2: fill.
-        int[] insAgent = new int[ins];
-        int[] insSeq = new int[ins];
-        int[] insLen = new int[ins];
-        long[] insLeft = new long[ins];
-        long[] insRight = new long[ins];
-        int[] insTextStart = new int[ins];
-        char[] text = new char[chars];
-        int i = 0;
-        int t = 0;
-        for (int r = 0; r < runCount; r++) {
-            int a = runAgent[r];
-            int seq = runSeq[r];
-            int from = Math.max(seq, haveIns[a]);
-            int end = seq + runLen[r];
-            if (from >= end) continue;
-            insAgent[i] = agentMap[a];
-            insSeq[i] = from;
-            insLen[i] = end - from;
-            insLeft[i] = from == seq ? remap(runLeft[r], agentMap) : Ids.pack(agentMap[a], from - 1);
-            insRight[i] = remap(runRight[r], agentMap);
-            insTextStart[i] = t;
-            System.arraycopy(agents[a].text, from, text, t, end - from);
-            t += end - from;
-            i++;
-        }
-        int[] dAgent = new int[dels];
-        int[] dSeq = new int[dels];
-        int[] dLen = new int[dels];
-        long[] dTarget = new long[dels];
-        boolean[] dBackward = new boolean[dels];
-        i = 0;
-        for (int r = 0; r < delCount; r++) {
-            int a = delAgent[r];
-            int seq = delSeq[r];
-            int from = Math.max(seq, haveDel[a]);
-            int end = seq + delLen[r];
-            if (from >= end) continue;
-            int k = from - seq;
-            dAgent[i] = agentMap[a];
-            dSeq[i] = from;
-            dLen[i] = end - from;
-            dTarget[i] = remap(delBackward[r] ? delTarget[r] - k : delTarget[r] + k, agentMap);
-            dBackward[i] = delBackward[r] && end - from > 1;
-            i++;
-        }
-        return new Update.Ops(Arrays.copyOf(table, n), ins, insAgent, insSeq, insLen, insLeft, insRight, insTextStart,
-                text, dels, dAgent, dSeq, dLen, dTarget, dBackward);
-    }
 
     /**
      * The whole document in the binary form of {@code crdt/FORMAT.md}: every operation it holds
@@ -1207,63 +641,7 @@ public final class Doc {
      * Works while runs are held, and leaves them out: keep {@link #heldUpdate()} beside it.
      */
     public byte[] encode() {
-        int[] agentMap = new int[agentCount];
-        Update.Ops history = opsSince(Version.EMPTY, agentMap);
-        // Only the visible text, in document order: the text of deleted characters is dropped.
-        Update.Ops ops = history.withText(text().toCharArray());
-        ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + tree.leaves.size() * 64 * 4);
-        // The order: every character, tombstones included, left to right, as pieces (see
-        // Pieces), after the boundaries the pieces rule does not find by itself.
-        Pieces pieces = new Pieces(history);
-        int[] extraAgent = new int[16];
-        int[] extraSeq = new int[16];
-        int extras = 0;
-        int runs = 0;
-        long[] runIds = new long[spanCount()];
-        int[] runLens = new int[runIds.length];
-        for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
-            for (int k = 0; k < leaf.count; k++) {
-                long id = leaf.ids[k];
-                int len = Math.abs(leaf.lens[k]);
-                if (runs > 0 && runIds[runs - 1] + runLens[runs - 1] == id) {
-                    runLens[runs - 1] += len;
-                } else {
-                    runIds[runs] = id;
-                    runLens[runs++] = len;
-                }
-            }
-        }
-        for (int k = 0; k < runs; k++) {
-            int a = agentMap[Ids.agent(runIds[k])];
-            int seq = Ids.seq(runIds[k]);
-            for (int at : new int[] {seq, seq + runLens[k]}) {
-                if (!pieces.mark(a, at)) {
-                    if (extras == extraAgent.length) {
-                        extraAgent = Arrays.copyOf(extraAgent, extras * 2);
-                        extraSeq = Arrays.copyOf(extraSeq, extras * 2);
-                    }
-                    extraAgent[extras] = a;
-                    extraSeq[extras++] = at;
-                }
-            }
-        }
-        pieces.index();
-        body.writeVarInt(extras);
-        for (int k = 0; k < extras; k++) body.writeVarInt(extraAgent[k]);
-        for (int k = 0; k < extras; k++) body.writeVarInt(extraSeq[k]);
-        body.writeVarInt(pieces.count);
-        int prev = -1;
-        for (int k = 0; k < runs; k++) {
-            int a = agentMap[Ids.agent(runIds[k])];
-            int seq = Ids.seq(runIds[k]);
-            int end = seq + runLens[k];
-            for (int p = pieces.indexOf(a, seq); ; p++) {
-                body.writeSignedVarLong((long) p - prev - 1);
-                prev = p;
-                if (pieces.end(a, p) >= end) break;
-            }
-        }
-        return Codec.frame(Codec.KIND_DOCUMENT, body);
+        return DocCodec.encode(this);
     }
 
     /**
@@ -1283,118 +661,7 @@ public final class Doc {
      * @throws CrdtFormatException if the bytes are not a valid, complete document
      */
     public static Doc decode(byte[] bytes, long replicaId) {
-        Codec.Body body = Codec.openBody(bytes, Codec.DEFAULT_MAX_BODY);
-        Update.Ops ops = Codec.readOps(body.reader(), body.kind() == Codec.KIND_DOCUMENT);
-        Doc doc = new Doc(replicaId);
-        if (body.kind() == Codec.KIND_DOCUMENT) {
-            doc.load(ops, body.reader());
-        } else {
-            body.expectEnd();
-            doc.applyUpdate(Update.of(ops), null);
-        }
-        if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
-        return doc;
-    }
-
-    /**
-     * Builds this (new, empty) document from a complete history and the order of its
-     * characters, checking that the two agree: every character placed exactly once, deleted
-     * exactly when a deletion names it.
-     */
-    private void load(Update.Ops ops, ByteReader order) {
-        int[] map = new int[ops.agents.length];
-        for (int i = 0; i < map.length; i++) map[i] = agent(ops.agents[i]).index;
-        if (ops.surrogates) hasAstral = true;
-        Codec.checkGapFree(ops);
-        // Only now, with every seq bounded by the characters the body counts (at most
-        // Codec.MAX_CHARS), is anything allocated per character.
-        Pieces pieces = new Pieces(ops);
-        for (int i = 0; i < map.length; i++) agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
-        for (int i = 0; i < ops.insCount; i++) {
-            Agent a = agents[map[ops.insAgent[i]]];
-            int seq = ops.insSeq[i];
-            int len = ops.insLen[i];
-            Arrays.fill(a.text, seq, seq + len, UNKNOWN); // visible text is placed below
-            a.insClock = seq + len;
-            logInsert(a, seq, len, remap(ops.insLeft[i], map), remap(ops.insRight[i], map));
-        }
-        for (int r = 0; r < runCount; r++) {
-            if (!known(runLeft[r]) || !known(runRight[r])) throw new CrdtFormatException("document refers to characters it does not contain");
-        }
-        // Every character's leaf starts unknown (-1); deleted characters get marked -2 first.
-        for (int i = 0; i < agentCount; i++) Arrays.fill(agents[i].leafOf, 0, agents[i].insClock, -1);
-        for (int i = 0; i < ops.delCount; i++) {
-            Agent a = agents[map[ops.delAgent[i]]];
-            int seq = ops.delSeq[i];
-            int len = ops.delLen[i];
-            long first = remap(ops.delTarget[i], map);
-            long lo = ops.delBackward[i] ? first - (len - 1) : first;
-            Agent target = agents[Ids.agent(lo)];
-            Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
-            logDelete(a, seq, len, first, ops.delBackward[i]);
-        }
-        int extras = order.readCount(2);
-        int[] extraAgent = new int[extras];
-        for (int k = 0; k < extras; k++) {
-            extraAgent[k] = order.readVarInt();
-            if (extraAgent[k] >= map.length) throw new CrdtFormatException("order boundary " + k + " names replica #" + extraAgent[k] + " but only " + map.length + " are listed");
-        }
-        for (int k = 0; k < extras; k++) pieces.mark(extraAgent[k], order.readVarInt());
-        pieces.index();
-        int count = order.readCount(1);
-        if (count != pieces.count) throw new CrdtFormatException("the order lists " + count + " pieces, the operations make " + pieces.count);
-        boolean[] used = new boolean[count];
-        long placed = 0;
-        int textAt = 0;
-        long[] ids = new long[Math.max(16, count)];
-        int[] lens = new int[ids.length];
-        int spans = 0;
-        long prev = -1;
-        for (int k = 0; k < count; k++) {
-            long p = prev + 1 + order.readSignedVarLong();
-            if (p < 0 || p >= count || used[(int) p]) throw new CrdtFormatException("the order names piece " + p + " out of range or twice");
-            used[(int) p] = true;
-            prev = p;
-            int ua = pieces.agentOf((int) p);
-            Agent a = agents[map[ua]];
-            int from0 = pieces.start(ua, (int) p);
-            int to = pieces.end(ua, (int) p);
-            int[] leafOf = a.leafOf;
-            // Split the piece into spans where deleted turns to visible or back.
-            for (int from = from0; from < to; ) {
-                int mark = leafOf[from];
-                int end = from;
-                while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
-                boolean deleted = mark == -2;
-                int n = end - from;
-                if (!deleted) {
-                    if (textAt + n > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible characters");
-                    System.arraycopy(ops.text, textAt, a.text, from, n);
-                    textAt += n;
-                    if (hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[end - 1]))) {
-                        throw new CrdtFormatException("piece " + p + " splits a surrogate pair");
-                    }
-                }
-                if (spans > 0 && ids[spans - 1] + Math.abs(lens[spans - 1]) == Ids.pack(a.index, from) && (lens[spans - 1] < 0) == deleted) {
-                    lens[spans - 1] += deleted ? -n : n; // pieces in a row that continue each other
-                } else {
-                    if (spans == ids.length) {
-                        ids = Arrays.copyOf(ids, spans * 2);
-                        lens = Arrays.copyOf(lens, spans * 2);
-                    }
-                    ids[spans] = Ids.pack(a.index, from);
-                    lens[spans++] = deleted ? -n : n;
-                }
-                from = end;
-            }
-            placed += to - from0;
-        }
-        order.expectEnd();
-        long chars = 0;
-        for (int i = 0; i < agentCount; i++) chars += agents[i].insClock;
-        if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
-        if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
-        tree.bulkLoad(ids, lens, spans);
+        return DocCodec.decode(bytes, replicaId);
     }
 
     // ---------------------------------------------------------------- anchors
@@ -1421,9 +688,10 @@ public final class Doc {
      */
     public int resolve(Anchor anchor) {
         if (anchor.isEdge()) return anchor.bias() == Bias.LEFT ? 0 : tree.visibleLength();
-        Agent a = byReplica.get(anchor.replicaId());
+        int index = replicas.find(anchor.replicaId());
+        Agent a = index < 0 ? null : agents[index];
         if (a == null || anchor.seq() >= a.insClock) return -1;
-        locate(Ids.pack(a.index, anchor.seq()));
+        integration.locate(Ids.pack(a.index, anchor.seq()));
         SpanTree.Leaf leaf = tree.atLeaf;
         int idx = tree.atIdx;
         int before = tree.visibleIndex(leaf, idx);
@@ -1432,122 +700,33 @@ public final class Doc {
         return anchor.bias() == Bias.LEFT && visible ? before + 1 : before;
     }
 
-    // ---------------------------------------------------------------- code points
 
     /**
      * The UTF-16 index of the {@code codePoints}-th code point, for text measured in code
      * points (such as the editing traces).
      */
     public int codePointToIndex(int codePoints) {
-        int length = tree.visibleLength();
-        if (!hasAstral) {
-            if (codePoints < 0 || codePoints > length) throw new IndexOutOfBoundsException("code point " + codePoints + " outside 0.." + length);
-            return codePoints;
-        }
-        int total = length - tree.root.astral;
-        if (codePoints < 0 || codePoints > total) throw new IndexOutOfBoundsException("code point " + codePoints + " outside 0.." + total);
-        if (codePoints == total) return length;
-        int index = 0;
-        SpanTree.Node node = tree.root;
-        int cp = codePoints;
-        while (node instanceof SpanTree.Branch b) {
-            int i = 0;
-            for (; i < b.count - 1; i++) {
-                SpanTree.Node k = b.kids[i];
-                int c = k.visible - k.astral;
-                if (cp < c) break;
-                cp -= c;
-                index += k.visible;
-            }
-            node = b.kids[i];
-        }
-        SpanTree.Leaf leaf = (SpanTree.Leaf) node;
-        for (int i = 0; i < leaf.count; i++) {
-            int len = leaf.lens[i];
-            if (len <= 0) continue;
-            char[] text = agents[Ids.agent(leaf.ids[i])].text;
-            int s = Ids.seq(leaf.ids[i]);
-            for (int j = 0; j < len; j++) {
-                if (cp == 0) return index;
-                if (Character.isHighSurrogate(text[s + j])) {
-                    j++;
-                    index++;
-                }
-                index++;
-                cp--;
-            }
-        }
-        return index;
+        return CodePoints.toIndex(this, codePoints);
     }
 
     /** The number of code points before UTF-16 index {@code index}. */
     public int indexToCodePoint(int index) {
-        int length = tree.visibleLength();
-        if (index < 0 || index > length) throw new IndexOutOfBoundsException("index " + index + " outside 0.." + length);
-        if (!hasAstral) return index;
-        if (index == length) return length - tree.root.astral;
-        int cp = 0;
-        SpanTree.Node node = tree.root;
-        int rest = index;
-        while (node instanceof SpanTree.Branch b) {
-            int i = 0;
-            for (; i < b.count - 1; i++) {
-                SpanTree.Node k = b.kids[i];
-                if (rest < k.visible) break;
-                rest -= k.visible;
-                cp += k.visible - k.astral;
-            }
-            node = b.kids[i];
-        }
-        SpanTree.Leaf leaf = (SpanTree.Leaf) node;
-        for (int i = 0; i < leaf.count && rest > 0; i++) {
-            int len = leaf.lens[i];
-            if (len <= 0) continue;
-            char[] text = agents[Ids.agent(leaf.ids[i])].text;
-            int s = Ids.seq(leaf.ids[i]);
-            for (int j = 0; j < len && rest > 0; j++) {
-                if (!Character.isLowSurrogate(text[s + j])) cp++;
-                rest--;
-            }
-        }
-        return cp;
+        return CodePoints.toCodePoint(this, index);
     }
 
     // ---------------------------------------------------------------- helpers
 
-    private boolean splitsPair(int pos) {
-        tree.locateVisible(pos);
-        char after = charAt(tree.atLeaf.ids[tree.atIdx] + tree.atOffset);
-        return Character.isLowSurrogate(after);
+    /** Sets {@code a}'s deletion clock past these deletions and logs them. */
+    void logDelete(Agent a, int seq, int len, long target, boolean backward) {
+        a.delClock = seq + len;
+        held.advanced(a);
+        log.logDelete(a, seq, len, target, backward);
     }
 
-    /** Rejects unpaired surrogates; returns whether there are (paired) ones. */
-    private static boolean checkWellFormed(char[] chars) {
-        boolean any = false;
-        for (int i = 0; i < chars.length; i++) {
-            char c = chars[i];
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 < chars.length && Character.isLowSurrogate(chars[i + 1])) {
-                    i++;
-                    any = true;
-                    continue;
-                }
-                throw new IllegalArgumentException("unpaired high surrogate at " + i);
-            }
-            if (Character.isLowSurrogate(c)) throw new IllegalArgumentException("unpaired low surrogate at " + i);
-        }
-        return any;
+    int agentCount() {
+        return replicas.size();
     }
 
-    private static int countAstral(char[] text, int off, int len) {
-        int n = 0;
-        for (int i = off, end = off + len; i < end; i++) {
-            if (Character.isHighSurrogate(text[i])) n++;
-        }
-        return n;
-    }
-
-    /** Internal invariants: cached counts, links, the id index. For tests. */
     void checkInvariants() {
         tree.checkInvariants();
         for (SpanTree.Leaf leaf = tree.first; leaf != null; leaf = leaf.next) {
@@ -1560,7 +739,7 @@ public final class Doc {
             }
         }
         int chars = 0;
-        for (int i = 0; i < agentCount; i++) chars += agents[i].insClock;
+        for (int i = 0; i < agentCount(); i++) chars += agents[i].insClock;
         if (chars != tree.totalLength()) throw new IllegalStateException("tree holds " + tree.totalLength() + " characters, agents " + chars);
     }
 
@@ -1588,38 +767,4 @@ public final class Doc {
         return n;
     }
 
-    /** Collects changes, joining an insertion onto the one just before it. */
-    private static final class ChangeList {
-        final ArrayList<Change> list = new ArrayList<>(4);
-        private int openIndex = -1; // the insertion still growing, not yet in the list
-        private final StringBuilder openText = new StringBuilder();
-
-        void insert(int index, char[] text, int off, int len) {
-            if (openIndex >= 0 && index == openIndex + openText.length()) {
-                openText.append(text, off, len);
-                return;
-            }
-            flush();
-            openIndex = index;
-            openText.append(text, off, len);
-        }
-
-        void delete(int index, int len) {
-            flush();
-            list.add(new Change(index, len, ""));
-        }
-
-        List<Change> finish() {
-            flush();
-            return list;
-        }
-
-        private void flush() {
-            if (openIndex >= 0) {
-                list.add(new Change(openIndex, 0, openText.toString()));
-                openIndex = -1;
-                openText.setLength(0);
-            }
-        }
-    }
 }

@@ -160,7 +160,7 @@ final class HeldRuns {
         if (part == null) return;
         int k = part[0] - seq;
         int n = part[1] - part[0];
-        long partLeft = k == 0 ? left : Ids.pack(a.index, part[0] - 1);
+        long partLeft = Ids.tailLeft(left, a.index, seq, part[0]);
         Run r = new Run(true, a, part[0], n, partLeft, right, Arrays.copyOfRange(text, off + k, off + k + n), false);
         p.inserts.put(r.seq, r);
         runs++;
@@ -176,7 +176,7 @@ final class HeldRuns {
         if (part == null) return;
         int k = part[0] - seq;
         int n = part[1] - part[0];
-        long target = backward ? first - k : first + k;
+        long target = Ids.tailTarget(first, backward, k);
         Run r = new Run(false, a, part[0], n, target, Ids.NONE, null, backward);
         p.deletes.put(r.seq, r);
         runs++;
@@ -403,7 +403,7 @@ final class HeldRuns {
             int end = seq + u.insLen[i];
             if (end <= ins[a]) continue;
             int from = Math.max(seq, ins[a]);
-            long left = from == seq ? u.insLeft[i] : Ids.pack(a, from - 1);
+            long left = Ids.tailLeft(u.insLeft[i], a, seq, from);
             if (seq <= ins[a] && knownIn(ins, left) && knownIn(ins, u.insRight[i])) {
                 ins[a] = end;
             } else if (!heldWhole(peek(map[a]), true, from, end)) {

@@ -291,18 +291,11 @@ public final class Update {
                 int start = u.insSeq[i];
                 int end = start + u.insLen[i];
                 for (int[] part : uncovered(seen, start, end)) {
-                    int k = part[0] - start;
-                    long left = u.insLeft[i];
+                    long left = Ids.tailLeft(u.insLeft[i], u.insAgent[i], start, part[0]);
                     long right = u.insRight[i];
-                    if (k == 0) {
-                        b.addInsert(replica, part[0], u.text, u.insTextStart[i], part[1] - part[0],
-                                u.agentOf(left), Ids.seq(left), left == Ids.NONE,
-                                u.agentOf(right), Ids.seq(right), right == Ids.NONE);
-                    } else {
-                        b.addInsert(replica, part[0], u.text, u.insTextStart[i] + k, part[1] - part[0],
-                                replica, part[0] - 1, false,
-                                u.agentOf(right), Ids.seq(right), right == Ids.NONE);
-                    }
+                    b.addInsert(replica, part[0], u.text, u.insTextStart[i] + part[0] - start, part[1] - part[0],
+                            u.agentOf(left), Ids.seq(left), left == Ids.NONE,
+                            u.agentOf(right), Ids.seq(right), right == Ids.NONE);
                 }
                 cover(seen, start, end);
             }
@@ -314,11 +307,9 @@ public final class Update {
                 TreeMap<Integer, Integer> seen = delSeen.computeIfAbsent(replica, k -> new TreeMap<>());
                 int start = u.delSeq[i];
                 int end = start + u.delLen[i];
-                int step = u.delBackward[i] ? -1 : 1;
                 for (int[] part : uncovered(seen, start, end)) {
-                    int k = part[0] - start;
-                    b.addDelete(replica, part[0], part[1] - part[0], u.agentOf(u.delTarget[i]),
-                            Ids.seq(u.delTarget[i]) + step * k, u.delBackward[i]);
+                    long target = Ids.tailTarget(u.delTarget[i], u.delBackward[i], part[0] - start);
+                    b.addDelete(replica, part[0], part[1] - part[0], u.agentOf(target), Ids.seq(target), u.delBackward[i]);
                 }
                 cover(seen, start, end);
             }
@@ -362,65 +353,19 @@ public final class Update {
         return "Update[" + o.insCount + " insert runs, " + o.delCount + " delete runs, " + operationCount() + " ops]";
     }
 
-    static final int NO = 0;
-    static final int FORWARD = 1;
-    static final int BACKWARD = 2;
-
-    /**
-     * Whether deleting {@code len} characters from target seq {@code target} continues a delete
-     * run (first target {@code runTarget}, {@code runLen} deletions, {@code runBackward}) of the
-     * same replica, at its next deletion seq, on the same target replica (the caller checks
-     * those): {@link #FORWARD} when it takes the characters right after the run's (Delete key,
-     * or a selection), {@link #BACKWARD} when it takes the one character right before them
-     * (backspacing), else {@link #NO}. One rule for the document's log and for updates.
-     */
-    static int growsDeleteRun(int runTarget, int runLen, boolean runBackward, int target, int len, boolean backward) {
-        if (!runBackward && !backward && runTarget + runLen == target) return FORWARD;
-        if ((runBackward || runLen == 1) && len == 1 && runTarget - runLen == target) return BACKWARD;
-        return NO;
-    }
-
     /**
      * Collects runs, joining a run onto the previous one when it continues it, and interning
      * replica ids. Package-private: documents and the codec build updates.
      */
     static final class Builder {
-        long[] agents = new long[4];
-        int agentCount;
-        private final Map<Long, Integer> agentIndex = new HashMap<>();
-
-        int insCount;
-        int[] insAgent = new int[4];
-        int[] insSeq = new int[4];
-        int[] insLen = new int[4];
-        long[] insLeft = new long[4];
-        long[] insRight = new long[4];
-        int[] insTextStart = new int[4];
-        char[] text = new char[16];
-        int textLen;
-
-        int delCount;
-        int[] delAgent = new int[4];
-        int[] delSeq = new int[4];
-        int[] delLen = new int[4];
-        long[] delTarget = new long[4];
-        boolean[] delBackward = new boolean[4];
+        private final ReplicaIndex agents = new ReplicaIndex();
+        private final InsertRuns ins = new InsertRuns(4);
+        private final DeleteRuns del = new DeleteRuns(4);
+        private char[] text = new char[16];
+        private int textLen;
 
         int agent(long replica) {
-            // Updates name few replicas: a scan beats boxing a Long for the map.
-            if (agentCount <= 8) {
-                for (int i = 0; i < agentCount; i++) if (agents[i] == replica) return i;
-            } else {
-                Integer idx = agentIndex.get(replica);
-                if (idx != null) return idx;
-            }
-            if (agentCount == agents.length) agents = Arrays.copyOf(agents, agentCount * 2);
-            agents[agentCount] = replica;
-            if (agentCount == 8) {
-                for (int i = 0; i < 8; i++) agentIndex.put(agents[i], i);
-            }
-            if (agentCount >= 8) agentIndex.put(replica, agentCount);
-            return agentCount++;
+            return agents.intern(replica);
         }
 
         /**
@@ -440,20 +385,11 @@ public final class Update {
         /** Like {@link #addInsert} with ids already packed against this builder's agents. */
         void addInsertPacked(int a, int seq, char[] src, int off, int len, long left, long right) {
             if (len <= 0) return;
-            int last = insCount - 1;
-            if (last >= 0 && insAgent[last] == a && insSeq[last] + insLen[last] == seq
-                    && insRight[last] == right && left == Ids.pack(a, seq - 1)
-                    && insTextStart[last] + insLen[last] == textLen) {
-                insLen[last] += len;
+            int last = ins.count - 1;
+            if (last >= 0 && ins.continues(last, a, seq, left, right) && ins.textStart[last] + ins.len[last] == textLen) {
+                ins.len[last] += len;
             } else {
-                if (insCount == insAgent.length) growIns();
-                insAgent[insCount] = a;
-                insSeq[insCount] = seq;
-                insLen[insCount] = len;
-                insLeft[insCount] = left;
-                insRight[insCount] = right;
-                insTextStart[insCount] = textLen;
-                insCount++;
+                ins.add(a, seq, len, left, right, textLen);
             }
             if (textLen + len > text.length) text = Arrays.copyOf(text, Math.max(text.length * 2, textLen + len));
             System.arraycopy(src, off, text, textLen, len);
@@ -466,42 +402,8 @@ public final class Update {
 
         void addDeletePacked(int a, int seq, int len, long target, boolean backward) {
             if (len <= 0) return;
-            int last = delCount - 1;
-            if (last >= 0 && delAgent[last] == a && delSeq[last] + delLen[last] == seq
-                    && Ids.agent(delTarget[last]) == Ids.agent(target)) {
-                int grows = growsDeleteRun(Ids.seq(delTarget[last]), delLen[last], delBackward[last], Ids.seq(target), len, backward);
-                if (grows != NO) {
-                    delBackward[last] = grows == BACKWARD;
-                    delLen[last] += len;
-                    return;
-                }
-            }
-            if (delCount == delAgent.length) growDel();
-            delAgent[delCount] = a;
-            delSeq[delCount] = seq;
-            delLen[delCount] = len;
-            delTarget[delCount] = target;
-            delBackward[delCount] = backward && len > 1;
-            delCount++;
-        }
-
-        private void growIns() {
-            int n = insAgent.length * 2;
-            insAgent = Arrays.copyOf(insAgent, n);
-            insSeq = Arrays.copyOf(insSeq, n);
-            insLen = Arrays.copyOf(insLen, n);
-            insLeft = Arrays.copyOf(insLeft, n);
-            insRight = Arrays.copyOf(insRight, n);
-            insTextStart = Arrays.copyOf(insTextStart, n);
-        }
-
-        private void growDel() {
-            int n = delAgent.length * 2;
-            delAgent = Arrays.copyOf(delAgent, n);
-            delSeq = Arrays.copyOf(delSeq, n);
-            delLen = Arrays.copyOf(delLen, n);
-            delTarget = Arrays.copyOf(delTarget, n);
-            delBackward = Arrays.copyOf(delBackward, n);
+            if (del.count > 0 && del.extend(del.count - 1, a, seq, len, target, backward)) return;
+            del.add(a, seq, len, target, backward);
         }
 
         Update build() {
@@ -509,11 +411,13 @@ public final class Update {
         }
 
         Ops buildOps() {
-            return new Ops(Arrays.copyOf(agents, agentCount), insCount, Arrays.copyOf(insAgent, insCount),
-                    Arrays.copyOf(insSeq, insCount), Arrays.copyOf(insLen, insCount), Arrays.copyOf(insLeft, insCount),
-                    Arrays.copyOf(insRight, insCount), Arrays.copyOf(insTextStart, insCount), Arrays.copyOf(text, textLen),
-                    delCount, Arrays.copyOf(delAgent, delCount), Arrays.copyOf(delSeq, delCount),
-                    Arrays.copyOf(delLen, delCount), Arrays.copyOf(delTarget, delCount), Arrays.copyOf(delBackward, delCount));
+            int n = ins.count;
+            int d = del.count;
+            return new Ops(agents.toArray(), n, Arrays.copyOf(ins.agent, n),
+                    Arrays.copyOf(ins.seq, n), Arrays.copyOf(ins.len, n), Arrays.copyOf(ins.left, n),
+                    Arrays.copyOf(ins.right, n), Arrays.copyOf(ins.textStart, n), Arrays.copyOf(text, textLen),
+                    d, Arrays.copyOf(del.agent, d), Arrays.copyOf(del.seq, d),
+                    Arrays.copyOf(del.len, d), Arrays.copyOf(del.target, d), Arrays.copyOf(del.backward, d));
         }
     }
 }

@@ -1,0 +1,187 @@
+package dev.tandem.crdt;
+
+import java.util.Arrays;
+
+/**
+ * A whole document in bytes and back (FORMAT.md, "Documents"): its history as the operations of
+ * one update, then the order of its characters as {@link Pieces}, so that loading rebuilds the
+ * tree without integrating anything.
+ */
+final class DocCodec {
+    private DocCodec() {}
+
+    static byte[] encode(Doc doc) {
+        int[] agentMap = new int[doc.agentCount()];
+        Update.Ops history = doc.log.opsSince(Version.EMPTY, agentMap);
+        // Only the visible text, in document order: the text of deleted characters is dropped.
+        Update.Ops ops = history.withText(doc.text().toCharArray());
+        ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + doc.tree.leaves.size() * 64 * 4);
+        // The order: every character, tombstones included, left to right, as pieces (see
+        // Pieces), after the boundaries the pieces rule does not find by itself.
+        Pieces pieces = new Pieces(history);
+        int[] extraAgent = new int[16];
+        int[] extraSeq = new int[16];
+        int extras = 0;
+        int runs = 0;
+        long[] runIds = new long[doc.spanCount()];
+        int[] runLens = new int[runIds.length];
+        for (SpanTree.Leaf leaf = doc.tree.first; leaf != null; leaf = leaf.next) {
+            for (int k = 0; k < leaf.count; k++) {
+                long id = leaf.ids[k];
+                int len = Math.abs(leaf.lens[k]);
+                if (runs > 0 && runIds[runs - 1] + runLens[runs - 1] == id) {
+                    runLens[runs - 1] += len;
+                } else {
+                    runIds[runs] = id;
+                    runLens[runs++] = len;
+                }
+            }
+        }
+        for (int k = 0; k < runs; k++) {
+            int a = agentMap[Ids.agent(runIds[k])];
+            int seq = Ids.seq(runIds[k]);
+            for (int at : new int[] {seq, seq + runLens[k]}) {
+                if (!pieces.mark(a, at)) {
+                    if (extras == extraAgent.length) {
+                        extraAgent = Arrays.copyOf(extraAgent, extras * 2);
+                        extraSeq = Arrays.copyOf(extraSeq, extras * 2);
+                    }
+                    extraAgent[extras] = a;
+                    extraSeq[extras++] = at;
+                }
+            }
+        }
+        pieces.index();
+        body.writeVarInt(extras);
+        for (int k = 0; k < extras; k++) body.writeVarInt(extraAgent[k]);
+        for (int k = 0; k < extras; k++) body.writeVarInt(extraSeq[k]);
+        body.writeVarInt(pieces.count);
+        int prev = -1;
+        for (int k = 0; k < runs; k++) {
+            int a = agentMap[Ids.agent(runIds[k])];
+            int seq = Ids.seq(runIds[k]);
+            int end = seq + runLens[k];
+            for (int p = pieces.indexOf(a, seq); ; p++) {
+                body.writeSignedVarLong((long) p - prev - 1);
+                prev = p;
+                if (pieces.end(a, p) >= end) break;
+            }
+        }
+        return Codec.frame(Codec.KIND_DOCUMENT, body);
+    }
+
+    static Doc decode(byte[] bytes, long replicaId) {
+        Codec.Body body = Codec.openBody(bytes, Codec.DEFAULT_MAX_BODY);
+        Update.Ops ops = Codec.readOps(body.reader(), body.kind() == Codec.KIND_DOCUMENT);
+        Doc doc = new Doc(replicaId);
+        if (body.kind() == Codec.KIND_DOCUMENT) {
+            load(doc, ops, body.reader());
+        } else {
+            body.expectEnd();
+            doc.applyUpdate(Update.of(ops), null);
+        }
+        if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
+        return doc;
+    }
+
+    /**
+     * Builds this (new, empty) document from a complete history and the order of its
+     * characters, checking that the two agree: every character placed exactly once, deleted
+     * exactly when a deletion names it.
+     */
+    private static void load(Doc doc, Update.Ops ops, ByteReader order) {
+        int[] map = new int[ops.agents.length];
+        for (int i = 0; i < map.length; i++) map[i] = doc.agent(ops.agents[i]).index;
+        if (ops.surrogates) doc.hasAstral = true;
+        Codec.checkGapFree(ops);
+        // Only now, with every seq bounded by the characters the body counts (at most
+        // Codec.MAX_CHARS), is anything allocated per character.
+        Pieces pieces = new Pieces(ops);
+        for (int i = 0; i < map.length; i++) doc.agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
+        for (int i = 0; i < ops.insCount; i++) {
+            Agent a = doc.agents[map[ops.insAgent[i]]];
+            int seq = ops.insSeq[i];
+            int len = ops.insLen[i];
+            Arrays.fill(a.text, seq, seq + len, Doc.UNKNOWN); // visible text is placed below
+            a.insClock = seq + len;
+            doc.log.logInsert(a, seq, len, Doc.remap(ops.insLeft[i], map), Doc.remap(ops.insRight[i], map));
+        }
+        for (int r = 0; r < doc.log.ins.count; r++) {
+            if (!doc.known(doc.log.ins.left[r]) || !doc.known(doc.log.ins.right[r])) throw new CrdtFormatException("document refers to characters it does not contain");
+        }
+        // Every character's leaf starts unknown (-1); deleted characters get marked -2 first.
+        for (int i = 0; i < doc.agentCount(); i++) Arrays.fill(doc.agents[i].leafOf, 0, doc.agents[i].insClock, -1);
+        for (int i = 0; i < ops.delCount; i++) {
+            Agent a = doc.agents[map[ops.delAgent[i]]];
+            int seq = ops.delSeq[i];
+            int len = ops.delLen[i];
+            long first = Doc.remap(ops.delTarget[i], map);
+            long lo = Ids.lowestDeleted(first, len, ops.delBackward[i]);
+            Agent target = doc.agents[Ids.agent(lo)];
+            Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
+            doc.logDelete(a, seq, len, first, ops.delBackward[i]);
+        }
+        int extras = order.readCount(2);
+        int[] extraAgent = new int[extras];
+        for (int k = 0; k < extras; k++) {
+            extraAgent[k] = order.readVarInt();
+            if (extraAgent[k] >= map.length) throw new CrdtFormatException("order boundary " + k + " names replica #" + extraAgent[k] + " but only " + map.length + " are listed");
+        }
+        for (int k = 0; k < extras; k++) pieces.mark(extraAgent[k], order.readVarInt());
+        pieces.index();
+        int count = order.readCount(1);
+        if (count != pieces.count) throw new CrdtFormatException("the order lists " + count + " pieces, the operations make " + pieces.count);
+        boolean[] used = new boolean[count];
+        long placed = 0;
+        int textAt = 0;
+        long[] ids = new long[Math.max(16, count)];
+        int[] lens = new int[ids.length];
+        int spans = 0;
+        long prev = -1;
+        for (int k = 0; k < count; k++) {
+            long p = prev + 1 + order.readSignedVarLong();
+            if (p < 0 || p >= count || used[(int) p]) throw new CrdtFormatException("the order names piece " + p + " out of range or twice");
+            used[(int) p] = true;
+            prev = p;
+            int ua = pieces.agentOf((int) p);
+            Agent a = doc.agents[map[ua]];
+            int from0 = pieces.start(ua, (int) p);
+            int to = pieces.end(ua, (int) p);
+            int[] leafOf = a.leafOf;
+            // Split the piece into spans where deleted turns to visible or back.
+            for (int from = from0; from < to; ) {
+                int mark = leafOf[from];
+                int end = from;
+                while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
+                boolean deleted = mark == -2;
+                int n = end - from;
+                if (!deleted) {
+                    if (textAt + n > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible characters");
+                    System.arraycopy(ops.text, textAt, a.text, from, n);
+                    textAt += n;
+                    if (doc.hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[end - 1]))) {
+                        throw new CrdtFormatException("piece " + p + " splits a surrogate pair");
+                    }
+                }
+                if (spans > 0 && ids[spans - 1] + Math.abs(lens[spans - 1]) == Ids.pack(a.index, from) && (lens[spans - 1] < 0) == deleted) {
+                    lens[spans - 1] += deleted ? -n : n; // pieces in a row that continue each other
+                } else {
+                    if (spans == ids.length) {
+                        ids = Arrays.copyOf(ids, spans * 2);
+                        lens = Arrays.copyOf(lens, spans * 2);
+                    }
+                    ids[spans] = Ids.pack(a.index, from);
+                    lens[spans++] = deleted ? -n : n;
+                }
+                from = end;
+            }
+            placed += to - from0;
+        }
+        order.expectEnd();
+        long chars = 0;
+        for (int i = 0; i < doc.agentCount(); i++) chars += doc.agents[i].insClock;
+        if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
+        if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
+        doc.tree.bulkLoad(ids, lens, spans);
+    }
+}

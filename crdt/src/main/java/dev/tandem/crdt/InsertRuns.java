@@ -1,0 +1,54 @@
+package dev.tandem.crdt;
+
+import java.util.Arrays;
+
+/**
+ * Insert runs as growable parallel columns: characters seq .. seq+len-1 of agent, the first
+ * with left origin {@code left} (or {@link Ids#NONE}: document start), every later one with the
+ * character before it, all with right origin {@code right} (or NONE: document end). The one
+ * layout of a document's run log and an update builder.
+ */
+final class InsertRuns {
+    int count;
+    int[] agent;
+    int[] seq;
+    int[] len;
+    long[] left;
+    long[] right;
+    /** Where the run's text starts in the holder's text (builders); unused by the log. */
+    int[] textStart;
+
+    InsertRuns(int capacity) {
+        agent = new int[capacity];
+        seq = new int[capacity];
+        len = new int[capacity];
+        left = new long[capacity];
+        right = new long[capacity];
+        textStart = new int[capacity];
+    }
+
+    /** Whether characters from {@code s} with left origin {@code l} and right origin {@code r} continue run {@code i}. */
+    boolean continues(int i, int a, int s, long l, long r) {
+        return agent[i] == a && seq[i] + len[i] == s && right[i] == r && l == Ids.pack(a, s - 1);
+    }
+
+    /** Appends a run; returns its index. */
+    int add(int a, int s, int n, long l, long r, int text) {
+        if (count == agent.length) {
+            int cap = Math.max(4, count * 2);
+            agent = Arrays.copyOf(agent, cap);
+            seq = Arrays.copyOf(seq, cap);
+            len = Arrays.copyOf(len, cap);
+            left = Arrays.copyOf(left, cap);
+            right = Arrays.copyOf(right, cap);
+            textStart = Arrays.copyOf(textStart, cap);
+        }
+        agent[count] = a;
+        seq[count] = s;
+        len[count] = n;
+        left[count] = l;
+        right[count] = r;
+        textStart[count] = text;
+        return count++;
+    }
+}
