@@ -173,13 +173,18 @@ class CodecTest {
     }
 
     /** Frames a body, uncompressed, with a correct checksum, so what is in it reaches the parser. */
+    /** A format v1 frame (raw) around {@code body}. */
     static byte[] reframe(byte kind, byte[] body) {
+        return reframe(kind, 1, body);
+    }
+
+    static byte[] reframe(byte kind, int format, byte[] body) {
         CRC32 crc = new CRC32();
         crc.update(body, 0, body.length);
         ByteWriter out = new ByteWriter(body.length + 16);
         out.writeByte('T');
         out.writeByte(kind);
-        out.writeByte(1);
+        out.writeByte(format);
         out.writeByte(0);
         out.writeVarInt(body.length);
         out.writeInt((int) crc.getValue());
@@ -209,7 +214,7 @@ class CodecTest {
                         }
                     }
                     if (rnd.nextInt(5) == 0) bad = Arrays.copyOf(bad, rnd.nextInt(bad.length));
-                    byte[] bytes = reframe(kind, bad);
+                    byte[] bytes = reframe(kind, 2, bad);
                     try {
                         if (kind == 'D') {
                             Doc x = Doc.decode(bytes);
