@@ -54,6 +54,8 @@ final class Codec {
     static final int MAX_CHARS = 1 << 26;
 
     private static final int HEADER = 4;
+    /** Characters of unknown text an update may name per byte of its body (plus 4096). */
+    static final int MAX_UNKNOWN_PER_BYTE = 64;
 
     static byte[] encodeUpdate(Update update, byte kind) {
         Update.Ops u = update.ops();
@@ -336,11 +338,12 @@ final class Codec {
             if (!document) r.expectEnd();
             return new Decoded(ops, null, document ? r : null);
         }
+        int bodyBytes = body.reader().remaining();
         ByteReader[] sec = sections(body.reader());
         if (!document && (sec[SEC_DELETED_TEXT] != null || sec[SEC_ORDER] != null)) {
             throw new CrdtFormatException("an update holds a section only documents have");
         }
-        Update.Ops ops = readOps(sec, document);
+        Update.Ops ops = readOps(sec, document, bodyBytes);
         if (!document) return new Decoded(ops, null, null);
         if (sec[SEC_ORDER] == null) throw new CrdtFormatException("document without an order section");
         char[] deleted = sec[SEC_DELETED_TEXT] == null ? new char[0] : decodeUtf8(sec[SEC_DELETED_TEXT], sec[SEC_DELETED_TEXT].remaining());
@@ -380,7 +383,7 @@ final class Codec {
     }
 
     /** Reads the operations of a v2 body (FORMAT.md, "Body") straight into arrays. */
-    static Update.Ops readOps(ByteReader[] sec, boolean document) {
+    static Update.Ops readOps(ByteReader[] sec, boolean document, int bodyBytes) {
         if (sec[SEC_REPLICAS] == null) throw new CrdtFormatException("no replicas section");
         long[] agents = readReplicas(sec[SEC_REPLICAS]);
         sec[SEC_REPLICAS].expectEnd();
@@ -405,6 +408,11 @@ final class Codec {
         } else {
             // Every run's text but the unknown characters', in run order; each UTF-16 unit
             // takes at least one byte, so a short section is refused before decoding.
+            // Unknown characters cost no text: bound them by the body's size, so a small update
+            // cannot make a receiver allocate much (an honest one carries far fewer).
+            if (unknownChars > MAX_UNKNOWN_PER_BYTE * (long) bodyBytes + 4096) {
+                throw new CrdtFormatException("update names " + unknownChars + " characters of unknown text, more than its " + bodyBytes + " bytes allow");
+            }
             long expected = ins.total - unknownChars;
             if (expected < 0) throw new CrdtFormatException("unknown ranges hold more characters than the insert runs");
             if (textSec.remaining() < expected) throw new CrdtFormatException("insert runs hold " + expected + " known characters but the text has only " + textSec.remaining() + " bytes");

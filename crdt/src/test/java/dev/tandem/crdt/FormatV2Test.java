@@ -164,6 +164,36 @@ class FormatV2Test {
     }
 
     @Test
+    void aSmallUpdateCannotNameMuchUnknownText() {
+        // One run of 2^24 characters, all unknown and deleted: a few bytes that would cost a
+        // receiver 32 MB of text (and more for its index) if it believed them.
+        int n = 1 << 24;
+        ByteWriter runs = new ByteWriter(16);
+        runs.writeVarInt(1);
+        runs.writeVarInt(0);
+        runs.writeSignedVarLong(0);
+        runs.writeVarInt(n);
+        runs.writeVarInt(0);
+        runs.writeVarInt(0);
+        ByteWriter unknown = new ByteWriter(16);
+        unknown.writeVarInt(1);
+        unknown.writeVarInt(0);
+        unknown.writeVarLong(0);
+        unknown.writeVarInt(n);
+        ByteWriter replicas = new ByteWriter(16);
+        replicas.writeVarInt(1);
+        replicas.writeLong(5);
+        TreeMap<Integer, byte[]> parts = new TreeMap<>();
+        parts.put(Codec.SEC_REPLICAS, replicas.toByteArray());
+        parts.put(Codec.SEC_INSERTS, runs.toByteArray());
+        parts.put(Codec.SEC_UNKNOWN, unknown.toByteArray());
+        byte[] bytes = frame('U', parts);
+        assertTrue(bytes.length < 64, bytes.length + " bytes");
+        CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Update.decode(bytes));
+        assertTrue(e.getMessage().contains("unknown text, more than"), e.getMessage());
+    }
+
+    @Test
     void aDocumentWhoseUnknownRangeCoversVisibleTextIsRefused() throws IOException {
         byte[] good = Doc.decode(resource("/golden/edited.tdoc")).encode();
         ByteReader[] sec = sections(good);
