@@ -1,6 +1,8 @@
 package dev.tandem.crdt;
 
 import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What a document knows of one replica: the characters it inserted (their text and the leaf
@@ -25,6 +27,13 @@ final class Agent {
     /** Indexes into the document's delete-run log, in seq order. */
     int[] dels = new int[2];
     int delCount;
+
+    /**
+     * Characters whose text is not known (start seq -> end seq, disjoint, not touching), or null
+     * when every text is known: only a document upgraded from format v1 has them, and they are
+     * all deleted. Their entries in {@code text} hold {@link Update#FILLER}.
+     */
+    TreeMap<Integer, Integer> unknown;
 
     // Shared empty arrays: an update may name many replicas, and most never get a character here.
     private static final char[] NO_CHARS = {};
@@ -51,5 +60,44 @@ final class Agent {
     void addDel(int del) {
         if (delCount == dels.length) dels = Arrays.copyOf(dels, delCount * 2);
         dels[delCount++] = del;
+    }
+
+    /** Whether the text of character {@code seq} is unknown. */
+    boolean unknown(int seq) {
+        if (unknown == null) return false;
+        Map.Entry<Integer, Integer> e = unknown.floorEntry(seq);
+        return e != null && e.getValue() > seq;
+    }
+
+    void markUnknown(int from, int to) {
+        if (from >= to) return;
+        if (unknown == null) unknown = new TreeMap<>();
+        Map.Entry<Integer, Integer> before = unknown.floorEntry(from);
+        if (before != null && before.getValue() >= from) {
+            from = before.getKey();
+            to = Math.max(to, before.getValue());
+        }
+        Map.Entry<Integer, Integer> e;
+        while ((e = unknown.ceilingEntry(from)) != null && e.getKey() <= to) {
+            to = Math.max(to, e.getValue());
+            unknown.remove(e.getKey());
+        }
+        unknown.put(from, to);
+    }
+
+    /** The text of characters from .. to-1 became known. */
+    void markKnown(int from, int to) {
+        if (unknown == null || from >= to) return;
+        Map.Entry<Integer, Integer> before = unknown.lowerEntry(from);
+        if (before != null && before.getValue() > from) {
+            unknown.put(before.getKey(), from);
+            if (before.getValue() > to) unknown.put(to, before.getValue());
+        }
+        Map.Entry<Integer, Integer> e;
+        while ((e = unknown.ceilingEntry(from)) != null && e.getKey() < to) {
+            unknown.remove(e.getKey());
+            if (e.getValue() > to) unknown.put(to, e.getValue());
+        }
+        if (unknown.isEmpty()) unknown = null;
     }
 }

@@ -87,6 +87,14 @@ final class ByteReader {
         return b;
     }
 
+    /** The next {@code len} bytes as a reader of their own, skipping them here. */
+    ByteReader sub(int len) {
+        if (len < 0 || end - pos < len) throw truncated();
+        ByteReader r = new ByteReader(buf, pos, len);
+        pos += len;
+        return r;
+    }
+
     void readBytes(byte[] dst, int off, int len) {
         if (len < 0 || end - pos < len) throw truncated();
         System.arraycopy(buf, pos, dst, off, len);

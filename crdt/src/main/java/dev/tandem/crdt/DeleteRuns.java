@@ -4,8 +4,8 @@ import java.util.Arrays;
 
 /**
  * Delete runs as growable parallel columns: deletions seq .. seq+len-1 of agent, deleting the
- * characters target, target+1, ... (forward) or target, target-1, ... (backward). The one
- * layout of a document's run log and an update builder.
+ * characters target, target+1, ... (forward) or target, target-1, ... (backward), made at
+ * {@code time} (to within {@link InsertRuns#TIME_STEP}). The one layout of a document's run log and an update builder.
  */
 final class DeleteRuns {
     static final int NO = 0;
@@ -18,6 +18,7 @@ final class DeleteRuns {
     int[] len;
     long[] target;
     boolean[] backward;
+    long[] time;
 
     DeleteRuns(int capacity) {
         agent = new int[capacity];
@@ -25,14 +26,15 @@ final class DeleteRuns {
         len = new int[capacity];
         target = new long[capacity];
         backward = new boolean[capacity];
+        time = new long[capacity];
     }
 
     /**
      * Grows run {@code i} by deletions from {@code s} of {@code n} characters from {@code t} by
      * agent {@code a} if they continue it (see {@link #grows}); returns whether they did.
      */
-    boolean extend(int i, int a, int s, int n, long t, boolean back) {
-        if (agent[i] != a || seq[i] + len[i] != s || Ids.agent(target[i]) != Ids.agent(t)) return false;
+    boolean extend(int i, int a, int s, int n, long t, boolean back, long when) {
+        if (agent[i] != a || !InsertRuns.sameStep(time[i], when) || seq[i] + len[i] != s || Ids.agent(target[i]) != Ids.agent(t)) return false;
         int g = grows(Ids.seq(target[i]), len[i], backward[i], Ids.seq(t), n, back);
         if (g == NO) return false;
         backward[i] = g == BACKWARD;
@@ -55,7 +57,7 @@ final class DeleteRuns {
     }
 
     /** Appends a run; returns its index. */
-    int add(int a, int s, int n, long t, boolean back) {
+    int add(int a, int s, int n, long t, boolean back, long when) {
         if (count == agent.length) {
             int cap = Math.max(4, count * 2);
             agent = Arrays.copyOf(agent, cap);
@@ -63,12 +65,14 @@ final class DeleteRuns {
             len = Arrays.copyOf(len, cap);
             target = Arrays.copyOf(target, cap);
             backward = Arrays.copyOf(backward, cap);
+            time = Arrays.copyOf(time, cap);
         }
         agent[count] = a;
         seq[count] = s;
         len[count] = n;
         target[count] = t;
         backward[count] = back && n > 1;
+        time[count] = when;
         return count++;
     }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.LongSupplier;
 
 /**
  * One replica of a shared text document: a sequence CRDT in which concurrent edits made
@@ -21,16 +22,6 @@ import java.util.Map;
  */
 public final class Doc {
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    /**
-     * What a document loaded from a save holds as the text of its deleted characters (a save
-     * keeps only the visible text), and so what {@link #updatesSince} sends for them: format v1
-     * has no other way to say "text unknown". A user may type U+FFFF too, so it means "unknown"
-     * only on a deleted character: {@code validate} lets a text differ from the known one only
-     * when one side is U+FFFF and the character is deleted (here or by the same update). A
-     * visible character's text, U+FFFF or not, can never be rewritten.
-     */
-    static final char UNKNOWN = '\uFFFF';
 
     private final Agent local;
     // Every replica this document has met, by agent index (the first half of a packed id).
@@ -57,6 +48,9 @@ public final class Doc {
     private SpanTree.Leaf typingLeaf;
     private int typingIdx;
     private long typingRight;
+
+    // Seconds since the epoch, for the times of local edits and to clamp received ones.
+    private LongSupplier clock = CoarseClock.SECONDS;
 
     /** A new empty document with a random replica id. */
     public Doc() {
@@ -216,7 +210,8 @@ public final class Doc {
             left = Integration.lastIdBefore(leaf, idx);
         }
         int seq = local.insClock;
-        integration.integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, null);
+        long time = clock.getAsLong();
+        integration.integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, time, null);
         // The span that now ends with these characters is where the next keystroke goes.
         typingStamp = stamp;
         typingPos = pos + chars.length;
@@ -224,7 +219,7 @@ public final class Doc {
         typingIdx = integration.placedIdx;
         typingRight = right;
         return Update.ofInsert(local.replica, seq, chars,
-                replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE);
+                replicaOf(left), Ids.seq(left), left == Ids.NONE, replicaOf(right), Ids.seq(right), right == Ids.NONE, time);
     }
 
     /**
@@ -249,11 +244,12 @@ public final class Doc {
         int number = leaf.number;
         for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
         tree.addCounts(leaf, len, len, hasAstral ? CodePoints.countAstral(chars, 0, len) : 0);
-        log.logInsert(local, seq, len, id - 1, typingRight);
+        long time = clock.getAsLong();
+        log.logInsert(local, seq, len, id - 1, typingRight, time);
         typingPos += len;
         long right = typingRight;
         return Update.ofInsert(local.replica, seq, chars, local.replica, seq - 1, false,
-                replicaOf(right), Ids.seq(right), right == Ids.NONE);
+                replicaOf(right), Ids.seq(right), right == Ids.NONE, time);
     }
 
     /**
@@ -268,6 +264,7 @@ public final class Doc {
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
         stamp++;
+        long time = clock.getAsLong();
         if (hasAstral && ((pos > 0 && CodePoints.splitsPair(this, pos)) || (pos + len < length && CodePoints.splitsPair(this, pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
@@ -323,16 +320,16 @@ public final class Doc {
             } else {
                 if (out == null) {
                     out = new Update.Builder();
-                    out.addDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget), false);
+                    out.addDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget), false, time);
                 }
-                out.addDelete(local.replica, seq, spanLen, replicaOf(target), Ids.seq(target), false);
+                out.addDelete(local.replica, seq, spanLen, replicaOf(target), Ids.seq(target), false, time);
             }
-            logDelete(local, seq, spanLen, target, false);
+            logDelete(local, seq, spanLen, target, false, time);
             idx = integration.markDeleted(leaf, idx) + 1;
             leaf = tree.atLeaf;
             remaining -= spanLen;
         }
-        return out != null ? out.build() : Update.ofDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget));
+        return out != null ? out.build() : Update.ofDelete(local.replica, firstSeq, firstLen, replicaOf(firstTarget), Ids.seq(firstTarget), time);
     }
 
     /**
@@ -369,9 +366,10 @@ public final class Doc {
             right = Integration.idAt(leaf, idx);
         }
         int newSeq = local.insClock;
-        integration.integrateAt(leaf, idx, local, newSeq, chars, 0, chars.length, left, right, null);
+        long time = clock.getAsLong();
+        integration.integrateAt(leaf, idx, local, newSeq, chars, 0, chars.length, left, right, time, null);
         return Update.ofInsert(local.replica, newSeq, chars,
-                replica, seq, false, replicaOf(right), Ids.seq(right), right == Ids.NONE);
+                replica, seq, false, replicaOf(right), Ids.seq(right), right == Ids.NONE, time);
     }
 
     /**
@@ -625,6 +623,7 @@ public final class Doc {
         for (int i = 0; i < map.length; i++) map[i] = agent(update.agents[i]).index;
         try {
             Validation.validate(this, update, map);
+            Validation.checkUnknown(this, update, map);
             checkFormats(up.formats());
             held.checkRefused(update, map);
             held.checkRoom(update, map, agents);
@@ -633,13 +632,33 @@ public final class Doc {
             throw e;
         }
         if (update.surrogates) hasAstral = true; // from now on astral characters are counted
+        // Times in the future (a sender's clock ahead of ours) are clamped to our clock.
+        long now = clock.getAsLong();
+        int[] clocksBefore = null;
+        if (update.unkStart.length > 0) {
+            clocksBefore = new int[map.length];
+            for (int i = 0; i < map.length; i++) clocksBefore[i] = agents[map[i]].insClock;
+        }
         for (int i = 0; i < update.insCount; i++) {
-            tryInsert(agents[map[update.insAgent[i]]], update.insSeq[i], update.insLen[i],
-                    remap(update.insLeft[i], map), remap(update.insRight[i], map), update.text, update.insTextStart[i], changes);
+            Agent a = agents[map[update.insAgent[i]]];
+            if (a.unknown != null) learnText(a, update, i);
+            tryInsert(a, update.insSeq[i], update.insLen[i], remap(update.insLeft[i], map), remap(update.insRight[i], map),
+                    Math.min(update.insTime[i], now), update.text, update.insTextStart[i], changes);
+        }
+        if (clocksBefore != null) {
+            // Characters this update brought whose text it does not know (checkUnknown made
+            // sure that each of them applied at once).
+            for (int k = 0; k < update.unkStart.length; k++) {
+                int ua = Ids.agent(update.unkStart[k]);
+                Agent a = agents[map[ua]];
+                int from = Math.max(Ids.seq(update.unkStart[k]), clocksBefore[ua]);
+                int to = Math.min(Ids.seq(update.unkStart[k]) + update.unkLen[k], a.insClock);
+                a.markUnknown(from, to);
+            }
         }
         for (int i = 0; i < update.delCount; i++) {
             tryDelete(agents[map[update.delAgent[i]]], update.delSeq[i], update.delLen[i],
-                    remap(update.delTarget[i], map), update.delBackward[i], changes);
+                    remap(update.delTarget[i], map), update.delBackward[i], Math.min(update.delTime[i], now), changes);
         }
         for (FormatOp f : up.formats()) formatting.offer(f, changes);
         // Held runs and formatting operations whose cause arrived (with this update, or with a
@@ -647,8 +666,8 @@ public final class Doc {
         // which may wake held deletions, and the other way round.
         do {
             for (HeldRuns.Run r; (r = held.nextReady()) != null; ) {
-                if (r.isInsert) tryInsert(r.agent, r.seq, r.len, r.left, r.right, r.text, 0, changes);
-                else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, changes);
+                if (r.isInsert) tryInsert(r.agent, r.seq, r.len, r.left, r.right, r.time, r.text, 0, changes);
+                else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, r.time, changes);
             }
         } while (formatting.retryPending(changes));
     }
@@ -758,7 +777,7 @@ public final class Doc {
      * their causes are here, holds them if not (the part not here yet). A run that would split
      * a surrogate pair (only a held one can: {@code validate} checks the others) is refused.
      */
-    private void tryInsert(Agent a, int seq, int len, long left, long right, char[] text, int textStart, ChangeList changes) {
+    private void tryInsert(Agent a, int seq, int len, long left, long right, long time, char[] text, int textStart, ChangeList changes) {
         int clock = a.insClock;
         if (seq + len <= clock) return; // already here
         if (seq < clock) { // partly here: keep the new tail, whose left origin is the char before it
@@ -769,7 +788,7 @@ public final class Doc {
             textStart += k;
         }
         if (seq > clock || !known(left) || !known(right)) {
-            held.holdInsert(a, seq, len, left, right, text, textStart);
+            held.holdInsert(a, seq, len, left, right, time, text, textStart);
             return;
         }
         if (hasAstral) {
@@ -778,7 +797,7 @@ public final class Doc {
                 return;
             }
         }
-        integration.integrate(a, seq, text, textStart, len, left, right, changes);
+        integration.integrate(a, seq, text, textStart, len, left, right, time, changes);
     }
 
     char charAt(long id) {
@@ -789,7 +808,7 @@ public final class Doc {
      * Applies deletions seq..seq+len-1 of {@code a} (the first deleting {@code first}) if their
      * causes are here, holds them if not; refuses a held one that would split a surrogate pair.
      */
-    private void tryDelete(Agent a, int seq, int len, long first, boolean backward, ChangeList changes) {
+    private void tryDelete(Agent a, int seq, int len, long first, boolean backward, long time, ChangeList changes) {
         int clock = a.delClock;
         if (seq + len <= clock) return;
         if (seq < clock) {
@@ -801,7 +820,7 @@ public final class Doc {
         long lo = Ids.lowestDeleted(first, len, backward);
         long hi = lo + len - 1;
         if (seq > clock || !known(hi)) {
-            held.holdDelete(a, seq, len, first, backward);
+            held.holdDelete(a, seq, len, first, backward, time);
             return;
         }
         if (hasAstral && (Character.isLowSurrogate(charAt(lo)) || Character.isHighSurrogate(charAt(hi)))) {
@@ -809,7 +828,7 @@ public final class Doc {
             return;
         }
         integration.deleteRange(lo, len, changes);
-        logDelete(a, seq, len, first, backward);
+        logDelete(a, seq, len, first, backward, time);
     }
 
     private long replicaOf(long id) {
@@ -933,10 +952,38 @@ public final class Doc {
     // ---------------------------------------------------------------- helpers
 
     /** Sets {@code a}'s deletion clock past these deletions and logs them. */
-    void logDelete(Agent a, int seq, int len, long target, boolean backward) {
+    void logDelete(Agent a, int seq, int len, long target, boolean backward, long time) {
         a.delClock = seq + len;
         held.advanced(a);
-        log.logDelete(a, seq, len, target, backward);
+        log.logDelete(a, seq, len, target, backward, time);
+    }
+
+    /**
+     * Takes from insert run {@code i} of {@code u} the text of characters already here whose
+     * text is unknown here (a document upgraded from format v1 meets a replica that kept it).
+     */
+    private void learnText(Agent a, Update.Ops u, int i) {
+        int seq = u.insSeq[i];
+        int end = Math.min(seq + u.insLen[i], a.insClock);
+        for (int s = seq; s < end; s++) {
+            if (a.unknown(s) && !u.unknown(Ids.pack(u.insAgent[i], s))) {
+                a.text[s] = u.text[u.insTextStart[i] + s - seq];
+                a.markKnown(s, s + 1);
+                if (a.unknown == null) return;
+            }
+        }
+    }
+
+    /**
+     * Sets the clock that stamps local edits and clamps received times: seconds since the
+     * epoch. For tests; the default is the system clock, read at most every 250 ms.
+     */
+    void clock(LongSupplier secondsSinceEpoch) {
+        this.clock = secondsSinceEpoch;
+    }
+
+    long now() {
+        return clock.getAsLong();
     }
 
     int agentCount() {

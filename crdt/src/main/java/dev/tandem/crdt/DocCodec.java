@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A whole document in bytes and back (FORMAT.md, "Documents"): its history as the operations of
@@ -13,9 +14,15 @@ final class DocCodec {
     static byte[] encode(Doc doc) {
         int[] agentMap = new int[doc.agentCount()];
         Update.Ops history = doc.log.opsSince(Version.EMPTY, agentMap);
-        // Only the visible text, in document order: the text of deleted characters is dropped.
-        Update.Ops ops = history.withText(doc.text().toCharArray());
-        ByteWriter body = Codec.writeOps(ops, ops.text.length + 64 + ops.insCount * 8 + ops.delCount * 8 + doc.tree.leaves.size() * 64 * 4);
+        // The text in document order: the visible text, then apart from it the known text of
+        // deleted characters (two columns, each much like itself, so deflate does well).
+        char[] visible = doc.text().toCharArray();
+        char[] deleted = deletedText(doc);
+        ByteWriter body = new ByteWriter(visible.length + deleted.length + 64 + history.insCount * 8 + history.delCount * 8 + doc.tree.leaves.size() * 64 * 4);
+        List<FormatOp> formats = doc.formatting.ops;
+        long[] table = FormatCodec.replicas(history.agents, formats);
+        Codec.writeOps(body, history, table, visible, deleted);
+        ByteWriter orderSection = new ByteWriter(64 + doc.tree.leaves.size() * 64 * 2);
         // The order: every character, tombstones included, left to right, as pieces (see
         // Pieces), after the boundaries the pieces rule does not find by itself.
         Pieces pieces = new Pieces(history);
@@ -52,33 +59,57 @@ final class DocCodec {
             }
         }
         pieces.index();
-        body.writeVarInt(extras);
-        for (int k = 0; k < extras; k++) body.writeVarInt(extraAgent[k]);
-        for (int k = 0; k < extras; k++) body.writeVarInt(extraSeq[k]);
-        body.writeVarInt(pieces.count);
+        ByteWriter order = orderSection;
+        order.writeVarInt(extras);
+        for (int k = 0; k < extras; k++) order.writeVarInt(extraAgent[k]);
+        for (int k = 0; k < extras; k++) order.writeVarInt(extraSeq[k]);
+        order.writeVarInt(pieces.count);
         int prev = -1;
         for (int k = 0; k < runs; k++) {
             int a = agentMap[Ids.agent(runIds[k])];
             int seq = Ids.seq(runIds[k]);
             int end = seq + runLens[k];
             for (int p = pieces.indexOf(a, seq); ; p++) {
-                body.writeSignedVarLong((long) p - prev - 1);
+                order.writeSignedVarLong((long) p - prev - 1);
                 prev = p;
                 if (pieces.end(a, p) >= end) break;
             }
         }
+        Codec.section(body, Codec.SEC_ORDER, order);
+        if (!formats.isEmpty()) Codec.section(body, Codec.SEC_FORMATS, FormatCodec.write(formats, table));
         return Codec.frame(Codec.KIND_DOCUMENT, body);
+    }
+
+    /** The known text of deleted characters, in document order. */
+    private static char[] deletedText(Doc doc) {
+        char[] out = new char[doc.tree.totalLength() - doc.tree.visibleLength()];
+        int n = 0;
+        for (SpanTree.Leaf leaf = doc.tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                int len = leaf.lens[i];
+                if (len >= 0) continue;
+                long id = leaf.ids[i];
+                Agent a = doc.agents[Ids.agent(id)];
+                int seq = Ids.seq(id);
+                if (a.unknown == null) {
+                    System.arraycopy(a.text, seq, out, n, -len);
+                    n -= len;
+                } else {
+                    for (int k = 0; k < -len; k++) if (!a.unknown(seq + k)) out[n++] = a.text[seq + k];
+                }
+            }
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 
     static Doc decode(byte[] bytes, long replicaId) {
         Codec.Body body = Codec.openBody(bytes, Codec.DEFAULT_MAX_BODY);
-        Update.Ops ops = Codec.readOps(body.reader(), body.kind() == Codec.KIND_DOCUMENT);
+        Codec.Decoded decoded = Codec.read(body);
         Doc doc = new Doc(replicaId);
         if (body.kind() == Codec.KIND_DOCUMENT) {
-            load(doc, ops, body.reader());
+            load(doc, decoded.ops(), decoded.deletedText(), decoded.order(), decoded.formats());
         } else {
-            body.expectEnd();
-            doc.applyUpdate(Update.of(ops), null);
+            doc.applyUpdate(Update.of(decoded.ops(), decoded.formats()), null);
         }
         if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
         return doc;
@@ -87,13 +118,23 @@ final class DocCodec {
     /**
      * Builds this (new, empty) document from a complete history and the order of its
      * characters, checking that the two agree: every character placed exactly once, deleted
-     * exactly when a deletion names it.
+     * exactly when a deletion names it, unknown text only on deleted characters.
+     * {@code deletedText} null: a v1 document, whose deleted text is all unknown.
      */
-    private static void load(Doc doc, Update.Ops ops, ByteReader order) {
+    private static void load(Doc doc, Update.Ops ops, char[] deletedText, ByteReader order, List<FormatOp> formats) {
         int[] map = new int[ops.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = doc.agent(ops.agents[i]).index;
         if (ops.surrogates) doc.hasAstral = true;
-        Codec.checkGapFree(ops);
+        if (deletedText != null) {
+            for (char c : deletedText) {
+                if (Character.isSurrogate(c)) {
+                    doc.hasAstral = true;
+                    break;
+                }
+            }
+        }
+        long now = doc.now();
+        Codec.checkGapFree(ops, formats);
         // Only now, with every seq bounded by the characters the body counts (at most
         // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
@@ -102,9 +143,8 @@ final class DocCodec {
             Agent a = doc.agents[map[ops.insAgent[i]]];
             int seq = ops.insSeq[i];
             int len = ops.insLen[i];
-            Arrays.fill(a.text, seq, seq + len, Doc.UNKNOWN); // visible text is placed below
             a.insClock = seq + len;
-            doc.log.logInsert(a, seq, len, Doc.remap(ops.insLeft[i], map), Doc.remap(ops.insRight[i], map));
+            doc.log.logInsert(a, seq, len, Doc.remap(ops.insLeft[i], map), Doc.remap(ops.insRight[i], map), Math.min(ops.insTime[i], now));
         }
         for (int r = 0; r < doc.log.ins.count; r++) {
             if (!doc.known(doc.log.ins.left[r]) || !doc.known(doc.log.ins.right[r])) throw new CrdtFormatException("document refers to characters it does not contain");
@@ -119,7 +159,17 @@ final class DocCodec {
             long lo = Ids.lowestDeleted(first, len, ops.delBackward[i]);
             Agent target = doc.agents[Ids.agent(lo)];
             Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
-            doc.logDelete(a, seq, len, first, ops.delBackward[i]);
+            doc.logDelete(a, seq, len, first, ops.delBackward[i], Math.min(ops.delTime[i], now));
+        }
+        for (int k = 0; k < ops.unkStart.length; k++) {
+            Agent a = doc.agents[map[Ids.agent(ops.unkStart[k])]];
+            int seq = Ids.seq(ops.unkStart[k]);
+            int end = seq + ops.unkLen[k];
+            if (end > a.insClock) throw new CrdtFormatException("unknown range " + k + " names characters the document does not contain");
+            for (int s = seq; s < end; s++) {
+                if (a.leafOf[s] != -2) throw new CrdtFormatException("unknown range " + k + " covers a visible character: only deleted text may be unknown");
+            }
+            a.markUnknown(seq, end);
         }
         int extras = order.readCount(2);
         int[] extraAgent = new int[extras];
@@ -134,6 +184,7 @@ final class DocCodec {
         boolean[] used = new boolean[count];
         long placed = 0;
         int textAt = 0;
+        int deletedAt = 0;
         long[] ids = new long[Math.max(16, count)];
         int[] lens = new int[ids.length];
         int spans = 0;
@@ -159,9 +210,21 @@ final class DocCodec {
                     if (textAt + n > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible characters");
                     System.arraycopy(ops.text, textAt, a.text, from, n);
                     textAt += n;
-                    if (doc.hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[end - 1]))) {
-                        throw new CrdtFormatException("piece " + p + " splits a surrogate pair");
+                } else if (deletedText == null) {
+                    Arrays.fill(a.text, from, end, Update.FILLER); // v1: the text of deleted characters was dropped
+                    a.markUnknown(from, end);
+                } else {
+                    for (int s = from; s < end; s++) {
+                        if (a.unknown != null && a.unknown(s)) {
+                            a.text[s] = Update.FILLER;
+                        } else {
+                            if (deletedAt == deletedText.length) throw new CrdtFormatException("the deleted text is shorter than the deleted characters");
+                            a.text[s] = deletedText[deletedAt++];
+                        }
                     }
+                }
+                if (doc.hasAstral && (Character.isLowSurrogate(a.text[from]) || Character.isHighSurrogate(a.text[end - 1]))) {
+                    throw new CrdtFormatException("piece " + p + " splits a surrogate pair");
                 }
                 if (spans > 0 && ids[spans - 1] + Math.abs(lens[spans - 1]) == Ids.pack(a.index, from) && (lens[spans - 1] < 0) == deleted) {
                     lens[spans - 1] += deleted ? -n : n; // pieces in a row that continue each other
@@ -182,6 +245,15 @@ final class DocCodec {
         for (int i = 0; i < doc.agentCount(); i++) chars += doc.agents[i].insClock;
         if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
         if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
+        if (deletedText != null && deletedAt != deletedText.length) throw new CrdtFormatException("the deleted text is longer than the deleted characters");
         doc.tree.bulkLoad(ids, lens, spans);
+        // Formatting last: it needs the characters in place. Each replica's operations come in
+        // seq order and checkGapFree placed them among its deletions.
+        for (FormatOp f : formats) {
+            if ((f.startSeq() != -1 && !doc.has(f.startReplica(), f.startSeq())) || (f.endSeq() != -1 && !doc.has(f.endReplica(), f.endSeq()))) {
+                throw new CrdtFormatException("document formats characters it does not contain");
+            }
+            doc.formatting.integrate(doc.agent(f.replica()), f, null);
+        }
     }
 }

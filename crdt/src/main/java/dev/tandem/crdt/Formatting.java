@@ -111,7 +111,9 @@ final class Formatting {
 
     /** Applies {@code op}, whose causes are here, as operation {@code op.seq()} of {@code a}. */
     void integrate(Agent a, FormatOp op, ChangeList changes) {
-        a.delClock = op.seq() + 1;
+        // Only a document being loaded applies operations out of their replica's order (its
+        // deletions are in already); elsewhere op.seq() == a.delClock.
+        a.delClock = Math.max(a.delClock, op.seq() + 1);
         doc.held.advanced(a);
         if (op.lamport() > lamport) lamport = op.lamport();
         int index = ops.size();

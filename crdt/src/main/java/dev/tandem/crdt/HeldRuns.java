@@ -55,6 +55,8 @@ final class HeldRuns {
         final long right;
         final char[] text;
         final boolean backward;
+        /** When it was made, seconds since the epoch (clamped to this replica's clock). */
+        final long time;
         /** What it waits for: {@code need} characters (or deletions, {@code waitDels}) of {@code waitOn}. */
         Agent waitOn;
         boolean waitDels;
@@ -62,7 +64,8 @@ final class HeldRuns {
         /** No longer held (applied, replaced or refused) while still in a queue: skipped there. */
         boolean gone;
 
-        private Run(boolean isInsert, Agent agent, int seq, int len, long left, long right, char[] text, boolean backward) {
+        private Run(boolean isInsert, Agent agent, int seq, int len, long left, long right, char[] text, boolean backward, long time) {
+            this.time = time;
             this.isInsert = isInsert;
             this.agent = agent;
             this.seq = seq;
@@ -154,14 +157,14 @@ final class HeldRuns {
     // ---------------------------------------------------------------- holding
 
     /** Holds characters seq..seq+len-1 of {@code a}, whose text is {@code text[off..off+len)}. */
-    void holdInsert(Agent a, int seq, int len, long left, long right, char[] text, int off) {
+    void holdInsert(Agent a, int seq, int len, long left, long right, long time, char[] text, int off) {
         PerAgent p = of(a);
         int[] part = uncoveredPart(p.inserts, seq, seq + len);
         if (part == null) return;
         int k = part[0] - seq;
         int n = part[1] - part[0];
         long partLeft = Ids.tailLeft(left, a.index, seq, part[0]);
-        Run r = new Run(true, a, part[0], n, partLeft, right, Arrays.copyOfRange(text, off + k, off + k + n), false);
+        Run r = new Run(true, a, part[0], n, partLeft, right, Arrays.copyOfRange(text, off + k, off + k + n), false, time);
         p.inserts.put(r.seq, r);
         runs++;
         changes++;
@@ -170,14 +173,14 @@ final class HeldRuns {
     }
 
     /** Holds deletions seq..seq+len-1 of {@code a}, the first deleting {@code first}. */
-    void holdDelete(Agent a, int seq, int len, long first, boolean backward) {
+    void holdDelete(Agent a, int seq, int len, long first, boolean backward, long time) {
         PerAgent p = of(a);
         int[] part = uncoveredPart(p.deletes, seq, seq + len);
         if (part == null) return;
         int k = part[0] - seq;
         int n = part[1] - part[0];
         long target = Ids.tailTarget(first, backward, k);
-        Run r = new Run(false, a, part[0], n, target, Ids.NONE, null, backward);
+        Run r = new Run(false, a, part[0], n, target, Ids.NONE, null, backward, time);
         p.deletes.put(r.seq, r);
         runs++;
         changes++;
@@ -358,11 +361,10 @@ final class HeldRuns {
     /**
      * Whether held characters of {@code a} in seq..seq+len-1 have a text other than
      * {@code text[off..off+len)}: the same ids with other content, which no honest replica sends.
-     * U+FFFF on either side matches anything: it may stand for the unknown text of a deleted
-     * character (see {@code Doc.UNKNOWN}), and whether a held character is deleted is not known
-     * yet.
+     * Characters whose text the update does not know ({@code unknownInUpdate}, packed for the
+     * update: its agent {@code updateAgent}) match anything; held runs never have unknown text.
      */
-    boolean conflicts(Agent a, int seq, char[] text, int off, int len) {
+    boolean conflicts(Agent a, int seq, char[] text, int off, int len, Update.Ops u, int updateAgent) {
         PerAgent p = peek(a.index);
         if (p == null || p.inserts.isEmpty()) return false;
         int end = seq + len;
@@ -374,7 +376,7 @@ final class HeldRuns {
             for (int s = lo; s < hi; s++) {
                 char mine = r.text[s - r.seq];
                 char theirs = text[off + s - seq];
-                if (mine != theirs && mine != Doc.UNKNOWN && theirs != Doc.UNKNOWN) return true;
+                if (mine != theirs && !u.unknown(Ids.pack(updateAgent, s))) return true;
             }
         }
         return false;
@@ -454,13 +456,13 @@ final class HeldRuns {
             for (Run r : per[i].inserts.values()) {
                 b.addInsert(r.agent.replica, r.seq, r.text, 0, r.len,
                         replicaOf(r.left), Ids.seq(r.left), r.left == Ids.NONE,
-                        replicaOf(r.right), Ids.seq(r.right), r.right == Ids.NONE);
+                        replicaOf(r.right), Ids.seq(r.right), r.right == Ids.NONE, r.time);
             }
         }
         for (int i = 0; i < per.length; i++) {
             if (per[i] == null) continue;
             for (Run r : per[i].deletes.values()) {
-                b.addDelete(r.agent.replica, r.seq, r.len, replicaOf(r.left), Ids.seq(r.left), r.backward);
+                b.addDelete(r.agent.replica, r.seq, r.len, replicaOf(r.left), Ids.seq(r.left), r.backward, r.time);
             }
         }
         return b.build();

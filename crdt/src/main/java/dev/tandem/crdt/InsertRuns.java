@@ -5,16 +5,25 @@ import java.util.Arrays;
 /**
  * Insert runs as growable parallel columns: characters seq .. seq+len-1 of agent, the first
  * with left origin {@code left} (or {@link Ids#NONE}: document start), every later one with the
- * character before it, all with right origin {@code right} (or NONE: document end). The one
- * layout of a document's run log and an update builder.
+ * character before it, all with right origin {@code right} (or NONE: document end), typed at
+ * {@code time}. The one layout of a document's run log and an update builder.
  */
 final class InsertRuns {
+    /**
+     * Seconds a run's time stands for: characters typed up to this long after a run's first one
+     * join the run, and share its time. So a character's time is known to within a minute,
+     * and a burst of typing stays one run.
+     */
+    static final long TIME_STEP = 60;
+
     int count;
     int[] agent;
     int[] seq;
     int[] len;
     long[] left;
     long[] right;
+    /** When the run's first character was typed, seconds since the epoch (0: not known). */
+    long[] time;
     /** Where the run's text starts in the holder's text (builders); unused by the log. */
     int[] textStart;
 
@@ -24,16 +33,25 @@ final class InsertRuns {
         len = new int[capacity];
         left = new long[capacity];
         right = new long[capacity];
+        time = new long[capacity];
         textStart = new int[capacity];
     }
 
-    /** Whether characters from {@code s} with left origin {@code l} and right origin {@code r} continue run {@code i}. */
-    boolean continues(int i, int a, int s, long l, long r) {
-        return agent[i] == a && seq[i] + len[i] == s && right[i] == r && l == Ids.pack(a, s - 1);
+    /**
+     * Whether characters from {@code s} with left origin {@code l} and right origin {@code r},
+     * typed at {@code t}, continue run {@code i}.
+     */
+    boolean continues(int i, int a, int s, long l, long r, long t) {
+        return agent[i] == a && seq[i] + len[i] == s && right[i] == r && l == Ids.pack(a, s - 1) && sameStep(time[i], t);
+    }
+
+    /** Whether time {@code t} may share a run that started at {@code runTime}. */
+    static boolean sameStep(long runTime, long t) {
+        return t >= runTime && t - runTime < TIME_STEP;
     }
 
     /** Appends a run; returns its index. */
-    int add(int a, int s, int n, long l, long r, int text) {
+    int add(int a, int s, int n, long l, long r, long t, int text) {
         if (count == agent.length) {
             int cap = Math.max(4, count * 2);
             agent = Arrays.copyOf(agent, cap);
@@ -41,6 +59,7 @@ final class InsertRuns {
             len = Arrays.copyOf(len, cap);
             left = Arrays.copyOf(left, cap);
             right = Arrays.copyOf(right, cap);
+            time = Arrays.copyOf(time, cap);
             textStart = Arrays.copyOf(textStart, cap);
         }
         agent[count] = a;
@@ -48,6 +67,7 @@ final class InsertRuns {
         len[count] = n;
         left[count] = l;
         right[count] = r;
+        time[count] = t;
         textStart[count] = text;
         return count++;
     }

@@ -92,7 +92,7 @@ final class Integration {
      * Integrates characters {@code seq..seq+len-1} of {@code a}, whose origins are known, at the
      * place FugueMax gives them.
      */
-    void integrate(Agent a, int seq, char[] text, int textStart, int len, long left, long right, ChangeList changes) {
+    void integrate(Agent a, int seq, char[] text, int textStart, int len, long left, long right, long time, ChangeList changes) {
         // The place right after the left origin, splitting its span if needed.
         SpanTree.Leaf leaf;
         int idx;
@@ -135,7 +135,7 @@ final class Integration {
                 idx = tree.atIdx;
             }
         }
-        integrateAt(leaf, idx, a, seq, text, textStart, len, left, right, changes);
+        integrateAt(leaf, idx, a, seq, text, textStart, len, left, right, time, changes);
     }
 
     /**
@@ -197,7 +197,7 @@ final class Integration {
      * already decided), logs the run, and records the change.
      */
     void integrateAt(SpanTree.Leaf leaf, int idx, Agent a, int seq, char[] text, int textStart, int len,
-                             long left, long right, ChangeList changes) {
+                             long left, long right, long time, ChangeList changes) {
         // Prefer the end of the previous leaf to the start of this one, so the span typed just
         // before can grow.
         if (idx == 0 && leaf.prev != null) {
@@ -226,7 +226,7 @@ final class Integration {
             placedLeaf = tree.atLeaf;
             placedIdx = tree.atIdx;
         }
-        log.logInsert(a, seq, len, left, right);
+        log.logInsert(a, seq, len, left, right, time);
     }
 
     /** Finds character {@code id}: sets tree.atLeaf/atIdx/atOffset. */

@@ -19,21 +19,21 @@ final class RunLog {
     }
 
     /** Logs characters seq..seq+len-1 of {@code a}, growing its last run when they continue it. */
-    void logInsert(Agent a, int seq, int len, long left, long right) {
+    void logInsert(Agent a, int seq, int len, long left, long right, long time) {
         if (a.runCount > 0) {
             int r = a.runs[a.runCount - 1];
-            if (ins.continues(r, a.index, seq, left, right)) {
+            if (ins.continues(r, a.index, seq, left, right, time)) {
                 ins.len[r] += len;
                 return;
             }
         }
-        a.addRun(ins.add(a.index, seq, len, left, right, 0));
+        a.addRun(ins.add(a.index, seq, len, left, right, time, 0));
     }
 
     /** Logs deletions seq..seq+len-1 of {@code a}, growing its last run when they continue it. */
-    void logDelete(Agent a, int seq, int len, long target, boolean backward) {
-        if (a.delCount > 0 && del.extend(a.dels[a.delCount - 1], a.index, seq, len, target, backward)) return;
-        a.addDel(del.add(a.index, seq, len, target, backward));
+    void logDelete(Agent a, int seq, int len, long target, boolean backward, long time) {
+        if (a.delCount > 0 && del.extend(a.dels[a.delCount - 1], a.index, seq, len, target, backward, time)) return;
+        a.addDel(del.add(a.index, seq, len, target, backward, time));
     }
 
     /** The run that holds character {@code id}. */
@@ -118,8 +118,12 @@ final class RunLog {
         int[] insLen = new int[insN];
         long[] insLeft = new long[insN];
         long[] insRight = new long[insN];
+        long[] insTime = new long[insN];
         int[] insTextStart = new int[insN];
         char[] text = new char[chars];
+        long[] unkStart = new long[0];
+        int[] unkLen = new int[0];
+        int unk = 0;
         int i = 0;
         int t = 0;
         for (int r = 0; r < ins.count; r++) {
@@ -133,8 +137,23 @@ final class RunLog {
             insLen[i] = end - from;
             insLeft[i] = Doc.remap(Ids.tailLeft(ins.left[r], a, seq, from), agentMap);
             insRight[i] = Doc.remap(ins.right[r], agentMap);
+            insTime[i] = ins.time[r];
             insTextStart[i] = t;
             System.arraycopy(agents[a].text, from, text, t, end - from);
+            if (agents[a].unknown != null) {
+                Integer first = agents[a].unknown.floorKey(from);
+                for (var e : agents[a].unknown.subMap(first == null ? from : first, true, end, false).entrySet()) {
+                    int lo = Math.max(from, e.getKey());
+                    int hi = Math.min(end, e.getValue());
+                    if (lo >= hi) continue;
+                    if (unk == unkStart.length) {
+                        unkStart = Arrays.copyOf(unkStart, unk * 2 + 4);
+                        unkLen = Arrays.copyOf(unkLen, unk * 2 + 4);
+                    }
+                    unkStart[unk] = Ids.pack(agentMap[a], lo);
+                    unkLen[unk++] = hi - lo;
+                }
+            }
             t += end - from;
             i++;
         }
@@ -143,6 +162,7 @@ final class RunLog {
         int[] dLen = new int[delN];
         long[] dTarget = new long[delN];
         boolean[] dBackward = new boolean[delN];
+        long[] dTime = new long[delN];
         i = 0;
         for (int r = 0; r < del.count; r++) {
             int a = del.agent[r];
@@ -155,9 +175,20 @@ final class RunLog {
             dLen[i] = end - from;
             dTarget[i] = Doc.remap(Ids.tailTarget(del.target[r], del.backward[r], from - seq), agentMap);
             dBackward[i] = del.backward[r] && end - from > 1;
+            dTime[i] = del.time[r];
             i++;
         }
-        return new Update.Ops(Arrays.copyOf(table, n), insN, insAgent, insSeq, insLen, insLeft, insRight, insTextStart,
-                text, delN, dAgent, dSeq, dLen, dTarget, dBackward);
+        // Runs are in log order, not id order: sort the unknown ranges (rare: v1 upgrades only).
+        long[][] ranges = new long[unk][];
+        for (int k = 0; k < unk; k++) ranges[k] = new long[] {unkStart[k], unkLen[k]};
+        Arrays.sort(ranges, (x, y) -> Long.compare(x[0], y[0]));
+        unkStart = new long[unk];
+        unkLen = new int[unk];
+        for (int k = 0; k < unk; k++) {
+            unkStart[k] = ranges[k][0];
+            unkLen[k] = (int) ranges[k][1];
+        }
+        return new Update.Ops(Arrays.copyOf(table, n), insN, insAgent, insSeq, insLen, insLeft, insRight, insTime, insTextStart,
+                text, delN, dAgent, dSeq, dLen, dTarget, dBackward, dTime, unkStart, unkLen);
     }
 }

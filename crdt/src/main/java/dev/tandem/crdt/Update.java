@@ -28,13 +28,16 @@ public final class Update {
         // Insert runs: characters seq .. seq+len-1 of agents[insAgent], typed one after the other.
         // The first character's left origin is insLeft (or Ids.NONE: document start), every other
         // character's is the character before it; all share insRight (or Ids.NONE: document end).
+        // insTime: when the run was typed, in seconds since the epoch (0: not known).
         final int insCount;
         final int[] insAgent;
         final int[] insSeq;
         final int[] insLen;
         final long[] insLeft;
         final long[] insRight;
+        final long[] insTime;
         final int[] insTextStart; // into text
+        // Every run's text, in run order; a character whose text is unknown holds FILLER.
         final char[] text;
 
         // Delete runs: deletions seq .. seq+len-1 of agents[delAgent], deleting the characters
@@ -45,10 +48,16 @@ public final class Update {
         final int[] delLen;
         final long[] delTarget;
         final boolean[] delBackward;
+        final long[] delTime;
+
+        // Characters whose text is unknown (only after a v1 document was upgraded, see
+        // FORMAT.md): unkStart[k] .. unkStart[k]+unkLen[k]-1, packed ids sorted ascending, disjoint.
+        final long[] unkStart;
+        final int[] unkLen;
 
         Ops(long[] agents, int insCount, int[] insAgent, int[] insSeq, int[] insLen, long[] insLeft,
-                       long[] insRight, int[] insTextStart, char[] text, int delCount, int[] delAgent, int[] delSeq,
-                       int[] delLen, long[] delTarget, boolean[] delBackward) {
+            long[] insRight, long[] insTime, int[] insTextStart, char[] text, int delCount, int[] delAgent, int[] delSeq,
+            int[] delLen, long[] delTarget, boolean[] delBackward, long[] delTime, long[] unkStart, int[] unkLen) {
             this.agents = agents;
             this.insCount = insCount;
             this.insAgent = insAgent;
@@ -56,6 +65,7 @@ public final class Update {
             this.insLen = insLen;
             this.insLeft = insLeft;
             this.insRight = insRight;
+            this.insTime = insTime;
             this.insTextStart = insTextStart;
             this.text = text;
             this.delCount = delCount;
@@ -64,6 +74,9 @@ public final class Update {
             this.delLen = delLen;
             this.delTarget = delTarget;
             this.delBackward = delBackward;
+            this.delTime = delTime;
+            this.unkStart = unkStart;
+            this.unkLen = unkLen;
             boolean any = false;
             for (char c : text) {
                 if (Character.isSurrogate(c)) {
@@ -77,16 +90,34 @@ public final class Update {
         /** Whether the text holds any surrogate (so astral characters need counting). */
         final boolean surrogates;
 
-
-        /** The same operations with another text (a document's visible text). */
-        Ops withText(char[] newText) {
-            return new Ops(agents, insCount, insAgent, insSeq, insLen, insLeft, insRight, insTextStart, newText,
-                    delCount, delAgent, delSeq, delLen, delTarget, delBackward);
-        }
-
         long agentOf(long packedId) {
             return packedId == Ids.NONE ? 0 : agents[Ids.agent(packedId)];
         }
+
+        /** Whether character {@code id} (packed for this update) has unknown text here. */
+        boolean unknown(long id) {
+            return unkStart.length > 0 && unknownIn(unkStart, unkLen, id);
+        }
+
+        /** Number of characters whose text is unknown. */
+        long unknownChars() {
+            long n = 0;
+            for (int l : unkLen) n += l;
+            return n;
+        }
+    }
+
+    /**
+     * What the text of a character with unknown text holds in memory (never written out): any
+     * value would do, the unknown ranges say which characters it stands for.
+     */
+    static final char FILLER = '\uFFFF';
+
+    /** Whether {@code id} lies in one of the sorted, disjoint ranges {@code starts[k] .. starts[k]+lens[k]-1}. */
+    static boolean unknownIn(long[] starts, int[] lens, long id) {
+        int k = Arrays.binarySearch(starts, id);
+        if (k < 0) k = -k - 2;
+        return k >= 0 && Ids.agent(starts[k]) == Ids.agent(id) && id < starts[k] + lens[k];
     }
 
     // Set for updates built from arrays; for a one-run local edit, built on first use from the
@@ -103,6 +134,7 @@ public final class Update {
     private final int seq1; // -1: none
     private final long replica2;
     private final int seq2; // -1: none
+    private final long time;
 
     private Update(Ops ops) {
         this.ops = ops;
@@ -115,9 +147,10 @@ public final class Update {
         this.seq1 = -1;
         this.replica2 = 0;
         this.seq2 = -1;
+        this.time = 0;
     }
 
-    private Update(boolean isInsert, long replica, int seq, int len, char[] chars, long replica1, int seq1, long replica2, int seq2) {
+    private Update(boolean isInsert, long replica, int seq, int len, char[] chars, long replica1, int seq1, long replica2, int seq2, long time) {
         this.isInsert = isInsert;
         this.replica = replica;
         this.seq = seq;
@@ -127,6 +160,7 @@ public final class Update {
         this.seq1 = seq1;
         this.replica2 = replica2;
         this.seq2 = seq2;
+        this.time = time;
     }
 
     static Update of(Ops ops) {
@@ -181,13 +215,15 @@ public final class Update {
             right = Ids.pack(k, seq2);
         }
         return new Ops(n == 3 ? table : Arrays.copyOf(table, n), 1, ZERO, new int[] {seq}, new int[] {len},
-                new long[] {left}, new long[] {right}, ZERO, chars, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_BOOLEANS);
+                new long[] {left}, new long[] {right}, new long[] {time}, ZERO, chars, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_BOOLEANS,
+                NO_LONGS, NO_LONGS, NO_INTS);
     }
 
     private Ops singleDelete() {
         long[] table = replica1 == replica ? new long[] {replica} : new long[] {replica, replica1};
-        return new Ops(table, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_LONGS, NO_INTS, NO_CHARS,
-                1, ZERO, new int[] {seq}, new int[] {len}, new long[] {Ids.pack(table.length - 1, seq1)}, new boolean[] {false});
+        return new Ops(table, 0, NO_INTS, NO_INTS, NO_INTS, NO_LONGS, NO_LONGS, NO_LONGS, NO_INTS, NO_CHARS,
+                1, ZERO, new int[] {seq}, new int[] {len}, new long[] {Ids.pack(table.length - 1, seq1)}, new boolean[] {false},
+                new long[] {time}, NO_LONGS, NO_INTS);
     }
 
     private static int indexIn(long[] table, int n, long replica) {
@@ -197,14 +233,14 @@ public final class Update {
 
     /** One insert run (a local edit); {@code text} is taken, not copied. */
     static Update ofInsert(long replica, int seq, char[] text, long leftReplica, int leftSeq, boolean leftNone,
-                           long rightReplica, int rightSeq, boolean rightNone) {
+                           long rightReplica, int rightSeq, boolean rightNone, long time) {
         return new Update(true, replica, seq, text.length, text, leftReplica, leftNone ? -1 : leftSeq,
-                rightReplica, rightNone ? -1 : rightSeq);
+                rightReplica, rightNone ? -1 : rightSeq, time);
     }
 
     /** One forward delete run (a local edit). */
-    static Update ofDelete(long replica, int seq, int len, long targetReplica, int targetSeq) {
-        return new Update(false, replica, seq, len, null, targetReplica, targetSeq, 0, -1);
+    static Update ofDelete(long replica, int seq, int len, long targetReplica, int targetSeq, long time) {
+        return new Update(false, replica, seq, len, null, targetReplica, targetSeq, 0, -1, time);
     }
 
     private static final Update EMPTY = new Builder().build();
@@ -332,7 +368,8 @@ public final class Update {
                     long right = u.insRight[i];
                     b.addInsert(replica, part[0], u.text, u.insTextStart[i] + part[0] - start, part[1] - part[0],
                             u.agentOf(left), Ids.seq(left), left == Ids.NONE,
-                            u.agentOf(right), Ids.seq(right), right == Ids.NONE);
+                            u.agentOf(right), Ids.seq(right), right == Ids.NONE, u.insTime[i]);
+                    b.addUnknownOf(u, u.insAgent[i], part[0], part[1]);
                 }
                 cover(seen, start, end);
             }
@@ -346,7 +383,7 @@ public final class Update {
                 int end = start + u.delLen[i];
                 for (int[] part : uncovered(seen, start, end)) {
                     long target = Ids.tailTarget(u.delTarget[i], u.delBackward[i], part[0] - start);
-                    b.addDelete(replica, part[0], part[1] - part[0], u.agentOf(target), Ids.seq(target), u.delBackward[i]);
+                    b.addDelete(replica, part[0], part[1] - part[0], u.agentOf(target), Ids.seq(target), u.delBackward[i], u.delTime[i]);
                 }
                 cover(seen, start, end);
             }
@@ -410,47 +447,82 @@ public final class Update {
         private final DeleteRuns del = new DeleteRuns(4);
         private char[] text = new char[16];
         private int textLen;
+        // Unknown text: (replica, seq, len) triples, sorted and joined in buildOps.
+        private long[] unknown = NO_LONGS;
+        private int unknownCount;
 
         int agent(long replica) {
             return agents.intern(replica);
         }
 
-        /**
-         * Adds characters {@code seq .. seq+len-1} of {@code replica}, whose text is
-         * {@code src[off .. off+len)}, with the given origins ({@code leftNone}/{@code rightNone}
-         * mean the document start/end).
-         */
+        /** {@link #addInsert(long, int, char[], int, int, long, int, boolean, long, int, boolean, long)} at time 0 (not known). */
         void addInsert(long replica, int seq, char[] src, int off, int len,
                        long leftReplica, int leftSeq, boolean leftNone,
                        long rightReplica, int rightSeq, boolean rightNone) {
+            addInsert(replica, seq, src, off, len, leftReplica, leftSeq, leftNone, rightReplica, rightSeq, rightNone, 0);
+        }
+
+        /**
+         * Adds characters {@code seq .. seq+len-1} of {@code replica}, whose text is
+         * {@code src[off .. off+len)}, with the given origins ({@code leftNone}/{@code rightNone}
+         * mean the document start/end), typed at {@code time} (seconds since the epoch).
+         */
+        void addInsert(long replica, int seq, char[] src, int off, int len,
+                       long leftReplica, int leftSeq, boolean leftNone,
+                       long rightReplica, int rightSeq, boolean rightNone, long time) {
             int a = agent(replica);
             long left = leftNone ? Ids.NONE : Ids.pack(agent(leftReplica), leftSeq);
             long right = rightNone ? Ids.NONE : Ids.pack(agent(rightReplica), rightSeq);
-            addInsertPacked(a, seq, src, off, len, left, right);
+            addInsertPacked(a, seq, src, off, len, left, right, time);
         }
 
         /** Like {@link #addInsert} with ids already packed against this builder's agents. */
-        void addInsertPacked(int a, int seq, char[] src, int off, int len, long left, long right) {
+        void addInsertPacked(int a, int seq, char[] src, int off, int len, long left, long right, long time) {
             if (len <= 0) return;
             int last = ins.count - 1;
-            if (last >= 0 && ins.continues(last, a, seq, left, right) && ins.textStart[last] + ins.len[last] == textLen) {
+            if (last >= 0 && ins.continues(last, a, seq, left, right, time) && ins.textStart[last] + ins.len[last] == textLen) {
                 ins.len[last] += len;
             } else {
-                ins.add(a, seq, len, left, right, textLen);
+                ins.add(a, seq, len, left, right, time, textLen);
             }
             if (textLen + len > text.length) text = Arrays.copyOf(text, Math.max(text.length * 2, textLen + len));
             System.arraycopy(src, off, text, textLen, len);
             textLen += len;
         }
 
-        void addDelete(long replica, int seq, int len, long targetReplica, int targetSeq, boolean backward) {
-            addDeletePacked(agent(replica), seq, len, Ids.pack(agent(targetReplica), targetSeq), backward);
+        /** Says that the text of characters seq .. seq+len-1 of {@code replica} (added too) is unknown. */
+        void addUnknown(long replica, int seq, int len) {
+            if (len <= 0) return;
+            if (unknownCount + 3 > unknown.length) unknown = Arrays.copyOf(unknown, Math.max(12, unknown.length * 2));
+            unknown[unknownCount++] = replica;
+            unknown[unknownCount++] = seq;
+            unknown[unknownCount++] = len;
         }
 
-        void addDeletePacked(int a, int seq, int len, long target, boolean backward) {
+        /** The unknown text of {@code u} among characters from .. to-1 of its agent {@code a}. */
+        void addUnknownOf(Ops u, int a, int from, int to) {
+            for (int k = 0; k < u.unkStart.length; k++) {
+                long s = u.unkStart[k];
+                if (Ids.agent(s) != a) continue;
+                int lo = Math.max(from, Ids.seq(s));
+                int hi = Math.min(to, Ids.seq(s) + u.unkLen[k]);
+                if (lo < hi) addUnknown(u.agents[a], lo, hi - lo);
+            }
+        }
+
+        /** {@link #addDelete(long, int, int, long, int, boolean, long)} at time 0 (not known). */
+        void addDelete(long replica, int seq, int len, long targetReplica, int targetSeq, boolean backward) {
+            addDelete(replica, seq, len, targetReplica, targetSeq, backward, 0);
+        }
+
+        void addDelete(long replica, int seq, int len, long targetReplica, int targetSeq, boolean backward, long time) {
+            addDeletePacked(agent(replica), seq, len, Ids.pack(agent(targetReplica), targetSeq), backward, time);
+        }
+
+        void addDeletePacked(int a, int seq, int len, long target, boolean backward, long time) {
             if (len <= 0) return;
-            if (del.count > 0 && del.extend(del.count - 1, a, seq, len, target, backward)) return;
-            del.add(a, seq, len, target, backward);
+            if (del.count > 0 && del.extend(del.count - 1, a, seq, len, target, backward, time)) return;
+            del.add(a, seq, len, target, backward, time);
         }
 
         Update build() {
@@ -460,11 +532,31 @@ public final class Update {
         Ops buildOps() {
             int n = ins.count;
             int d = del.count;
+            // Unknown ranges: packed, sorted, overlapping or touching ones joined.
+            int u = unknownCount / 3;
+            long[][] ranges = new long[u][];
+            for (int k = 0; k < u; k++) {
+                long lo = Ids.pack(agent(unknown[3 * k]), (int) unknown[3 * k + 1]);
+                ranges[k] = new long[] {lo, lo + unknown[3 * k + 2]};
+            }
+            Arrays.sort(ranges, (x, y) -> Long.compare(x[0], y[0]));
+            long[] unkStart = new long[u];
+            int[] unkLen = new int[u];
+            int m = 0;
+            for (long[] r : ranges) {
+                if (m > 0 && Ids.agent(unkStart[m - 1]) == Ids.agent(r[0]) && unkStart[m - 1] + unkLen[m - 1] >= r[0]) {
+                    unkLen[m - 1] = (int) Math.max(unkLen[m - 1], r[1] - unkStart[m - 1]);
+                } else {
+                    unkStart[m] = r[0];
+                    unkLen[m++] = (int) (r[1] - r[0]);
+                }
+            }
             return new Ops(agents.toArray(), n, Arrays.copyOf(ins.agent, n),
                     Arrays.copyOf(ins.seq, n), Arrays.copyOf(ins.len, n), Arrays.copyOf(ins.left, n),
-                    Arrays.copyOf(ins.right, n), Arrays.copyOf(ins.textStart, n), Arrays.copyOf(text, textLen),
+                    Arrays.copyOf(ins.right, n), Arrays.copyOf(ins.time, n), Arrays.copyOf(ins.textStart, n), Arrays.copyOf(text, textLen),
                     d, Arrays.copyOf(del.agent, d), Arrays.copyOf(del.seq, d),
-                    Arrays.copyOf(del.len, d), Arrays.copyOf(del.target, d), Arrays.copyOf(del.backward, d));
+                    Arrays.copyOf(del.len, d), Arrays.copyOf(del.target, d), Arrays.copyOf(del.backward, d),
+                    Arrays.copyOf(del.time, d), Arrays.copyOf(unkStart, m), Arrays.copyOf(unkLen, m));
         }
     }
 }

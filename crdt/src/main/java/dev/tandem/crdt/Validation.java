@@ -20,7 +20,6 @@ final class Validation {
             for (int i = 0; i < byId.length; i++) byId[i] = i;
             Arrays.sort(byId, (x, y) -> u.insAgent[x] != u.insAgent[y] ? Integer.compare(u.insAgent[x], u.insAgent[y]) : Integer.compare(u.insSeq[x], u.insSeq[y]));
         }
-        long[][] deletedByUpdate = null;
         for (int i = 0; i < u.insCount; i++) {
             Agent a = doc.agents[map[u.insAgent[i]]];
             int seq = u.insSeq[i];
@@ -28,16 +27,15 @@ final class Validation {
             for (int k = 0; k < known; k++) {
                 char mine = a.text[seq + k];
                 char theirs = u.text[u.insTextStart[i] + k];
-                if (mine == theirs) continue;
-                // The text of a deleted character may be unknown on either side (see Doc.UNKNOWN).
-                if (mine == Doc.UNKNOWN || theirs == Doc.UNKNOWN) {
-                    if (deletedHere(doc, Ids.pack(a.index, seq + k))) continue;
-                    if (deletedByUpdate == null) deletedByUpdate = deletedRanges(u);
-                    if (contains(deletedByUpdate, Ids.pack(u.insAgent[i], seq + k))) continue;
-                }
+                boolean mineUnknown = a.unknown != null && a.unknown(seq + k);
+                boolean theirsUnknown = u.unkStart.length > 0 && u.unknown(Ids.pack(u.insAgent[i], seq + k));
+                if (mine == theirs && !mineUnknown && !theirsUnknown) continue;
+                // Either side may not know the text of a deleted character (checkUnknown checks
+                // the update's side is deleted); an unknown one here is deleted.
+                if (mineUnknown || theirsUnknown) continue;
                 throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than they have");
             }
-            if (known < u.insLen[i] && doc.held.conflicts(a, seq + known, u.text, u.insTextStart[i] + known, u.insLen[i] - known)) {
+            if (known < u.insLen[i] && doc.held.conflicts(a, seq + known, u.text, u.insTextStart[i] + known, u.insLen[i] - known, u, u.insAgent[i])) {
                 throw new CrdtFormatException("update gives characters " + Long.toHexString(a.replica) + ":" + seq + " a different text than held ones have");
             }
             if (surrogates) {
@@ -52,6 +50,48 @@ final class Validation {
                 if (charIs(doc, u, map, byId, lo, false) || charIs(doc, u, map, byId, hi, true)) throw new CrdtFormatException("delete run " + i + " would split a surrogate pair");
             }
         }
+    }
+
+    /**
+     * Unknown text in an update (FORMAT.md, "Unknown text"): only on characters that are deleted
+     * here or by the update itself, and only in runs that apply at once (held runs keep no
+     * unknown ranges), simulating the document's clocks in the update's order as
+     * {@link Doc#apply} goes.
+     */
+    static void checkUnknown(Doc doc, Update.Ops u, int[] map) {
+        if (u.unkStart.length == 0) return;
+        long[][] deleted = deletedRanges(u);
+        for (int k = 0; k < u.unkStart.length; k++) {
+            Agent a = doc.agents[map[Ids.agent(u.unkStart[k])]];
+            for (int off = 0; off < u.unkLen[k]; off++) {
+                long id = u.unkStart[k] + off;
+                if (contains(deleted, id)) continue;
+                if (Ids.seq(id) < a.insClock && deletedHere(doc, Ids.pack(a.index, Ids.seq(id)))) continue;
+                throw new CrdtFormatException("update says the text of " + Long.toHexString(a.replica) + ":" + Ids.seq(id) + " is unknown, but that character is not deleted");
+            }
+        }
+        int[] ins = new int[u.agents.length];
+        for (int i = 0; i < ins.length; i++) ins[i] = doc.agents[map[i]].insClock;
+        for (int i = 0; i < u.insCount; i++) {
+            int a = u.insAgent[i];
+            int seq = u.insSeq[i];
+            int end = seq + u.insLen[i];
+            if (end <= ins[a]) continue;
+            int from = Math.max(seq, ins[a]);
+            if (seq <= ins[a] && knownIn(ins, Ids.tailLeft(u.insLeft[i], a, seq, from)) && knownIn(ins, u.insRight[i])) {
+                ins[a] = end;
+                continue;
+            }
+            for (int s = from; s < end; s++) {
+                if (u.unknown(Ids.pack(a, s))) {
+                    throw new CrdtFormatException("insert run " + i + " has unknown text but cannot apply yet: unknown text must arrive with its causes");
+                }
+            }
+        }
+    }
+
+    private static boolean knownIn(int[] clocks, long id) {
+        return id == Ids.NONE || Ids.seq(id) < clocks[Ids.agent(id)];
     }
 
     private static boolean deletedHere(Doc doc, long id) {

@@ -9,6 +9,9 @@ import java.util.Arrays;
  * so two counts per replica say exactly what it has.
  */
 public final class Version {
+    /** The format byte of an encoded version: its bytes did not change with format v2 of documents. */
+    static final int FORMAT = 1;
+
     /** The version of an empty document. */
     public static final Version EMPTY = new Version(new long[0], new int[0], new int[0]);
 
@@ -122,7 +125,7 @@ public final class Version {
     public byte[] encode() {
         ByteWriter w = new ByteWriter(8 + replicas.length * 14);
         w.writeByte(Codec.VERSION_MAGIC);
-        w.writeByte(Codec.FORMAT_VERSION);
+        w.writeByte(FORMAT);
         w.writeVarInt(replicas.length);
         for (int i = 0; i < replicas.length; i++) {
             w.writeLong(replicas[i]);
@@ -141,7 +144,7 @@ public final class Version {
         ByteReader r = new ByteReader(bytes, 0, bytes.length);
         if (r.readByte() != Codec.VERSION_MAGIC) throw new CrdtFormatException("not an encoded version (bad magic byte)");
         int format = r.readByte() & 0xff;
-        if (format != Codec.FORMAT_VERSION) throw new CrdtFormatException("unsupported version format " + format + ", this build reads " + Codec.FORMAT_VERSION);
+        if (format != FORMAT) throw new CrdtFormatException("unsupported version format " + format + ", this build reads " + FORMAT);
         int n = r.readCount(9);
         long[] ids = new long[n];
         int[] ins = new int[n];

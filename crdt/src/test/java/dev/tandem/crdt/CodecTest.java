@@ -19,17 +19,27 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 class CodecTest {
+    /** The clock of the golden documents: a fixed second (2023-11-14), so their bytes are too. */
+    static final long GOLDEN_TIME = 1_700_000_000L;
+
+    /** A replica whose local edits are stamped {@link #GOLDEN_TIME}. */
+    static Doc fixedClock(long replicaId) {
+        Doc d = new Doc(replicaId);
+        d.clock(() -> GOLDEN_TIME);
+        return d;
+    }
+
     /** Three small documents built deterministically; their bytes are pinned in golden files. */
     static Doc golden(int which) {
         switch (which) {
             case 0 -> {
-                Doc d = new Doc(0x1111);
+                Doc d = fixedClock(0x1111);
                 d.insert(0, "hello world");
                 return d;
             }
             case 1 -> {
-                Doc a = new Doc(0x1111);
-                Doc b = new Doc(0x2222);
+                Doc a = fixedClock(0x1111);
+                Doc b = fixedClock(0x2222);
                 b.apply(a.insert(0, "shared text"));
                 Update ua = a.insert(6, "and concurrent ");
                 Update ub = b.insert(6, "edited ");
@@ -41,7 +51,7 @@ class CodecTest {
                 return a;
             }
             default -> {
-                Doc d = new Doc(-42);
+                Doc d = fixedClock(-42);
                 for (int i = 0; i < 300; i++) d.insert(d.length(), "line " + i + "\n");
                 for (int i = 0; i < 50; i++) d.delete(i * 3, 2);
                 for (int i = 10; i > 0; i--) d.delete(i, 1);
@@ -50,27 +60,57 @@ class CodecTest {
         }
     }
 
-    private static final String[] GOLDEN_TEXT_FILES = {"hello.tdoc", "concurrent.tdoc", "edited.tdoc"};
+    /** Format v1 documents of {@link #golden}, written by the v1 build: they stay, and still decode. */
+    static final String[] GOLDEN_V1_FILES = {"hello.tdoc", "concurrent.tdoc", "edited.tdoc"};
+    /** The same documents in format v2, and the update that builds the second one. */
+    private static final String[] GOLDEN_V2_FILES = {"hello.v2.tdoc", "concurrent.v2.tdoc", "edited.v2.tdoc"};
+    private static final String GOLDEN_V2_UPDATE = "concurrent.v2.tupd";
 
     @Test
     void goldenFilesPinTheFormat() throws IOException {
         boolean rewrite = Boolean.getBoolean("tandem.updateGolden");
-        for (int i = 0; i < GOLDEN_TEXT_FILES.length; i++) {
+        Path dir = Path.of("src/test/resources/golden");
+        for (int i = 0; i < GOLDEN_V2_FILES.length; i++) {
             Doc d = golden(i);
             byte[] bytes = d.encode();
-            String name = GOLDEN_TEXT_FILES[i];
+            String name = GOLDEN_V2_FILES[i];
             if (rewrite) {
-                Path dir = Path.of("src/test/resources/golden");
-                Files.createDirectories(dir);
                 Files.write(dir.resolve(name), bytes);
                 Files.writeString(dir.resolve(name + ".txt"), d.text());
                 continue;
             }
             byte[] pinned = resource("/golden/" + name);
             String text = new String(resource("/golden/" + name + ".txt"), java.nio.charset.StandardCharsets.UTF_8);
+            assertEquals(2, pinned[2], name + " is format v2");
             assertEquals(text, Doc.decode(pinned).text(), name + " decodes to its text");
             assertArrayEquals(pinned, bytes, name + ": the encoding changed. If that is a deliberate format change, "
                     + "bump the format version, update crdt/FORMAT.md and rerun with -Dtandem.updateGolden=true");
+        }
+        byte[] update = golden(1).updatesSince(Version.EMPTY).encode();
+        if (rewrite) {
+            Files.write(dir.resolve(GOLDEN_V2_UPDATE), update);
+            return;
+        }
+        assertArrayEquals(resource("/golden/" + GOLDEN_V2_UPDATE), update, GOLDEN_V2_UPDATE + ": the update encoding changed");
+    }
+
+    @Test
+    void v1GoldenFilesStillDecode() throws IOException {
+        for (int i = 0; i < GOLDEN_V1_FILES.length; i++) {
+            String name = GOLDEN_V1_FILES[i];
+            byte[] pinned = resource("/golden/" + name);
+            assertEquals(1, pinned[2], name + " is format v1");
+            String text = new String(resource("/golden/" + name + ".txt"), java.nio.charset.StandardCharsets.UTF_8);
+            Doc d = Doc.decode(pinned);
+            d.checkInvariants();
+            assertEquals(text, d.text(), name);
+            assertEquals(golden(i).version(), d.version(), name + " holds the same operations");
+            // Upgraded on load: saved again it is v2, and reads back the same.
+            byte[] again = d.encode();
+            assertEquals(2, again[2]);
+            Doc back = Doc.decode(again);
+            assertEquals(text, back.text(), name + " upgraded");
+            assertEquals(d.version(), back.version());
         }
     }
 
@@ -133,13 +173,18 @@ class CodecTest {
     }
 
     /** Frames a body, uncompressed, with a correct checksum, so what is in it reaches the parser. */
+    /** A format v1 frame (raw) around {@code body}. */
     static byte[] reframe(byte kind, byte[] body) {
+        return reframe(kind, 1, body);
+    }
+
+    static byte[] reframe(byte kind, int format, byte[] body) {
         CRC32 crc = new CRC32();
         crc.update(body, 0, body.length);
         ByteWriter out = new ByteWriter(body.length + 16);
         out.writeByte('T');
         out.writeByte(kind);
-        out.writeByte(1);
+        out.writeByte(format);
         out.writeByte(0);
         out.writeVarInt(body.length);
         out.writeInt((int) crc.getValue());
@@ -169,7 +214,7 @@ class CodecTest {
                         }
                     }
                     if (rnd.nextInt(5) == 0) bad = Arrays.copyOf(bad, rnd.nextInt(bad.length));
-                    byte[] bytes = reframe(kind, bad);
+                    byte[] bytes = reframe(kind, 2, bad);
                     try {
                         if (kind == 'D') {
                             Doc x = Doc.decode(bytes);
@@ -208,7 +253,7 @@ class CodecTest {
         byte[] bytes = golden(0).encode();
         bytes[2] = 9;
         CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(bytes));
-        assertTrue(e.getMessage().contains("version 9") && e.getMessage().contains("version 1"), e.getMessage());
+        assertTrue(e.getMessage().contains("version 9") && e.getMessage().contains("versions 1 and 2"), e.getMessage());
     }
 
     @Test

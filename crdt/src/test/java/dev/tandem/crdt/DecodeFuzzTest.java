@@ -203,6 +203,104 @@ class DecodeFuzzTest {
         return f.w.toByteArray();
     }
 
+    /**
+     * A random v2 body: the same shapes as {@link #randomBody}, cut into sections (random times
+     * and unknown ranges besides), sometimes with a section dropped, an extra one, or one with
+     * an unknown tag.
+     */
+    private static byte[] randomBodyV2(Random rnd, boolean document) {
+        java.util.TreeMap<Integer, byte[]> parts = new java.util.TreeMap<>();
+        int agents = 1 + rnd.nextInt(4);
+        Fuzz f = new Fuzz(rnd);
+        f.varint(rnd.nextInt(10) == 0 ? f.value(3) : agents);
+        for (int i = 0; i < agents; i++) f.w.writeLong(rnd.nextInt(3) == 0 ? i - 1L : rnd.nextLong());
+        parts.put(Codec.SEC_REPLICAS, f.w.toByteArray());
+        int runs = rnd.nextInt(4);
+        f = new Fuzz(rnd);
+        f.varint(rnd.nextInt(10) == 0 ? f.value(4) : runs);
+        for (int i = 0; i < runs; i++) f.varint(f.value(agents));
+        for (int i = 0; i < runs; i++) f.svarint(rnd.nextInt(3) == 0 ? f.value(3) : 0);
+        long chars = 0;
+        for (int i = 0; i < runs; i++) {
+            long len = f.value(4) + (rnd.nextInt(5) == 0 ? 0 : 1);
+            chars += len;
+            f.varint(len);
+        }
+        int[] left = new int[runs];
+        for (int i = 0; i < runs; i++) f.varint(left[i] = (int) f.value(agents + 2));
+        for (int i = 0; i < runs; i++) if (left[i] >= 2) f.svarint(-f.value(4));
+        int[] right = new int[runs];
+        for (int i = 0; i < runs; i++) f.varint(right[i] = (int) f.value(agents + 2));
+        for (int i = 0; i < runs; i++) if (right[i] >= 2) f.svarint(-f.value(4));
+        if (runs > 0 || rnd.nextInt(5) == 0) parts.put(Codec.SEC_INSERTS, f.w.toByteArray());
+        for (int tag : new int[] {Codec.SEC_INSERT_TIMES, Codec.SEC_DELETE_TIMES}) {
+            if (rnd.nextInt(4) == 0) continue;
+            f = new Fuzz(rnd);
+            int groups = rnd.nextInt(3);
+            f.varint(rnd.nextInt(10) == 0 ? f.value(3) : groups);
+            for (int g = 0; g < groups; g++) {
+                f.varint(rnd.nextInt(3) == 0 ? f.value(4) : Math.max(1, runs / Math.max(1, groups)));
+                f.svarint(rnd.nextInt(4) == 0 ? f.value(100) : 1_700_000_000L);
+            }
+            parts.put(tag, f.w.toByteArray());
+        }
+        int unknown = rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(2) : 0;
+        long unknownChars = 0;
+        if (unknown > 0) {
+            f = new Fuzz(rnd);
+            f.varint(rnd.nextInt(10) == 0 ? f.value(3) : unknown);
+            for (int k = 0; k < unknown; k++) f.varint(rnd.nextInt(4) == 0 ? f.value(agents) : 0);
+            for (int k = 0; k < unknown; k++) f.varint(f.value(3));
+            for (int k = 0; k < unknown; k++) {
+                long len = f.value(3) + 1;
+                unknownChars += len;
+                f.varint(len);
+            }
+            parts.put(Codec.SEC_UNKNOWN, f.w.toByteArray());
+        }
+        int textLen = (int) Math.max(0, Math.min(64, rnd.nextInt(3) == 0 ? f.value(8) : chars - (document ? 0 : unknownChars)));
+        byte[] text = new byte[textLen];
+        for (int i = 0; i < textLen; i++) text[i] = (byte) (rnd.nextInt(20) == 0 ? 0xff : 'a' + rnd.nextInt(26));
+        if (textLen > 0) parts.put(Codec.SEC_TEXT, text);
+        int dels = rnd.nextInt(3);
+        f = new Fuzz(rnd);
+        f.varint(rnd.nextInt(10) == 0 ? f.value(3) : dels);
+        for (int i = 0; i < dels; i++) f.varint(f.value(agents));
+        for (int i = 0; i < dels; i++) f.svarint(rnd.nextInt(3) == 0 ? f.value(3) : 0);
+        for (int i = 0; i < dels; i++) f.varint(f.value(4) + 1);
+        for (int i = 0; i < dels; i++) f.varint(f.value(agents));
+        for (int i = 0; i < dels; i++) f.svarint(f.value(4));
+        for (int i = 0; i < dels; i++) f.w.writeByte(rnd.nextInt(10) == 0 ? 2 : rnd.nextInt(2));
+        if (dels > 0 || rnd.nextInt(5) == 0) parts.put(Codec.SEC_DELETES, f.w.toByteArray());
+        if (document) {
+            byte[] deleted = new byte[rnd.nextInt(5)];
+            for (int i = 0; i < deleted.length; i++) deleted[i] = (byte) ('a' + rnd.nextInt(26));
+            if (deleted.length > 0) parts.put(Codec.SEC_DELETED_TEXT, deleted);
+            f = new Fuzz(rnd);
+            int extras = rnd.nextInt(4) == 0 ? 1 : 0;
+            f.varint(rnd.nextInt(10) == 0 ? f.value(3) : extras);
+            for (int i = 0; i < extras; i++) f.varint(f.value(agents));
+            for (int i = 0; i < extras; i++) f.varint(f.value(4));
+            int pieces = (int) Math.min(8, f.value(4) + runs);
+            f.varint(rnd.nextInt(10) == 0 ? f.value(4) : pieces);
+            for (int i = 0; i < pieces; i++) f.svarint(rnd.nextInt(4) == 0 ? f.value(3) - 1 : 0);
+            parts.put(Codec.SEC_ORDER, f.w.toByteArray());
+        }
+        switch (rnd.nextInt(12)) {
+            case 0 -> parts.remove(parts.keySet().toArray(new Integer[0])[rnd.nextInt(parts.size())]);
+            case 1 -> parts.put(2 * (1 + rnd.nextInt(20)), new byte[] {(byte) rnd.nextInt()}); // optional: skipped
+            case 2 -> parts.put(2 * rnd.nextInt(20) + 15, new byte[0]); // must be understood: refused
+            default -> { }
+        }
+        ByteWriter body = new ByteWriter(256);
+        parts.forEach((tag, bytes) -> {
+            body.writeVarInt(tag);
+            body.writeVarInt(bytes.length);
+            body.writeBytes(bytes, 0, bytes.length);
+        });
+        return body.toByteArray();
+    }
+
     @Test
     void structuredGarbageWithHugeValuesIsRefusedOrSane() {
         String fixed = System.getProperty("tandem.seed");
@@ -212,9 +310,10 @@ class DecodeFuzzTest {
         int accepted = 0;
         for (int i = 0; i < 30_000; i++) {
             boolean document = rnd.nextBoolean();
-            byte[] body = randomBody(rnd, document);
-            byte[] bytes = CodecTest.reframe((byte) (document ? 'D' : 'U'), body);
-            String what = "case " + i + " of seed=" + seed + " (rerun: -Dtandem.seed=" + seed + "), " + body.length + "-byte " + (document ? "document" : "update");
+            boolean v2 = rnd.nextBoolean();
+            byte[] body = v2 ? randomBodyV2(rnd, document) : randomBody(rnd, document);
+            byte[] bytes = v2 ? FormatV2Test.frameBody(document ? 'D' : 'U', body) : CodecTest.reframe((byte) (document ? 'D' : 'U'), body);
+            String what = "case " + i + " of seed=" + seed + " (rerun: -Dtandem.seed=" + seed + "), " + body.length + "-byte v" + (v2 ? 2 : 1) + " " + (document ? "document" : "update");
             try {
                 if (document) {
                     Doc x = Doc.decode(bytes);
@@ -222,10 +321,14 @@ class DecodeFuzzTest {
                     Doc again = Doc.decode(x.encode());
                     assertEquals(x.text(), again.text(), what);
                     assertEquals(x.idSequence(), again.idSequence(), what);
+                    assertEquals(x.version(), again.version(), what);
                 } else {
                     Doc x = new Doc();
                     x.apply(Update.decode(bytes));
                     x.checkInvariants();
+                    Doc again = Doc.decode(x.encode());
+                    assertEquals(x.text(), again.text(), what);
+                    assertEquals(x.idSequence(), again.idSequence(), what);
                 }
                 accepted++;
             } catch (CrdtFormatException expected) {

@@ -292,6 +292,7 @@ class MarksTest {
             if (rnd.nextInt(3) > 0) {
                 Update u = randomEdit(rnd, docs[r]);
                 if (u.isEmpty()) continue;
+                if (rnd.nextBoolean()) u = Update.decode(u.encode()); // as on the wire
                 all.add(u);
                 for (int to = 0; to < n; to++) {
                     if (to == r) continue;
@@ -322,11 +323,23 @@ class MarksTest {
                 assertEquals(naive(docs[i]).subList(from, to), runsAsList(docs[i], from, to), "runs of " + from + ".." + to);
             }
         }
+        // A saved and reloaded replica has the same formatting, and goes on taking edits.
+        Version version = docs[0].version();
+        List<Map<String, String>> paras = paragraphs(docs[0]);
+        for (int i = 0; i < n; i++) {
+            Doc copy = Doc.decode(docs[i].encode(), docs[i].replicaId());
+            assertEquals(runs, show(copy), "runs of reloaded replica " + i);
+            assertEquals(paras, paragraphs(copy), "paragraphs of reloaded replica " + i);
+            assertEquals(version, copy.version(), "version of reloaded replica " + i);
+            Update more = randomEdit(rnd, copy);
+            docs[i].apply(more);
+            assertEquals(show(copy), show(docs[i]), "an edit after reloading replica " + i);
+        }
         // Replaying everything a replica holds into a fresh one gives the same formatting.
         Doc fresh = new Doc(99);
         fresh.apply(docs[2].updatesSince(Version.EMPTY));
-        assertEquals(runs, show(fresh));
-        assertEquals(paragraphs(docs[0]), paragraphs(fresh));
+        assertEquals(show(docs[2]), show(fresh));
+        assertEquals(paragraphs(docs[2]), paragraphs(fresh));
     }
 
     private static List<Map<String, String>> paragraphs(Doc d) {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -34,6 +35,8 @@ class TraceTest {
         assertEquals(t.endContent, decoded.text());
         assertEquals(doc.version(), decoded.version());
         decoded.checkInvariants();
+        // The deleted text (and every time) survives the save: the reloaded copy sends the same.
+        assertArrayEquals(doc.updatesSince(Version.EMPTY).encode(), decoded.updatesSince(Version.EMPTY).encode());
 
         Doc merged = new Doc();
         merged.apply(Update.decode(doc.updatesSince(Version.EMPTY).encode()));

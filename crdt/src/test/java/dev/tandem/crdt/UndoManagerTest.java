@@ -210,7 +210,7 @@ class UndoManagerTest {
         assertEquals("second", reopened.text());
         v.undo();
         UndoManager.Result r = v.undo().orElseThrow();
-        assertEquals("first", reopened.text(), "the deleted text comes back though the save kept no deleted text");
+        assertEquals("first", reopened.text(), "the deleted text comes back after the reload");
         assertEquals(0, r.anchor());
         assertEquals(5, r.caret());
         v.undo();

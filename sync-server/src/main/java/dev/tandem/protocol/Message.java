@@ -8,7 +8,7 @@ import com.fasterxml.jackson.annotation.JsonTypeName;
 import java.util.List;
 
 /**
- * The JSON control messages of protocol v1 (text frames), exactly as on the wire: replica ids are
+ * The JSON control messages of protocol v2 (text frames), exactly as on the wire: replica ids are
  * 16 hex digits, version vectors base64. {@link Wire} converts to and from crdt types and
  * validates. Field meanings: docs/protocol.md section 3.
  */
@@ -25,7 +25,7 @@ import java.util.List;
 public sealed interface Message {
 
     /** The protocol version this build speaks. */
-    int PROTOCOL = 1;
+    int PROTOCOL = 2;
 
     /** Client -> hub, first message on a connection. */
     @JsonTypeName("hello")

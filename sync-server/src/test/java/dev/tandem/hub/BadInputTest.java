@@ -115,11 +115,11 @@ class BadInputTest {
     @Test
     void invalidHelloFields() throws Exception {
         String[] bad = {
-            "{\"type\":\"hello\",\"protocol\":1,\"replica\":\"xyz\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"VgEA\"}",
-            "{\"type\":\"hello\",\"protocol\":1,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"red\"},\"version\":\"VgEA\"}",
-            "{\"type\":\"hello\",\"protocol\":1,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"\",\"color\":\"#000000\"},\"version\":\"VgEA\"}",
-            "{\"type\":\"hello\",\"protocol\":1,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"!!!\"}",
-            "{\"type\":\"hello\",\"protocol\":1,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"AAAA\"}",
+            "{\"type\":\"hello\",\"protocol\":2,\"replica\":\"xyz\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"VgEA\"}",
+            "{\"type\":\"hello\",\"protocol\":2,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"red\"},\"version\":\"VgEA\"}",
+            "{\"type\":\"hello\",\"protocol\":2,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"\",\"color\":\"#000000\"},\"version\":\"VgEA\"}",
+            "{\"type\":\"hello\",\"protocol\":2,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"!!!\"}",
+            "{\"type\":\"hello\",\"protocol\":2,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"AAAA\"}",
             "{\"type\":\"hello\",\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"VgEA\"}",
         };
         for (String hello : bad) {
@@ -134,7 +134,7 @@ class BadInputTest {
     void namesWithLineBreaksControlOrBidiCharactersAreRefused() throws Exception {
         for (String name : new String[] {"Mallory\n2026-01-01 INFO forged line", "evil\u202Eeman", "\u2066Bob\u2069", "bell\u0007", "x".repeat(65)}) {
             try (RawClient c = RawClient.connect(hub.port(), "room")) {
-                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null)));
+                c.text(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null)));
                 Message.Error e = c.expectError("bad_message", 1008);
                 assertTrue(e.message().startsWith("user.name"), e.message());
                 assertTrue(e.message().chars().noneMatch(ch -> ch < 0x20 || ch == 0x202e || ch == 0x2066), "quoted: " + e.message());
@@ -144,11 +144,15 @@ class BadInputTest {
 
     @Test
     void unsupportedProtocolVersionNamesTheSupportedOnes() throws Exception {
-        try (RawClient c = RawClient.connect(hub.port(), "room")) {
-            c.text("{\"type\":\"hello\",\"protocol\":7,\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"VgEA\"}");
-            Message.Error e = c.expectError("unsupported_version", 1002);
-            assertEquals(List.of(1), e.supported());
-            assertTrue(e.message().contains("[1]"), e.message());
+        // 1: a peer of the first release, whose update bytes (format v1) this hub no longer
+        // sends; 7: one from the future.
+        for (int old : new int[] {1, 7}) {
+            try (RawClient c = RawClient.connect(hub.port(), "room")) {
+                c.text("{\"type\":\"hello\",\"protocol\":" + old + ",\"replica\":\"00000000000000aa\",\"user\":{\"name\":\"a\",\"color\":\"#000000\"},\"version\":\"VgEA\"}");
+                Message.Error e = c.expectError("unsupported_version", 1002);
+                assertEquals(List.of(2), e.supported());
+                assertTrue(e.message().contains("protocol " + old) && e.message().contains("[2]"), e.message());
+            }
         }
     }
 

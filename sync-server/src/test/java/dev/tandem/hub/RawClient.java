@@ -70,7 +70,7 @@ public final class RawClient implements AutoCloseable {
     }
 
     public static String hello(long replica, Version v) {
-        return Wire.write(new Message.Hello(1, Wire.replica(replica), new Message.User("raw", "#112233"), Wire.version(v), null));
+        return Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(replica), new Message.User("raw", "#112233"), Wire.version(v), null));
     }
 
     public void text(String s) throws Exception {

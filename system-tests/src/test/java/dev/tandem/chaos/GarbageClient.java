@@ -82,31 +82,31 @@ final class GarbageClient implements AutoCloseable {
                 case BINARY_BEFORE_HELLO -> c.ws.sendBinary(ByteBuffer.wrap(randomBytes(rnd, 40)), true);
                 case WRONG_PROTOCOL -> c.ws.sendText(hello(7, me), true);
                 case SECOND_HELLO -> {
-                    c.ws.sendText(hello(1, me), true).join();
-                    c.ws.sendText(hello(1, me), true);
+                    c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true).join();
+                    c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true);
                 }
                 case UNDECODABLE_PUSH -> {
-                    c.ws.sendText(hello(1, me), true).join();
+                    c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true).join();
                     c.ws.sendBinary(push(1, randomBytes(rnd, 30)), true);
                 }
                 case PUSH_OUT_OF_SEQUENCE -> {
-                    c.ws.sendText(hello(1, me), true).join();
+                    c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true).join();
                     c.ws.sendBinary(push(5, Update.empty().encode()), true);
                 }
                 case RELAY_FROM_CLIENT -> {
-                    c.ws.sendText(hello(1, me), true).join();
+                    c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true).join();
                     ByteBuffer b = ByteBuffer.allocate(10).put((byte) 0x02).put(randomBytes(rnd, 9));
                     c.ws.sendBinary(b.flip(), true);
                 }
-                case BAD_ROOM -> c.ws.sendText(hello(1, me), true);
+                case BAD_ROOM -> c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true);
                 case FORGED_REPLICA -> {
                     // A second connection holds replica `owner`; this one pushes operations in its name.
                     long owner = rnd.nextLong() | 1;
                     other = connect(port, path);
                     if (other == null) return false;
-                    other.ws.sendText(hello(1, owner), true).join();
+                    other.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, owner), true).join();
                     if (!other.welcomed.get(10, TimeUnit.SECONDS)) return closedWithoutError(kind, "the owner's hello", sameHub, other);
-                    c.ws.sendText(hello(1, me), true).join();
+                    c.ws.sendText(hello(dev.tandem.protocol.Message.PROTOCOL, me), true).join();
                     if (!c.welcomed.get(10, TimeUnit.SECONDS)) return closedWithoutError(kind, "the forger's hello", sameHub, c);
                     Update forged = new Doc(owner).insert(0, "FORGED-" + Long.toHexString(owner));
                     c.ws.sendBinary(push(1, forged.encode()), true);
