@@ -3,6 +3,7 @@ package dev.tandem.crdt;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -624,7 +625,7 @@ public final class Doc {
         try {
             Validation.validate(this, update, map);
             Validation.checkUnknown(this, update, map);
-            checkFormats(up.formats());
+            checkFormats(up, update);
             held.checkRefused(update, map);
             held.checkRoom(update, map, agents);
         } catch (CrdtFormatException e) {
@@ -672,17 +673,43 @@ public final class Doc {
         } while (formatting.retryPending(changes));
     }
 
-    /** Rejects malformed formatting operations, and more held ones than allowed, before anything changes. */
-    private void checkFormats(List<FormatOp> formats) {
+    /**
+     * Rejects malformed formatting operations, and more held ones than allowed, before anything
+     * changes. An operation counts as held unless it is next in its replica's numbering once the
+     * update's earlier deletions and formatting apply, and its characters are here or come with
+     * the update (the check trusts the update's insert runs to apply, so a run held at once can
+     * let one update's worth of formatting wait beyond the limit).
+     */
+    private void checkFormats(Update up, Update.Ops ops) {
+        List<FormatOp> formats = up.formats();
         if (formats.isEmpty()) return;
+        HashMap<Long, Integer> next = new HashMap<>(); // per replica: its next seq once the update's deletions apply
+        HashMap<Long, Integer> chars = new HashMap<>(); // per replica: characters known once the update applies
+        for (int i = 0; i < ops.insCount; i++) chars.merge(ops.agents[ops.insAgent[i]], ops.insSeq[i] + ops.insLen[i], Math::max);
         int wouldHold = formatting.pending.size();
         for (FormatOp f : formats) {
             String problem = f.problem();
             if (problem != null) throw new CrdtFormatException("formatting operation " + Long.toHexString(f.replica()) + ":" + f.seq() + ": " + problem);
-            int index = replicas.find(f.replica());
-            if (index < 0 || f.seq() >= agents[index].delClock) wouldHold++;
+            int clock = next.computeIfAbsent(f.replica(), r -> {
+                int index = replicas.find(r);
+                int c = index < 0 ? 0 : agents[index].delClock;
+                for (int i = 0; i < ops.delCount; i++) {
+                    if (ops.agents[ops.delAgent[i]] == r && ops.delSeq[i] <= c) c = Math.max(c, ops.delSeq[i] + ops.delLen[i]);
+                }
+                return c;
+            });
+            if (f.seq() < clock) continue; // here already
+            if (f.seq() == clock && available(f.startReplica(), f.startSeq(), chars) && available(f.endReplica(), f.endSeq(), chars)) {
+                next.put(f.replica(), clock + 1);
+            } else {
+                wouldHold++;
+            }
         }
         if (wouldHold > Formatting.MAX_PENDING) throw new CrdtFormatException("more than " + Formatting.MAX_PENDING + " formatting operations would wait for their causes");
+    }
+
+    private boolean available(long replica, int seq, HashMap<Long, Integer> updateChars) {
+        return seq == -1 || has(replica, seq) || seq < updateChars.getOrDefault(replica, 0);
     }
 
     private void dropAgentsFrom(int count) {

@@ -225,6 +225,17 @@ class MarksTest {
         assertEquals(0, f.heldRuns(), "a refused update changes nothing");
     }
 
+    @Test
+    void manyMarksInOneUpdateApplyWhenTheyCanAndAreNotCountedAsWaiting() {
+        Doc a = new Doc(1);
+        a.insert(0, "x".repeat(1000));
+        for (int i = 0; i < Formatting.MAX_PENDING + 2000; i++) a.mark(i % 990, i % 990 + 10, BOLD, i % 2 == 0 ? "true" : null);
+        Doc b = new Doc(2);
+        b.apply(Update.decode(a.updatesSince(Version.EMPTY).encode()));
+        assertEquals(show(a), show(b));
+        assertEquals(0, b.heldRuns());
+    }
+
     // ---------------------------------------------------------------- random replicas
 
     private static final String[] KEYS = {BOLD, ITALIC, LINK, "comment:x", "comment:y", Formats.CODE};
