@@ -24,6 +24,12 @@ final class ChangeList {
         list.add(new Change(index, len, ""));
     }
 
+    void restyle(int index, int len) {
+        if (len <= 0) return;
+        flush();
+        list.add(Change.restyle(index, len));
+    }
+
     List<Change> finish() {
         flush();
         return list;

@@ -6,6 +6,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Deflater;
@@ -32,8 +34,9 @@ final class Codec {
     static final int SEC_DELETES = 11;
     static final int SEC_DELETE_TIMES = 12;
     static final int SEC_ORDER = 13;
+    static final int SEC_FORMATS = 15;
     /** Tags above this are not known to this build. */
-    static final int MAX_KNOWN_TAG = SEC_ORDER;
+    static final int MAX_KNOWN_TAG = SEC_FORMATS;
     /** Latest time accepted (seconds since the epoch, about the year 2514); receivers clamp to their clock anyway. */
     static final long MAX_TIME = 1L << 34;
     static final byte MAGIC = 'T';
@@ -59,8 +62,11 @@ final class Codec {
 
     static byte[] encodeUpdate(Update update, byte kind) {
         Update.Ops u = update.ops();
-        ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8);
-        writeOps(body, u, knownText(u), null);
+        List<FormatOp> formats = update.formats();
+        ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8 + formats.size() * 16);
+        long[] table = FormatCodec.replicas(u.agents, formats);
+        writeOps(body, u, table, knownText(u), null);
+        if (!formats.isEmpty()) section(body, SEC_FORMATS, FormatCodec.write(formats, table));
         return frame(kind, body);
     }
 
@@ -81,12 +87,14 @@ final class Codec {
      * Writes the sections of the operations (FORMAT.md, "Body"), with {@code text} as the text
      * section and {@code deletedText} (documents only, else null) as the deleted text section:
      * column by column, so that deflate finds like next to like (all lengths together, all
-     * origins together...). Empty sections are left out.
+     * origins together...). Empty sections are left out. {@code replicas} starts with
+     * {@code u.agents}, and may list more (see {@link FormatCodec#replicas}).
      */
-    static void writeOps(ByteWriter body, Update.Ops u, char[] text, char[] deletedText) {
-        ByteWriter w = new ByteWriter(16 + u.agents.length * 8);
-        w.writeVarInt(u.agents.length);
-        for (long a : u.agents) w.writeLong(a);
+    static void writeOps(ByteWriter body, Update.Ops u, long[] replicas, char[] text, char[] deletedText) {
+        // The replicas of the operations, then any that only the formatting names.
+        ByteWriter w = new ByteWriter(16 + replicas.length * 8);
+        w.writeVarInt(replicas.length);
+        for (long a : replicas) w.writeLong(a);
         section(body, SEC_REPLICAS, w);
         if (u.insCount > 0) {
             section(body, SEC_INSERTS, writeInserts(u));
@@ -319,7 +327,8 @@ final class Codec {
     static Update decodeUpdate(byte[] bytes, int maxBody) {
         Body body = openBody(bytes, maxBody);
         if (body.kind() == KIND_DOCUMENT) throw new CrdtFormatException("these bytes are a whole document: read them with Doc.decode");
-        return Update.of(read(body).ops);
+        Decoded d = read(body);
+        return d.formats.isEmpty() ? Update.of(d.ops) : Update.of(d.ops, d.formats);
     }
 
     /**
@@ -328,7 +337,7 @@ final class Codec {
      * document, which has none), {@code order} the order section. For an update: every run's
      * text, FILLER where unknown.
      */
-    record Decoded(Update.Ops ops, char[] deletedText, ByteReader order) {}
+    record Decoded(Update.Ops ops, char[] deletedText, ByteReader order, List<FormatOp> formats) {}
 
     static Decoded read(Body body) {
         boolean document = body.kind() == KIND_DOCUMENT;
@@ -336,7 +345,7 @@ final class Codec {
             ByteReader r = body.reader();
             Update.Ops ops = readOpsV1(r, document);
             if (!document) r.expectEnd();
-            return new Decoded(ops, null, document ? r : null);
+            return new Decoded(ops, null, document ? r : null, List.of());
         }
         int bodyBytes = body.reader().remaining();
         ByteReader[] sec = sections(body.reader());
@@ -344,16 +353,17 @@ final class Codec {
             throw new CrdtFormatException("an update holds a section only documents have");
         }
         Update.Ops ops = readOps(sec, document, bodyBytes);
-        if (!document) return new Decoded(ops, null, null);
+        List<FormatOp> formats = sec[SEC_FORMATS] == null ? List.of() : FormatCodec.read(sec[SEC_FORMATS], ops.agents);
+        if (!document) return new Decoded(ops, null, null, formats);
         if (sec[SEC_ORDER] == null) throw new CrdtFormatException("document without an order section");
         char[] deleted = sec[SEC_DELETED_TEXT] == null ? new char[0] : decodeUtf8(sec[SEC_DELETED_TEXT], sec[SEC_DELETED_TEXT].remaining());
-        return new Decoded(ops, deleted, sec[SEC_ORDER]);
+        return new Decoded(ops, deleted, sec[SEC_ORDER], formats);
     }
 
     private static boolean known(int tag) {
         return switch (tag) {
             case SEC_REPLICAS, SEC_INSERTS, SEC_INSERT_TIMES, SEC_TEXT, SEC_DELETED_TEXT, SEC_UNKNOWN, SEC_DELETES,
-                 SEC_DELETE_TIMES, SEC_ORDER -> true;
+                 SEC_DELETE_TIMES, SEC_ORDER, SEC_FORMATS -> true;
             default -> false;
         };
     }
@@ -769,7 +779,7 @@ final class Codec {
      * only characters it lists: checked on the runs alone, before anything is allocated per
      * character (a 30-byte body can name seq 2^31-2).
      */
-    static void checkGapFree(Update.Ops ops) {
+    static void checkGapFree(Update.Ops ops, List<FormatOp> formats) {
         int[] chars = new int[ops.agents.length];
         for (int i = 0; i < ops.insCount; i++) {
             int a = ops.insAgent[i];
@@ -778,8 +788,32 @@ final class Codec {
             }
             chars[a] += ops.insLen[i];
         }
+        // Deletions and formatting operations share one numbering per replica: a formatting
+        // operation fills the gap at its seq (they are listed in each replica's seq order).
+        int[][] formatSeqs = new int[ops.agents.length][];
+        int[] formatCount = new int[ops.agents.length];
+        int[] formatNext = new int[ops.agents.length];
+        HashMap<Long, Integer> agentOf = new HashMap<>();
+        for (int a = 0; a < ops.agents.length; a++) agentOf.putIfAbsent(ops.agents[a], a);
+        for (FormatOp f : formats) {
+            int a = agentOf.get(f.replica());
+            if (formatSeqs[a] == null) formatSeqs[a] = new int[4];
+            if (formatCount[a] == formatSeqs[a].length) formatSeqs[a] = Arrays.copyOf(formatSeqs[a], formatCount[a] * 2);
+            formatSeqs[a][formatCount[a]++] = f.seq();
+        }
         int[] dels = new int[ops.agents.length];
-        for (int i = 0; i < ops.delCount; i++) {
+        for (int i = 0; i <= ops.delCount; i++) {
+            // First the formatting operations that come before this delete run (or, after the
+            // last run, all that are left).
+            for (int a = 0; a < ops.agents.length; a++) {
+                if (i < ops.delCount && a != ops.delAgent[i]) continue;
+                while (formatNext[a] < formatCount[a] && (i == ops.delCount || formatSeqs[a][formatNext[a]] < ops.delSeq[i])) {
+                    if (formatSeqs[a][formatNext[a]] != dels[a]) throw new CrdtFormatException("document lists formatting of " + Long.toHexString(ops.agents[a]) + " out of order (a gap) at seq " + formatSeqs[a][formatNext[a]]);
+                    dels[a]++;
+                    formatNext[a]++;
+                }
+            }
+            if (i == ops.delCount) break;
             int a = ops.delAgent[i];
             if (ops.delSeq[i] != dels[a]) {
                 throw new CrdtFormatException("document lists deletions of " + Long.toHexString(ops.agents[a]) + " out of order (a gap) at seq " + ops.delSeq[i]);

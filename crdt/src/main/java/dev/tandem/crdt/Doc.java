@@ -3,7 +3,9 @@ package dev.tandem.crdt;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -34,6 +36,8 @@ public final class Doc {
     final Integration integration;
     // Received runs whose causes have not arrived yet (see HeldRuns), ids packed for this document.
     final HeldRuns held = new HeldRuns(i -> agents[i]);
+    // Marks and paragraph attributes.
+    final Formatting formatting = new Formatting(this);
 
     // Counts every change of the document but a keystroke that continues the last one.
     private long stamp;
@@ -159,6 +163,50 @@ public final class Doc {
             leaf = tree.atLeaf;
             idx = tree.atIdx;
         } else {
+            if (formatting.hasBeforeAnchors()) {
+                // Normally the text goes after the tombstones before the p-th visible character.
+                // Where marked text was deleted, that would put it inside the mark (a "ghost"
+                // mark, Peritext issue #32): go before the first tombstone of the gap that holds
+                // a mark end on its before side (Loro's rule: before any tombstone holding a
+                // mark's start; a growing mark's end is one too, and then the text joins it).
+                SpanTree.Leaf gl = leaf;
+                int gi = idx;
+                while (true) { // back to the gap's first tombstone span
+                    SpanTree.Leaf pl = gl;
+                    int pi = gi - 1;
+                    if (pi < 0) {
+                        pl = gl.prev;
+                        if (pl == null || pl.count == 0) break;
+                        pi = pl.count - 1;
+                    }
+                    if (pl.lens[pi] >= 0) break;
+                    gl = pl;
+                    gi = pi;
+                }
+                gap:
+                while (!(gl == leaf && gi == idx)) {
+                    if (gi >= gl.count) {
+                        gl = gl.next;
+                        gi = 0;
+                        continue;
+                    }
+                    long first = gl.ids[gi];
+                    int n = -gl.lens[gi];
+                    for (int k = 0; k < n; k++) {
+                        if (formatting.isBeforeAnchor(first + k)) {
+                            if (k > 0) {
+                                tree.split(gl, gi, k);
+                                gl = tree.atLeaf;
+                                gi = tree.atIdx;
+                            }
+                            leaf = gl;
+                            idx = gi;
+                            break gap;
+                        }
+                    }
+                    gi++;
+                }
+            }
             right = idx < leaf.count ? leaf.ids[idx] : Ids.NONE;
             left = Integration.lastIdBefore(leaf, idx);
         }
@@ -399,6 +447,152 @@ public final class Doc {
         return tree.visibleIndex(leaf, idx) + tree.atOffset;
     }
 
+    // ---------------------------------------------------------------- formatting
+
+    /** A piece of visible text and the marks on all of it (key -> value, see {@link Formats}). */
+    public record TextRun(String text, Map<String, String> marks) {
+    }
+
+    /**
+     * Puts mark {@code key} with {@code value} on the visible text {@code from .. to-1} (a null
+     * value removes the mark there), at once, and returns the update. How the mark grows when
+     * text is typed at its ends, and which write wins when several overlap, is set by its key
+     * (see {@link Formats}).
+     *
+     * @throws IndexOutOfBoundsException if the range is not within the text
+     * @throws IllegalArgumentException if the key is not a mark of the schema, the value does
+     *     not suit it, or an end of the range splits a surrogate pair
+     */
+    public Update mark(int from, int to, String key, String value) {
+        int length = tree.visibleLength();
+        if (from < 0 || to < from || to > length) throw new IndexOutOfBoundsException("mark range " + from + ".." + to + " outside 0.." + length);
+        String problem = Formats.problem(key, value);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        Formats.Kind kind = Formats.kindOf(key);
+        if (kind == Formats.Kind.PARAGRAPH) throw new IllegalArgumentException(key + " is a paragraph attribute: use setParagraph");
+        if (hasAstral && ((from > 0 && CodePoints.splitsPair(this, from)) || (to < length && CodePoints.splitsPair(this, to)))) {
+            throw new IllegalArgumentException("mark range " + from + ".." + to + " splits a surrogate pair");
+        }
+        if (from == to) return Update.empty();
+        Anchor start = anchor(from, Bias.RIGHT); // the first marked character, before side
+        Anchor end;
+        boolean endAfter;
+        if (kind == Formats.Kind.GROWING_MARK) {
+            end = anchor(to, Bias.RIGHT); // the character after the range, before side (or the end)
+            endAfter = false;
+        } else {
+            end = anchor(to, Bias.LEFT); // the last marked character, after side
+            endAfter = true;
+        }
+        FormatOp op = new FormatOp(local.replica, local.delClock, formatting.lamport + 1, key, value,
+                start.replicaId(), start.seq(), false, end.replicaId(), end.seq(), endAfter);
+        formatting.integrate(local, op, null);
+        return Update.ofFormat(op);
+    }
+
+    /**
+     * Sets paragraph attribute {@code key} ({@link Formats#BLOCK} or {@link Formats#INDENT}) of
+     * the paragraph that holds position {@code pos} to {@code value} (null: back to normal), at
+     * once, and returns the update.
+     */
+    public Update setParagraph(int pos, String key, String value) {
+        int length = tree.visibleLength();
+        if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("position " + pos + " outside 0.." + length);
+        String problem = Formats.problem(key, value);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        if (Formats.kindOf(key) != Formats.Kind.PARAGRAPH) throw new IllegalArgumentException(key + " is a mark: use mark");
+        long lineBreak = lineBreakAtOrAfter(pos);
+        long replica = lineBreak == Ids.NONE ? 0 : agents[Ids.agent(lineBreak)].replica;
+        int seq = lineBreak == Ids.NONE ? -1 : Ids.seq(lineBreak);
+        FormatOp op = new FormatOp(local.replica, local.delClock, formatting.lamport + 1, key, value,
+                replica, seq, false, 0, -1, false);
+        formatting.integrate(local, op, null);
+        return Update.ofFormat(op);
+    }
+
+    /**
+     * The visible text {@code from .. to-1} as runs of equal marks, adjacent runs with the same
+     * marks merged: what a view renders.
+     */
+    public List<TextRun> runs(int from, int to) {
+        int length = tree.visibleLength();
+        if (from < 0 || to < from || to > length) throw new IndexOutOfBoundsException("range " + from + ".." + to + " outside 0.." + length);
+        return formatting.runs(from, to, from == to ? "" : textOf(from, to));
+    }
+
+    /** The attributes of the paragraph that holds position {@code pos} (key -> value). */
+    public Map<String, String> paragraph(int pos) {
+        int length = tree.visibleLength();
+        if (pos < 0 || pos > length) throw new IndexOutOfBoundsException("position " + pos + " outside 0.." + length);
+        if (formatting.isEmpty()) return Map.of();
+        return formatting.paragraph(lineBreakAtOrAfter(pos));
+    }
+
+    /** The visible text {@code from .. to-1}. */
+    String textOf(int from, int to) {
+        char[] out = new char[to - from];
+        if (out.length == 0) return "";
+        tree.locateVisible(from);
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        int offset = tree.atOffset;
+        int n = 0;
+        while (n < out.length) {
+            if (idx >= leaf.count) {
+                leaf = leaf.next;
+                idx = 0;
+                continue;
+            }
+            int len = leaf.lens[idx];
+            if (len > 0) {
+                int take = Math.min(len - offset, out.length - n);
+                long id = leaf.ids[idx] + offset;
+                System.arraycopy(agents[Ids.agent(id)].text, Ids.seq(id), out, n, take);
+                n += take;
+            }
+            offset = 0;
+            idx++;
+        }
+        return new String(out);
+    }
+
+    /** The first visible line break at or after {@code pos} (packed), or NONE: the last paragraph. */
+    private long lineBreakAtOrAfter(int pos) {
+        if (pos >= tree.visibleLength()) return Ids.NONE;
+        tree.locateVisible(pos);
+        SpanTree.Leaf leaf = tree.atLeaf;
+        int idx = tree.atIdx;
+        int offset = tree.atOffset;
+        for (; leaf != null; leaf = leaf.next, idx = 0) {
+            for (; idx < leaf.count; idx++, offset = 0) {
+                int len = leaf.lens[idx];
+                if (len <= 0) continue;
+                long id = leaf.ids[idx];
+                char[] text = agents[Ids.agent(id)].text;
+                int seq = Ids.seq(id);
+                for (int k = offset; k < len; k++) if (text[seq + k] == '\n') return id + k;
+            }
+        }
+        return Ids.NONE;
+    }
+
+    /** The visible index where the paragraph that holds visible character {@code pos} starts. */
+    int paragraphStart(int pos) {
+        int length = tree.visibleLength();
+        if (length == 0) return 0;
+        pos = Math.min(pos, length - 1);
+        // Walk back from pos - 1 over visible text to the previous line break.
+        int at = pos;
+        while (at > 0) {
+            int from = Math.max(0, at - 256);
+            String chunk = textOf(from, at);
+            int k = chunk.lastIndexOf('\n');
+            if (k >= 0) return from + k + 1;
+            at = from;
+        }
+        return 0;
+    }
+
     // ---------------------------------------------------------------- remote updates
 
     /**
@@ -417,7 +611,9 @@ public final class Doc {
         ChangeList changes = wasEmpty ? null : new ChangeList();
         applyUpdate(update, changes);
         if (changes != null) return changes.finish();
-        return tree.visibleLength() == 0 ? List.of() : List.of(new Change(0, 0, text()));
+        if (tree.visibleLength() == 0) return List.of();
+        if (formatting.isEmpty()) return List.of(new Change(0, 0, text()));
+        return List.of(new Change(0, 0, text()), Change.restyle(0, tree.visibleLength()));
     }
 
     void applyUpdate(Update up, ChangeList changes) {
@@ -429,6 +625,7 @@ public final class Doc {
         try {
             Validation.validate(this, update, map);
             Validation.checkUnknown(this, update, map);
+            checkFormats(up, update);
             held.checkRefused(update, map);
             held.checkRoom(update, map, agents);
         } catch (CrdtFormatException e) {
@@ -464,11 +661,55 @@ public final class Doc {
             tryDelete(agents[map[update.delAgent[i]]], update.delSeq[i], update.delLen[i],
                     remap(update.delTarget[i], map), update.delBackward[i], Math.min(update.delTime[i], now), changes);
         }
-        // Held runs whose cause arrived (with this update, or with a local edit before it).
-        for (HeldRuns.Run r; (r = held.nextReady()) != null; ) {
-            if (r.isInsert) tryInsert(r.agent, r.seq, r.len, r.left, r.right, r.time, r.text, 0, changes);
-            else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, r.time, changes);
+        for (FormatOp f : up.formats()) formatting.offer(f, changes);
+        // Held runs and formatting operations whose cause arrived (with this update, or with a
+        // local edit before it). A formatting operation moves its replica's deletion count,
+        // which may wake held deletions, and the other way round.
+        do {
+            for (HeldRuns.Run r; (r = held.nextReady()) != null; ) {
+                if (r.isInsert) tryInsert(r.agent, r.seq, r.len, r.left, r.right, r.time, r.text, 0, changes);
+                else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, r.time, changes);
+            }
+        } while (formatting.retryPending(changes));
+    }
+
+    /**
+     * Rejects malformed formatting operations, and more held ones than allowed, before anything
+     * changes. An operation counts as held unless it is next in its replica's numbering once the
+     * update's earlier deletions and formatting apply, and its characters are here or come with
+     * the update (the check trusts the update's insert runs to apply, so a run held at once can
+     * let one update's worth of formatting wait beyond the limit).
+     */
+    private void checkFormats(Update up, Update.Ops ops) {
+        List<FormatOp> formats = up.formats();
+        if (formats.isEmpty()) return;
+        HashMap<Long, Integer> next = new HashMap<>(); // per replica: its next seq once the update's deletions apply
+        HashMap<Long, Integer> chars = new HashMap<>(); // per replica: characters known once the update applies
+        for (int i = 0; i < ops.insCount; i++) chars.merge(ops.agents[ops.insAgent[i]], ops.insSeq[i] + ops.insLen[i], Math::max);
+        int wouldHold = formatting.pending.size();
+        for (FormatOp f : formats) {
+            String problem = f.problem();
+            if (problem != null) throw new CrdtFormatException("formatting operation " + Long.toHexString(f.replica()) + ":" + f.seq() + ": " + problem);
+            int clock = next.computeIfAbsent(f.replica(), r -> {
+                int index = replicas.find(r);
+                int c = index < 0 ? 0 : agents[index].delClock;
+                for (int i = 0; i < ops.delCount; i++) {
+                    if (ops.agents[ops.delAgent[i]] == r && ops.delSeq[i] <= c) c = Math.max(c, ops.delSeq[i] + ops.delLen[i]);
+                }
+                return c;
+            });
+            if (f.seq() < clock) continue; // here already
+            if (f.seq() == clock && available(f.startReplica(), f.startSeq(), chars) && available(f.endReplica(), f.endSeq(), chars)) {
+                next.put(f.replica(), clock + 1);
+            } else {
+                wouldHold++;
+            }
         }
+        if (wouldHold > Formatting.MAX_PENDING) throw new CrdtFormatException("more than " + Formatting.MAX_PENDING + " formatting operations would wait for their causes");
+    }
+
+    private boolean available(long replica, int seq, HashMap<Long, Integer> updateChars) {
+        return seq == -1 || has(replica, seq) || seq < updateChars.getOrDefault(replica, 0);
     }
 
     private void dropAgentsFrom(int count) {
@@ -478,7 +719,7 @@ public final class Doc {
 
     /** True when some received operations wait for operations that have not arrived: {@code heldRuns() > 0}. */
     public boolean hasPending() {
-        return held.runs() > 0;
+        return heldRuns() > 0;
     }
 
     /**
@@ -488,7 +729,7 @@ public final class Doc {
      * carries them.
      */
     public int heldRuns() {
-        return held.runs();
+        return held.runs() + formatting.pending.size();
     }
 
     /** Number of characters in the held insert runs (see {@link #heldRuns()}). */
@@ -503,7 +744,7 @@ public final class Doc {
      * can stay equal while the runs change.
      */
     public long heldChanges() {
-        return held.changes();
+        return held.changes() + formatting.pendingChanges;
     }
 
     /**
@@ -525,7 +766,8 @@ public final class Doc {
      * is held.
      */
     public Update heldUpdate() {
-        return held.runs() == 0 ? Update.empty() : held.toUpdate();
+        Update runs = held.runs() == 0 ? Update.empty() : held.toUpdate();
+        return formatting.pending.isEmpty() ? runs : Update.of(runs.ops(), formatting.pending);
     }
 
     /**
@@ -650,7 +892,8 @@ public final class Doc {
      * other replica could not apply them either.
      */
     public Update updatesSince(Version version) {
-        return Update.of(log.opsSince(version, new int[agentCount()]));
+        Update.Ops ops = log.opsSince(version, new int[agentCount()]);
+        return formatting.isEmpty() ? Update.of(ops) : Update.of(ops, formatting.since(version));
     }
 
 

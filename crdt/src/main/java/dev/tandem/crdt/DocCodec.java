@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A whole document in bytes and back (FORMAT.md, "Documents"): its history as the operations of
@@ -18,7 +19,9 @@ final class DocCodec {
         char[] visible = doc.text().toCharArray();
         char[] deleted = deletedText(doc);
         ByteWriter body = new ByteWriter(visible.length + deleted.length + 64 + history.insCount * 8 + history.delCount * 8 + doc.tree.leaves.size() * 64 * 4);
-        Codec.writeOps(body, history, visible, deleted);
+        List<FormatOp> formats = doc.formatting.ops;
+        long[] table = FormatCodec.replicas(history.agents, formats);
+        Codec.writeOps(body, history, table, visible, deleted);
         ByteWriter orderSection = new ByteWriter(64 + doc.tree.leaves.size() * 64 * 2);
         // The order: every character, tombstones included, left to right, as pieces (see
         // Pieces), after the boundaries the pieces rule does not find by itself.
@@ -73,6 +76,7 @@ final class DocCodec {
             }
         }
         Codec.section(body, Codec.SEC_ORDER, order);
+        if (!formats.isEmpty()) Codec.section(body, Codec.SEC_FORMATS, FormatCodec.write(formats, table));
         return Codec.frame(Codec.KIND_DOCUMENT, body);
     }
 
@@ -103,9 +107,9 @@ final class DocCodec {
         Codec.Decoded decoded = Codec.read(body);
         Doc doc = new Doc(replicaId);
         if (body.kind() == Codec.KIND_DOCUMENT) {
-            load(doc, decoded.ops(), decoded.deletedText(), decoded.order());
+            load(doc, decoded.ops(), decoded.deletedText(), decoded.order(), decoded.formats());
         } else {
-            doc.applyUpdate(Update.of(decoded.ops()), null);
+            doc.applyUpdate(Update.of(decoded.ops(), decoded.formats()), null);
         }
         if (doc.hasPending()) throw new CrdtFormatException("document refers to characters or deletions it does not contain");
         return doc;
@@ -117,7 +121,7 @@ final class DocCodec {
      * exactly when a deletion names it, unknown text only on deleted characters.
      * {@code deletedText} null: a v1 document, whose deleted text is all unknown.
      */
-    private static void load(Doc doc, Update.Ops ops, char[] deletedText, ByteReader order) {
+    private static void load(Doc doc, Update.Ops ops, char[] deletedText, ByteReader order, List<FormatOp> formats) {
         int[] map = new int[ops.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = doc.agent(ops.agents[i]).index;
         if (ops.surrogates) doc.hasAstral = true;
@@ -130,7 +134,7 @@ final class DocCodec {
             }
         }
         long now = doc.now();
-        Codec.checkGapFree(ops);
+        Codec.checkGapFree(ops, formats);
         // Only now, with every seq bounded by the characters the body counts (at most
         // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
@@ -243,5 +247,13 @@ final class DocCodec {
         if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
         if (deletedText != null && deletedAt != deletedText.length) throw new CrdtFormatException("the deleted text is longer than the deleted characters");
         doc.tree.bulkLoad(ids, lens, spans);
+        // Formatting last: it needs the characters in place. Each replica's operations come in
+        // seq order and checkGapFree placed them among its deletions.
+        for (FormatOp f : formats) {
+            if ((f.startSeq() != -1 && !doc.has(f.startReplica(), f.startSeq())) || (f.endSeq() != -1 && !doc.has(f.endReplica(), f.endSeq()))) {
+                throw new CrdtFormatException("document formats characters it does not contain");
+            }
+            doc.formatting.integrate(doc.agent(f.replica()), f, null);
+        }
     }
 }

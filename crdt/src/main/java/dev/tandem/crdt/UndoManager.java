@@ -6,6 +6,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -121,6 +122,52 @@ public final class UndoManager {
         return update;
     }
 
+    /**
+     * Marks through {@link Doc#mark} and records what each part of the range had before, so
+     * undo puts exactly that back.
+     */
+    public Update mark(int from, int to, String key, String value) {
+        if (from == to) return doc.mark(from, to, key, value);
+        Selection before = selection != null ? selection : Selection.of(doc, from, to);
+        List<Segment> previous = segmentsOf(from, to, key);
+        Update update = doc.mark(from, to, key, value);
+        Step step = stepFor(before);
+        step.ops.add(new Formatted(key, previous));
+        step.after = Selection.of(doc, from, to);
+        return update;
+    }
+
+    /** Sets a paragraph attribute through {@link Doc#setParagraph} and records the one it replaces. */
+    public Update setParagraph(int pos, String key, String value) {
+        Selection before = selection != null ? selection : Selection.of(doc, pos, pos);
+        String previous = doc.paragraph(pos).get(key);
+        Anchor lineBreak = lineBreakAnchor(pos);
+        Update update = doc.setParagraph(pos, key, value);
+        Step step = stepFor(before);
+        step.ops.add(new Formatted(key, List.of(new Segment(lineBreak, lineBreak, previous))));
+        step.after = Selection.of(doc, pos, pos);
+        return update;
+    }
+
+    /** The line break that ends the paragraph holding {@code pos} (RIGHT anchor), or the document end. */
+    private Anchor lineBreakAnchor(int pos) {
+        String text = doc.textOf(pos, doc.length());
+        int nl = text.indexOf('\n');
+        return nl < 0 ? Anchor.END : doc.anchor(pos + nl, Bias.RIGHT);
+    }
+
+    /** What key {@code key} is on each part of {@code from .. to-1}, as segments of character anchors. */
+    private List<Segment> segmentsOf(int from, int to, String key) {
+        List<Segment> out = new ArrayList<>();
+        int at = from;
+        for (Doc.TextRun run : doc.runs(from, to)) {
+            int end = at + run.text().length();
+            out.add(new Segment(doc.anchor(at, Bias.RIGHT), doc.anchor(end, Bias.LEFT), run.marks().get(key)));
+            at = end;
+        }
+        return out;
+    }
+
     /** Ends the current step: the next edit starts a new one, however soon it comes. */
     public void closeStep() {
         open = false;
@@ -187,9 +234,13 @@ public final class UndoManager {
                 if (op instanceof Inserted ins) {
                     List<Piece> removed = removeVisible(ins.chars, updates);
                     if (!removed.isEmpty()) inverse.ops.add(new Deleted(removed));
-                } else {
-                    List<Chars> restored = restore(((Deleted) op).pieces, updates);
+                } else if (op instanceof Deleted del) {
+                    List<Chars> restored = restore(del.pieces, updates);
                     if (!restored.isEmpty()) inverse.ops.add(new Inserted(restored));
+                } else {
+                    Formatted f = (Formatted) op;
+                    List<Segment> replaced = reformat(f, updates);
+                    if (!replaced.isEmpty()) inverse.ops.add(new Formatted(f.key, replaced));
                 }
             }
             if (updates.isEmpty()) continue; // nothing of it is left to change
@@ -248,8 +299,76 @@ public final class UndoManager {
             copies.add(c, copy.seq);
             restored.add(0, copy);
             updates.add(u);
+            // With the formatting it had: marks over its parts, attributes of its line breaks,
+            // and no mark it did not have (it may land inside a mark that grew over its place).
+            int at = doc.visibleIndexOf(copy.replica, copy.seq);
+            Map<String, String[]> wanted = new HashMap<>();
+            for (MarkSpan m : p.marks) {
+                if (Formats.kindOf(m.key) == Formats.Kind.PARAGRAPH) {
+                    updates.add(doc.setParagraph(at + m.offset, m.key, m.value));
+                } else {
+                    String[] values = wanted.computeIfAbsent(m.key, k -> new String[c.len]);
+                    Arrays.fill(values, m.offset, m.offset + m.len, m.value);
+                }
+            }
+            for (Doc.TextRun run : doc.runs(at, at + c.len)) {
+                for (String key : run.marks().keySet()) wanted.computeIfAbsent(key, k -> new String[c.len]);
+            }
+            for (Map.Entry<String, String[]> e : wanted.entrySet()) {
+                String[] values = e.getValue();
+                String[] have = new String[c.len];
+                int k0 = 0;
+                for (Doc.TextRun run : doc.runs(at, at + c.len)) {
+                    Arrays.fill(have, k0, k0 + run.text().length(), run.marks().get(e.getKey()));
+                    k0 += run.text().length();
+                }
+                for (int k = 0; k < c.len; ) {
+                    int end = k + 1;
+                    while (end < c.len && java.util.Objects.equals(values[end], values[k])) end++;
+                    boolean differs = false;
+                    for (int q = k; q < end && !differs; q++) differs = !java.util.Objects.equals(have[q], values[k]);
+                    if (differs) updates.add(doc.mark(at + k, at + end, e.getKey(), values[k]));
+                    k = end;
+                }
+            }
         }
         return restored;
+    }
+
+    /**
+     * Puts back what a formatting step replaced: each segment's value over its characters (or on
+     * its paragraph), and returns what it replaced in turn, for the inverse step.
+     */
+    private List<Segment> reformat(Formatted f, List<Update> updates) {
+        List<Segment> replaced = new ArrayList<>();
+        boolean paragraph = Formats.kindOf(f.key) == Formats.Kind.PARAGRAPH;
+        for (Segment seg : f.segments) {
+            if (paragraph) {
+                int pos;
+                if (seg.start.isEdge()) {
+                    pos = doc.length();
+                } else {
+                    pos = copies.visibleIndex(doc, seg.start);
+                    if (pos < 0) continue; // the line break is gone, and its paragraph with it
+                }
+                String current = doc.paragraph(pos).get(f.key);
+                if (java.util.Objects.equals(current, seg.value)) continue;
+                Anchor lineBreak = lineBreakAnchor(pos);
+                updates.add(doc.setParagraph(pos, f.key, seg.value));
+                replaced.add(new Segment(lineBreak, lineBreak, current));
+                continue;
+            }
+            int from = copies.resolve(doc, seg.start);
+            int to = copies.resolve(doc, seg.end);
+            if (to <= from) continue; // all of it deleted
+            List<Segment> now = segmentsOf(from, to, f.key);
+            boolean same = true;
+            for (Segment n : now) same &= java.util.Objects.equals(n.value, seg.value);
+            if (same) continue;
+            replaced.addAll(now);
+            updates.add(doc.mark(from, to, f.key, seg.value));
+        }
+        return replaced;
     }
 
     private Anchor firstOf(Update u) {
@@ -257,12 +376,30 @@ public final class UndoManager {
         return new Anchor(ops.agents[ops.insAgent[0]], ops.insSeq[0], Bias.RIGHT);
     }
 
-    /** The visible characters {@code pos .. pos+len-1}: their ids and text. */
+    /**
+     * The visible characters {@code pos .. pos+len-1}: their ids, text and formatting (the marks
+     * on them, and the attributes of the paragraphs their line breaks end).
+     */
     private List<Piece> piecesOf(int pos, int len) {
         List<Piece> pieces = new ArrayList<>();
+        List<Doc.TextRun> runs = doc.runs(pos, pos + len);
+        int at = 0; // offset in the range of the current piece
         for (long[] run : doc.idRuns(pos, len)) {
             Chars c = new Chars(run[0], (int) run[1], (int) run[2]);
-            pieces.add(new Piece(c, doc.textOf(c.replica, c.seq, c.len)));
+            String text = doc.textOf(c.replica, c.seq, c.len);
+            List<MarkSpan> marks = new ArrayList<>();
+            int runStart = 0;
+            for (Doc.TextRun r : runs) {
+                int lo = Math.max(runStart, at);
+                int hi = Math.min(runStart + r.text().length(), at + c.len);
+                if (lo < hi) for (Map.Entry<String, String> e : r.marks().entrySet()) marks.add(new MarkSpan(lo - at, hi - lo, e.getKey(), e.getValue()));
+                runStart += r.text().length();
+            }
+            for (int k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) {
+                for (Map.Entry<String, String> e : doc.paragraph(pos + at + k).entrySet()) marks.add(new MarkSpan(k, 1, e.getKey(), e.getValue()));
+            }
+            pieces.add(new Piece(c, text, marks));
+            at += c.len;
         }
         return pieces;
     }
@@ -321,15 +458,30 @@ public final class UndoManager {
                     w.writeByte(0);
                     w.writeVarInt(ins.chars.size());
                     for (Chars c : ins.chars) c.write(w);
-                } else {
-                    List<Piece> pieces = ((Deleted) op).pieces;
+                } else if (op instanceof Deleted del) {
+                    List<Piece> pieces = del.pieces;
                     w.writeByte(1);
                     w.writeVarInt(pieces.size());
                     for (Piece p : pieces) {
                         p.chars.write(w);
-                        byte[] utf8 = p.text.getBytes(StandardCharsets.UTF_8);
-                        w.writeVarInt(utf8.length);
-                        w.writeBytes(utf8, 0, utf8.length);
+                        writeString(w, p.text);
+                        w.writeVarInt(p.marks.size());
+                        for (MarkSpan m : p.marks) {
+                            w.writeVarInt(m.offset);
+                            w.writeVarInt(m.len);
+                            writeString(w, m.key);
+                            writeNullable(w, m.value);
+                        }
+                    }
+                } else {
+                    Formatted f = (Formatted) op;
+                    w.writeByte(2);
+                    w.writeVarInt(f.segments.size());
+                    writeString(w, f.key);
+                    for (Segment seg : f.segments) {
+                        Selection.writeAnchor(w, seg.start);
+                        Selection.writeAnchor(w, seg.end);
+                        writeNullable(w, seg.value);
                     }
                 }
             }
@@ -354,23 +506,81 @@ public final class UndoManager {
                     List<Piece> pieces = new ArrayList<>(n);
                     for (int j = 0; j < n; j++) {
                         Chars c = Chars.read(r, doc);
-                        int bytes = r.readCount(1);
-                        if (bytes > textBudget[0] * 4L) throw new CrdtFormatException("undo text too long");
-                        byte[] utf8 = new byte[bytes];
-                        r.readBytes(utf8, 0, bytes);
-                        String text = utf8(utf8);
+                        String text = readString(r, textBudget);
                         if (text.length() != c.len) throw new CrdtFormatException("undo text of " + text.length() + " units for " + c.len + " characters");
-                        textBudget[0] -= c.len;
-                        if (textBudget[0] < 0) throw new CrdtFormatException("undo text too long");
-                        pieces.add(new Piece(c, text));
+                        int m = r.readCount(4);
+                        List<MarkSpan> marks = new ArrayList<>(m);
+                        for (int q = 0; q < m; q++) {
+                            int offset = r.readVarInt();
+                            int len = r.readVarInt();
+                            if (offset < 0 || len < 1 || offset > c.len - len) throw new CrdtFormatException("undo mark outside its text");
+                            String key = readString(r, textBudget);
+                            String value = readNullable(r, textBudget);
+                            String problem = Formats.problem(key, value);
+                            if (problem != null) throw new CrdtFormatException("undo stacks: " + problem);
+                            marks.add(new MarkSpan(offset, len, key, value));
+                        }
+                        pieces.add(new Piece(c, text, marks));
                     }
                     s.ops.add(new Deleted(pieces));
+                } else if (kind == 2) {
+                    String key = readString(r, textBudget);
+                    if (Formats.kindOf(key) == null) throw new CrdtFormatException("undo stacks: unknown formatting key");
+                    List<Segment> segments = new ArrayList<>(n);
+                    for (int j = 0; j < n; j++) {
+                        Anchor start = Selection.readAnchor(r, doc);
+                        Anchor end = Selection.readAnchor(r, doc);
+                        String value = readNullable(r, textBudget);
+                        String problem = Formats.problem(key, value);
+                        if (problem != null) throw new CrdtFormatException("undo stacks: " + problem);
+                        segments.add(new Segment(start, end, value));
+                    }
+                    s.ops.add(new Formatted(key, segments));
                 } else {
                     throw new CrdtFormatException("unknown undo operation kind " + kind);
                 }
             }
             into.addLast(s);
         }
+    }
+
+    private static void writeString(ByteWriter w, String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        w.writeVarInt(utf8.length);
+        w.writeBytes(utf8, 0, utf8.length);
+    }
+
+    /** A string or null: 0 for null, else 1 + the byte length, then the bytes. */
+    private static void writeNullable(ByteWriter w, String text) {
+        if (text == null) {
+            w.writeVarInt(0);
+            return;
+        }
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        w.writeVarInt(utf8.length + 1);
+        w.writeBytes(utf8, 0, utf8.length);
+    }
+
+    /** Reads a string, counting its units against what the stacks may hold in all. */
+    private static String readString(ByteReader r, int[] textBudget) {
+        return readBytes(r, r.readCount(1), textBudget);
+    }
+
+    private static String readNullable(ByteReader r, int[] textBudget) {
+        int n = r.readVarInt();
+        if (n == 0) return null;
+        if (n < 0 || n - 1 > r.remaining()) throw new CrdtFormatException("undo string longer than the bytes left");
+        return readBytes(r, n - 1, textBudget);
+    }
+
+    private static String readBytes(ByteReader r, int bytes, int[] textBudget) {
+        if (bytes > textBudget[0] * 4L) throw new CrdtFormatException("undo text too long");
+        byte[] utf8 = new byte[bytes];
+        r.readBytes(utf8, 0, bytes);
+        String text = utf8(utf8);
+        textBudget[0] -= text.length();
+        if (textBudget[0] < 0) throw new CrdtFormatException("undo text too long");
+        return text;
     }
 
     /** Strict UTF-8: a malformed byte is an error, not a replacement character. */
@@ -405,11 +615,26 @@ public final class UndoManager {
         }
     }
 
-    /** Deleted characters and their text. */
-    record Piece(Chars chars, String text) {
+    /** Deleted characters, their text and the formatting they had. */
+    record Piece(Chars chars, String text, List<MarkSpan> marks) {
     }
 
-    private sealed interface Op permits Inserted, Deleted {
+    /** Key {@code key} had {@code value} on units {@code offset .. offset+len-1} of a piece. */
+    record MarkSpan(int offset, int len, String key, String value) {
+    }
+
+    /**
+     * Key {@code key} had {@code value} (null: not set) from the character of {@code start} to
+     * that of {@code end}; for a paragraph attribute both name the paragraph's line break.
+     */
+    record Segment(Anchor start, Anchor end, String value) {
+    }
+
+    private sealed interface Op permits Inserted, Deleted, Formatted {
+    }
+
+    /** A formatting change: what key {@code key} was on each part before it. */
+    private record Formatted(String key, List<Segment> segments) implements Op {
     }
 
     /** Characters this step inserted. */
@@ -483,13 +708,13 @@ public final class UndoManager {
             return new Selection(readAnchor(r, doc), readAnchor(r, doc));
         }
 
-        private static void writeAnchor(ByteWriter w, Anchor a) {
+        static void writeAnchor(ByteWriter w, Anchor a) {
             w.writeByte(a.bias() == Bias.LEFT ? 0 : 1);
             w.writeLong(a.replicaId());
             w.writeVarInt(a.seq() + 1);
         }
 
-        private static Anchor readAnchor(ByteReader r, Doc doc) {
+        static Anchor readAnchor(ByteReader r, Doc doc) {
             int bias = r.readByte();
             if (bias > 1) throw new CrdtFormatException("bad anchor bias " + bias);
             long replica = r.readLong();
@@ -536,6 +761,17 @@ public final class UndoManager {
          * visible copy, so a selection comes back with the text undo restored.
          */
         int resolve(Doc d, Anchor a) {
+            return Math.max(d.resolve(follow(d, a)), 0);
+        }
+
+        /** The visible index of the character of {@code a} or of its newest visible copy, or -1. */
+        int visibleIndex(Doc d, Anchor a) {
+            Anchor at = follow(d, a);
+            return at.isEdge() ? -1 : d.visibleIndexOf(at.replicaId(), at.seq());
+        }
+
+        /** {@code a}, moved to its character's newest copy while that character is deleted. */
+        private Anchor follow(Doc d, Anchor a) {
             Anchor at = a;
             for (int guard = 0; guard < 1_000 && !at.isEdge() && d.visibleIndexOf(at.replicaId(), at.seq()) < 0; guard++) {
                 TreeMap<Integer, int[]> ranges = byReplica.get(at.replicaId());
@@ -543,8 +779,7 @@ public final class UndoManager {
                 if (e == null || at.seq() >= e.getKey() + e.getValue()[0]) break;
                 at = new Anchor(d.replicaId(), e.getValue()[1] + at.seq() - e.getKey(), at.bias());
             }
-            int pos = d.resolve(at);
-            return Math.max(pos, 0);
+            return at;
         }
 
         void write(ByteWriter w) {

@@ -123,6 +123,8 @@ public final class Update {
     // Set for updates built from arrays; for a one-run local edit, built on first use from the
     // fields below. Volatile with final fields inside: safe to share between threads.
     private volatile Ops ops;
+    // Formatting operations (marks, paragraph attributes), in an order they can be applied in.
+    private List<FormatOp> formats = List.of();
     private final boolean isInsert;
     private final long replica;
     private final int seq;
@@ -163,6 +165,23 @@ public final class Update {
 
     static Update of(Ops ops) {
         return new Update(ops);
+    }
+
+    /** The operations of {@code ops} and {@code formats}. */
+    static Update of(Ops ops, List<FormatOp> formats) {
+        Update u = new Update(ops);
+        u.formats = List.copyOf(formats);
+        return u;
+    }
+
+    /** One formatting operation (a local edit). */
+    static Update ofFormat(FormatOp op) {
+        return of(EMPTY.ops(), List.of(op));
+    }
+
+    /** The formatting operations, in an order they can be applied in. */
+    List<FormatOp> formats() {
+        return formats;
     }
 
     Ops ops() {
@@ -233,7 +252,7 @@ public final class Update {
 
     public boolean isEmpty() {
         Ops o = ops();
-        return o.insCount == 0 && o.delCount == 0;
+        return o.insCount == 0 && o.delCount == 0 && formats.isEmpty();
     }
 
     /** The replica ids whose operations this update carries, each once. */
@@ -248,8 +267,13 @@ public final class Update {
         for (int i = 0; i < insCount; i++) used[insAgent[i]] = true;
         for (int i = 0; i < delCount; i++) used[delAgent[i]] = true;
         int n = 0;
-        long[] out = new long[agents.length];
+        long[] out = new long[agents.length + formats.size()];
         for (int i = 0; i < agents.length; i++) if (used[i]) out[n++] = agents[i];
+        for (FormatOp f : formats) {
+            boolean seen = false;
+            for (int i = 0; i < n && !seen; i++) seen = out[i] == f.replica();
+            if (!seen) out[n++] = f.replica();
+        }
         return Arrays.copyOf(out, n);
     }
 
@@ -261,14 +285,27 @@ public final class Update {
     public Version version() {
         Ops o = ops();
         int n = o.agents.length;
+        long[] ids = o.agents;
+        if (!formats.isEmpty()) {
+            ReplicaIndex all = new ReplicaIndex();
+            for (long r : o.agents) all.intern(r);
+            for (FormatOp f : formats) all.intern(f.replica());
+            n = all.size();
+            ids = new long[n];
+            for (int i = 0; i < n; i++) ids[i] = all.id(i);
+        }
         int[] ins = new int[n];
         int[] del = new int[n];
         for (int i = 0; i < o.insCount; i++) ins[o.insAgent[i]] = Math.max(ins[o.insAgent[i]], o.insSeq[i] + o.insLen[i]);
         for (int i = 0; i < o.delCount; i++) del[o.delAgent[i]] = Math.max(del[o.delAgent[i]], o.delSeq[i] + o.delLen[i]);
-        return Version.of(o.agents, ins, del, n);
+        for (FormatOp f : formats) {
+            int k = indexIn(ids, n, f.replica());
+            del[k] = Math.max(del[k], f.seq() + 1);
+        }
+        return Version.of(ids, ins, del, n);
     }
 
-    /** Number of operations: characters inserted plus characters deleted. */
+    /** Number of operations: characters inserted plus characters deleted plus formatting operations. */
     public long operationCount() {
         Ops o = ops();
         int insCount = o.insCount;
@@ -278,7 +315,7 @@ public final class Update {
         long n = 0;
         for (int i = 0; i < insCount; i++) n += insLen[i];
         for (int i = 0; i < delCount; i++) n += delLen[i];
-        return n;
+        return n + formats.size();
     }
 
     /** The binary form of {@code crdt/FORMAT.md}. */
@@ -351,7 +388,17 @@ public final class Update {
                 cover(seen, start, end);
             }
         }
-        return b.build();
+        // Formatting operations: one copy of each (replica, seq), in the order first seen.
+        List<FormatOp> formats = new ArrayList<>();
+        java.util.HashSet<FormatKey> seenFormats = new java.util.HashSet<>();
+        for (Update up : updates) {
+            for (FormatOp f : up.formats) if (seenFormats.add(new FormatKey(f.replica(), f.seq()))) formats.add(f);
+        }
+        Update merged = b.build();
+        return formats.isEmpty() ? merged : of(merged.ops(), formats);
+    }
+
+    private record FormatKey(long replica, int seq) {
     }
 
     /** Parts of [start, end) not in {@code seen} (a map of disjoint ranges start -> end). */
@@ -387,7 +434,7 @@ public final class Update {
     @Override
     public String toString() {
         Ops o = ops();
-        return "Update[" + o.insCount + " insert runs, " + o.delCount + " delete runs, " + operationCount() + " ops]";
+        return "Update[" + o.insCount + " insert runs, " + o.delCount + " delete runs, " + formats.size() + " formatting ops, " + operationCount() + " ops]";
     }
 
     /**

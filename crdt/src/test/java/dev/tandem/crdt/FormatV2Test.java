@@ -298,7 +298,7 @@ class FormatV2Test {
         parts.put(2, new byte[] {9});
         assertEquals(d.text(), Doc.decode(frame('D', parts)).text());
         parts = parts(good);
-        parts.put(15, new byte[] {1}); // a later section that must be understood
+        parts.put(17, new byte[] {1}); // a later section that must be understood (15 is formatting)
         byte[] odd = frame('D', parts);
         CrdtFormatException e = assertThrows(CrdtFormatException.class, () -> Doc.decode(odd));
         assertTrue(e.getMessage().contains("must be understood"), e.getMessage());

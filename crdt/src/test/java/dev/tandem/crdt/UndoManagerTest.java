@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
@@ -245,6 +246,88 @@ class UndoManagerTest {
         }
     }
 
+
+    // ---------------------------------------------------------------- formatting
+
+    @Test
+    void undoingAFormatChangeRestoresWhatEachPartHadBefore() {
+        Doc a = new Doc(1);
+        Doc b = new Doc(2);
+        b.apply(a.insert(0, "abcdef"));
+        b.apply(a.mark(2, 4, Formats.LINK, "u1"));
+        UndoManager u = undoFor(b);
+        a.apply(u.mark(0, 6, Formats.LINK, "u2"));
+        assertEquals("abcdef{link=u2}|", MarksTest.show(a));
+        a.apply(u.undo().orElseThrow().update());
+        assertEquals("ab|cd{link=u1}|ef|", MarksTest.show(a));
+        assertEquals(MarksTest.show(a), MarksTest.show(b));
+        a.apply(u.redo().orElseThrow().update());
+        assertEquals("abcdef{link=u2}|", MarksTest.show(a));
+        assertEquals(MarksTest.show(a), MarksTest.show(b));
+    }
+
+    @Test
+    void boldAndParagraphChangesUndoAndRedo() {
+        Doc d = new Doc(1);
+        UndoManager u = undoFor(d);
+        d.insert(0, "Title\nbody");
+        u.mark(0, 5, Formats.BOLD, "true");
+        u.closeStep();
+        u.setParagraph(1, Formats.BLOCK, "h1");
+        assertEquals(Map.of(Formats.BLOCK, "h1"), d.paragraph(0));
+        u.undo();
+        assertEquals(Map.of(), d.paragraph(0));
+        assertEquals("Title{bold=true}|\nbody|", MarksTest.show(d));
+        u.undo();
+        assertEquals("Title\nbody|", MarksTest.show(d));
+        u.redo();
+        u.redo();
+        assertEquals("Title{bold=true}|\nbody|", MarksTest.show(d));
+        assertEquals(Map.of(Formats.BLOCK, "h1"), d.paragraph(0));
+    }
+
+    @Test
+    void undoingADeleteRestoresItsMarksAndParagraphAttributes() {
+        Doc a = new Doc(1);
+        Doc b = new Doc(2);
+        b.apply(a.insert(0, "intro\nHeading\nhello world"));
+        b.apply(a.mark(20, 25, Formats.BOLD, "true"));
+        b.apply(a.mark(14, 19, Formats.LINK, "https://example.org"));
+        b.apply(a.setParagraph(8, Formats.BLOCK, "h2"));
+        String before = MarksTest.show(b);
+        UndoManager u = undoFor(b);
+        a.apply(u.delete(3, 20)); // "intro\nHeading\nhello wo" from "ro" on
+        assertEquals("int|ld{bold=true}|", MarksTest.show(a));
+        a.apply(u.undo().orElseThrow().update());
+        assertEquals(before, MarksTest.show(a));
+        assertEquals(before, MarksTest.show(b));
+        assertEquals(Map.of(Formats.BLOCK, "h2"), a.paragraph(8));
+    }
+
+    @Test
+    void formattingStepsSurviveARestart() {
+        Doc a = new Doc(7);
+        UndoManager u = undoFor(a);
+        a.insert(0, "some text\nmore");
+        a.mark(0, 4, Formats.ITALIC, "true");
+        u.mark(0, 9, Formats.BOLD, "true");
+        clock.now += 1000;
+        u.setParagraph(0, Formats.BLOCK, "quote");
+        clock.now += 1000;
+        u.delete(0, 5);
+        byte[] stacks = u.encode();
+        // Reloaded: the document from the updates it holds, the stacks from their bytes.
+        Doc reopened = new Doc(7);
+        reopened.apply(a.updatesSince(Version.EMPTY));
+        UndoManager v = UndoManager.decode(stacks, reopened, 500, 100, () -> clock.now);
+        v.undo();
+        assertEquals("some{bold=true, italic=true}| text{bold=true}|\nmore|", MarksTest.show(reopened));
+        v.undo();
+        assertEquals(Map.of(), reopened.paragraph(0));
+        v.undo();
+        assertEquals("some{italic=true}| text\nmore|", MarksTest.show(reopened));
+    }
+
     // ---------------------------------------------------------------- randomized
 
     private static long[] seeds(int count) {
@@ -316,7 +399,18 @@ class UndoManagerTest {
                 u.undo().ifPresent(r -> send(i, r.update()));
             } else if (allowUndo && choice == 1 && u.canRedo()) {
                 u.redo().ifPresent(r -> send(i, r.update()));
-            } else if (choice < 4 && d.length() > 0) {
+            } else if (choice == 2 && d.length() > 0) {
+                int from = rnd.nextInt(d.length());
+                int to = from + 1 + rnd.nextInt(Math.min(6, d.length() - from));
+                String[] keys = {Formats.BOLD, Formats.ITALIC, Formats.LINK};
+                String key = keys[rnd.nextInt(keys.length)];
+                String value = rnd.nextInt(3) == 0 ? null : key.equals(Formats.LINK) ? "u" + rnd.nextInt(3) : "true";
+                send(i, i == 0 || rnd.nextBoolean() ? u.mark(from, to, key, value) : d.mark(from, to, key, value));
+            } else if (choice == 3) {
+                String value = rnd.nextInt(3) == 0 ? null : "h" + (1 + rnd.nextInt(3));
+                int pos = rnd.nextInt(d.length() + 1);
+                send(i, i == 0 || rnd.nextBoolean() ? u.setParagraph(pos, Formats.BLOCK, value) : d.setParagraph(pos, Formats.BLOCK, value));
+            } else if (choice < 6 && d.length() > 0) {
                 int pos = rnd.nextInt(d.length());
                 int len = 1 + rnd.nextInt(Math.min(5, d.length() - pos));
                 if (i != 0) for (long[] run : d.idRuns(pos, len)) for (int k = 0; k < run[2]; k++) othersDeleted.add(key(run[0], (int) run[1] + k));
@@ -356,6 +450,7 @@ class UndoManagerTest {
                 for (int i = 1; i < n; i++) {
                     assertEquals(net.docs[0].text(), net.docs[i].text(), "replica " + i);
                     assertEquals(net.docs[0].version(), net.docs[i].version(), "replica " + i);
+                    assertEquals(MarksTest.show(net.docs[0]), MarksTest.show(net.docs[i]), "formatting of replica " + i);
                 }
                 Doc copy = Doc.decode(net.docs[0].encode());
                 assertEquals(net.docs[0].text(), copy.text());
@@ -389,17 +484,18 @@ class UndoManagerTest {
                 Doc mine = net.docs[0];
                 UndoManager u = net.undo[0];
 
-                // Undo and redo everything with nobody else editing: exactly the same text.
-                String before = mine.text();
+                // Undo and redo everything with nobody else editing: exactly the same text and
+                // formatting. A last local edit first empties the redo stack of older undos.
+                net.send(0, u.insert(0, "z"));
+                net.deliverAll();
+                String before = MarksTest.show(mine);
                 int depth = u.undoDepth();
                 List<Update> undone = new ArrayList<>();
-                int undos = 0;
-                while (u.canUndo()) {
-                    if (u.undo().map(r -> undone.add(r.update())).isPresent()) undos++;
-                }
-                // Redo exactly what was undone (the redo stack may hold older undos too).
-                for (int k = 0; k < undos; k++) undone.add(u.redo().orElseThrow().update());
-                assertEquals(before, mine.text(), "undo all then redo all");
+                while (u.canUndo()) u.undo().ifPresent(r -> undone.add(r.update()));
+                // A redo step can have nothing left to do (a step redone before it, after others'
+                // formatting between them, already set what it sets): it is skipped.
+                while (u.canRedo()) u.redo().ifPresent(r -> undone.add(r.update()));
+                assertEquals(before, MarksTest.show(mine), "undo all then redo all");
                 assertTrue(u.undoDepth() <= depth);
                 for (Update up : undone) net.send(0, up);
 
