@@ -569,6 +569,41 @@ public final class Doc {
         return DocCodec.decode(bytes, replicaId);
     }
 
+    // ---------------------------------------------------------------- history
+
+    /**
+     * The text as it was at {@code version}: the characters whose insertion it holds and none of
+     * whose deletions it does, in today's order. Read off the current sequence (tombstones keep
+     * their text), in one pass; nothing is replayed. Characters whose text this document does
+     * not know (deleted before it was upgraded from format v1) show as U+FFFD.
+     *
+     * @throws IllegalArgumentException if this document does not cover {@code version}
+     */
+    public String textAt(Version version) {
+        return History.textAt(this, version);
+    }
+
+    /**
+     * What changed from {@code from} to the later {@code to}: the inserted ranges of the later
+     * text and the removed text, each with the replica that made it, in document order, joined
+     * into maximal runs (text inserted and removed in between does not show).
+     *
+     * @throws IllegalArgumentException if this document does not cover {@code to}, or {@code to}
+     *     does not cover {@code from}
+     */
+    public List<Diff> diff(Version from, Version to) {
+        return History.diff(this, from, to);
+    }
+
+    /**
+     * The edit sessions of every replica, newest first: a replica's edits with no pause longer
+     * than {@code gap} between them. Survives saves and reloads (times are part of the format);
+     * held operations are not included.
+     */
+    public List<EditSession> sessions(java.time.Duration gap) {
+        return History.sessions(this, gap);
+    }
+
     // ---------------------------------------------------------------- anchors
 
     /**
