@@ -27,7 +27,6 @@ final class Codec {
     static final int SEC_INSERTS = 3;
     static final int SEC_INSERT_TIMES = 4;
     static final int SEC_TEXT = 5;
-    static final int SEC_DELETED_TEXT = 7;
     static final int SEC_UNKNOWN = 9;
     static final int SEC_DELETES = 11;
     static final int SEC_DELETE_TIMES = 12;
@@ -60,7 +59,7 @@ final class Codec {
     static byte[] encodeUpdate(Update update, byte kind) {
         Update.Ops u = update.ops();
         ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8);
-        writeOps(body, u, knownText(u), null);
+        writeOps(body, u, knownText(u));
         return frame(kind, body);
     }
 
@@ -79,11 +78,10 @@ final class Codec {
 
     /**
      * Writes the sections of the operations (FORMAT.md, "Body"), with {@code text} as the text
-     * section and {@code deletedText} (documents only, else null) as the deleted text section:
-     * column by column, so that deflate finds like next to like (all lengths together, all
-     * origins together...). Empty sections are left out.
+     * section: column by column, so that deflate finds like next to like (all lengths together,
+     * all origins together...). Empty sections are left out.
      */
-    static void writeOps(ByteWriter body, Update.Ops u, char[] text, char[] deletedText) {
+    static void writeOps(ByteWriter body, Update.Ops u, char[] text) {
         ByteWriter w = new ByteWriter(16 + u.agents.length * 8);
         w.writeVarInt(u.agents.length);
         for (long a : u.agents) w.writeLong(a);
@@ -96,11 +94,6 @@ final class Codec {
             w = new ByteWriter(text.length + 16);
             w.writeUtf8(text);
             section(body, SEC_TEXT, w);
-        }
-        if (deletedText != null && deletedText.length > 0) {
-            w = new ByteWriter(deletedText.length + 16);
-            w.writeUtf8(deletedText);
-            section(body, SEC_DELETED_TEXT, w);
         }
         if (u.unkStart.length > 0) section(body, SEC_UNKNOWN, writeUnknown(u));
         if (u.delCount > 0) {
@@ -323,12 +316,11 @@ final class Codec {
     }
 
     /**
-     * What a body holds. For a document: {@code ops.text} is the visible text in document order,
-     * {@code deletedText} the known text of deleted characters in document order (null for a v1
-     * document, which has none), {@code order} the order section. For an update: every run's
-     * text, FILLER where unknown.
+     * What a body holds. For a document: {@code ops.text} is the known text of every character
+     * in document order (a {@code v1} document: the visible text only), {@code order} the order
+     * section. For an update: every run's text, FILLER where unknown.
      */
-    record Decoded(Update.Ops ops, char[] deletedText, ByteReader order) {}
+    record Decoded(Update.Ops ops, boolean v1, ByteReader order) {}
 
     static Decoded read(Body body) {
         boolean document = body.kind() == KIND_DOCUMENT;
@@ -336,23 +328,20 @@ final class Codec {
             ByteReader r = body.reader();
             Update.Ops ops = readOpsV1(r, document);
             if (!document) r.expectEnd();
-            return new Decoded(ops, null, document ? r : null);
+            return new Decoded(ops, true, document ? r : null);
         }
         int bodyBytes = body.reader().remaining();
         ByteReader[] sec = sections(body.reader());
-        if (!document && (sec[SEC_DELETED_TEXT] != null || sec[SEC_ORDER] != null)) {
-            throw new CrdtFormatException("an update holds a section only documents have");
-        }
+        if (!document && sec[SEC_ORDER] != null) throw new CrdtFormatException("an update holds an order section, which only documents have");
         Update.Ops ops = readOps(sec, document, bodyBytes);
-        if (!document) return new Decoded(ops, null, null);
+        if (!document) return new Decoded(ops, false, null);
         if (sec[SEC_ORDER] == null) throw new CrdtFormatException("document without an order section");
-        char[] deleted = sec[SEC_DELETED_TEXT] == null ? new char[0] : decodeUtf8(sec[SEC_DELETED_TEXT], sec[SEC_DELETED_TEXT].remaining());
-        return new Decoded(ops, deleted, sec[SEC_ORDER]);
+        return new Decoded(ops, false, sec[SEC_ORDER]);
     }
 
     private static boolean known(int tag) {
         return switch (tag) {
-            case SEC_REPLICAS, SEC_INSERTS, SEC_INSERT_TIMES, SEC_TEXT, SEC_DELETED_TEXT, SEC_UNKNOWN, SEC_DELETES,
+            case SEC_REPLICAS, SEC_INSERTS, SEC_INSERT_TIMES, SEC_TEXT, SEC_UNKNOWN, SEC_DELETES,
                  SEC_DELETE_TIMES, SEC_ORDER -> true;
             default -> false;
         };
