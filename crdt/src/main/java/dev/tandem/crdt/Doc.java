@@ -46,8 +46,9 @@ public final class Doc {
     private int typingIdx;
     private long typingRight;
 
-    // Seconds since the epoch, for the times of local edits and to clamp received ones.
-    private LongSupplier clock = CoarseClock.SECONDS;
+    // Seconds since the epoch, for the times of local edits and to clamp received ones; null:
+    // CoarseClock (read directly: the hot path of typing reads it on every keystroke).
+    private LongSupplier clock;
 
     /** A new empty document with a random replica id. */
     public Doc() {
@@ -163,7 +164,7 @@ public final class Doc {
             left = Integration.lastIdBefore(leaf, idx);
         }
         int seq = local.insClock;
-        long time = clock.getAsLong();
+        long time = now();
         integration.integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, time, null);
         // The span that now ends with these characters is where the next keystroke goes.
         typingStamp = stamp;
@@ -197,7 +198,7 @@ public final class Doc {
         int number = leaf.number;
         for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
         tree.addCounts(leaf, len, len, hasAstral ? CodePoints.countAstral(chars, 0, len) : 0);
-        long time = clock.getAsLong();
+        long time = now();
         log.logInsert(local, seq, len, id - 1, typingRight, time);
         typingPos += len;
         long right = typingRight;
@@ -217,7 +218,7 @@ public final class Doc {
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
         stamp++;
-        long time = clock.getAsLong();
+        long time = now();
         if (hasAstral && ((pos > 0 && CodePoints.splitsPair(this, pos)) || (pos + len < length && CodePoints.splitsPair(this, pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
@@ -323,7 +324,7 @@ public final class Doc {
         }
         if (update.surrogates) hasAstral = true; // from now on astral characters are counted
         // Times in the future (a sender's clock ahead of ours) are clamped to our clock.
-        long now = clock.getAsLong();
+        long now = now();
         int[] clocksBefore = null;
         if (update.unkStart.length > 0) {
             clocksBefore = new int[map.length];
@@ -688,7 +689,8 @@ public final class Doc {
     }
 
     long now() {
-        return clock.getAsLong();
+        LongSupplier c = clock;
+        return c == null ? CoarseClock.seconds() : c.getAsLong();
     }
 
     int agentCount() {

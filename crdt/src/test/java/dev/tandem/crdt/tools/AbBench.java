@@ -12,10 +12,11 @@ import java.util.Locale;
 /**
  * Two builds of the crdt module in one JVM, alternating run by run, timed as thread CPU time: the
  * fairest comparison this shared machine allows (both sides see the same load, JIT and heap).
- * Each side is loaded from its own {@code target/classes} and {@code target/test-classes} in a
- * class loader of its own.
+ * Each side is loaded from its own {@code target/classes} and {@code target/test-classes}, plus
+ * the test dependencies (the trace reader uses Jackson), in a class loader of its own.
  *
- * <pre>java -cp crdt/target/test-classes dev.tandem.crdt.tools.AbBench TRACE A_MODULE_DIR B_MODULE_DIR [runs]</pre>
+ * <pre>./mvnw -q -pl crdt dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt -Dmdep.includeScope=test
+ * java -XX:+UseParallelGC -cp crdt/target/test-classes dev.tandem.crdt.tools.AbBench TRACE A_MODULE_DIR B_MODULE_DIR /tmp/cp.txt [runs]</pre>
  *
  * Prints, per side, the medians of local replay, encode, decode (load) and remote merge, and B/A.
  */
@@ -35,10 +36,13 @@ public final class AbBench {
         final Object emptyVersion;
         final double[][] ms;
 
-        Side(String name, Path module, Path tracePath, int runs) throws Exception {
+        Side(String name, Path module, Path tracePath, String deps, int runs) throws Exception {
             this.name = name;
-            URLClassLoader loader = new URLClassLoader(new URL[] {
-                module.resolve("target/classes").toUri().toURL(), module.resolve("target/test-classes").toUri().toURL()}, null);
+            java.util.List<URL> urls = new java.util.ArrayList<>();
+            urls.add(module.resolve("target/classes").toUri().toURL());
+            urls.add(module.resolve("target/test-classes").toUri().toURL());
+            for (String jar : deps.split(java.io.File.pathSeparator)) if (!jar.isBlank()) urls.add(Path.of(jar.trim()).toUri().toURL());
+            URLClassLoader loader = new URLClassLoader(urls.toArray(new URL[0]), null);
             Class<?> traceClass = loader.loadClass("dev.tandem.crdt.tools.Trace");
             trace = traceClass.getMethod("read", Path.class).invoke(null, tracePath);
             replay = loader.loadClass("dev.tandem.crdt.tools.Replay").getMethod("sequential", traceClass);
@@ -83,9 +87,10 @@ public final class AbBench {
 
     public static void main(String[] args) throws Exception {
         Path trace = Path.of(args[0]);
-        int runs = args.length > 3 ? Integer.parseInt(args[3]) : 21;
-        Side a = new Side("A " + args[1], Path.of(args[1]), trace, runs);
-        Side b = new Side("B " + args[2], Path.of(args[2]), trace, runs);
+        String deps = java.nio.file.Files.readString(Path.of(args[3]));
+        int runs = args.length > 4 ? Integer.parseInt(args[4]) : 21;
+        Side a = new Side("A " + args[1], Path.of(args[1]), trace, deps, runs);
+        Side b = new Side("B " + args[2], Path.of(args[2]), trace, deps, runs);
         ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         for (int w = 0; w < 10; w++) {
             a.run(mx, -1);
