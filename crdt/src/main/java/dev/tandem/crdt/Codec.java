@@ -29,7 +29,6 @@ final class Codec {
     static final int SEC_INSERTS = 3;
     static final int SEC_INSERT_TIMES = 4;
     static final int SEC_TEXT = 5;
-    static final int SEC_DELETED_TEXT = 7;
     static final int SEC_UNKNOWN = 9;
     static final int SEC_DELETES = 11;
     static final int SEC_DELETE_TIMES = 12;
@@ -65,7 +64,7 @@ final class Codec {
         List<FormatOp> formats = update.formats();
         ByteWriter body = new ByteWriter(64 + u.insCount * 8 + u.text.length + u.delCount * 8 + formats.size() * 16);
         long[] table = FormatCodec.replicas(u.agents, formats);
-        writeOps(body, u, table, knownText(u), null);
+        writeOps(body, u, table, knownText(u));
         if (!formats.isEmpty()) section(body, SEC_FORMATS, FormatCodec.write(formats, table));
         return frame(kind, body);
     }
@@ -85,12 +84,11 @@ final class Codec {
 
     /**
      * Writes the sections of the operations (FORMAT.md, "Body"), with {@code text} as the text
-     * section and {@code deletedText} (documents only, else null) as the deleted text section:
-     * column by column, so that deflate finds like next to like (all lengths together, all
-     * origins together...). Empty sections are left out. {@code replicas} starts with
+     * section: column by column, so that deflate finds like next to like (all lengths together,
+     * all origins together...). Empty sections are left out. {@code replicas} starts with
      * {@code u.agents}, and may list more (see {@link FormatCodec#replicas}).
      */
-    static void writeOps(ByteWriter body, Update.Ops u, long[] replicas, char[] text, char[] deletedText) {
+    static void writeOps(ByteWriter body, Update.Ops u, long[] replicas, char[] text) {
         // The replicas of the operations, then any that only the formatting names.
         ByteWriter w = new ByteWriter(16 + replicas.length * 8);
         w.writeVarInt(replicas.length);
@@ -104,11 +102,6 @@ final class Codec {
             w = new ByteWriter(text.length + 16);
             w.writeUtf8(text);
             section(body, SEC_TEXT, w);
-        }
-        if (deletedText != null && deletedText.length > 0) {
-            w = new ByteWriter(deletedText.length + 16);
-            w.writeUtf8(deletedText);
-            section(body, SEC_DELETED_TEXT, w);
         }
         if (u.unkStart.length > 0) section(body, SEC_UNKNOWN, writeUnknown(u));
         if (u.delCount > 0) {
@@ -332,12 +325,11 @@ final class Codec {
     }
 
     /**
-     * What a body holds. For a document: {@code ops.text} is the visible text in document order,
-     * {@code deletedText} the known text of deleted characters in document order (null for a v1
-     * document, which has none), {@code order} the order section. For an update: every run's
-     * text, FILLER where unknown.
+     * What a body holds. For a document: {@code ops.text} is the known text of every character
+     * in document order (a {@code v1} document: the visible text only), {@code order} the order
+     * section. For an update: every run's text, FILLER where unknown.
      */
-    record Decoded(Update.Ops ops, char[] deletedText, ByteReader order, List<FormatOp> formats) {}
+    record Decoded(Update.Ops ops, boolean v1, ByteReader order, List<FormatOp> formats) {}
 
     static Decoded read(Body body) {
         boolean document = body.kind() == KIND_DOCUMENT;
@@ -345,24 +337,21 @@ final class Codec {
             ByteReader r = body.reader();
             Update.Ops ops = readOpsV1(r, document);
             if (!document) r.expectEnd();
-            return new Decoded(ops, null, document ? r : null, List.of());
+            return new Decoded(ops, true, document ? r : null, List.of());
         }
         int bodyBytes = body.reader().remaining();
         ByteReader[] sec = sections(body.reader());
-        if (!document && (sec[SEC_DELETED_TEXT] != null || sec[SEC_ORDER] != null)) {
-            throw new CrdtFormatException("an update holds a section only documents have");
-        }
+        if (!document && sec[SEC_ORDER] != null) throw new CrdtFormatException("an update holds an order section, which only documents have");
         Update.Ops ops = readOps(sec, document, bodyBytes);
         List<FormatOp> formats = sec[SEC_FORMATS] == null ? List.of() : FormatCodec.read(sec[SEC_FORMATS], ops.agents);
-        if (!document) return new Decoded(ops, null, null, formats);
+        if (!document) return new Decoded(ops, false, null, formats);
         if (sec[SEC_ORDER] == null) throw new CrdtFormatException("document without an order section");
-        char[] deleted = sec[SEC_DELETED_TEXT] == null ? new char[0] : decodeUtf8(sec[SEC_DELETED_TEXT], sec[SEC_DELETED_TEXT].remaining());
-        return new Decoded(ops, deleted, sec[SEC_ORDER], formats);
+        return new Decoded(ops, false, sec[SEC_ORDER], formats);
     }
 
     private static boolean known(int tag) {
         return switch (tag) {
-            case SEC_REPLICAS, SEC_INSERTS, SEC_INSERT_TIMES, SEC_TEXT, SEC_DELETED_TEXT, SEC_UNKNOWN, SEC_DELETES,
+            case SEC_REPLICAS, SEC_INSERTS, SEC_INSERT_TIMES, SEC_TEXT, SEC_UNKNOWN, SEC_DELETES,
                  SEC_DELETE_TIMES, SEC_ORDER, SEC_FORMATS -> true;
             default -> false;
         };

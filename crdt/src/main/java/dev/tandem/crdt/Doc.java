@@ -50,8 +50,9 @@ public final class Doc {
     private int typingIdx;
     private long typingRight;
 
-    // Seconds since the epoch, for the times of local edits and to clamp received ones.
-    private LongSupplier clock = CoarseClock.SECONDS;
+    // Seconds since the epoch, for the times of local edits and to clamp received ones; null:
+    // CoarseClock (read directly: the hot path of typing reads it on every keystroke).
+    private LongSupplier clock;
 
     /** A new empty document with a random replica id. */
     public Doc() {
@@ -211,7 +212,7 @@ public final class Doc {
             left = Integration.lastIdBefore(leaf, idx);
         }
         int seq = local.insClock;
-        long time = clock.getAsLong();
+        long time = now();
         integration.integrateAt(leaf, idx, local, seq, chars, 0, chars.length, left, right, time, null);
         // The span that now ends with these characters is where the next keystroke goes.
         typingStamp = stamp;
@@ -245,7 +246,7 @@ public final class Doc {
         int number = leaf.number;
         for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
         tree.addCounts(leaf, len, len, hasAstral ? CodePoints.countAstral(chars, 0, len) : 0);
-        long time = clock.getAsLong();
+        long time = now();
         log.logInsert(local, seq, len, id - 1, typingRight, time);
         typingPos += len;
         long right = typingRight;
@@ -265,7 +266,7 @@ public final class Doc {
         if (pos < 0 || len < 0 || pos > length - len) throw new IndexOutOfBoundsException("delete range " + pos + "+" + len + " outside 0.." + length);
         if (len == 0) return Update.empty();
         stamp++;
-        long time = clock.getAsLong();
+        long time = now();
         if (hasAstral && ((pos > 0 && CodePoints.splitsPair(this, pos)) || (pos + len < length && CodePoints.splitsPair(this, pos + len)))) {
             throw new IllegalArgumentException("delete range " + pos + "+" + len + " splits a surrogate pair");
         }
@@ -367,7 +368,7 @@ public final class Doc {
             right = Integration.idAt(leaf, idx);
         }
         int newSeq = local.insClock;
-        long time = clock.getAsLong();
+        long time = now();
         integration.integrateAt(leaf, idx, local, newSeq, chars, 0, chars.length, left, right, time, null);
         return Update.ofInsert(local.replica, newSeq, chars,
                 replica, seq, false, replicaOf(right), Ids.seq(right), right == Ids.NONE, time);
@@ -634,7 +635,7 @@ public final class Doc {
         }
         if (update.surrogates) hasAstral = true; // from now on astral characters are counted
         // Times in the future (a sender's clock ahead of ours) are clamped to our clock.
-        long now = clock.getAsLong();
+        long now = now();
         int[] clocksBefore = null;
         if (update.unkStart.length > 0) {
             clocksBefore = new int[map.length];
@@ -926,6 +927,41 @@ public final class Doc {
         return DocCodec.decode(bytes, replicaId);
     }
 
+    // ---------------------------------------------------------------- history
+
+    /**
+     * The text as it was at {@code version}: the characters whose insertion it holds and none of
+     * whose deletions it does, in today's order. Read off the current sequence (tombstones keep
+     * their text), in one pass; nothing is replayed. Characters whose text this document does
+     * not know (deleted before it was upgraded from format v1) show as U+FFFD.
+     *
+     * @throws IllegalArgumentException if this document does not cover {@code version}
+     */
+    public String textAt(Version version) {
+        return History.textAt(this, version);
+    }
+
+    /**
+     * What changed from {@code from} to the later {@code to}: the inserted ranges of the later
+     * text and the removed text, each with the replica that made it, in document order, joined
+     * into maximal runs (text inserted and removed in between does not show).
+     *
+     * @throws IllegalArgumentException if this document does not cover {@code to}, or {@code to}
+     *     does not cover {@code from}
+     */
+    public List<Diff> diff(Version from, Version to) {
+        return History.diff(this, from, to);
+    }
+
+    /**
+     * The edit sessions of every replica, newest first: a replica's edits with no pause longer
+     * than {@code gap} between them. Survives saves and reloads (times are part of the format);
+     * held operations are not included.
+     */
+    public List<EditSession> sessions(java.time.Duration gap) {
+        return History.sessions(this, gap);
+    }
+
     // ---------------------------------------------------------------- anchors
 
     /**
@@ -1010,7 +1046,8 @@ public final class Doc {
     }
 
     long now() {
-        return clock.getAsLong();
+        LongSupplier c = clock;
+        return c == null ? CoarseClock.seconds() : c.getAsLong();
     }
 
     int agentCount() {

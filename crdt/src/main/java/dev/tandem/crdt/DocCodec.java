@@ -14,14 +14,14 @@ final class DocCodec {
     static byte[] encode(Doc doc) {
         int[] agentMap = new int[doc.agentCount()];
         Update.Ops history = doc.log.opsSince(Version.EMPTY, agentMap);
-        // The text in document order: the visible text, then apart from it the known text of
-        // deleted characters (two columns, each much like itself, so deflate does well).
-        char[] visible = doc.text().toCharArray();
-        char[] deleted = deletedText(doc);
-        ByteWriter body = new ByteWriter(visible.length + deleted.length + 64 + history.insCount * 8 + history.delCount * 8 + doc.tree.leaves.size() * 64 * 4);
+        // The text of every character, tombstones included, in document order: a deleted word
+        // sits beside the one that replaced it, which deflate finds (smaller than visible and
+        // deleted text in two columns: FORMAT.md, "text").
+        char[] text = textInOrder(doc);
+        ByteWriter body = new ByteWriter(text.length + 64 + history.insCount * 8 + history.delCount * 8 + doc.tree.leaves.size() * 64 * 4);
         List<FormatOp> formats = doc.formatting.ops;
         long[] table = FormatCodec.replicas(history.agents, formats);
-        Codec.writeOps(body, history, table, visible, deleted);
+        Codec.writeOps(body, history, table, text);
         ByteWriter orderSection = new ByteWriter(64 + doc.tree.leaves.size() * 64 * 2);
         // The order: every character, tombstones included, left to right, as pieces (see
         // Pieces), after the boundaries the pieces rule does not find by itself.
@@ -80,22 +80,21 @@ final class DocCodec {
         return Codec.frame(Codec.KIND_DOCUMENT, body);
     }
 
-    /** The known text of deleted characters, in document order. */
-    private static char[] deletedText(Doc doc) {
-        char[] out = new char[doc.tree.totalLength() - doc.tree.visibleLength()];
+    /** The known text of every character, deleted ones included, in document order. */
+    private static char[] textInOrder(Doc doc) {
+        char[] out = new char[doc.tree.totalLength()];
         int n = 0;
         for (SpanTree.Leaf leaf = doc.tree.first; leaf != null; leaf = leaf.next) {
             for (int i = 0; i < leaf.count; i++) {
-                int len = leaf.lens[i];
-                if (len >= 0) continue;
+                int len = Math.abs(leaf.lens[i]);
                 long id = leaf.ids[i];
                 Agent a = doc.agents[Ids.agent(id)];
                 int seq = Ids.seq(id);
                 if (a.unknown == null) {
-                    System.arraycopy(a.text, seq, out, n, -len);
-                    n -= len;
+                    System.arraycopy(a.text, seq, out, n, len);
+                    n += len;
                 } else {
-                    for (int k = 0; k < -len; k++) if (!a.unknown(seq + k)) out[n++] = a.text[seq + k];
+                    for (int k = 0; k < len; k++) if (!a.unknown(seq + k)) out[n++] = a.text[seq + k];
                 }
             }
         }
@@ -107,7 +106,7 @@ final class DocCodec {
         Codec.Decoded decoded = Codec.read(body);
         Doc doc = new Doc(replicaId);
         if (body.kind() == Codec.KIND_DOCUMENT) {
-            load(doc, decoded.ops(), decoded.deletedText(), decoded.order(), decoded.formats());
+            load(doc, decoded.ops(), decoded.v1(), decoded.order(), decoded.formats());
         } else {
             doc.applyUpdate(Update.of(decoded.ops(), decoded.formats()), null);
         }
@@ -118,21 +117,14 @@ final class DocCodec {
     /**
      * Builds this (new, empty) document from a complete history and the order of its
      * characters, checking that the two agree: every character placed exactly once, deleted
-     * exactly when a deletion names it, unknown text only on deleted characters.
-     * {@code deletedText} null: a v1 document, whose deleted text is all unknown.
+     * exactly when a deletion names it, unknown text only on deleted characters. {@code ops.text}
+     * is the known text of every character in document order, or for a {@code v1} document the
+     * visible text only (its deleted text is all unknown).
      */
-    private static void load(Doc doc, Update.Ops ops, char[] deletedText, ByteReader order, List<FormatOp> formats) {
+    private static void load(Doc doc, Update.Ops ops, boolean v1, ByteReader order, List<FormatOp> formats) {
         int[] map = new int[ops.agents.length];
         for (int i = 0; i < map.length; i++) map[i] = doc.agent(ops.agents[i]).index;
         if (ops.surrogates) doc.hasAstral = true;
-        if (deletedText != null) {
-            for (char c : deletedText) {
-                if (Character.isSurrogate(c)) {
-                    doc.hasAstral = true;
-                    break;
-                }
-            }
-        }
         long now = doc.now();
         Codec.checkGapFree(ops, formats);
         // Only now, with every seq bounded by the characters the body counts (at most
@@ -184,7 +176,6 @@ final class DocCodec {
         boolean[] used = new boolean[count];
         long placed = 0;
         int textAt = 0;
-        int deletedAt = 0;
         long[] ids = new long[Math.max(16, count)];
         int[] lens = new int[ids.length];
         int spans = 0;
@@ -206,20 +197,20 @@ final class DocCodec {
                 while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
                 boolean deleted = mark == -2;
                 int n = end - from;
-                if (!deleted) {
-                    if (textAt + n > ops.text.length) throw new CrdtFormatException("the visible text is shorter than the visible characters");
-                    System.arraycopy(ops.text, textAt, a.text, from, n);
-                    textAt += n;
-                } else if (deletedText == null) {
+                if (deleted && v1) {
                     Arrays.fill(a.text, from, end, Update.FILLER); // v1: the text of deleted characters was dropped
                     a.markUnknown(from, end);
+                } else if (a.unknown == null) { // (unknown ranges cover deleted characters only: checked above)
+                    if (textAt + n > ops.text.length) throw new CrdtFormatException("the text is shorter than the characters that have text");
+                    System.arraycopy(ops.text, textAt, a.text, from, n);
+                    textAt += n;
                 } else {
                     for (int s = from; s < end; s++) {
-                        if (a.unknown != null && a.unknown(s)) {
+                        if (a.unknown(s)) {
                             a.text[s] = Update.FILLER;
                         } else {
-                            if (deletedAt == deletedText.length) throw new CrdtFormatException("the deleted text is shorter than the deleted characters");
-                            a.text[s] = deletedText[deletedAt++];
+                            if (textAt == ops.text.length) throw new CrdtFormatException("the text is shorter than the characters that have text");
+                            a.text[s] = ops.text[textAt++];
                         }
                     }
                 }
@@ -244,8 +235,7 @@ final class DocCodec {
         long chars = 0;
         for (int i = 0; i < doc.agentCount(); i++) chars += doc.agents[i].insClock;
         if (placed != chars) throw new CrdtFormatException("the order places " + placed + " of " + chars + " characters");
-        if (textAt != ops.text.length) throw new CrdtFormatException("the visible text is longer than the visible spans");
-        if (deletedText != null && deletedAt != deletedText.length) throw new CrdtFormatException("the deleted text is longer than the deleted characters");
+        if (textAt != ops.text.length) throw new CrdtFormatException("the text is longer than the characters that have text");
         doc.tree.bulkLoad(ids, lens, spans);
         // Formatting last: it needs the characters in place. Each replica's operations come in
         // seq order and checkGapFree placed them among its deletions.

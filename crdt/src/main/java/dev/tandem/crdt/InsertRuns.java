@@ -24,17 +24,17 @@ final class InsertRuns {
     long[] right;
     /** When the run's first character was typed, seconds since the epoch (0: not known). */
     long[] time;
-    /** Where the run's text starts in the holder's text (builders); unused by the log. */
+    /** Where the run's text starts in the holder's text (builders); null in the log. */
     int[] textStart;
 
-    InsertRuns(int capacity) {
+    InsertRuns(int capacity, boolean withText) {
         agent = new int[capacity];
         seq = new int[capacity];
         len = new int[capacity];
         left = new long[capacity];
         right = new long[capacity];
         time = new long[capacity];
-        textStart = new int[capacity];
+        textStart = withText ? new int[capacity] : null;
     }
 
     /**
@@ -60,7 +60,7 @@ final class InsertRuns {
             left = Arrays.copyOf(left, cap);
             right = Arrays.copyOf(right, cap);
             time = Arrays.copyOf(time, cap);
-            textStart = Arrays.copyOf(textStart, cap);
+            if (textStart != null) textStart = Arrays.copyOf(textStart, cap);
         }
         agent[count] = a;
         seq[count] = s;
@@ -68,7 +68,7 @@ final class InsertRuns {
         left[count] = l;
         right[count] = r;
         time[count] = t;
-        textStart[count] = text;
+        if (textStart != null) textStart[count] = text;
         return count++;
     }
 }

@@ -9,7 +9,7 @@ import java.util.Arrays;
  */
 final class RunLog {
     private final Doc doc;
-    final InsertRuns ins = new InsertRuns(16);
+    final InsertRuns ins = new InsertRuns(16, false);
     final DeleteRuns del = new DeleteRuns(8);
     // The run runOf found last: lookups come in streaks.
     private int lastRun;

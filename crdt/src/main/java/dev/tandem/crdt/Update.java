@@ -443,7 +443,7 @@ public final class Update {
      */
     static final class Builder {
         private final ReplicaIndex agents = new ReplicaIndex();
-        private final InsertRuns ins = new InsertRuns(4);
+        private final InsertRuns ins = new InsertRuns(4, true);
         private final DeleteRuns del = new DeleteRuns(4);
         private char[] text = new char[16];
         private int textLen;

@@ -50,6 +50,24 @@ class CodecTest {
                 a.insert(a.length(), " \uD83D\uDE00 é");
                 return a;
             }
+            case 3 -> {
+                // Formatting: marks of every kind, a removal, concurrent writes, paragraph attributes.
+                Doc a = fixedClock(0x1111);
+                Doc b = fixedClock(0x2222);
+                b.apply(a.insert(0, "Title\nSome bold and italic text with a link.\n- item\nlast"));
+                b.apply(a.setParagraph(0, Formats.BLOCK, "h1"));
+                Update ub = b.mark(11, 15, Formats.BOLD, "true");
+                Update ua = a.mark(20, 26, Formats.ITALIC, "true");
+                a.apply(ub);
+                b.apply(ua);
+                b.apply(a.mark(39, 43, Formats.LINK, "https://example.org/"));
+                a.apply(b.mark(6, 26, "comment:c1", "check this"));
+                a.apply(b.setParagraph(46, Formats.BLOCK, "bullet"));
+                a.apply(b.setParagraph(46, Formats.INDENT, "2"));
+                a.mark(12, 14, Formats.BOLD, null);
+                a.delete(5, 1);
+                return a;
+            }
             default -> {
                 Doc d = fixedClock(-42);
                 for (int i = 0; i < 300; i++) d.insert(d.length(), "line " + i + "\n");
@@ -63,7 +81,7 @@ class CodecTest {
     /** Format v1 documents of {@link #golden}, written by the v1 build: they stay, and still decode. */
     static final String[] GOLDEN_V1_FILES = {"hello.tdoc", "concurrent.tdoc", "edited.tdoc"};
     /** The same documents in format v2, and the update that builds the second one. */
-    private static final String[] GOLDEN_V2_FILES = {"hello.v2.tdoc", "concurrent.v2.tdoc", "edited.v2.tdoc"};
+    private static final String[] GOLDEN_V2_FILES = {"hello.v2.tdoc", "concurrent.v2.tdoc", "edited.v2.tdoc", "formatted.v2.tdoc"};
     private static final String GOLDEN_V2_UPDATE = "concurrent.v2.tupd";
 
     @Test
@@ -83,6 +101,7 @@ class CodecTest {
             String text = new String(resource("/golden/" + name + ".txt"), java.nio.charset.StandardCharsets.UTF_8);
             assertEquals(2, pinned[2], name + " is format v2");
             assertEquals(text, Doc.decode(pinned).text(), name + " decodes to its text");
+            assertEquals(MarksTest.show(d), MarksTest.show(Doc.decode(pinned)), name + " decodes to its formatting");
             assertArrayEquals(pinned, bytes, name + ": the encoding changed. If that is a deliberate format change, "
                     + "bump the format version, update crdt/FORMAT.md and rerun with -Dtandem.updateGolden=true");
         }
@@ -136,7 +155,7 @@ class CodecTest {
 
     @Test
     void everyTruncationIsRejectedClearly() {
-        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+        for (Doc d : List.of(golden(0), golden(1), golden(2), golden(3))) {
             byte[] bytes = d.encode();
             for (int n = 0; n < bytes.length; n++) {
                 byte[] cut = Arrays.copyOf(bytes, n);
@@ -149,7 +168,7 @@ class CodecTest {
     @Test
     void corruptedBytesAreRejectedClearly() {
         Random rnd = new Random(7);
-        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+        for (Doc d : List.of(golden(0), golden(1), golden(2), golden(3))) {
             byte[] bytes = d.encode();
             for (int i = 0; i < 2000; i++) {
                 byte[] bad = bytes.clone();
@@ -196,7 +215,7 @@ class CodecTest {
     @org.junit.jupiter.api.Timeout(60)
     void corruptedBodiesWithValidChecksumsAreRejectedOrSane() {
         Random rnd = new Random(13);
-        for (Doc d : List.of(golden(0), golden(1), golden(2))) {
+        for (Doc d : List.of(golden(0), golden(1), golden(2), golden(3))) {
             for (byte kind : new byte[] {'D', 'U'}) {
                 byte[] framed = kind == 'D' ? d.encode() : d.updatesSince(Version.EMPTY).encode();
                 Codec.Body b = Codec.openBody(framed, Codec.DEFAULT_MAX_BODY);

@@ -273,9 +273,6 @@ class DecodeFuzzTest {
         for (int i = 0; i < dels; i++) f.w.writeByte(rnd.nextInt(10) == 0 ? 2 : rnd.nextInt(2));
         if (dels > 0 || rnd.nextInt(5) == 0) parts.put(Codec.SEC_DELETES, f.w.toByteArray());
         if (document) {
-            byte[] deleted = new byte[rnd.nextInt(5)];
-            for (int i = 0; i < deleted.length; i++) deleted[i] = (byte) ('a' + rnd.nextInt(26));
-            if (deleted.length > 0) parts.put(Codec.SEC_DELETED_TEXT, deleted);
             f = new Fuzz(rnd);
             int extras = rnd.nextInt(4) == 0 ? 1 : 0;
             f.varint(rnd.nextInt(10) == 0 ? f.value(3) : extras);

@@ -83,12 +83,12 @@ class FormatV2Test {
         assertEquals(deleted, reloaded.updatesSince(Version.EMPTY).ops().unknownChars());
         assertNotNull(sections(fresh.encode())[Codec.SEC_UNKNOWN]);
         // A replica that kept the text teaches it: nothing unknown any more, the save has no
-        // unknown section and its deleted text is the original's.
+        // unknown section and its text (deleted text included) is the original's.
         for (Doc d : new Doc[] {upgraded, reloaded}) {
             d.apply(original.updatesSince(Version.EMPTY));
             assertEquals(0, d.updatesSince(Version.EMPTY).ops().unknownChars());
             assertNull(sections(d.encode())[Codec.SEC_UNKNOWN]);
-            assertArrayEquals(parts(original.encode()).get(Codec.SEC_DELETED_TEXT), parts(d.encode()).get(Codec.SEC_DELETED_TEXT));
+            assertArrayEquals(parts(original.encode()).get(Codec.SEC_TEXT), parts(d.encode()).get(Codec.SEC_TEXT));
         }
         // The other way round: the replica that knows keeps its text.
         Doc knows = CodecTest.golden(2);
@@ -339,7 +339,7 @@ class FormatV2Test {
         tooLong.writeLong(1);
         byte[] longBytes = frameBody('U', tooLong.toByteArray());
         assertTrue(assertThrows(CrdtFormatException.class, () -> Update.decode(longBytes)).getMessage().contains("remain"));
-        // Document sections in an update, and a document without an order.
+        // A document section in an update, and a document without an order.
         TreeMap<Integer, byte[]> up = parts(CodecTest.golden(1).updatesSince(Version.EMPTY).encode());
         up.put(Codec.SEC_ORDER, parts.get(Codec.SEC_ORDER));
         assertThrows(CrdtFormatException.class, () -> Update.decode(frame('U', up)));
@@ -362,19 +362,19 @@ class FormatV2Test {
     }
 
     @Test
-    void deletedTextThatDoesNotFitIsRefused() {
+    void textThatDoesNotFitTheCharactersIsRefused() {
         Doc d = CodecTest.golden(2);
         byte[] good = d.encode();
         TreeMap<Integer, byte[]> parts = parts(good);
-        byte[] deleted = parts.get(Codec.SEC_DELETED_TEXT);
-        parts.put(Codec.SEC_DELETED_TEXT, Arrays.copyOf(deleted, deleted.length - 1));
+        byte[] text = parts.get(Codec.SEC_TEXT);
+        parts.put(Codec.SEC_TEXT, Arrays.copyOf(text, text.length - 1));
         byte[] shorter = frame('D', parts);
-        assertTrue(assertThrows(CrdtFormatException.class, () -> Doc.decode(shorter)).getMessage().contains("deleted text"));
-        byte[] longer = Arrays.copyOf(deleted, deleted.length + 1);
-        longer[deleted.length] = 'z';
-        parts.put(Codec.SEC_DELETED_TEXT, longer);
+        assertTrue(assertThrows(CrdtFormatException.class, () -> Doc.decode(shorter)).getMessage().contains("text is shorter"));
+        byte[] longer = Arrays.copyOf(text, text.length + 1);
+        longer[text.length] = 'z';
+        parts.put(Codec.SEC_TEXT, longer);
         byte[] tooLong = frame('D', parts);
-        assertTrue(assertThrows(CrdtFormatException.class, () -> Doc.decode(tooLong)).getMessage().contains("deleted text"));
+        assertTrue(assertThrows(CrdtFormatException.class, () -> Doc.decode(tooLong)).getMessage().contains("text is longer"));
     }
 
     // ---------------------------------------------------------------- helpers

@@ -32,6 +32,17 @@ public final class Replay {
         return doc;
     }
 
+    /** Like {@link #sequential(Trace)}, telling {@code afterPatch} the patch index and the document after each patch. */
+    public static Doc sequential(Trace t, java.util.function.ObjIntConsumer<Doc> afterPatch) {
+        Doc doc = new Doc(1);
+        if (!t.startContent.isEmpty()) doc.insert(0, t.startContent);
+        for (int p = 0, n = t.patchCount(); p < n; p++) {
+            patch(doc, t.patchPos[p], t.patchDel[p], t.patchText[p]);
+            afterPatch.accept(doc, p);
+        }
+        return doc;
+    }
+
     /**
      * Replays a concurrent trace with one replica per agent: before each transaction its agent's
      * replica receives every transaction in the causal history of its parents that it lacks (in
@@ -39,6 +50,11 @@ public final class Replay {
      * replica receives everything. Returns the replicas.
      */
     public static Doc[] concurrent(Trace t) {
+        return concurrent(t, (doc, i) -> { });
+    }
+
+    /** Like {@link #concurrent(Trace)}, telling {@code afterTxn} each transaction's index and its replica after it. */
+    public static Doc[] concurrent(Trace t, java.util.function.ObjIntConsumer<Doc> afterTxn) {
         int agents = t.numAgents;
         Doc[] docs = new Doc[agents];
         BitSet[] applied = new BitSet[agents];
@@ -92,6 +108,7 @@ public final class Replay {
             }
             made[i] = txnEdits.size() == 1 ? txnEdits.get(0) : Update.merge(txnEdits);
             have.set(i);
+            afterTxn.accept(doc, i);
         }
         for (int a = 0; a < agents; a++) {
             for (int x = applied[a].nextClearBit(0); x < t.txnCount(); x = applied[a].nextClearBit(x + 1)) {

@@ -19,7 +19,8 @@ import java.util.Locale;
  * <pre>./mvnw -q -pl crdt test-compile exec:java -Dexec.args="replay PATH [--runs N] [--warmup N]"</pre>
  *
  * The last line printed is one JSON object: ok, local_ms, encode_ms, bytes, decode_ms, merge_ms,
- * heap_mb. Exit code 1 when the text does not match, 2 on bad usage or an unreadable trace.
+ * heap_mb, textat_ms (the text at the version halfway through the trace, read off the final
+ * document with {@code Doc.textAt}). Exit code 1 when the text does not match, 2 on bad usage or an unreadable trace.
  */
 public final class TraceTool {
     private TraceTool() {}
@@ -108,14 +109,53 @@ public final class TraceTool {
         }
         double heapMb = retainedHeapMb(trace);
 
+        // History: the text halfway through, from the final document (checked, then timed).
+        Version[] half = new Version[1];
+        String[] halfText = new String[1];
+        Doc full;
+        if (trace.concurrent) {
+            int mid = trace.txnCount() / 2;
+            full = Replay.concurrent(trace, (d, i) -> {
+                if (i == mid) {
+                    half[0] = d.version();
+                    halfText[0] = d.text();
+                }
+            })[0];
+        } else {
+            int mid = trace.patchCount() / 2;
+            full = Replay.sequential(trace, (d, p) -> {
+                if (p == mid) {
+                    half[0] = d.version();
+                    halfText[0] = d.text();
+                }
+            });
+        }
+        double textAtMs = 0;
+        if (half[0] != null) {
+            if (!full.textAt(half[0]).equals(halfText[0])) {
+                System.out.println("MISMATCH: textAt at the midpoint differs from the replayed text there");
+                ok = false;
+            }
+            for (int i = 0; i < warmup; i++) full.textAt(half[0]);
+            double[] textAt = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                long t0 = System.nanoTime();
+                String s = full.textAt(half[0]);
+                textAt[i] = (System.nanoTime() - t0) / 1e6;
+                Reference.reachabilityFence(s);
+            }
+            textAtMs = median(textAt);
+        }
+
         System.out.printf(Locale.ROOT, "local replay   %10.2f ms  (median of %d, after %d warm-up runs)%n", median(local), runs, warmup);
         System.out.printf(Locale.ROOT, "encode         %10.2f ms  %d bytes%n", median(encode), bytes.length);
         System.out.printf(Locale.ROOT, "decode         %10.2f ms%n", median(decode));
         System.out.printf(Locale.ROOT, "remote merge   %10.2f ms  (whole history as one update into a fresh replica)%n", median(merge));
         System.out.printf(Locale.ROOT, "retained heap  %10.2f MB  (the replayed document)%n", heapMb);
+        System.out.printf(Locale.ROOT, "textAt midpoint %9.2f ms  (%d chars, from the final document)%n", textAtMs, halfText[0] == null ? 0 : halfText[0].length());
         System.out.println(ok ? "OK: every replica ends at endContent" : "FAILED: text does not match endContent");
-        System.out.printf(Locale.ROOT, "{\"ok\": %s, \"local_ms\": %.3f, \"encode_ms\": %.3f, \"bytes\": %d, \"decode_ms\": %.3f, \"merge_ms\": %.3f, \"heap_mb\": %.3f}%n",
-                ok, median(local), median(encode), bytes.length, median(decode), median(merge), heapMb);
+        System.out.printf(Locale.ROOT, "{\"ok\": %s, \"local_ms\": %.3f, \"encode_ms\": %.3f, \"bytes\": %d, \"decode_ms\": %.3f, \"merge_ms\": %.3f, \"heap_mb\": %.3f, \"textat_ms\": %.3f}%n",
+                ok, median(local), median(encode), bytes.length, median(decode), median(merge), heapMb, textAtMs);
         return ok ? 0 : 1;
     }
 

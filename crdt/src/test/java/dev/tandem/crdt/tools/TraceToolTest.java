@@ -42,7 +42,7 @@ class TraceToolTest {
         String[] lines = out.strip().split("\n");
         String last = lines[lines.length - 1];
         assertTrue(last.startsWith("{\"ok\": true, \"local_ms\": "), last);
-        for (String key : new String[] {"encode_ms", "bytes", "decode_ms", "merge_ms", "heap_mb"}) assertTrue(last.contains("\"" + key + "\": "), last);
+        for (String key : new String[] {"encode_ms", "bytes", "decode_ms", "merge_ms", "heap_mb", "textat_ms"}) assertTrue(last.contains("\"" + key + "\": "), last);
     }
 
     @Test
