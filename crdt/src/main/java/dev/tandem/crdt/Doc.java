@@ -942,6 +942,26 @@ public final class Doc {
     }
 
     /**
+     * The formatted runs of the whole text as it was at {@code version} (see {@link #textAt}):
+     * the marks that covered each character then.
+     *
+     * @throws IllegalArgumentException if this document has not seen {@code version}
+     */
+    public List<TextRun> runsAt(Version version) {
+        return History.runsAt(this, version);
+    }
+
+    /**
+     * The attributes of each paragraph of the text as it was at {@code version}, first to last
+     * (one more than the line breaks then).
+     *
+     * @throws IllegalArgumentException if this document has not seen {@code version}
+     */
+    public List<Map<String, String>> paragraphsAt(Version version) {
+        return History.paragraphsAt(this, version);
+    }
+
+    /**
      * What changed from {@code from} to the later {@code to}: the inserted ranges of the later
      * text and the removed text, each with the replica that made it, in document order, joined
      * into maximal runs (text inserted and removed in between does not show).

@@ -149,6 +149,15 @@ final class Formatting {
         }
     }
 
+    /** The packed start anchor of applied operation {@code op} (Ids.NONE: an edge; a paragraph's line break). */
+    long startOf(int op) {
+        return startId[op];
+    }
+
+    long endOf(int op) {
+        return endId[op];
+    }
+
     private long pack(long replica, int seq) {
         return seq == -1 ? Ids.NONE : Ids.pack(doc.agent(replica).index, seq);
     }
@@ -157,7 +166,7 @@ final class Formatting {
      * The place of an anchor in the sequence, tombstones included: a character at index t is
      * 4t + 1, its before side 4t, its after side 4t + 2; the document edges are the extremes.
      */
-    private long key(long id, boolean after, boolean isStart) {
+    long key(long id, boolean after, boolean isStart) {
         if (id == Ids.NONE) return isStart ? Long.MIN_VALUE : Long.MAX_VALUE;
         return 4L * doc.integration.position(id) + (after ? 2 : 0);
     }
@@ -256,7 +265,7 @@ final class Formatting {
     }
 
     /** What the active marks say: per key, the winning write, if it is not a removal. */
-    private Map<String, String> resolve(List<Integer> active) {
+    Map<String, String> resolve(List<Integer> active) {
         if (active.isEmpty()) return Map.of();
         HashMap<String, FormatOp> winners = new HashMap<>();
         for (int op : active) {

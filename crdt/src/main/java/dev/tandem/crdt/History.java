@@ -97,6 +97,109 @@ final class History {
         return out.toString();
     }
 
+    /**
+     * The formatted runs of the whole text at {@code v}: the characters visible then, with the
+     * marks that covered them then (only formatting operations {@code v} holds). One pass over
+     * the sequence and the marks' ends, sorted; nothing is replayed.
+     */
+    static List<Doc.TextRun> runsAt(Doc doc, Version v) {
+        checkSeen(doc, v);
+        int[][] have = counts(doc, v);
+        int[] haveIns = have[0];
+        BitSet[] deleted = deleted(doc, have[1]);
+        Formatting f = doc.formatting;
+        // The ends of the marks v holds, as (key, op << 1 | start) pairs sorted by key.
+        List<long[]> ends = new ArrayList<>();
+        for (int k = 0; k < f.ops.size(); k++) {
+            FormatOp op = f.ops.get(k);
+            if (op.isParagraph() || op.seq() >= v.deletes(op.replica())) continue;
+            long ks = f.key(f.startOf(k), op.startAfter(), true);
+            long ke = f.key(f.endOf(k), op.endAfter(), false);
+            if (ks >= ke) continue;
+            ends.add(new long[] {ks, (long) k << 1 | 1});
+            ends.add(new long[] {ke, (long) k << 1});
+        }
+        ends.sort(Comparator.comparingLong(e -> e[0]));
+        List<Doc.TextRun> out = new ArrayList<>();
+        List<Integer> active = new ArrayList<>();
+        java.util.Map<String, String> marks = java.util.Map.of();
+        StringBuilder run = new StringBuilder();
+        java.util.Map<String, String> runMarks = null;
+        int next = 0;
+        long t = 0; // index in the sequence, tombstones included
+        for (SpanTree.Leaf leaf = doc.tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                long id = leaf.ids[i];
+                int agent = Ids.agent(id);
+                Agent a = doc.agents[agent];
+                int seq = Ids.seq(id);
+                int n = Math.abs(leaf.lens[i]);
+                for (int s = seq; s < seq + n; s++, t++) {
+                    long charKey = 4 * t + 1;
+                    boolean changed = false;
+                    while (next < ends.size() && ends.get(next)[0] < charKey) {
+                        long e = ends.get(next++)[1];
+                        Integer op = (int) (e >>> 1);
+                        if ((e & 1) != 0) active.add(op);
+                        else active.remove(op);
+                        changed = true;
+                    }
+                    if (changed) marks = f.resolve(active);
+                    if (!visible(haveIns, deleted, agent, s)) continue;
+                    if (runMarks != null && !runMarks.equals(marks)) {
+                        out.add(new Doc.TextRun(run.toString(), runMarks));
+                        run.setLength(0);
+                    }
+                    runMarks = marks;
+                    run.append(charOf(a, s));
+                }
+            }
+        }
+        if (run.length() > 0) out.add(new Doc.TextRun(run.toString(), runMarks));
+        return out;
+    }
+
+    /** The attributes of each paragraph of the text at {@code v}, first to last. */
+    static List<java.util.Map<String, String>> paragraphsAt(Doc doc, Version v) {
+        checkSeen(doc, v);
+        int[][] have = counts(doc, v);
+        int[] haveIns = have[0];
+        BitSet[] deleted = deleted(doc, have[1]);
+        Formatting f = doc.formatting;
+        // Per line break (packed; Ids.NONE: the last paragraph), per key, the winning write v holds.
+        java.util.HashMap<Long, java.util.HashMap<String, FormatOp>> winners = new java.util.HashMap<>();
+        for (int k = 0; k < f.ops.size(); k++) {
+            FormatOp op = f.ops.get(k);
+            if (!op.isParagraph() || op.seq() >= v.deletes(op.replica())) continue;
+            java.util.HashMap<String, FormatOp> attrs = winners.computeIfAbsent(f.startOf(k), x -> new java.util.HashMap<>());
+            FormatOp w = attrs.get(op.key());
+            if (w == null || op.beats(w)) attrs.put(op.key(), op);
+        }
+        List<java.util.Map<String, String>> out = new ArrayList<>();
+        for (SpanTree.Leaf leaf = doc.tree.first; leaf != null; leaf = leaf.next) {
+            for (int i = 0; i < leaf.count; i++) {
+                long id = leaf.ids[i];
+                int agent = Ids.agent(id);
+                Agent a = doc.agents[agent];
+                int seq = Ids.seq(id);
+                for (int s = seq, end = seq + Math.abs(leaf.lens[i]); s < end; s++) {
+                    if (a.text[s] == '\n' && visible(haveIns, deleted, agent, s) && (a.unknown == null || !a.unknown(s))) {
+                        out.add(attributes(winners.get(Ids.pack(agent, s))));
+                    }
+                }
+            }
+        }
+        out.add(attributes(winners.get(Ids.NONE)));
+        return out;
+    }
+
+    private static java.util.Map<String, String> attributes(java.util.HashMap<String, FormatOp> writes) {
+        if (writes == null) return java.util.Map.of();
+        java.util.TreeMap<String, String> out = new java.util.TreeMap<>();
+        for (FormatOp w : writes.values()) if (w.value() != null) out.put(w.key(), w.value());
+        return out.isEmpty() ? java.util.Map.of() : out;
+    }
+
     private static int nextSet(BitSet b, int from) {
         int n = b.nextSetBit(from);
         return n < 0 ? Integer.MAX_VALUE : n;

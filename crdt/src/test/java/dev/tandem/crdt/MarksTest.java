@@ -23,8 +23,12 @@ class MarksTest {
 
     /** The runs of the whole text as "text{key=value,...}" pieces, for short assertions. */
     static String show(Doc d) {
+        return show(d.runs(0, d.length()));
+    }
+
+    static String show(List<Doc.TextRun> runs) {
         StringBuilder b = new StringBuilder();
-        for (Doc.TextRun r : d.runs(0, d.length())) {
+        for (Doc.TextRun r : runs) {
             b.append(r.text());
             if (!r.marks().isEmpty()) b.append(r.marks());
             b.append('|');
@@ -297,9 +301,17 @@ class MarksTest {
         List<List<Update>> inbox = new ArrayList<>();
         for (int i = 0; i < n; i++) inbox.add(new ArrayList<>());
         List<Update> all = new ArrayList<>();
-        // A view of replica 1 restyled only where apply() says: its runs must match a full read.
+        // Replica 0 as it was at some points: its version, runs and paragraphs then.
+        List<Version> versions = new ArrayList<>();
+        List<String> runsThen = new ArrayList<>();
+        List<List<Map<String, String>>> parasThen = new ArrayList<>();
         for (int step = 0; step < 250; step++) {
             int r = rnd.nextInt(n);
+            if (rnd.nextInt(15) == 0) {
+                versions.add(docs[0].version());
+                runsThen.add(show(docs[0]));
+                parasThen.add(paragraphs(docs[0]));
+            }
             if (rnd.nextInt(3) > 0) {
                 Update u = randomEdit(rnd, docs[r]);
                 if (u.isEmpty()) continue;
@@ -334,6 +346,14 @@ class MarksTest {
                 assertEquals(naive(docs[i]).subList(from, to), runsAsList(docs[i], from, to), "runs of " + from + ".." + to);
             }
         }
+        // History: the formatting at each version as it was then, read off any replica now.
+        for (int k = 0; k < versions.size(); k++) {
+            for (Doc d : new Doc[] {docs[0], docs[n - 1]}) {
+                assertEquals(runsThen.get(k), show(d.runsAt(versions.get(k))), "runs at version " + k);
+                assertEquals(parasThen.get(k), d.paragraphsAt(versions.get(k)), "paragraphs at version " + k);
+            }
+        }
+        assertEquals(runs, show(docs[1].runsAt(docs[1].version())), "runs at the current version");
         // A saved and reloaded replica has the same formatting, and goes on taking edits.
         Version version = docs[0].version();
         List<Map<String, String>> paras = paragraphs(docs[0]);
