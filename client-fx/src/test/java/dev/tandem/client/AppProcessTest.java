@@ -45,7 +45,7 @@ class AppProcessTest {
     }
 
     private URI startHub() throws Exception {
-        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("test-hub")).withPort(0));
+        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("test-hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         resources.add(hub::close);
         return URI.create("ws://127.0.0.1:" + hub.port());
     }

@@ -26,8 +26,10 @@ abstract class OneShotClient {
     String room;
     @Option(names = "--timeout", defaultValue = "15s", converter = DurationConverter.class, description = "Give up after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
-    @Option(names = "--name", defaultValue = "tandem-cli", description = "Display name shown to the others while connected (default ${DEFAULT-VALUE}).")
+    @Option(names = "--name", defaultValue = "tandem-cli", description = "Display name shown to the others while connected (default ${DEFAULT-VALUE}); a hub running --auth token shows the token's name instead.")
     String name;
+    @Option(names = "--token", defaultValue = "${env:TANDEM_TOKEN}", description = "Access token for a hub running --auth token (env TANDEM_TOKEN).")
+    String token;
 
     /** Runs {@code body} against a synced client; returns the exit code. */
     int run(String what, ClientBody body) {
@@ -35,7 +37,7 @@ abstract class OneShotClient {
         CompletableFuture<String> fatal = new CompletableFuture<>();
         SyncClient client;
         try {
-            SyncConfig config = SyncConfig.builder(url, room, new Doc()).user(name, "#607d8b").coalesce(Duration.ZERO)
+            SyncConfig config = SyncConfig.builder(url, room, new Doc()).user(name, "#607d8b").token(token).coalesce(Duration.ZERO)
                     .connectTimeout(timeout).build();
             client = SyncClient.start(config, new SyncListener() {
                 @Override

@@ -48,13 +48,16 @@ public final class Hub implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final Set<HubConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Verifies tokens; null with --auth none. */
+    private final Tokens tokens;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile boolean cleanStop;
 
-    private Hub(HubConfig config, RoomStore store) {
+    private Hub(HubConfig config, RoomStore store, Tokens tokens) {
         this.config = config;
         this.store = store;
+        this.tokens = tokens;
         this.metrics = new HubMetrics(this::roomCount, connections::size);
         this.roomPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("tandem-room"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("tandem-timer"));
@@ -80,7 +83,7 @@ public final class Hub implements AutoCloseable {
                 UriTemplatePathSpec spec = (UriTemplatePathSpec) req.getAttribute(PathSpec.class.getName());
                 Map<String, String> params = spec.getPathParams(Request.getPathInContext(req));
                 String name = RoomNames.decode(params == null ? null : params.get("room"));
-                return new HubConnection(this, name, RoomNames.problem(name));
+                return new HubConnection(this, name, RoomNames.problem(name), bearer(req.getHeaders().get("Authorization")));
             });
         });
         ws.setHandler(new HttpEndpoints());
@@ -97,8 +100,11 @@ public final class Hub implements AutoCloseable {
         RoomStore store = SqliteRoomStore.open(config.dataDir());
         Hub hub;
         try {
-            hub = new Hub(config, store);
-        } catch (RuntimeException | Error e) {
+            HubSecurity sec = config.security();
+            Tokens tokens = sec.auth() == HubSecurity.Auth.NONE ? null
+                    : sec.tokenPublicKey() != null ? Tokens.publicKey(sec.tokenPublicKey()) : Tokens.ownKey(config.dataDir());
+            hub = new Hub(config, store, tokens);
+        } catch (Exception | Error e) {
             store.close();
             throw e;
         }
@@ -109,6 +115,9 @@ public final class Hub implements AutoCloseable {
             throw e;
         }
         log.info("hub listening on {}:{}, data in {}", config.host(), hub.port(), config.dataDir().toAbsolutePath());
+        if (config.security().auth() == HubSecurity.Auth.NONE) {
+            log.warn("--auth none: anyone who can reach {}:{} may read, change and erase every room (development only)", config.host(), hub.port());
+        }
         return hub;
     }
 
@@ -180,6 +189,24 @@ public final class Hub implements AutoCloseable {
         return config;
     }
 
+    /**
+     * What {@code token} allows in {@code room}: with --auth none, editing every room as no
+     * particular user.
+     *
+     * @throws dev.tandem.protocol.ProtocolException {@code unauthorized}
+     */
+    Grant admit(String token, String room) {
+        if (tokens == null) return Grant.ANYONE;
+        return tokens.verify(token, room);
+    }
+
+    /** The token of an {@code Authorization: Bearer} header, or null. */
+    static String bearer(String header) {
+        if (header == null) return null;
+        String h = header.strip();
+        return h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : null;
+    }
+
     /** For tests: the store, to make its disk "full". */
     RoomStore store() {
         return store;
@@ -215,11 +242,20 @@ public final class Hub implements AutoCloseable {
         };
     }
 
-    /** {@code /healthz}, {@code /metrics}, and 404 for everything else that is not a WebSocket upgrade. */
-    private final class HttpEndpoints extends Handler.Abstract.NonBlocking {
+    /**
+     * {@code /healthz}, {@code /metrics}, {@code /admin/...} ({@link AdminEndpoints}), and 404 for
+     * everything else that is not a WebSocket upgrade. Blocking: the admin endpoints read the store.
+     */
+    private final class HttpEndpoints extends Handler.Abstract {
+        private final AdminEndpoints admin = new AdminEndpoints(Hub.this, store, rooms);
+
         @Override
-        public boolean handle(Request request, Response response, Callback callback) {
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String path = Request.getPathInContext(request);
+            if (path.startsWith("/admin/")) {
+                admin.handle(request, response, callback);
+                return true;
+            }
             if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
                 Response.writeError(request, response, callback, 405);
                 return true;

@@ -32,6 +32,10 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     /** Null when the requested room name was invalid: the connection only reports that and closes. */
     private final String roomProblem;
     private final Hub hub;
+    /** The token of the upgrade's Authorization header, used if hello carries none. */
+    private final String bearer;
+    /** Set by the reader at hello; never changes after. */
+    private volatile Grant grant;
     private volatile Session session;
     private volatile Outbox outbox;
     /** reader */
@@ -47,8 +51,9 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     private Message.PeerInfo peer;
     private volatile boolean closed;
 
-    HubConnection(Hub hub, String roomName, String roomProblem) {
+    HubConnection(Hub hub, String roomName, String roomProblem, String bearer) {
         this.hub = hub;
+        this.bearer = bearer;
         this.roomName = roomName;
         this.roomProblem = roomProblem;
     }
@@ -110,6 +115,11 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
                 fail(ErrorCode.BAD_MESSAGE, "the first message must be hello, got a binary frame");
                 return;
             }
+            if (!grant.mayEdit()) {
+                // Nothing of it is decoded, applied, stored or relayed.
+                fail(ErrorCode.FORBIDDEN, "a viewer may not edit room \"" + roomName + "\"");
+                return;
+            }
             if (size < Frames.PUSH_HEADER || payload.get(payload.position()) != Frames.PUSH) {
                 fail(ErrorCode.BAD_MESSAGE, size == 0 ? "empty binary frame" : "a client may only send push frames (kind 0x01), got kind 0x"
                         + Integer.toHexString(payload.get(payload.position()) & 0xff) + (size < Frames.PUSH_HEADER ? " of " + size + " bytes" : ""));
@@ -156,13 +166,18 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (h.protocol() != Message.PROTOCOL) {
             throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "protocol " + h.protocol() + " is not spoken here; this hub speaks [" + Message.PROTOCOL + "]");
         }
+        // Before anything else of hello is looked at: an unauthorized client learns nothing more.
+        Grant g = hub.admit(h.token() != null ? h.token() : bearer, roomName);
         long id = Wire.parseReplica(h.replica(), "hello.replica");
         if (id == 0) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "hello.replica must not be 0");
         if (h.user() == null) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "hello.user is missing");
-        String name = Wire.checkName(h.user().name());
+        String claimed = Wire.checkName(h.user().name());
+        // With tokens the name is the token's: a client cannot pass itself off as someone else.
+        String name = g.name() != null ? g.name() : claimed;
         String color = Wire.checkColor(h.user().color());
         Version v = Wire.parseVersion(h.version(), "hello.version");
         helloSeen = true;
+        grant = g;
         replica = id;
         Message.PeerInfo info = new Message.PeerInfo(Wire.replica(id), name, color, "active", false, null, null);
         peer = info;

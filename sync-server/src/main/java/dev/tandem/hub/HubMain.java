@@ -9,13 +9,13 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
- * Entry point of {@code tandem-hub.jar}: {@code serve} (the default), and the client commands
- * {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
+ * Entry point of {@code tandem-hub.jar}: {@code serve} (the default), {@code token}, and the
+ * client commands {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
  * variable (named in its help) so a container or systemd unit needs no command line.
  */
 @Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
-        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
+        subcommands = {ServeCommand.class, TokenCommand.class, AdminCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -31,7 +31,9 @@ public final class HubMain implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true)
+                // "--auth token": the value is also the name of the token command.
+                .setAllowSubcommandsAsOptionParameters(true);
         // Room text is UTF-8 whatever the platform default is.
         cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
         return cl;
@@ -82,10 +84,15 @@ final class ServeCommand implements Callable<Integer> {
         Duration unloadAfter;
         @Option(names = "--compact-every", defaultValue = "${env:TANDEM_COMPACT_EVERY:-1000}", description = "Fold a room's log into a snapshot after this many entries (default ${DEFAULT-VALUE}).")
         int compactEvery;
+        @Option(names = "--auth", defaultValue = "${env:TANDEM_AUTH:-token}", description = "token: every connection needs a signed token for its room (see the token command); none: anyone may read and write every room, development only, refused with a --host other than loopback (env TANDEM_AUTH, default ${DEFAULT-VALUE}).")
+        HubSecurity.Auth auth;
+        @Option(names = "--token-public-key", defaultValue = "${env:TANDEM_TOKEN_PUBLIC_KEY}", paramLabel = "FILE", description = "Accept tokens an outside service signs (ES256 or RS256) with the private half of this PEM public key, instead of the hub's own HS256 key (env TANDEM_TOKEN_PUBLIC_KEY).")
+        Path tokenPublicKey;
 
         HubConfig toConfig() {
+            HubSecurity security = HubSecurity.defaults().withAuth(auth).withTokenPublicKey(tokenPublicKey);
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
-                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5));
+                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security);
         }
     }
 
@@ -96,6 +103,10 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             System.err.println("tandem-hub: " + e.getMessage());
             return 2;
+        }
+        if (config.security().auth() == HubSecurity.Auth.NONE) {
+            System.err.println("tandem-hub: WARNING: --auth none: anyone who can reach this port may read, change and erase every room."
+                    + " For development on this computer only.");
         }
         Hub hub;
         try {

@@ -61,6 +61,8 @@ final class Room {
     /** How many of {@code doc.refusedReplicas()} were logged and told. */
     private int reportedRefusals;
     private final Map<Long, HubConnection> members = new LinkedHashMap<>();
+    /** members.size(), for the admin listing (read by any thread). */
+    private volatile int memberCount;
     private ScheduledFuture<?> unloadTimer;
 
     /**
@@ -88,12 +90,7 @@ final class Room {
         try {
             hook("load");
             StoredRoom stored = store.open(name);
-            Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
-            // Everything stored was accepted under the limits of its time: load it whole, then
-            // bound what comes next (runs held already stay held).
-            d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
-            if (stored.held() != null) d.apply(Update.decode(stored.held()));
-            for (byte[] u : stored.updates()) d.apply(Update.decode(u));
+            Doc d = decode(stored);
             d.limitHeld(config.maxHeldRuns(), config.maxHeldChars());
             doc = d;
             version = d.version();
@@ -115,6 +112,54 @@ final class Room {
         }
     }
 
+    /**
+     * The document a stored room holds. Everything stored was accepted under the limits of its
+     * time: it is loaded whole (the caller bounds what comes next; runs held already stay held).
+     *
+     * @throws RuntimeException (a CrdtFormatException, say) if the stored bytes do not load
+     */
+    static Doc decode(StoredRoom stored) {
+        Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
+        d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
+        if (stored.held() != null) d.apply(Update.decode(stored.held()));
+        for (byte[] u : stored.updates()) d.apply(Update.decode(u));
+        return d;
+    }
+
+    int memberCount() {
+        return memberCount;
+    }
+
+    /**
+     * Runs on exec: an admin deleted the room. Every member is told {@code room_deleted} (retry
+     * false), the replica is dropped, and once earlier writes have settled the stored room is
+     * deleted; {@code done} completes with whether there was a stored room.
+     */
+    void delete(CompletableFuture<Boolean> done) {
+        state = State.FAILED;
+        failure = "room \"" + name + "\" was deleted by an admin";
+        doc = null;
+        heldChanged();
+        cancelUnload();
+        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_DELETED, failure);
+        members.clear();
+        memberCount = 0;
+        store.flush().handle((ok, e) -> null).thenCompose(x -> store.delete(name)).whenComplete((had, error) -> {
+            if (error != null) done.completeExceptionally(error);
+            else done.complete(had);
+            exec.execute(this::retireDeleted);
+        });
+    }
+
+    private void retireDeleted() {
+        if (registry.holds(this) && !registry.remove(this)) {
+            // A join is on its way here; it will be refused (the room is FAILED), then this retries.
+            exec.execute(this::retireDeleted);
+            return;
+        }
+        state = State.CLOSED;
+    }
+
     /** Runs on exec. */
     void join(HubConnection conn, long replica, Message.PeerInfo peer, Version clientVersion) {
         pendingJoins.decrementAndGet();
@@ -134,6 +179,7 @@ final class Room {
         if (state == State.UNLOADING) state = State.OPEN;
         cancelUnload();
         HubConnection old = members.put(replica, conn);
+        memberCount = members.size();
         if (old != null) {
             log.info("room \"{}\": replica {} reconnected, replacing its old connection", name, Wire.replica(replica));
             old.replaced();
@@ -265,6 +311,7 @@ final class Room {
     void leave(HubConnection conn) {
         if (members.get(conn.replica()) == conn) {
             members.remove(conn.replica());
+            memberCount = members.size();
             broadcast(conn, Wire.write(new Message.Leave(Wire.replica(conn.replica()))));
         }
         maybeScheduleUnload();
@@ -323,6 +370,7 @@ final class Room {
         cancelUnload();
         for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
         members.clear();
+        memberCount = 0;
         retire();
     }
 

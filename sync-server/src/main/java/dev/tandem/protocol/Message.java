@@ -27,9 +27,13 @@ public sealed interface Message {
     /** The protocol version this build speaks. */
     int PROTOCOL = 1;
 
-    /** Client -> hub, first message on a connection. */
+    /**
+     * Client -> hub, first message on a connection. {@code token}: the signed access token (or
+     * null, then the upgrade's Authorization header, or none with --auth none). {@code secret}:
+     * the replica's ownership secret, which the hub binds the replica to under --auth none.
+     */
     @JsonTypeName("hello")
-    record Hello(Integer protocol, String replica, User user, String version, String token) implements Message {}
+    record Hello(Integer protocol, String replica, User user, String version, String token, String secret) implements Message {}
 
     record User(String name, String color) {}
 

@@ -328,7 +328,7 @@ public final class SyncClient implements AutoCloseable {
             s.setIdleTimeout(config.idleTimeout);
             phase = Phase.AWAIT_WELCOME;
             send(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(config.replicaId),
-                    new Message.User(config.userName, config.color), Wire.version(doc.version()), config.token)));
+                    new Message.User(config.userName, config.color), Wire.version(doc.version()), config.token, config.secret)));
             schedulePing(a);
         });
     }
@@ -488,7 +488,9 @@ public final class SyncClient implements AutoCloseable {
     private void hubError(Message.Error e) {
         lastError = e.code() + ": " + e.message();
         log.info("room \"{}\": hub error {}", config.room, lastError);
-        if (!e.retry()) {
+        // Whatever the flag says, retrying cannot fix an access refusal: only a new invite can.
+        ErrorCode code = ErrorCode.fromWire(e.code());
+        if (!e.retry() || code == ErrorCode.UNAUTHORIZED || code == ErrorCode.FORBIDDEN) {
             fatal(lastError);
         }
         // The hub closes the connection next; onClosed then schedules the retry.

@@ -134,7 +134,7 @@ class BadInputTest {
     void namesWithLineBreaksControlOrBidiCharactersAreRefused() throws Exception {
         for (String name : new String[] {"Mallory\n2026-01-01 INFO forged line", "evil\u202Eeman", "\u2066Bob\u2069", "bell\u0007", "x".repeat(65)}) {
             try (RawClient c = RawClient.connect(hub.port(), "room")) {
-                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null)));
+                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null, RawClient.secret(0xbad))));
                 Message.Error e = c.expectError("bad_message", 1008);
                 assertTrue(e.message().startsWith("user.name"), e.message());
                 assertTrue(e.message().chars().noneMatch(ch -> ch < 0x20 || ch == 0x202e || ch == 0x2066), "quoted: " + e.message());

@@ -32,12 +32,16 @@ final class ChildHub implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts {@code serve --port 0 --data DIR} plus {@code args}; does not wait for it to listen. */
+    /**
+     * Starts {@code serve --port 0 --data DIR} plus {@code args} (plus {@code --auth none} unless
+     * {@code args} name an --auth); does not wait for it to listen.
+     */
     static ChildHub start(Path dataDir, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 HubMain.class.getName(), "serve", "--port", "0", "--data", dataDir.toString()));
         cmd.addAll(List.of(args));
+        if (!List.of(args).contains("--auth")) cmd.addAll(List.of("--auth", "none"));
         return new ChildHub(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }
 

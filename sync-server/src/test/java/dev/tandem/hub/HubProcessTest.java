@@ -84,7 +84,7 @@ class HubProcessTest {
         try (ChildHub hub = ChildHub.start(dir)) {
             int port = hub.awaitListening();
             try (RawClient c = RawClient.connect(port, "logs")) {
-                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xf0), new Message.User("Mallory\n" + forged, "#000000"), "VgEA", null)));
+                c.text(Wire.write(new Message.Hello(1, Wire.replica(0xf0), new Message.User("Mallory\n" + forged, "#000000"), "VgEA", null, "secret-of-mallory-f0")));
                 c.expectError("bad_message", 1008);
             }
             // The hub logs each error it sends; the refusal is the last thing it does here.

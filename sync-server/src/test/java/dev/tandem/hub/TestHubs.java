@@ -18,7 +18,9 @@ final class TestHubs {
     private TestHubs() {}
 
     static HubConfig config(Path dir) {
-        return HubConfig.defaults(dir).withPort(0).withTimeouts(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(3));
+        // --auth none: most tests are not about access; AccessTest and its kin start token hubs.
+        return HubConfig.defaults(dir).withPort(0).withTimeouts(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(3))
+                .withSecurity(HubSecurity.none());
     }
 
     static Hub start(Path dir) throws Exception {

@@ -21,10 +21,10 @@ class WireTest {
     @Test
     void helloIsExactlyTheDocumentedJson() {
         String json = Wire.write(new Message.Hello(1, Wire.replica(0x9f2c4e01a0b3c4d5L), new Message.User("Ada", "#3366cc"),
-                Wire.version(Version.EMPTY), null));
+                Wire.version(Version.EMPTY), null, null));
         assertEquals("{\"type\":\"hello\",\"protocol\":1,\"replica\":\"9f2c4e01a0b3c4d5\",\"user\":{\"name\":\"Ada\",\"color\":\"#3366cc\"},"
-                + "\"version\":\"VgEA\",\"token\":null}", json);
-        assertEquals(new Message.Hello(1, "9f2c4e01a0b3c4d5", new Message.User("Ada", "#3366cc"), "VgEA", null), Wire.read(json));
+                + "\"version\":\"VgEA\",\"token\":null,\"secret\":null}", json);
+        assertEquals(new Message.Hello(1, "9f2c4e01a0b3c4d5", new Message.User("Ada", "#3366cc"), "VgEA", null, null), Wire.read(json));
     }
 
     @Test

@@ -45,6 +45,21 @@ public interface RoomStore extends AutoCloseable {
      */
     CompletableFuture<Void> flush(long roomKey);
 
+    /** Every stored room, by name: what the admin listing shows. Blocking. */
+    java.util.List<RoomSummary> list();
+
+    /** Like {@link #open} for a room that exists, but null for one that does not (nothing is created). Blocking. */
+    StoredRoom read(String room);
+
+    /**
+     * Deletes a room's snapshot, held operations, log and replica owners; completes once that is
+     * durable (true) or when there was no such room (false).
+     */
+    CompletableFuture<Boolean> delete(String room);
+
+    /** Stored bytes of all rooms together (snapshots, held operations and logs), for --max-store-bytes. */
+    long totalBytes();
+
     /** Why the store cannot write (its last commit failed), or null while it can. */
     String writeFailure();
 

@@ -105,7 +105,8 @@ public final class SqliteRoomStore implements RoomStore {
                 s.execute("PRAGMA busy_timeout=10000");
                 s.execute("CREATE TABLE IF NOT EXISTS rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
                         + "snapshot BLOB, snapshot_seq INTEGER NOT NULL DEFAULT 0, held BLOB)");
-                addHeldColumn(s);
+                addColumn(s, "held", "BLOB");
+                addColumn(s, "last_activity", "INTEGER NOT NULL DEFAULT 0");
                 s.execute("CREATE TABLE IF NOT EXISTS updates (room INTEGER NOT NULL, seq INTEGER NOT NULL, "
                         + "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
                 // Proves the file is a readable database now, not at the first join.
@@ -124,15 +125,18 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    /** Stores written before held operations were kept apart from the snapshot lack the column. */
-    private static void addHeldColumn(Statement s) throws SQLException {
+    /**
+     * Stores written by older versions lack the columns added since: held (held operations kept
+     * apart from the snapshot), last_activity (the admin listing).
+     */
+    private static void addColumn(Statement s, String column, String type) throws SQLException {
         try (ResultSet rs = s.executeQuery("PRAGMA table_info(rooms)")) {
             while (rs.next()) {
-                if ("held".equals(rs.getString("name"))) return;
+                if (column.equals(rs.getString("name"))) return;
             }
         }
-        s.execute("ALTER TABLE rooms ADD COLUMN held BLOB");
-        log.info("store: added the column rooms.held");
+        s.execute("ALTER TABLE rooms ADD COLUMN " + column + " " + type);
+        log.info("store: added the column rooms.{}", column);
     }
 
     private static final boolean MAC = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("mac");
@@ -149,6 +153,19 @@ public final class SqliteRoomStore implements RoomStore {
 
     @Override
     public StoredRoom open(String room) {
+        StoredRoom stored = read(room);
+        if (stored != null) return stored;
+        try {
+            CreateRoom create = new CreateRoom(room);
+            submit(create);
+            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0);
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new StoreException("cannot create room \"" + room + "\" in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public StoredRoom read(String room) {
         try {
             Long key = null;
             byte[] snapshot = null;
@@ -167,13 +184,8 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            if (key != null) failedRooms.remove(key);
-            if (key == null) {
-                CreateRoom create = new CreateRoom(room);
-                submit(create);
-                key = create.future.join();
-                return new StoredRoom(key, null, null, List.of(), 0, 0);
-            }
+            if (key == null) return null;
+            failedRooms.remove(key);
             List<byte[]> updates = new ArrayList<>();
             long lastSeq = snapshotSeq;
             long bytes = (snapshot == null ? 0 : snapshot.length) + (held == null ? 0 : held.length);
@@ -195,6 +207,39 @@ public final class SqliteRoomStore implements RoomStore {
         } catch (SQLException | java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public List<RoomSummary> list() {
+        List<RoomSummary> out = new ArrayList<>();
+        synchronized (readConnection) {
+            try (Statement s = readConnection.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT r.name, coalesce(length(r.snapshot), 0) + coalesce(length(r.held), 0)"
+                         + " + coalesce((SELECT sum(length(u.data)) FROM updates u WHERE u.room = r.id), 0), r.last_activity FROM rooms r ORDER BY r.name")) {
+                while (rs.next()) out.add(new RoomSummary(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+            } catch (SQLException e) {
+                throw new StoreException("cannot list the rooms of " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public long totalBytes() {
+        synchronized (readConnection) {
+            try (Statement s = readConnection.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT (SELECT coalesce(sum(length(snapshot)), 0) + coalesce(sum(length(held)), 0) FROM rooms)"
+                         + " + (SELECT coalesce(sum(length(data)), 0) FROM updates)")) {
+                return rs.next() ? rs.getLong(1) : 0;
+            } catch (SQLException e) {
+                throw new StoreException("cannot measure " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> delete(String room) {
+        return submit(new DeleteRoom(room)).future;
     }
 
     @Override
@@ -301,7 +346,21 @@ public final class SqliteRoomStore implements RoomStore {
         // fails without beginning a new one, leaving every later write outside any transaction.
         try {
             transaction("BEGIN IMMEDIATE");
-            for (Write w : live) w.execute(this);
+            java.util.Set<Long> touched = new java.util.HashSet<>();
+            for (Write w : live) {
+                w.execute(this);
+                if (w instanceof Append) touched.add(w.room);
+            }
+            // Once per room per batch, not per update: the admin listing needs no finer clock.
+            if (!touched.isEmpty()) {
+                PreparedStatement p = prepared("UPDATE rooms SET last_activity = ? WHERE id = ?");
+                long now = System.currentTimeMillis();
+                for (long room : touched) {
+                    p.setLong(1, now);
+                    p.setLong(2, room);
+                    p.executeUpdate();
+                }
+            }
             transaction("COMMIT");
         } catch (SQLException | RuntimeException e) {
             log.error("store commit of {} writes failed: {}", live.size(), e.toString());
@@ -505,6 +564,36 @@ public final class SqliteRoomStore implements RoomStore {
         @Override
         void execute(SqliteRoomStore store) {}
     }
+
+    private final class DeleteRoom extends FutureWrite<Boolean> {
+        final String name;
+
+        DeleteRoom(String name) {
+            super(NO_ROOM, true);
+            this.name = name;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            Long id = null;
+            PreparedStatement find = store.prepared("SELECT id FROM rooms WHERE name = ?");
+            find.setString(1, name);
+            try (ResultSet rs = find.executeQuery()) {
+                if (rs.next()) id = rs.getLong(1);
+            }
+            result = id != null;
+            if (id == null) return;
+            for (String sql : DELETE_ROOM) {
+                PreparedStatement p = store.prepared(sql);
+                p.setLong(1, id);
+                p.executeUpdate();
+            }
+            failedRooms.remove(id);
+        }
+    }
+
+    /** Everything stored of one room, by its id. */
+    private static final List<String> DELETE_ROOM = List.of("DELETE FROM updates WHERE room = ?", "DELETE FROM rooms WHERE id = ?");
 
     private static final class CreateRoom extends FutureWrite<Long> {
         final String name;
