@@ -88,9 +88,27 @@ final class ServeCommand implements Callable<Integer> {
         HubSecurity.Auth auth;
         @Option(names = "--token-public-key", defaultValue = "${env:TANDEM_TOKEN_PUBLIC_KEY}", paramLabel = "FILE", description = "Accept tokens an outside service signs (ES256 or RS256) with the private half of this PEM public key, instead of the hub's own HS256 key (env TANDEM_TOKEN_PUBLIC_KEY).")
         Path tokenPublicKey;
+        @Option(names = "--tls-cert", defaultValue = "${env:TANDEM_TLS_CERT}", paramLabel = "FILE", description = "PEM certificate chain: serve wss:// and https:// (TLS 1.2+) on the port (env TANDEM_TLS_CERT).")
+        Path tlsCert;
+        @Option(names = "--tls-key", defaultValue = "${env:TANDEM_TLS_KEY}", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert (env TANDEM_TLS_KEY).")
+        Path tlsKey;
+        @Option(names = "--allow-origin", paramLabel = "ORIGIN", description = "A browser Origin allowed to open WebSockets (repeatable, e.g. https://editor.example.org); upgrades with any other Origin get HTTP 403. Desktop clients send none.")
+        java.util.List<String> allowOrigins = new java.util.ArrayList<>();
+        @Option(names = "--max-connections-per-ip", defaultValue = "${env:TANDEM_MAX_CONNECTIONS_PER_IP:-50}", description = "Open connections from one address (default ${DEFAULT-VALUE}).")
+        int maxConnectionsPerIp;
+        @Option(names = "--max-joins-per-ip", defaultValue = "${env:TANDEM_MAX_JOINS_PER_IP:-300}", description = "Hellos one address may send per minute; reconnecting does not reset it (default ${DEFAULT-VALUE}).")
+        int maxJoinsPerIp;
+        @Option(names = "--max-members", defaultValue = "${env:TANDEM_MAX_MEMBERS:-200}", description = "Connections in one room (default ${DEFAULT-VALUE}).")
+        int maxMembers;
+        @Option(names = "--max-store-bytes", defaultValue = "${env:TANDEM_MAX_STORE_BYTES:-9223372036854775807}", description = "Size of the whole store above which new rooms are refused (store_full); existing rooms keep working (default: no limit).")
+        long maxStoreBytes;
+        @Option(names = "--admin-port", defaultValue = "${env:TANDEM_ADMIN_PORT:--1}", description = "Serve /metrics and /healthz on this port of 127.0.0.1 only, not on the main port (default: on the main port).")
+        int adminPort;
 
         HubConfig toConfig() {
-            HubSecurity security = HubSecurity.defaults().withAuth(auth).withTokenPublicKey(tokenPublicKey);
+            HubSecurity security = HubSecurity.defaults().withAuth(auth).withTokenPublicKey(tokenPublicKey).withTls(tlsCert, tlsKey)
+                    .withAllowedOrigins(allowOrigins).withAddressLimits(maxConnectionsPerIp, maxJoinsPerIp).withMaxMembersPerRoom(maxMembers)
+                    .withMaxStoreBytes(maxStoreBytes).withAdminPort(adminPort);
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
                     maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security);
         }
@@ -116,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         // One machine-readable line for scripts (with --port 0 it is the only way to learn the port).
-        System.out.println("tandem-hub listening on ws://" + config.host() + ":" + hub.port());
+        System.out.println("tandem-hub listening on " + hub.scheme() + "://" + config.host() + ":" + hub.port());
         System.out.flush();
         // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store, then return
         // here and exit 0 (1 if the store could not write). Left to the JVM, these signals run the

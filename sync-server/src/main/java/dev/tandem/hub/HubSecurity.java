@@ -43,9 +43,9 @@ public record HubSecurity(Auth auth, Path tokenPublicKey, boolean noneOnAnyInter
         if (adminPort < -1 || adminPort > 65535) throw new IllegalArgumentException("admin port was " + adminPort + ", must be 0..65535 (or -1: none)");
     }
 
-    /** Tokens (the hub's own key), no TLS, no allowed Origin, 50 connections and 120 joins a minute per address, 200 members per room. */
+    /** Tokens (the hub's own key), no TLS, no allowed Origin, 50 connections and 300 joins a minute per address, 200 members per room. */
     public static HubSecurity defaults() {
-        return new HubSecurity(Auth.TOKEN, null, false, null, null, List.of(), 50, 120, 200, Long.MAX_VALUE, -1);
+        return new HubSecurity(Auth.TOKEN, null, false, null, null, List.of(), 50, 300, 200, Long.MAX_VALUE, -1);
     }
 
     /** {@code --auth none}: for development and tests on loopback. */

@@ -140,7 +140,7 @@ public final class Tokens {
         Grant g;
         try {
             g = grant(claims);
-        } catch (IllegalArgumentException | ParseException e) {
+        } catch (IllegalArgumentException | ParseException | ProtocolException e) {
             throw unauthorized("the token's claims are invalid: " + e.getMessage());
         }
         if (room != null && !g.covers(room)) throw unauthorized("the token is for room " + Wire.quote(g.rooms()) + ", not " + Wire.quote(room));

@@ -40,6 +40,7 @@ public final class SyncConfig {
     final LocalStore localStore;
     final String token;
     final String secret;
+    final TlsTrust trust;
     final Duration initialBackoff;
     final Duration maxBackoff;
     final Random random;
@@ -59,6 +60,7 @@ public final class SyncConfig {
         color = b.color;
         localStore = b.localStore;
         token = b.token;
+        trust = b.trust;
         secret = b.secret != null ? b.secret : ReplicaSecret.generate();
         initialBackoff = b.initialBackoff;
         maxBackoff = b.maxBackoff;
@@ -90,6 +92,7 @@ public final class SyncConfig {
         private LocalStore localStore;
         private String token;
         private String secret;
+        private TlsTrust trust;
         private Duration initialBackoff = Duration.ofMillis(250);
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Random random = new Random();
@@ -156,6 +159,17 @@ public final class SyncConfig {
         public Builder replicaSecret(String secret) {
             ReplicaSecret.check(secret);
             this.secret = secret;
+            return this;
+        }
+
+        /**
+         * Which certificates a {@code wss://} hub may present: the system's CAs plus, with
+         * {@link TlsTrust#withCertificate} or {@link TlsTrust#withFingerprint}, one pinned
+         * certificate. Default: the system's CAs. A hub presenting anything else fails the
+         * handshake (the status names its fingerprint); the client never falls back to ws://.
+         */
+        public Builder trust(TlsTrust trust) {
+            this.trust = trust;
             return this;
         }
 

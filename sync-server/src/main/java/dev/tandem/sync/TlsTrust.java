@@ -109,9 +109,10 @@ public final class TlsTrust {
                 throw new CertificateException(e);
             }
             if (pin != null && MessageDigest.isEqual(pin, offered)) return;
+            // No cause attached: callers report the innermost message, and this one says it all.
             throw new CertificateException("the hub's certificate (SHA-256 " + HexFormat.of().formatHex(offered) + ", " + chain[0].getSubjectX500Principal()
                     + ") is not trusted: " + (pin == null ? "no system CA signed it" : "neither a system CA signed it nor is it the pinned certificate")
-                    + " (" + failure.getMessage() + ")", failure);
+                    + " (" + failure.getMessage() + ")");
         }
 
         @Override

@@ -48,7 +48,7 @@ class AccessTest {
     Path dir;
 
     static Hub tokenHub(Path dir) throws Exception {
-        return Hub.start(TestHubs.config(dir).withSecurity(HubSecurity.defaults()));
+        return Hub.start(TestHubs.config(dir).withSecurity(TestHubs.open(HubSecurity.defaults())));
     }
 
     static String token(Path dir, String user, String rooms, Grant.Role role) throws Exception {
@@ -213,6 +213,15 @@ class AccessTest {
                             .claim("name", "Carol").expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
             jwt.sign(new ECDSASigner((ECPrivateKey) pair.getPrivate()));
             joined(hub, "notes", 0x61, jwt.serialize()).close();
+            // The outside service is trusted with who people are, not with what the hub shows:
+            // a name with a bidi override or a line break is refused like any other.
+            for (String hostile : new String[] {"Mallory\u202Egnp.exe", "Mallory\nINFO forged log line", "Eve\u0000"}) {
+                SignedJWT bad = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).type(JOSEObjectType.JWT).build(),
+                        new JWTClaimsSet.Builder().subject("mallory").audience("tandem-hub").claim("room", "notes").claim("role", "editor")
+                                .claim("name", hostile).expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+                bad.sign(new ECDSASigner((ECPrivateKey) pair.getPrivate()));
+                assertTrue(refused(hub, "notes", bad.serialize()).message().contains("user.name"), hostile);
+            }
             // The hub's own HS256 key (which an attacker might hope it still accepts) is not asked: the algorithm is pinned.
             refused(hub, "notes", Tokens.ownKey(dir.resolve("hub")).issue("eve", "Eve", "notes", Grant.Role.ADMIN, Duration.ofHours(1), Instant.now()));
         }

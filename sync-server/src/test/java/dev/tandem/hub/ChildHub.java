@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * its stdout and stderr collected line by line. Threads: one reader thread per process.
  */
 final class ChildHub implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("^tandem-hub listening on ws://[^:]+:(\\d+)$");
+    private static final Pattern LISTENING = Pattern.compile("^tandem-hub listening on wss?://[^:]+:(\\d+)$");
 
     final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();

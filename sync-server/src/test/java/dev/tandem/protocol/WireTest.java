@@ -31,7 +31,10 @@ class WireTest {
     void controlMessagesRoundTrip() {
         List<Message> all = List.of(
                 new Message.Welcome(1, "notes", "VgE=", List.of(new Message.PeerInfo("0000000000000001", "A", "#000000", "idle", true,
-                        Wire.anchor(new Anchor(5, 3, Bias.LEFT)), null)), new Message.Limits(8, 15000)),
+                        Wire.anchor(new Anchor(5, 3, Bias.LEFT)), null)), new Message.Limits(8, 15000), null),
+                new Message.Welcome(1, "notes", "VgE=", List.of(), new Message.Limits(8, 15000),
+                        List.of(new Message.Author("0000000000000001", "ada", "Ada"), new Message.Author("0000000000000002", null, "Bob"))),
+                new Message.Authors(List.of(new Message.Author("0000000000000003", "carol", "Carol"))),
                 new Message.Presence(Wire.anchor(Anchor.END), null, false, "active"),
                 new Message.PeerChanged(new Message.PeerInfo("0000000000000002", "B", "#ffffff", "active", false, null, null)),
                 new Message.Leave("0000000000000002"),

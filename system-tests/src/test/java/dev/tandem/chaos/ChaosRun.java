@@ -124,7 +124,8 @@ final class ChaosRun {
         // Tokens on (the hub's default): every client has its own user and token, as in a deployment.
         readerToken = token(data, "chaos-reader");
         hub = new HubProcess(data, dir.resolve("hub.log"),
-                List.of("--idle-timeout", "5s", "--compact-every", "200", "--unload-after", "3s"));
+                // Every client connects from 127.0.0.1 and reconnects after each fault.
+                List.of("--idle-timeout", "5s", "--compact-every", "200", "--unload-after", "3s", "--max-joins-per-ip", "1000000"));
         startHub();
         garbage = new GarbageClient(log, token(data, "garbage"));
         for (int i = 0; i < s.clients(); i++) {

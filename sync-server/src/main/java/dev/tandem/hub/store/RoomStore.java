@@ -45,6 +45,12 @@ public interface RoomStore extends AutoCloseable {
      */
     CompletableFuture<Void> flush(long roomKey);
 
+    /**
+     * Binds {@code replica} of the room to {@code owner}, or, if it is bound to that same owner
+     * already, updates the name; never changes the owner of a bound replica.
+     */
+    CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner);
+
     /** Every stored room, by name: what the admin listing shows. Blocking. */
     java.util.List<RoomSummary> list();
 
@@ -57,7 +63,7 @@ public interface RoomStore extends AutoCloseable {
      */
     CompletableFuture<Boolean> delete(String room);
 
-    /** Stored bytes of all rooms together (snapshots, held operations and logs), for --max-store-bytes. */
+    /** Bytes the store uses on disk (all rooms, with the database's own overhead), for --max-store-bytes. Blocking. */
     long totalBytes();
 
     /** Why the store cannot write (its last commit failed), or null while it can. */

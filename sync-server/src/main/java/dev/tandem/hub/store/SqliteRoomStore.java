@@ -109,6 +109,8 @@ public final class SqliteRoomStore implements RoomStore {
                 addColumn(s, "last_activity", "INTEGER NOT NULL DEFAULT 0");
                 s.execute("CREATE TABLE IF NOT EXISTS updates (room INTEGER NOT NULL, seq INTEGER NOT NULL, "
                         + "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
+                s.execute("CREATE TABLE IF NOT EXISTS replica_owners (room INTEGER NOT NULL, replica INTEGER NOT NULL, owner TEXT NOT NULL, "
+                        + "user_id TEXT, name TEXT NOT NULL, PRIMARY KEY (room, replica)) WITHOUT ROWID");
                 // Proves the file is a readable database now, not at the first join.
                 s.executeQuery("SELECT count(*) FROM rooms").close();
             }
@@ -158,7 +160,7 @@ public final class SqliteRoomStore implements RoomStore {
         try {
             CreateRoom create = new CreateRoom(room);
             submit(create);
-            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0);
+            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0, java.util.Map.of());
         } catch (java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot create room \"" + room + "\" in " + file + ": " + e.getMessage(), e);
         }
@@ -203,10 +205,24 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes);
+            java.util.Map<Long, ReplicaOwner> owners = new java.util.HashMap<>();
+            synchronized (readConnection) {
+                try (PreparedStatement p = readConnection.prepareStatement("SELECT replica, owner, user_id, name FROM replica_owners WHERE room = ?")) {
+                    p.setLong(1, key);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) owners.put(rs.getLong(1), new ReplicaOwner(rs.getString(2), rs.getString(3), rs.getString(4)));
+                    }
+                }
+            }
+            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners);
         } catch (SQLException | java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner) {
+        return submit(new BindReplica(roomKey, replica, owner)).future;
     }
 
     @Override
@@ -228,8 +244,8 @@ public final class SqliteRoomStore implements RoomStore {
     public long totalBytes() {
         synchronized (readConnection) {
             try (Statement s = readConnection.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT (SELECT coalesce(sum(length(snapshot)), 0) + coalesce(sum(length(held)), 0) FROM rooms)"
-                         + " + (SELECT coalesce(sum(length(data)), 0) FROM updates)")) {
+                 // Pages in use, not a sum over every blob: constant time, whatever the store's size.
+                 ResultSet rs = s.executeQuery("SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()")) {
                 return rs.next() ? rs.getLong(1) : 0;
             } catch (SQLException e) {
                 throw new StoreException("cannot measure " + file + ": " + e.getMessage(), e);
@@ -593,7 +609,32 @@ public final class SqliteRoomStore implements RoomStore {
     }
 
     /** Everything stored of one room, by its id. */
-    private static final List<String> DELETE_ROOM = List.of("DELETE FROM updates WHERE room = ?", "DELETE FROM rooms WHERE id = ?");
+    private static final List<String> DELETE_ROOM = List.of("DELETE FROM updates WHERE room = ?", "DELETE FROM replica_owners WHERE room = ?",
+            "DELETE FROM rooms WHERE id = ?");
+
+    private static final class BindReplica extends FutureWrite<Void> {
+        final long replica;
+        final ReplicaOwner owner;
+
+        BindReplica(long room, long replica, ReplicaOwner owner) {
+            super(room, true);
+            this.replica = replica;
+            this.owner = owner;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            // The owner of a bound replica never changes; only its name follows the owner's.
+            PreparedStatement p = store.prepared("INSERT INTO replica_owners (room, replica, owner, user_id, name) VALUES (?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (room, replica) DO UPDATE SET name = excluded.name WHERE owner = excluded.owner");
+            p.setLong(1, room);
+            p.setLong(2, replica);
+            p.setString(3, owner.owner());
+            p.setString(4, owner.userId());
+            p.setString(5, owner.name());
+            p.executeUpdate();
+        }
+    }
 
     private static final class CreateRoom extends FutureWrite<Long> {
         final String name;
