@@ -96,4 +96,34 @@ class HubProcessTest {
             assertTrue(out.contains("Mallory\\u000a2026-01-01"), "the name is logged escaped:\n" + out);
         }
     }
+
+    @Test
+    void aRealHubProcessNeedsTokensByDefaultAndTheTokenCommandMakesThem() throws Exception {
+        try (ChildHub hub = ChildHub.start(dir, "--auth", "token")) {
+            int port = hub.awaitListening();
+            // Issued beside the running hub, from its data directory, as an operator would.
+            String editor = Tokens.issue(dir, "ada", "Ada", "notes", Grant.Role.EDITOR, java.time.Duration.ofMinutes(10));
+            String viewer = Tokens.issue(dir, "val", "Val", "notes", Grant.Role.VIEWER, java.time.Duration.ofMinutes(10));
+            try (RawClient none = RawClient.connect(port, "notes")) {
+                none.text(RawClient.hello(0x1, dev.tandem.crdt.Version.EMPTY));
+                none.expectError("unauthorized", 1008);
+            }
+            try (RawClient other = RawClient.connect(port, "other")) {
+                other.text(AccessTest.hello(0x2, editor));
+                other.expectError("unauthorized", 1008);
+            }
+            try (RawClient ed = RawClient.connect(port, "notes"); RawClient view = RawClient.connect(port, "notes")) {
+                ed.text(AccessTest.hello(0x3, editor));
+                ed.expect(Message.Welcome.class);
+                view.text(AccessTest.hello(0x4, viewer));
+                view.expect(Message.Welcome.class);
+                view.nextBinary();
+                view.binary(dev.tandem.protocol.Frames.push(1, new dev.tandem.crdt.Doc(0x4).insert(0, "x").encode()).array());
+                view.expectError("forbidden", 1008);
+            }
+            assertTrue(hub.output().contains("unauthorized") && !hub.output().contains(editor), "tokens never reach the log");
+            hub.sigterm();
+            assertEquals(0, hub.awaitExit(30));
+        }
+    }
 }
