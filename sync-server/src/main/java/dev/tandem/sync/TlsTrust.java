@@ -32,9 +32,12 @@ import java.util.Locale;
 public final class TlsTrust {
     private final SSLContext context;
     private final String description;
+    /** The pinned certificate's SHA-256 in hex, or "" for none: what equality compares. */
+    private final String pin;
 
     private TlsTrust(byte[] pinnedSha256, String description) {
         this.description = description;
+        this.pin = pinnedSha256 == null ? "" : HexFormat.of().formatHex(pinnedSha256);
         try {
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init((KeyStore) null);
@@ -88,6 +91,21 @@ public final class TlsTrust {
     @Override
     public String toString() {
         return description;
+    }
+
+    /**
+     * Equal when they trust the same pinned certificate (or none): clients with equal trusts
+     * share one connection pool ({@code SyncRuntime}), so making a TlsTrust per connection costs
+     * nothing more than one per hub.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof TlsTrust t && t.pin.equals(pin);
+    }
+
+    @Override
+    public int hashCode() {
+        return pin.hashCode();
     }
 
     /** The system's checks first; if they fail, the pin (exact certificate), else a clear refusal. */

@@ -41,7 +41,10 @@ class TransportTest {
     @TempDir
     Path dir;
 
-    /** Self-signed for 127.0.0.1, made by openssl as an operator would. */
+    /**
+     * Self-signed for 127.0.0.1, made with the JDK's keytool (CI has only a JDK), the key written
+     * out as the PKCS#8 PEM an operator's openssl or certbot gives.
+     */
     static Path cert;
     static Path key;
     static Path otherCert;
@@ -51,16 +54,29 @@ class TransportTest {
         cert = certs.resolve("hub.pem");
         key = certs.resolve("hub.key");
         otherCert = certs.resolve("other.pem");
-        openssl(cert, key);
-        openssl(otherCert, certs.resolve("other.key"));
+        selfSigned(cert, key);
+        selfSigned(otherCert, certs.resolve("other.key"));
     }
 
-    private static void openssl(Path certFile, Path keyFile) throws Exception {
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
-                "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2", "-keyout", keyFile.toString(), "-out", certFile.toString())
-                .redirectErrorStream(true).start();
+    private static void selfSigned(Path certFile, Path keyFile) throws Exception {
+        Path store = certFile.resolveSibling(certFile.getFileName() + ".p12");
+        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+        run(keytool, "-genkeypair", "-alias", "hub", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
+                "-validity", "2", "-keystore", store.toString(), "-storetype", "PKCS12", "-storepass", "changeit");
+        run(keytool, "-exportcert", "-rfc", "-alias", "hub", "-keystore", store.toString(), "-storepass", "changeit", "-file", certFile.toString());
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(store)) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        byte[] pkcs8 = ks.getKey("hub", "changeit".toCharArray()).getEncoded();
+        Files.writeString(keyFile, "-----BEGIN PRIVATE KEY-----\n" + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs8)
+                + "\n-----END PRIVATE KEY-----\n");
+    }
+
+    private static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, "openssl failed: " + out);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", cmd) + " failed: " + out);
     }
 
     static String fingerprint(Path pem) throws Exception {
