@@ -58,7 +58,7 @@ class TransportTest {
         selfSigned(otherCert, certs.resolve("other.key"));
     }
 
-    private static void selfSigned(Path certFile, Path keyFile) throws Exception {
+    static void selfSigned(Path certFile, Path keyFile) throws Exception {
         Path store = certFile.resolveSibling(certFile.getFileName() + ".p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
         run(keytool, "-genkeypair", "-alias", "hub", "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1",
