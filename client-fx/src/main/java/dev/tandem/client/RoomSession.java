@@ -5,6 +5,7 @@ import dev.tandem.crdt.CrdtFormatException;
 import dev.tandem.crdt.Doc;
 import dev.tandem.crdt.Update;
 import dev.tandem.sync.LocalStore;
+import dev.tandem.sync.ReplicaSecret;
 import dev.tandem.sync.Peer;
 import dev.tandem.sync.SyncClient;
 import dev.tandem.sync.SyncConfig;
@@ -107,6 +108,7 @@ final class RoomSession {
                 .replicaId(doc.replicaId()) // the id our edits carry: the UI replica's
                 .user(me.name(), me.color())
                 .localStore(LocalStore.file(replicaFile))
+                .replicaSecret(loaded.secret)
                 .build(), listener);
 
         presenceDelay.setOnFinished(e -> sendPresence());
@@ -165,11 +167,20 @@ final class RoomSession {
     }
 
     /** What the io thread hands to the FX thread (which owns the UI replica from then on). */
-    private record Loaded(Doc uiDoc, Doc sessionDoc, String warning,
+    private record Loaded(Doc uiDoc, Doc sessionDoc, String warning, String secret,
                           StyledDocument<Collection<String>, String, Collection<String>> initialView) {
-        Loaded(Doc uiDoc, Doc sessionDoc, String warning) {
-            this(uiDoc, sessionDoc, warning, EditorBinding.prepare(uiDoc.text()));
+        Loaded(Doc uiDoc, Doc sessionDoc, String warning, String secret) {
+            this(uiDoc, sessionDoc, warning, secret, EditorBinding.prepare(uiDoc.text()));
         }
+    }
+
+    /**
+     * The replica secret beside the offline copy ({@code ROOM.tandem.secret}): a hub running
+     * --auth none binds this client's replica ids to it, so the copy's unsent edits (made under
+     * an earlier run's replica id) are still accepted as ours after a restart.
+     */
+    static Path secretFile(Path replicaFile) {
+        return replicaFile.resolveSibling(replicaFile.getFileName() + ".secret");
     }
 
     /**
@@ -180,15 +191,17 @@ final class RoomSession {
      */
     private static Loaded load(Path file) {
         byte[] bytes;
+        String secret;
         try {
+            secret = ReplicaSecret.loadOrCreate(secretFile(file));
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            return new Loaded(new Doc(), new Doc(), null);
+            return new Loaded(new Doc(), new Doc(), null, readSecret(file));
         } catch (IOException e) {
             throw new CompletionException(e);
         }
         try {
-            return new Loaded(Doc.decode(bytes), Doc.decode(bytes), null);
+            return new Loaded(Doc.decode(bytes), Doc.decode(bytes), null, secret);
         } catch (CrdtFormatException e) {
             Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + Instant.now().toEpochMilli());
             try {
@@ -197,7 +210,15 @@ final class RoomSession {
                 throw new CompletionException(moveFailed);
             }
             return new Loaded(new Doc(), new Doc(), "The offline copy was unreadable (" + e.getMessage()
-                    + "); kept as " + aside.getFileName() + ", starting from the hub's copy.");
+                    + "); kept as " + aside.getFileName() + ", starting from the hub's copy.", secret);
+        }
+    }
+
+    private static String readSecret(Path file) {
+        try {
+            return ReplicaSecret.loadOrCreate(secretFile(file));
+        } catch (IOException e) {
+            throw new CompletionException(e);
         }
     }
 

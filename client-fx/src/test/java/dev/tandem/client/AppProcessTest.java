@@ -45,7 +45,7 @@ class AppProcessTest {
     }
 
     private URI startHub() throws Exception {
-        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("test-hub")).withPort(0));
+        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("test-hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         resources.add(hub::close);
         return URI.create("ws://127.0.0.1:" + hub.port());
     }
@@ -143,7 +143,9 @@ class AppProcessTest {
         assertEquals(modified, Files.getLastModifiedTime(copy), "not even rewritten");
         try (Stream<Path> files = Files.list(copy.getParent())) {
             Path two = RoomSession.replicaFile(data, new RoomAddress(server, "two"));
-            assertEquals(List.of(copy), files.filter(f -> !f.equals(two)).toList(), "no other copy, no temporary file");
+            // Each room's replica secret lives beside its copy (RoomSession.secretFile).
+            assertEquals(List.of(copy), files.filter(f -> !f.equals(two) && !f.equals(RoomSession.secretFile(copy)) && !f.equals(RoomSession.secretFile(two)))
+                    .toList(), "no other copy, no temporary file");
         }
         first.sendLast("key one|SHORTCUT+Q");
         assertEquals(0, first.waitForExit(), first.output());

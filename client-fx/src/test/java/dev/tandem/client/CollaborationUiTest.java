@@ -49,7 +49,7 @@ class CollaborationUiTest {
     @BeforeAll
     static void startHub() throws Exception {
         FxToolkit.registerPrimaryStage();
-        hub = Hub.start(HubConfig.defaults(hubDir).withPort(0));
+        hub = Hub.start(HubConfig.defaults(hubDir).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         server = URI.create("ws://127.0.0.1:" + hub.port());
         io = Executors.newSingleThreadExecutor();
     }

@@ -31,7 +31,7 @@ public final class ScreenshotTool {
 
     public static void main(String[] args) throws Exception {
         Path tmp = Files.createTempDirectory("tandem-shot");
-        Hub hub = Hub.start(HubConfig.defaults(tmp.resolve("hub")).withPort(0));
+        Hub hub = Hub.start(HubConfig.defaults(tmp.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         URI server = URI.create("ws://127.0.0.1:" + hub.port());
         var io = Executors.newSingleThreadExecutor();
         CompletableFuture<RoomSession[]> started = new CompletableFuture<>();

@@ -54,7 +54,7 @@ class TandemAppTest {
 
     @Test
     void commandLine_opensRoomWithKeyboardFocusInEditor() throws Exception {
-        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0));
+        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         try {
             URI server = URI.create("ws://127.0.0.1:" + hub.port());
             FxToolkit.registerPrimaryStage();
@@ -109,8 +109,8 @@ class TandemAppTest {
 
     @Test
     void sameRoomNameOnTwoServers_windowTitlesNameTheServer() throws Exception {
-        Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0));
-        Hub two = Hub.start(HubConfig.defaults(dir.resolve("hub2")).withPort(0));
+        Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
+        Hub two = Hub.start(HubConfig.defaults(dir.resolve("hub2")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         try {
             FxToolkit.registerPrimaryStage();
             TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class,

@@ -55,7 +55,7 @@ public final class TypingBench {
         int warmup = intArg(args, "--warmup", 400);
 
         Path tmp = Files.createTempDirectory("tandem-typing");
-        Hub hub = Hub.start(HubConfig.defaults(tmp.resolve("hub")).withPort(0));
+        Hub hub = Hub.start(HubConfig.defaults(tmp.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         URI server = URI.create("ws://127.0.0.1:" + hub.port());
         RoomAddress room = new RoomAddress(server, "typing");
         ExecutorService io = Executors.newSingleThreadExecutor();

@@ -26,8 +26,14 @@ abstract class OneShotClient {
     String room;
     @Option(names = "--timeout", defaultValue = "15s", converter = DurationConverter.class, description = "Give up after this long (default ${DEFAULT-VALUE}).")
     Duration timeout;
-    @Option(names = "--name", defaultValue = "tandem-cli", description = "Display name shown to the others while connected (default ${DEFAULT-VALUE}).")
+    @Option(names = "--name", defaultValue = "tandem-cli", description = "Display name shown to the others while connected (default ${DEFAULT-VALUE}); a hub running --auth token shows the token's name instead.")
     String name;
+    @Option(names = "--token", defaultValue = "${env:TANDEM_TOKEN}", description = "Access token for a hub running --auth token (env TANDEM_TOKEN).")
+    String token;
+    @Option(names = "--trust-cert", paramLabel = "FILE", description = "For wss://: also trust this PEM certificate (a hub with a self-signed one).")
+    java.nio.file.Path trustCert;
+    @Option(names = "--trust-sha256", paramLabel = "HEX", description = "For wss://: also trust the certificate with this SHA-256 fingerprint (64 hex digits).")
+    String trustSha256;
 
     /** Runs {@code body} against a synced client; returns the exit code. */
     int run(String what, ClientBody body) {
@@ -35,7 +41,9 @@ abstract class OneShotClient {
         CompletableFuture<String> fatal = new CompletableFuture<>();
         SyncClient client;
         try {
-            SyncConfig config = SyncConfig.builder(url, room, new Doc()).user(name, "#607d8b").coalesce(Duration.ZERO)
+            dev.tandem.sync.TlsTrust trust = trustCert != null ? dev.tandem.sync.TlsTrust.withCertificate(trustCert)
+                    : trustSha256 != null ? dev.tandem.sync.TlsTrust.withFingerprint(trustSha256) : null;
+            SyncConfig config = SyncConfig.builder(url, room, new Doc()).user(name, "#607d8b").token(token).trust(trust).coalesce(Duration.ZERO)
                     .connectTimeout(timeout).build();
             client = SyncClient.start(config, new SyncListener() {
                 @Override
@@ -44,7 +52,7 @@ abstract class OneShotClient {
                     if (!s.retrying() && s.lastError() != null) fatal.complete(s.lastError());
                 }
             });
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | java.io.IOException e) {
             err.println("tandem-hub " + what + ": " + e.getMessage());
             return 2;
         }

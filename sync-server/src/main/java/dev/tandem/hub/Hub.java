@@ -47,14 +47,20 @@ public final class Hub implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Server server;
     private final ServerConnector connector;
+    /** 127.0.0.1:--admin-port for /metrics and /healthz, or null (then they are on the main port). */
+    private final ServerConnector adminConnector;
+    private final AddressLimits addressLimits;
     private final Set<HubConnection> connections = ConcurrentHashMap.newKeySet();
+    /** Verifies tokens; null with --auth none. */
+    private final Tokens tokens;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile boolean cleanStop;
 
-    private Hub(HubConfig config, RoomStore store) {
+    private Hub(HubConfig config, RoomStore store, Tokens tokens) throws java.io.IOException {
         this.config = config;
         this.store = store;
+        this.tokens = tokens;
         this.metrics = new HubMetrics(this::roomCount, connections::size);
         this.roomPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("tandem-room"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("tandem-timer"));
@@ -63,10 +69,36 @@ public final class Hub implements AutoCloseable {
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("tandem-jetty");
         server = new Server(threads);
-        connector = new ServerConnector(server, 1, 1);
+        HubSecurity sec = config.security();
+        this.addressLimits = new AddressLimits(sec.maxConnectionsPerIp(), sec.joinsPerIpPerMinute());
+        if (sec.tlsCert() != null) {
+            // wss:// and https:// on the one port; TLS 1.2 and 1.3 only, Jetty's default (modern) ciphers.
+            org.eclipse.jetty.util.ssl.SslContextFactory.Server ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+            ssl.setKeyStore(TlsFiles.keyStore(sec.tlsCert(), sec.tlsKey()));
+            ssl.setKeyStorePassword(TlsFiles.PASSWORD);
+            ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
+            org.eclipse.jetty.server.HttpConfiguration https = new org.eclipse.jetty.server.HttpConfiguration();
+            org.eclipse.jetty.server.SecureRequestCustomizer secure = new org.eclipse.jetty.server.SecureRequestCustomizer();
+            // Clients may connect by IP address with a certificate pinned by fingerprint: the
+            // Host header need not match the certificate's names.
+            secure.setSniHostCheck(false);
+            https.addCustomizer(secure);
+            connector = new ServerConnector(server, 1, 1, new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                    new org.eclipse.jetty.server.HttpConnectionFactory(https));
+        } else {
+            connector = new ServerConnector(server, 1, 1);
+        }
         connector.setHost(config.host());
         connector.setPort(config.port());
         server.addConnector(connector);
+        if (sec.adminPort() >= 0) {
+            adminConnector = new ServerConnector(server, 1, 1);
+            adminConnector.setHost("127.0.0.1");
+            adminConnector.setPort(sec.adminPort());
+            server.addConnector(adminConnector);
+        } else {
+            adminConnector = null;
+        }
         server.setStopTimeout(config.stopTimeout().toMillis());
 
         WebSocketUpgradeHandler ws = WebSocketUpgradeHandler.from(server, container -> {
@@ -75,12 +107,24 @@ public final class Hub implements AutoCloseable {
             container.setMaxFrameSize(config.maxMessageBytes());
             container.setIdleTimeout(config.idleTimeout());
             container.addMapping("uri-template|/rooms/{room}", (req, resp, cb) -> {
+                if (adminConnector != null && req.getConnectionMetaData().getConnector() == adminConnector) {
+                    Response.writeError(req, resp, cb, 404, "the admin port serves /metrics and /healthz only");
+                    return null;
+                }
+                // A browser page may open a WebSocket to any address and sends its Origin; desktop
+                // clients send none. Refused before the upgrade, so such a page learns nothing.
+                String origin = req.getHeaders().get("Origin");
+                if (origin != null && !config.security().allowedOrigins().contains(origin)) {
+                    log.info("refused an upgrade from {} with Origin {}", Request.getRemoteAddr(req), dev.tandem.protocol.Wire.quote(origin));
+                    Response.writeError(req, resp, cb, 403, "Origin not allowed; see --allow-origin");
+                    return null;
+                }
                 // Updates are small and compact; per-peer deflate would cost more CPU than it saves.
                 resp.setExtensions(List.of());
                 UriTemplatePathSpec spec = (UriTemplatePathSpec) req.getAttribute(PathSpec.class.getName());
                 Map<String, String> params = spec.getPathParams(Request.getPathInContext(req));
                 String name = RoomNames.decode(params == null ? null : params.get("room"));
-                return new HubConnection(this, name, RoomNames.problem(name));
+                return new HubConnection(this, name, RoomNames.problem(name), bearer(req.getHeaders().get("Authorization")));
             });
         });
         ws.setHandler(new HttpEndpoints());
@@ -97,8 +141,11 @@ public final class Hub implements AutoCloseable {
         RoomStore store = SqliteRoomStore.open(config.dataDir());
         Hub hub;
         try {
-            hub = new Hub(config, store);
-        } catch (RuntimeException | Error e) {
+            HubSecurity sec = config.security();
+            Tokens tokens = sec.auth() == HubSecurity.Auth.NONE ? null
+                    : sec.tokenPublicKey() != null ? Tokens.publicKey(sec.tokenPublicKey()) : Tokens.ownKey(config.dataDir());
+            hub = new Hub(config, store, tokens);
+        } catch (Exception | Error e) {
             store.close();
             throw e;
         }
@@ -108,8 +155,17 @@ public final class Hub implements AutoCloseable {
             hub.close();
             throw e;
         }
-        log.info("hub listening on {}:{}, data in {}", config.host(), hub.port(), config.dataDir().toAbsolutePath());
+        log.info("hub listening on {}://{}:{}, data in {}", hub.scheme(), config.host(), hub.port(), config.dataDir().toAbsolutePath());
+        hub.scheduler.scheduleWithFixedDelay(() -> hub.addressLimits.prune(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
+        if (config.security().auth() == HubSecurity.Auth.NONE) {
+            log.warn("--auth none: anyone who can reach {}:{} may read, change and erase every room (development only)", config.host(), hub.port());
+        }
         return hub;
+    }
+
+    /** {@code wss} with --tls-cert, else {@code ws}. */
+    public String scheme() {
+        return config.security().tlsCert() != null ? "wss" : "ws";
     }
 
     /** The port actually bound (useful with port 0). */
@@ -180,6 +236,24 @@ public final class Hub implements AutoCloseable {
         return config;
     }
 
+    /**
+     * What {@code token} allows in {@code room}: with --auth none, editing every room as no
+     * particular user.
+     *
+     * @throws dev.tandem.protocol.ProtocolException {@code unauthorized}
+     */
+    Grant admit(String token, String room) {
+        if (tokens == null) return Grant.ANYONE;
+        return tokens.verify(token, room);
+    }
+
+    /** The token of an {@code Authorization: Bearer} header, or null. */
+    static String bearer(String header) {
+        if (header == null) return null;
+        String h = header.strip();
+        return h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : null;
+    }
+
     /** For tests: the store, to make its disk "full". */
     RoomStore store() {
         return store;
@@ -195,11 +269,29 @@ public final class Hub implements AutoCloseable {
 
     void opened(HubConnection c) {
         connections.add(c);
-        if (stopping) c.fail(dev.tandem.protocol.ErrorCode.SHUTTING_DOWN, "the hub is shutting down");
+        if (stopping) {
+            c.fail(dev.tandem.protocol.ErrorCode.SHUTTING_DOWN, "the hub is shutting down");
+            return;
+        }
+        if (!addressLimits.connect(c.address())) {
+            c.fail(dev.tandem.protocol.ErrorCode.TOO_MANY_CONNECTIONS, "more than " + config.security().maxConnectionsPerIp()
+                    + " connections from " + c.address());
+            return;
+        }
+        c.addressCounted = true;
     }
 
     void closed(HubConnection c) {
-        connections.remove(c);
+        if (connections.remove(c) && c.addressCounted) addressLimits.disconnect(c.address());
+    }
+
+    AddressLimits addressLimits() {
+        return addressLimits;
+    }
+
+    /** The port of --admin-port (useful with 0), or -1. */
+    public int adminPort() {
+        return adminConnector == null ? -1 : adminConnector.getLocalPort();
     }
 
     private int roomCount() {
@@ -215,11 +307,26 @@ public final class Hub implements AutoCloseable {
         };
     }
 
-    /** {@code /healthz}, {@code /metrics}, and 404 for everything else that is not a WebSocket upgrade. */
-    private final class HttpEndpoints extends Handler.Abstract.NonBlocking {
+    /**
+     * {@code /healthz}, {@code /metrics}, {@code /admin/...} ({@link AdminEndpoints}), and 404 for
+     * everything else that is not a WebSocket upgrade. Blocking: the admin endpoints read the store.
+     */
+    private final class HttpEndpoints extends Handler.Abstract {
+        private final AdminEndpoints admin = new AdminEndpoints(Hub.this, store, rooms);
+
         @Override
-        public boolean handle(Request request, Response response, Callback callback) {
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
             String path = Request.getPathInContext(request);
+            boolean onAdminPort = adminConnector != null && request.getConnectionMetaData().getConnector() == adminConnector;
+            if (path.startsWith("/admin/") && !onAdminPort) {
+                admin.handle(request, response, callback);
+                return true;
+            }
+            if (adminConnector != null && onAdminPort != (path.equals("/healthz") || path.equals("/metrics"))) {
+                Response.writeError(request, response, callback, 404, onAdminPort ? "the admin port serves /metrics and /healthz only"
+                        : "/metrics and /healthz are on the admin port");
+                return true;
+            }
             if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
                 Response.writeError(request, response, callback, 405);
                 return true;

@@ -26,11 +26,12 @@ import java.time.Duration;
  * @param roomUnloadAfter a room with no connections is flushed and unloaded after this long
  * @param compactEvery log entries after which a room's log is folded into a new snapshot
  * @param stopTimeout how long a graceful stop waits for sessions to close
+ * @param security who may connect and what they may do, TLS, and the per-address limits
  */
 public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes, long maxQueuedBytes,
                         int maxQueuedMessages, double messagesPerSecond, int messageBurst, long bytesPerSecond,
                         int maxRooms, long maxRoomBytes, int maxHeldRuns, long maxHeldChars, Duration idleTimeout, Duration roomUnloadAfter,
-                        int compactEvery, Duration stopTimeout) {
+                        int compactEvery, Duration stopTimeout, HubSecurity security) {
 
     public HubConfig {
         if (host == null || host.isBlank()) throw new IllegalArgumentException("host is empty");
@@ -54,47 +55,57 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
         if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("idle timeout was " + idleTimeout + ", must be > 0");
         if (roomUnloadAfter.isNegative()) throw new IllegalArgumentException("room unload delay was " + roomUnloadAfter + ", must be >= 0");
         if (compactEvery < 1) throw new IllegalArgumentException("compact-every was " + compactEvery + ", must be >= 1");
+        if (security == null) throw new IllegalArgumentException("security is not set");
+        if (security.auth() == HubSecurity.Auth.NONE && !security.noneOnAnyInterface() && !HubSecurity.isLoopback(host)) {
+            throw new IllegalArgumentException("--auth none is for development on this computer only: it cannot be combined with --host "
+                    + host + " (use 127.0.0.1, or --auth token)");
+        }
     }
 
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 16L << 20, 4096, 100, 200, 1L << 20,
-                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5));
+                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5), HubSecurity.defaults());
     }
 
     public HubConfig withHost(String v) {
-        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
     }
 
     public HubConfig withPort(int v) {
-        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
     }
 
     public HubConfig withMaxMessageBytes(int v) {
-        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
     }
 
     public HubConfig withOutboundQueue(long bytes, int messages) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
     }
 
     public HubConfig withRateLimit(double perSecond, int burst, long bytesPerSec) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
     }
 
     public HubConfig withRoomLimits(int rooms, long roomBytes) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
     }
 
     public HubConfig withTimeouts(Duration idle, Duration unloadAfter, Duration stop) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop, security);
     }
 
     public HubConfig withCompactEvery(int v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout, security);
     }
 
     /** Bounds the operations a room holds while their causes have not arrived (see docs/hub.md). */
     public HubConfig withHeldLimits(int runs, long chars) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+    }
+
+    /** Replaces the security settings (authentication, TLS, Origin, per-address limits). */
+    public HubConfig withSecurity(HubSecurity v) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, v);
     }
 }

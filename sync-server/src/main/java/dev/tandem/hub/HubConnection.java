@@ -32,6 +32,12 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     /** Null when the requested room name was invalid: the connection only reports that and closes. */
     private final String roomProblem;
     private final Hub hub;
+    /** The token of the upgrade's Authorization header, used if hello carries none. */
+    private final String bearer;
+    /** Set by the reader at hello; never changes after. */
+    private volatile Grant grant;
+    /** Who this connection is, for replica ownership (see ReplicaOwner.owner); set at hello. */
+    private volatile dev.tandem.hub.store.ReplicaOwner owner;
     private volatile Session session;
     private volatile Outbox outbox;
     /** reader */
@@ -47,8 +53,9 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     private Message.PeerInfo peer;
     private volatile boolean closed;
 
-    HubConnection(Hub hub, String roomName, String roomProblem) {
+    HubConnection(Hub hub, String roomName, String roomProblem, String bearer) {
         this.hub = hub;
+        this.bearer = bearer;
         this.roomName = roomName;
         this.roomProblem = roomProblem;
     }
@@ -57,6 +64,8 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     public void onWebSocketOpen(Session s) {
         this.session = s;
         this.remote = String.valueOf(s.getRemoteSocketAddress());
+        this.address = s.getRemoteSocketAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : remote;
         HubConfig c = hub.config();
         s.setMaxTextMessageSize(c.maxMessageBytes());
         s.setMaxBinaryMessageSize(c.maxMessageBytes());
@@ -110,6 +119,11 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
                 fail(ErrorCode.BAD_MESSAGE, "the first message must be hello, got a binary frame");
                 return;
             }
+            if (!grant.mayEdit()) {
+                // Nothing of it is decoded, applied, stored or relayed.
+                fail(ErrorCode.FORBIDDEN, "a viewer may not edit room \"" + roomName + "\"");
+                return;
+            }
             if (size < Frames.PUSH_HEADER || payload.get(payload.position()) != Frames.PUSH) {
                 fail(ErrorCode.BAD_MESSAGE, size == 0 ? "empty binary frame" : "a client may only send push frames (kind 0x01), got kind 0x"
                         + Integer.toHexString(payload.get(payload.position()) & 0xff) + (size < Frames.PUSH_HEADER ? " of " + size + " bytes" : ""));
@@ -156,19 +170,54 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         if (h.protocol() != Message.PROTOCOL) {
             throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "protocol " + h.protocol() + " is not spoken here; this hub speaks [" + Message.PROTOCOL + "]");
         }
+        // Per address, not per connection: reconnecting does not buy more joins (nor more token guesses).
+        if (!hub.addressLimits().join(address, System.nanoTime())) {
+            throw new ProtocolException(ErrorCode.TOO_MANY_CONNECTIONS, "more than " + hub.config().security().joinsPerIpPerMinute()
+                    + " joins a minute from " + address);
+        }
+        // Before anything else of hello is looked at: an unauthorized client learns nothing more.
+        Grant g = hub.admit(h.token() != null ? h.token() : bearer, roomName);
         long id = Wire.parseReplica(h.replica(), "hello.replica");
         if (id == 0) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "hello.replica must not be 0");
         if (h.user() == null) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "hello.user is missing");
-        String name = Wire.checkName(h.user().name());
+        String claimed = Wire.checkName(h.user().name());
+        // With tokens the name is the token's: a client cannot pass itself off as someone else.
+        String name = g.name() != null ? g.name() : claimed;
         String color = Wire.checkColor(h.user().color());
         Version v = Wire.parseVersion(h.version(), "hello.version");
+        dev.tandem.hub.store.ReplicaOwner me;
+        if (g.userId() != null) {
+            me = new dev.tandem.hub.store.ReplicaOwner("user:" + g.userId(), g.userId(), name);
+        } else {
+            // --auth none: the replica belongs to whoever knows its secret; only a hash is kept.
+            String secret = h.secret();
+            if (secret == null || secret.length() < 16 || secret.length() > 128 || !secret.matches("[A-Za-z0-9_-]+")) {
+                throw new ProtocolException(ErrorCode.BAD_MESSAGE, "hello.secret must be 16..128 characters of A-Z a-z 0-9 _ - (the replica's ownership secret)");
+            }
+            me = new dev.tandem.hub.store.ReplicaOwner("secret:" + sha256(secret), null, name);
+        }
         helloSeen = true;
+        grant = g;
+        owner = me;
         replica = id;
         Message.PeerInfo info = new Message.PeerInfo(Wire.replica(id), name, color, "active", false, null, null);
         peer = info;
         peerName = name;
         peerColor = color;
         room = hub.rooms().join(this, id, info, v);
+    }
+
+    private static String sha256(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Who this connection is (set at hello). */
+    dev.tandem.hub.store.ReplicaOwner owner() {
+        return owner;
     }
 
     private static Message.WireAnchor checked(Message.WireAnchor a, String field) {
@@ -227,6 +276,11 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
 
     /** Sends the error, closes with its close code, and removes the connection from its room. */
     void fail(ErrorCode code, String message) {
+        fail(code, message, code.retry());
+    }
+
+    /** Like {@link #fail(ErrorCode, String)} with {@code retry} instead of the code's usual value. */
+    void fail(ErrorCode code, String message, boolean retry) {
         if (closed) return;
         hub.metrics().error(code);
         if (code != ErrorCode.SHUTTING_DOWN) {
@@ -235,7 +289,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         }
         Outbox o = outbox;
         if (o != null) {
-            o.send(Wire.write(new Message.Error(code.wire(), message, code.retry(),
+            o.send(Wire.write(new Message.Error(code.wire(), message, retry,
                     code == ErrorCode.UNSUPPORTED_VERSION ? java.util.List.of(Message.PROTOCOL) : null)));
             o.close(code.closeCode(), shorten(code.wire() + ": " + message));
         }
@@ -265,6 +319,14 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     }
 
     private volatile String remote = "?";
+    /** The remote IP, the key of the per-address limits; set at open. */
+    private volatile String address = "?";
+    /** Set by Hub.opened when the address limit counted this connection. */
+    volatile boolean addressCounted;
+
+    String address() {
+        return address;
+    }
 
     private String remote() {
         return remote;

@@ -9,13 +9,13 @@ import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /**
- * Entry point of {@code tandem-hub.jar}: {@code serve} (the default), and the client commands
- * {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
+ * Entry point of {@code tandem-hub.jar}: {@code serve} (the default), {@code token}, and the
+ * client commands {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
  * variable (named in its help) so a container or systemd unit needs no command line.
  */
 @Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
-        subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
+        subcommands = {ServeCommand.class, TokenCommand.class, AdminCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -31,7 +31,9 @@ public final class HubMain implements Callable<Integer> {
     }
 
     static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true)
+                // "--auth token": the value is also the name of the token command.
+                .setAllowSubcommandsAsOptionParameters(true);
         // Room text is UTF-8 whatever the platform default is.
         cl.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
         return cl;
@@ -82,10 +84,33 @@ final class ServeCommand implements Callable<Integer> {
         Duration unloadAfter;
         @Option(names = "--compact-every", defaultValue = "${env:TANDEM_COMPACT_EVERY:-1000}", description = "Fold a room's log into a snapshot after this many entries (default ${DEFAULT-VALUE}).")
         int compactEvery;
+        @Option(names = "--auth", defaultValue = "${env:TANDEM_AUTH:-token}", description = "token: every connection needs a signed token for its room (see the token command); none: anyone may read and write every room, development only, refused with a --host other than loopback (env TANDEM_AUTH, default ${DEFAULT-VALUE}).")
+        HubSecurity.Auth auth;
+        @Option(names = "--token-public-key", defaultValue = "${env:TANDEM_TOKEN_PUBLIC_KEY}", paramLabel = "FILE", description = "Accept tokens an outside service signs (ES256 or RS256) with the private half of this PEM public key, instead of the hub's own HS256 key (env TANDEM_TOKEN_PUBLIC_KEY).")
+        Path tokenPublicKey;
+        @Option(names = "--tls-cert", defaultValue = "${env:TANDEM_TLS_CERT}", paramLabel = "FILE", description = "PEM certificate chain: serve wss:// and https:// (TLS 1.2+) on the port (env TANDEM_TLS_CERT).")
+        Path tlsCert;
+        @Option(names = "--tls-key", defaultValue = "${env:TANDEM_TLS_KEY}", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert (env TANDEM_TLS_KEY).")
+        Path tlsKey;
+        @Option(names = "--allow-origin", paramLabel = "ORIGIN", description = "A browser Origin allowed to open WebSockets (repeatable, e.g. https://editor.example.org); upgrades with any other Origin get HTTP 403. Desktop clients send none.")
+        java.util.List<String> allowOrigins = new java.util.ArrayList<>();
+        @Option(names = "--max-connections-per-ip", defaultValue = "${env:TANDEM_MAX_CONNECTIONS_PER_IP:-50}", description = "Open connections from one address (default ${DEFAULT-VALUE}).")
+        int maxConnectionsPerIp;
+        @Option(names = "--max-joins-per-ip", defaultValue = "${env:TANDEM_MAX_JOINS_PER_IP:-300}", description = "Hellos one address may send per minute; reconnecting does not reset it (default ${DEFAULT-VALUE}).")
+        int maxJoinsPerIp;
+        @Option(names = "--max-members", defaultValue = "${env:TANDEM_MAX_MEMBERS:-200}", description = "Connections in one room (default ${DEFAULT-VALUE}).")
+        int maxMembers;
+        @Option(names = "--max-store-bytes", defaultValue = "${env:TANDEM_MAX_STORE_BYTES:-9223372036854775807}", description = "Size of the whole store above which new rooms are refused (store_full); existing rooms keep working (default: no limit).")
+        long maxStoreBytes;
+        @Option(names = "--admin-port", defaultValue = "${env:TANDEM_ADMIN_PORT:--1}", description = "Serve /metrics and /healthz on this port of 127.0.0.1 only, not on the main port (default: on the main port).")
+        int adminPort;
 
         HubConfig toConfig() {
+            HubSecurity security = HubSecurity.defaults().withAuth(auth).withTokenPublicKey(tokenPublicKey).withTls(tlsCert, tlsKey)
+                    .withAllowedOrigins(allowOrigins).withAddressLimits(maxConnectionsPerIp, maxJoinsPerIp).withMaxMembersPerRoom(maxMembers)
+                    .withMaxStoreBytes(maxStoreBytes).withAdminPort(adminPort);
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
-                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5));
+                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security);
         }
     }
 
@@ -97,6 +122,10 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("tandem-hub: " + e.getMessage());
             return 2;
         }
+        if (config.security().auth() == HubSecurity.Auth.NONE) {
+            System.err.println("tandem-hub: WARNING: --auth none: anyone who can reach this port may read, change and erase every room."
+                    + " For development on this computer only.");
+        }
         Hub hub;
         try {
             hub = Hub.start(config);
@@ -105,7 +134,7 @@ final class ServeCommand implements Callable<Integer> {
             return 1;
         }
         // One machine-readable line for scripts (with --port 0 it is the only way to learn the port).
-        System.out.println("tandem-hub listening on ws://" + config.host() + ":" + hub.port());
+        System.out.println("tandem-hub listening on " + hub.scheme() + "://" + config.host() + ":" + hub.port());
         System.out.flush();
         // SIGTERM / Ctrl-C: stop accepting, close sessions with 1001, flush the store, then return
         // here and exit 0 (1 if the store could not write). Left to the JVM, these signals run the

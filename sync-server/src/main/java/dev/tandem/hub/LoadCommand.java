@@ -64,6 +64,8 @@ final class LoadCommand implements Callable<Integer> {
     String prefix;
     @Option(names = "--seed", defaultValue = "1", description = "Random seed (default ${DEFAULT-VALUE}).")
     long seed;
+    @Option(names = "--token", description = "Access token for a hub running --auth token: an editor (or admin) token for every room used, e.g. --room-prefix with a token for PREFIX-*.")
+    String token;
 
     /** Written by typing threads and frame handlers, read at the end. */
     private final AtomicLong typed = new AtomicLong();
@@ -284,7 +286,7 @@ final class LoadCommand implements Callable<Integer> {
         synchronized void opened(Session s) {
             session = s;
             s.sendText(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(replica), new Message.User("load", "#888888"),
-                    Wire.version(Version.EMPTY), null)), Callback.NOOP);
+                    Wire.version(Version.EMPTY), token, dev.tandem.sync.ReplicaSecret.generate())), Callback.NOOP);
         }
 
         void onText(String text) {

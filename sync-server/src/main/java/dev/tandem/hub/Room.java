@@ -7,6 +7,7 @@ import dev.tandem.crdt.CrdtFormatException;
 import dev.tandem.crdt.Doc;
 import dev.tandem.crdt.Update;
 import dev.tandem.crdt.Version;
+import dev.tandem.hub.store.ReplicaOwner;
 import dev.tandem.hub.store.RoomStore;
 import dev.tandem.hub.store.StoredRoom;
 import dev.tandem.protocol.ErrorCode;
@@ -48,6 +49,8 @@ final class Room {
 
     private State state = State.LOADING;
     private String failure;
+    /** What a join of a FAILED room is told (store_full for a new room over the store bound). */
+    private ErrorCode failureCode = ErrorCode.ROOM_UNAVAILABLE;
     private Doc doc;
     private Version version = Version.EMPTY;
     private long key;
@@ -61,6 +64,13 @@ final class Room {
     /** How many of {@code doc.refusedReplicas()} were logged and told. */
     private int reportedRefusals;
     private final Map<Long, HubConnection> members = new LinkedHashMap<>();
+    /**
+     * Who owns each replica id used in this room: bound at its first hello or first operation,
+     * never rebound. Operations of a replica are accepted only from its owner.
+     */
+    private final Map<Long, ReplicaOwner> owners = new java.util.HashMap<>();
+    /** members.size(), for the admin listing (read by any thread). */
+    private volatile int memberCount;
     private ScheduledFuture<?> unloadTimer;
 
     /**
@@ -87,13 +97,19 @@ final class Room {
     private void load() {
         try {
             hook("load");
-            StoredRoom stored = store.open(name);
-            Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
-            // Everything stored was accepted under the limits of its time: load it whole, then
-            // bound what comes next (runs held already stay held).
-            d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
-            if (stored.held() != null) d.apply(Update.decode(stored.held()));
-            for (byte[] u : stored.updates()) d.apply(Update.decode(u));
+            StoredRoom stored = store.read(name);
+            if (stored == null) {
+                long max = config.security().maxStoreBytes();
+                if (max != Long.MAX_VALUE && store.totalBytes() >= max) {
+                    // Existing rooms keep working: only a new room would grow the store further.
+                    failureCode = ErrorCode.STORE_FULL;
+                    log.warn("room {} refused: the store uses {} bytes, --max-store-bytes is {}", Wire.quote(name), store.totalBytes(), max);
+                    fail("the hub's store is full (--max-store-bytes " + max + "): no new rooms; existing rooms keep working");
+                    return;
+                }
+                stored = store.open(name);
+            }
+            Doc d = decode(stored);
             d.limitHeld(config.maxHeldRuns(), config.maxHeldChars());
             doc = d;
             version = d.version();
@@ -102,6 +118,7 @@ final class Room {
             lastSeq = stored.lastSeq();
             storedBytes = stored.storedBytes();
             logEntries = stored.updates().size();
+            owners.putAll(stored.owners());
             state = State.OPEN;
             heldChanged();
             reportRefusals();
@@ -115,6 +132,54 @@ final class Room {
         }
     }
 
+    /**
+     * The document a stored room holds. Everything stored was accepted under the limits of its
+     * time: it is loaded whole (the caller bounds what comes next; runs held already stay held).
+     *
+     * @throws RuntimeException (a CrdtFormatException, say) if the stored bytes do not load
+     */
+    static Doc decode(StoredRoom stored) {
+        Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
+        d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
+        if (stored.held() != null) d.apply(Update.decode(stored.held()));
+        for (byte[] u : stored.updates()) d.apply(Update.decode(u));
+        return d;
+    }
+
+    int memberCount() {
+        return memberCount;
+    }
+
+    /**
+     * Runs on exec: an admin deleted the room. Every member is told {@code room_deleted} (retry
+     * false), the replica is dropped, and once earlier writes have settled the stored room is
+     * deleted; {@code done} completes with whether there was a stored room.
+     */
+    void delete(CompletableFuture<Boolean> done) {
+        state = State.FAILED;
+        failure = "room \"" + name + "\" was deleted by an admin";
+        doc = null;
+        heldChanged();
+        cancelUnload();
+        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_DELETED, failure);
+        members.clear();
+        memberCount = 0;
+        store.flush().handle((ok, e) -> null).thenCompose(x -> store.delete(name)).whenComplete((had, error) -> {
+            if (error != null) done.completeExceptionally(error);
+            else done.complete(had);
+            exec.execute(this::retireDeleted);
+        });
+    }
+
+    private void retireDeleted() {
+        if (registry.holds(this) && !registry.remove(this)) {
+            // A join is on its way here; it will be refused (the room is FAILED), then this retries.
+            exec.execute(this::retireDeleted);
+            return;
+        }
+        state = State.CLOSED;
+    }
+
     /** Runs on exec. */
     void join(HubConnection conn, long replica, Message.PeerInfo peer, Version clientVersion) {
         pendingJoins.decrementAndGet();
@@ -124,25 +189,43 @@ final class Room {
             return;
         }
         if (state == State.FAILED) {
-            conn.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
+            conn.fail(failureCode, failure);
             return;
         }
         if (conn.isClosed()) {
             maybeScheduleUnload();
             return;
         }
+        ReplicaOwner bound = owners.get(replica);
+        if (bound != null && !sameOwner(bound, conn.owner())) {
+            // Refused, not replacing the owner's connection: the id is someone else's, online or not.
+            conn.fail(ErrorCode.REPLICA_CLAIMED, "replica " + Wire.replica(replica) + " belongs to another user in room \"" + name
+                    + "\"; a client must use replica ids of its own", false);
+            maybeScheduleUnload();
+            return;
+        }
+        if (!members.containsKey(replica) && members.size() >= config.security().maxMembersPerRoom()) {
+            conn.fail(ErrorCode.TOO_MANY_CONNECTIONS, "room \"" + name + "\" has its maximum of " + config.security().maxMembersPerRoom() + " members");
+            maybeScheduleUnload();
+            return;
+        }
         if (state == State.UNLOADING) state = State.OPEN;
         cancelUnload();
+        List<Message.Author> changed = bind(replica, conn.owner());
         HubConnection old = members.put(replica, conn);
+        memberCount = members.size();
         if (old != null) {
             log.info("room \"{}\": replica {} reconnected, replacing its old connection", name, Wire.replica(replica));
             old.replaced();
         }
         List<Message.PeerInfo> peers = new ArrayList<>(members.size());
         for (HubConnection m : members.values()) peers.add(m.peer());
+        List<Message.Author> authors = new ArrayList<>(owners.size());
+        owners.forEach((r, o) -> authors.add(author(r, o)));
         conn.send(Wire.write(new Message.Welcome(Message.PROTOCOL, name, Wire.version(durableVersion), peers,
-                new Message.Limits(config.maxMessageBytes(), config.idleTimeout().toMillis()))));
+                new Message.Limits(config.maxMessageBytes(), config.idleTimeout().toMillis()), authors)));
         conn.send(Frames.withKind(Frames.CATCH_UP, doc.updatesSince(clientVersion).encode()));
+        if (!changed.isEmpty()) broadcast(conn, Wire.write(new Message.Authors(changed)));
         broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
     }
 
@@ -150,12 +233,27 @@ final class Room {
     void push(HubConnection conn, long seq, Update update, byte[] bytes) {
         if (state != State.OPEN && state != State.UNLOADING) return;
         if (conn.isClosed() || members.get(conn.replica()) != conn) return;
-        // Only *new* operations of another live replica are a claim: operations the room
-        // already holds come back honestly (a resend, or a joiner echoing its catch-up).
+        // Only *new* operations are a claim: operations the room already holds come back
+        // honestly (a resend, or a joiner echoing its catch-up). New operations of a replica
+        // someone else owns are refused whether its owner is online or not: otherwise they would
+        // take the owner's next sequence numbers, and the owner's real edits could never sync.
         Version carried = null;
+        List<Long> unbound = null;
+        for (long r : update.replicas()) {
+            if (carried == null) carried = update.version();
+            if (carried.inserts(r) <= version.inserts(r) && carried.deletes(r) <= version.deletes(r)) continue;
+            ReplicaOwner o = owners.get(r);
+            if (o == null) {
+                if (unbound == null) unbound = new ArrayList<>();
+                unbound.add(r);
+            } else if (!sameOwner(o, conn.owner())) {
+                conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries new operations of replica " + Wire.replica(r)
+                        + ", which belongs to another user; nothing of it was applied", false);
+                return;
+            }
+        }
         for (long r : update.replicas()) {
             if (r == conn.replica() || !members.containsKey(r)) continue;
-            if (carried == null) carried = update.version();
             if (carried.inserts(r) > version.inserts(r) || carried.deletes(r) > version.deletes(r)) {
                 conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries operations of replica " + Wire.replica(r)
                         + ", which another live connection in this room owns");
@@ -178,6 +276,15 @@ final class Room {
             return;
         }
         hook("apply");
+        if (unbound != null) {
+            // First use of these ids (a replica the client rebuilt, say): they are the pusher's now.
+            List<Message.Author> bound = new ArrayList<>();
+            for (long r : unbound) bound.addAll(bind(r, conn.owner()));
+            if (!bound.isEmpty()) {
+                String authors = Wire.write(new Message.Authors(bound));
+                for (HubConnection m : members.values()) m.send(authors);
+            }
+        }
         Version after = doc.version();
         // Held operations are not in the version: an update that only adds to them is stored
         // too, and one that adds nothing at all (a resend, held or applied) is not.
@@ -227,6 +334,32 @@ final class Room {
         });
     }
 
+    /**
+     * Runs on exec: binds {@code replica} to {@code owner} if unbound (or renames it for the same
+     * owner); returns the authorship entries that changed (empty if none).
+     */
+    private List<Message.Author> bind(long replica, ReplicaOwner owner) {
+        ReplicaOwner old = owners.get(replica);
+        if (old != null && (!sameOwner(old, owner) || old.name().equals(owner.name()))) return List.of();
+        owners.put(replica, owner);
+        store.bindReplica(key, replica, owner).whenComplete((ok, error) -> {
+            if (error != null) exec.execute(() -> storageFailed(error));
+        });
+        if (old == null) log.info("room {}: replica {} bound to {}", Wire.quote(name), Wire.replica(replica),
+                owner.userId() != null ? "user " + Wire.quote(owner.userId()) : "a replica secret (" + Wire.quote(owner.name()) + ")");
+        return List.of(author(replica, owner));
+    }
+
+    private static Message.Author author(long replica, ReplicaOwner o) {
+        return new Message.Author(Wire.replica(replica), o.userId(), o.name());
+    }
+
+    /** Compares in constant time: the owner string of --auth none is derived from a secret. */
+    private static boolean sameOwner(ReplicaOwner a, ReplicaOwner b) {
+        return java.security.MessageDigest.isEqual(a.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                b.owner().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     /** Runs on exec: brings the hub's held gauges to this room's counts. */
     private void heldChanged() {
         int runs = doc == null ? 0 : doc.heldRuns();
@@ -265,6 +398,7 @@ final class Room {
     void leave(HubConnection conn) {
         if (members.get(conn.replica()) == conn) {
             members.remove(conn.replica());
+            memberCount = members.size();
             broadcast(conn, Wire.write(new Message.Leave(Wire.replica(conn.replica()))));
         }
         maybeScheduleUnload();
@@ -323,6 +457,7 @@ final class Room {
         cancelUnload();
         for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
         members.clear();
+        memberCount = 0;
         retire();
     }
 

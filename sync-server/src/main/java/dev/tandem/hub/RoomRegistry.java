@@ -14,6 +14,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /** The loaded rooms, by name. Thread-safe; a room enters on its first join and leaves when unloaded. */
 final class RoomRegistry {
     private final ConcurrentHashMap<String, Room> rooms = new ConcurrentHashMap<>();
+    /** Rooms an admin is deleting: joins are refused until the deletion is durable. */
+    private final java.util.Set<String> deleting = ConcurrentHashMap.newKeySet();
     private final ExecutorService pool;
     private final ScheduledExecutorService scheduler;
     private final RoomStore store;
@@ -32,7 +34,12 @@ final class RoomRegistry {
     Room join(HubConnection conn, long replica, Message.PeerInfo peer, Version clientVersion) {
         String name = conn.roomName();
         boolean[] full = {false};
+        boolean[] beingDeleted = {false};
         Room room = rooms.compute(name, (k, existing) -> {
+            if (deleting.contains(k)) {
+                beingDeleted[0] = true;
+                return existing;
+            }
             if (existing != null) {
                 existing.pendingJoins.incrementAndGet();
                 return existing;
@@ -45,6 +52,10 @@ final class RoomRegistry {
             created.pendingJoins.incrementAndGet();
             return created;
         });
+        if (beingDeleted[0]) {
+            conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" is being deleted");
+            return null;
+        }
         if (full[0]) {
             conn.fail(ErrorCode.TOO_MANY_ROOMS, "the hub already has its maximum of " + config.maxRooms() + " rooms loaded; try again later");
             return null;
@@ -64,6 +75,34 @@ final class RoomRegistry {
             return r;
         });
         return removed[0];
+    }
+
+    /**
+     * Deletes {@code name}, loaded or not (see {@link Room#delete}); completes with whether it was
+     * stored. Joins arriving meanwhile are refused with {@code room_unavailable}.
+     */
+    java.util.concurrent.CompletableFuture<Boolean> delete(String name) {
+        deleting.add(name);
+        java.util.concurrent.CompletableFuture<Boolean> done = new java.util.concurrent.CompletableFuture<>();
+        // A room created by a join just before the add is found here; later joins see deleting.
+        Room room = rooms.get(name);
+        if (room != null) {
+            room.exec.execute(() -> room.delete(done));
+        } else {
+            store.delete(name).whenComplete((had, e) -> {
+                if (e != null) done.completeExceptionally(e);
+                else done.complete(had);
+            });
+        }
+        return done.whenComplete((had, e) -> deleting.remove(name));
+    }
+
+    Room get(String name) {
+        return rooms.get(name);
+    }
+
+    boolean holds(Room room) {
+        return rooms.get(room.name) == room;
     }
 
     int size() {

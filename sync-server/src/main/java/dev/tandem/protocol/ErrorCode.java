@@ -16,7 +16,17 @@ public enum ErrorCode {
     ROOM_FULL("room_full", false, 1008),
     TOO_MANY_ROOMS("too_many_rooms", true, 1013),
     ROOM_UNAVAILABLE("room_unavailable", true, 1011),
-    SHUTTING_DOWN("shutting_down", true, 1001);
+    SHUTTING_DOWN("shutting_down", true, 1001),
+    /** No token, or one that is malformed, badly signed, expired, not yet valid, or for another room. */
+    UNAUTHORIZED("unauthorized", false, 1008),
+    /** The token's role does not allow this (a viewer's push). */
+    FORBIDDEN("forbidden", false, 1008),
+    /** An admin deleted the room. */
+    ROOM_DELETED("room_deleted", false, 1008),
+    /** The store reached --max-store-bytes: no new rooms (existing rooms keep working). */
+    STORE_FULL("store_full", false, 1008),
+    /** Too many connections or joins from this address. */
+    TOO_MANY_CONNECTIONS("too_many_connections", true, 1013);
 
     private final String wire;
     private final boolean retry;

@@ -21,21 +21,40 @@ import java.util.List;
     @JsonSubTypes.Type(Message.Leave.class),
     @JsonSubTypes.Type(Message.Ack.class),
     @JsonSubTypes.Type(Message.Error.class),
+    @JsonSubTypes.Type(Message.Authors.class),
 })
 public sealed interface Message {
 
     /** The protocol version this build speaks. */
     int PROTOCOL = 2;
 
-    /** Client -> hub, first message on a connection. */
+    /**
+     * Client -> hub, first message on a connection. {@code token}: the signed access token (or
+     * null, then the upgrade's Authorization header, or none with --auth none). {@code secret}:
+     * the replica's ownership secret, which the hub binds the replica to under --auth none.
+     */
     @JsonTypeName("hello")
-    record Hello(Integer protocol, String replica, User user, String version, String token) implements Message {}
+    record Hello(Integer protocol, String replica, User user, String version, String token, String secret) implements Message {}
 
     record User(String name, String color) {}
 
-    /** Hub -> client, answer to hello; a binary catch-up frame follows at once. */
+    /**
+     * Hub -> client, answer to hello; a binary catch-up frame follows at once. {@code authors}:
+     * who owns each replica id of the room (absent from hubs before authorship).
+     */
     @JsonTypeName("welcome")
-    record Welcome(int protocol, String room, String version, List<PeerInfo> peers, Limits limits) implements Message {}
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Welcome(int protocol, String room, String version, List<PeerInfo> peers, Limits limits, List<Author> authors) implements Message {}
+
+    /**
+     * The owner of a replica id: the token's user id (null under --auth none) and display name.
+     * Every operation carrying this replica id was made by this user.
+     */
+    record Author(String replica, String user, String name) {}
+
+    /** Hub -> client: replica ids newly bound to their owners (or an owner's new name), after the welcome. */
+    @JsonTypeName("authors")
+    record Authors(List<Author> authors) implements Message {}
 
     record Limits(long maxMessageBytes, long idleTimeoutMillis) {}
 

@@ -193,6 +193,11 @@ public final class Wire {
         return b.toString();
     }
 
+    /** False if {@code s} holds a character {@link #checkName} refuses (control, line break, bidi, ...). */
+    public static boolean isSafe(String s) {
+        return s.codePoints().noneMatch(Wire::unsafe);
+    }
+
     /** Control, line/paragraph separator, format (but ZWNJ/ZWJ), lone surrogate, or noncharacter. */
     private static boolean unsafe(int cp) {
         switch (Character.getType(cp)) {

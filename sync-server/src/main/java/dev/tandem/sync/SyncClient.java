@@ -82,6 +82,8 @@ public final class SyncClient implements AutoCloseable {
     private final ArrayDeque<Object> sendQueue = new ArrayDeque<>();
     private boolean sending;
     private final Map<Long, Peer> peers = new LinkedHashMap<>();
+    /** The room's authorship map as the hub sent it; bounded like any other input (see addAuthors). */
+    private final Map<Long, Author> authors = new LinkedHashMap<>();
     private Message.Presence presence = new Message.Presence(null, null, false, "active");
     private boolean storeDirty;
     private ScheduledFuture<?> saveTask;
@@ -310,7 +312,7 @@ public final class SyncClient implements AutoCloseable {
             }
         }), config.connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
-            SyncRuntime.jetty().connect(new SyncSocket(this, a, config.maxMessageBytes), uri, req).whenComplete((s, error) -> {
+            SyncRuntime.jetty(config.trust).connect(new SyncSocket(this, a, config.maxMessageBytes), uri, req).whenComplete((s, error) -> {
                 if (error != null) session.execute(() -> lost(a, "cannot connect to " + uri + ": " + rootMessage(error)));
             });
         } catch (Exception e) {
@@ -328,7 +330,7 @@ public final class SyncClient implements AutoCloseable {
             s.setIdleTimeout(config.idleTimeout);
             phase = Phase.AWAIT_WELCOME;
             send(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(config.replicaId),
-                    new Message.User(config.userName, config.color), Wire.version(doc.version()), config.token)));
+                    new Message.User(config.userName, config.color), Wire.version(doc.version()), config.token, config.secret)));
             schedulePing(a);
         });
     }
@@ -348,6 +350,7 @@ public final class SyncClient implements AutoCloseable {
             else if (m instanceof Message.PeerChanged p) peerChanged(p.peer());
             else if (m instanceof Message.Leave l) peerLeft(l.replica());
             else if (m instanceof Message.Error e) hubError(e);
+            else if (m instanceof Message.Authors as) addAuthors(as.authors());
             else lost(a, "hub sent an unexpected " + m.getClass().getSimpleName());
         });
     }
@@ -398,6 +401,8 @@ public final class SyncClient implements AutoCloseable {
         }
         peers.put(config.replicaId, selfPeer());
         this.hubVersion = hubVersion;
+        authors.clear();
+        addAuthors(w.authors());
         phase = Phase.AWAIT_CATCH_UP;
         listener.onPeers(List.copyOf(peers.values()));
     }
@@ -470,6 +475,30 @@ public final class SyncClient implements AutoCloseable {
         if (changed) status();
     }
 
+    /** Most authorship entries kept: a hub cannot make the client grow without bound. */
+    private static final int MAX_AUTHORS = 100_000;
+
+    private void addAuthors(List<Message.Author> list) {
+        if (list == null) return;
+        for (Message.Author a : list) {
+            try {
+                long r = Wire.parseReplica(a.replica(), "author.replica");
+                String user = a.user();
+                if (user != null && (user.isEmpty() || user.length() > 128 || !Wire.isSafe(user))) {
+                    throw new ProtocolException(ErrorCode.BAD_MESSAGE, "author.user is not a safe id: " + Wire.quote(user));
+                }
+                if (authors.size() >= MAX_AUTHORS && !authors.containsKey(r)) {
+                    log.warn("hub sent more than {} authors; the rest are ignored", MAX_AUTHORS);
+                    break;
+                }
+                authors.put(r, new Author(r, user, Wire.checkName(a.name())));
+            } catch (ProtocolException e) {
+                log.warn("hub sent a bad author: {}", e.getMessage());
+            }
+        }
+        listener.onAuthors(java.util.Map.copyOf(authors));
+    }
+
     private void peerChanged(Message.PeerInfo info) {
         Peer p = toPeer(info);
         if (p == null || p.replicaId() == config.replicaId) return;
@@ -488,7 +517,9 @@ public final class SyncClient implements AutoCloseable {
     private void hubError(Message.Error e) {
         lastError = e.code() + ": " + e.message();
         log.info("room \"{}\": hub error {}", config.room, lastError);
-        if (!e.retry()) {
+        // Whatever the flag says, retrying cannot fix an access refusal: only a new invite can.
+        ErrorCode code = ErrorCode.fromWire(e.code());
+        if (!e.retry() || code == ErrorCode.UNAUTHORIZED || code == ErrorCode.FORBIDDEN) {
             fatal(lastError);
         }
         // The hub closes the connection next; onClosed then schedules the retry.

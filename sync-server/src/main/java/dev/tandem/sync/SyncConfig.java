@@ -39,6 +39,8 @@ public final class SyncConfig {
     final String color;
     final LocalStore localStore;
     final String token;
+    final String secret;
+    final TlsTrust trust;
     final Duration initialBackoff;
     final Duration maxBackoff;
     final Random random;
@@ -58,6 +60,8 @@ public final class SyncConfig {
         color = b.color;
         localStore = b.localStore;
         token = b.token;
+        trust = b.trust;
+        secret = b.secret != null ? b.secret : ReplicaSecret.generate();
         initialBackoff = b.initialBackoff;
         maxBackoff = b.maxBackoff;
         random = b.random;
@@ -87,6 +91,8 @@ public final class SyncConfig {
         private String color = "#808080";
         private LocalStore localStore;
         private String token;
+        private String secret;
+        private TlsTrust trust;
         private Duration initialBackoff = Duration.ofMillis(250);
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Random random = new Random();
@@ -131,9 +137,39 @@ public final class SyncConfig {
             return this;
         }
 
-        /** Sent in hello; reserved for access control. Default null. */
+        /**
+         * The signed access token a hub running {@code --auth token} needs (an invite carries
+         * one), sent in hello. Default null: for hubs running {@code --auth none}.
+         */
         public Builder token(String token) {
+            if (token != null && (token.isBlank() || token.length() > 8192 || !token.matches("[A-Za-z0-9._~+/=-]+"))) {
+                throw new IllegalArgumentException("a token is 1..8192 characters of a JWT (base64url and dots)");
+            }
             this.token = token;
+            return this;
+        }
+
+        /**
+         * The secret that proves to a hub running {@code --auth none} that this client owns its
+         * replica (the hub binds the replica to it at first use and stores only a hash). Keep it
+         * beside the replica's offline copy ({@link ReplicaSecret#loadOrCreate}) so a restart
+         * can still push the copy's unsent edits. Default: a fresh random one (fine for a replica
+         * that lives in memory only).
+         */
+        public Builder replicaSecret(String secret) {
+            ReplicaSecret.check(secret);
+            this.secret = secret;
+            return this;
+        }
+
+        /**
+         * Which certificates a {@code wss://} hub may present: the system's CAs plus, with
+         * {@link TlsTrust#withCertificate} or {@link TlsTrust#withFingerprint}, one pinned
+         * certificate. Default: the system's CAs. A hub presenting anything else fails the
+         * handshake (the status names its fingerprint); the client never falls back to ws://.
+         */
+        public Builder trust(TlsTrust trust) {
+            this.trust = trust;
             return this;
         }
 

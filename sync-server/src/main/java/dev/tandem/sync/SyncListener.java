@@ -28,4 +28,10 @@ public interface SyncListener {
      * room. Remote updates reported after this callback are not in the snapshot.
      */
     default void onLocalEditRejected(String reason, byte[] snapshot) {}
+
+    /**
+     * Who made the operations of each replica id of the room (from the hub's authorship map):
+     * the whole map, after each welcome and whenever it grows. Use it to name authors in history.
+     */
+    default void onAuthors(java.util.Map<Long, Author> authors) {}
 }

@@ -23,12 +23,36 @@ final class SyncRuntime {
             Math.max(2, java.lang.Runtime.getRuntime().availableProcessors()), daemon("tandem-sync"));
     static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(daemon("tandem-sync-timer"));
 
+    /** One client per pinned trust (a process has one or a few): its SSL context is the client's. */
+    private static final java.util.Map<TlsTrust, WebSocketClient> pinned = new java.util.HashMap<>();
+
+    /** The shared client for {@code trust}; null: the system's CAs only. */
+    static synchronized WebSocketClient jetty(TlsTrust trust) {
+        if (trust == null) return jetty();
+        WebSocketClient c = pinned.get(trust);
+        if (c == null) {
+            c = newClient(trust);
+            pinned.put(trust, c);
+        }
+        return c;
+    }
+
     static synchronized WebSocketClient jetty() {
-        if (jetty == null) {
+        if (jetty == null) jetty = newClient(null);
+        return jetty;
+    }
+
+    private static WebSocketClient newClient(TlsTrust trust) {
+        {
             QueuedThreadPool threads = new QueuedThreadPool(64, 2);
             threads.setName("tandem-sync-io");
             threads.setDaemon(true);
             HttpClient http = new HttpClient();
+            if (trust != null) {
+                org.eclipse.jetty.util.ssl.SslContextFactory.Client ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Client();
+                ssl.setSslContext(trust.sslContext());
+                http.setSslContextFactory(ssl);
+            }
             http.setExecutor(threads);
             http.setScheduler(new ScheduledExecutorScheduler("tandem-sync-scheduler", true));
             WebSocketClient client = new WebSocketClient(http);
@@ -41,9 +65,8 @@ final class SyncRuntime {
             } catch (Exception e) {
                 throw new IllegalStateException("cannot start the WebSocket client: " + e.getMessage(), e);
             }
-            jetty = client;
+            return client;
         }
-        return jetty;
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String prefix) {

@@ -134,7 +134,7 @@ class BadInputTest {
     void namesWithLineBreaksControlOrBidiCharactersAreRefused() throws Exception {
         for (String name : new String[] {"Mallory\n2026-01-01 INFO forged line", "evil\u202Eeman", "\u2066Bob\u2069", "bell\u0007", "x".repeat(65)}) {
             try (RawClient c = RawClient.connect(hub.port(), "room")) {
-                c.text(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null)));
+                c.text(Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(0xbad), new Message.User(name, "#000000"), "VgEA", null, RawClient.secret(0xbad))));
                 Message.Error e = c.expectError("bad_message", 1008);
                 assertTrue(e.message().startsWith("user.name"), e.message());
                 assertTrue(e.message().chars().noneMatch(ch -> ch < 0x20 || ch == 0x202e || ch == 0x2066), "quoted: " + e.message());
@@ -208,7 +208,8 @@ class BadInputTest {
         try (RawClient c = RawClient.joined(hub.port(), "room", 0x4444)) {
             c.binary(Frames.push(1, forger.insert(0, "forged").encode()).array());
             Message.Error e = c.expectError("replica_claimed", 1008);
-            assertTrue(e.retry());
+            // Alice's replica is bound to her (her secret): retrying cannot make it the forger's.
+            assertTrue(!e.retry(), "retry");
         }
     }
 
@@ -261,7 +262,8 @@ class BadInputTest {
             // Just over the burst, then stop: a client that keeps writing into a closed
             // connection gets a TCP reset, which can discard the error before it is read.
             try {
-                for (int i = 0; i < 8; i++) c.text(presence);
+                // hello took 1 of the 5: the 5th presence is the first refused, and nothing follows it.
+                for (int i = 0; i < 5; i++) c.text(presence);
             } catch (Exception closedUnderUs) {
                 // The hub may close before all are written.
             }

@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * its stdout and stderr collected line by line. Threads: one reader thread per process.
  */
 final class ChildHub implements AutoCloseable {
-    private static final Pattern LISTENING = Pattern.compile("^tandem-hub listening on ws://[^:]+:(\\d+)$");
+    private static final Pattern LISTENING = Pattern.compile("^tandem-hub listening on wss?://[^:]+:(\\d+)$");
 
     final Process process;
     private final List<String> output = new CopyOnWriteArrayList<>();
@@ -32,12 +32,16 @@ final class ChildHub implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts {@code serve --port 0 --data DIR} plus {@code args}; does not wait for it to listen. */
+    /**
+     * Starts {@code serve --port 0 --data DIR} plus {@code args} (plus {@code --auth none} unless
+     * {@code args} name an --auth); does not wait for it to listen.
+     */
     static ChildHub start(Path dataDir, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 HubMain.class.getName(), "serve", "--port", "0", "--data", dataDir.toString()));
         cmd.addAll(List.of(args));
+        if (!List.of(args).contains("--auth")) cmd.addAll(List.of("--auth", "none"));
         return new ChildHub(new ProcessBuilder(cmd).redirectErrorStream(true).start());
     }
 

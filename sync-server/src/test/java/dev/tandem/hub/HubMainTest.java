@@ -83,4 +83,42 @@ class HubMainTest {
         assertEquals(2, held.code());
         assertTrue(held.err().contains("max held runs was -1"), held.err());
     }
+
+    @Test
+    void authNoneIsRefusedOffLoopback() {
+        Run r = run("serve", "--port", "0", "--auth", "none", "--host", "0.0.0.0", "--data", dir.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--auth none") && r.err().contains("0.0.0.0"), r.err());
+    }
+
+    @Test
+    void tokenCommandIssuesWhatTheHubAcceptsAndCatNeedsIt() throws Exception {
+        Path data = dir.resolve("hub");
+        try (Hub hub = Hub.start(TestHubs.config(data).withSecurity(HubSecurity.defaults()))) {
+            String url = "ws://127.0.0.1:" + hub.port();
+            Run t = run("token", "--data", data.toString(), "--room", "notes", "--role", "editor", "--user", "ada", "--name", "Ada L", "--ttl", "2h",
+                    "--invite", url);
+            assertEquals(0, t.code(), t.err());
+            String[] lines = t.out().strip().split("\n");
+            String token = lines[lines.length - 2];
+            Grant g = Tokens.ownKey(data).verify(token, "notes");
+            assertEquals(new Grant("ada", "Ada L", "notes", Grant.Role.EDITOR, g.expires()), g);
+            assertTrue(java.time.Duration.between(java.time.Instant.now(), g.expires()).toMinutes() > 110);
+            assertEquals(url + "/rooms/notes#token=" + token, lines[lines.length - 1]);
+            assertEquals(new dev.tandem.sync.Invite(java.net.URI.create(url), "notes", token, null), dev.tandem.sync.Invite.parse(lines[lines.length - 1]));
+
+            assertEquals(0, run("append", url, "notes", "hi", "--token", token).code());
+            Run cat = run("cat", url, "notes", "--token", token);
+            assertEquals("hi", cat.out(), cat.err());
+            Run without = run("cat", url, "notes", "--timeout", "5s");
+            assertEquals(1, without.code());
+            assertTrue(without.err().contains("unauthorized"), without.err());
+
+            Run bad = run("token", "--data", data.toString(), "--room", "notes", "--role", "owner");
+            assertEquals(2, bad.code());
+            assertTrue(bad.err().contains("--role"), bad.err());
+            Run badName = run("token", "--data", data.toString(), "--room", "notes", "--role", "viewer", "--name", "Eve\u202Eevil");
+            assertEquals(2, badName.code(), badName.err());
+        }
+    }
 }

@@ -44,12 +44,19 @@ public final class RawClient implements AutoCloseable {
     }
 
     public static RawClient connect(int port, String rawRoomPath) throws Exception {
+        return connect(port, rawRoomPath, java.util.Map.of());
+    }
+
+    /** Connects with these headers on the upgrade request (Authorization, Origin, ...). */
+    public static RawClient connect(int port, String rawRoomPath, java.util.Map<String, String> headers) throws Exception {
         URI uri = URI.create("ws://127.0.0.1:" + port + "/rooms/" + rawRoomPath);
         for (int attempt = 1; ; attempt++) {
             // A fresh recorder per attempt: a failed upgrade also reports an error to its listener.
             RawClient c = new RawClient();
             try {
-                c.session = jetty().connect(c.new Listener(), uri).get(10, TimeUnit.SECONDS);
+                org.eclipse.jetty.websocket.client.ClientUpgradeRequest req = new org.eclipse.jetty.websocket.client.ClientUpgradeRequest();
+                headers.forEach(req::setHeader);
+                c.session = jetty().connect(c.new Listener(), uri, req).get(10, TimeUnit.SECONDS);
                 return c;
             } catch (java.util.concurrent.ExecutionException e) {
                 // Jetty's client may pick a pooled HTTP connection the hub just closed after a
@@ -70,7 +77,12 @@ public final class RawClient implements AutoCloseable {
     }
 
     public static String hello(long replica, Version v) {
-        return Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(replica), new Message.User("raw", "#112233"), Wire.version(v), null));
+        return Wire.write(new Message.Hello(Message.PROTOCOL, Wire.replica(replica), new Message.User("raw", "#112233"), Wire.version(v), null, secret(replica)));
+    }
+
+    /** The ownership secret this client sends for {@code replica} (another one makes it an impostor). */
+    public static String secret(long replica) {
+        return "raw-client-secret-" + Wire.replica(replica);
     }
 
     public void text(String s) throws Exception {
@@ -98,7 +110,7 @@ public final class RawClient implements AutoCloseable {
             if (e instanceof String s) {
                 Message m = Wire.read(s);
                 if (type.isInstance(m)) return type.cast(m);
-                if (m instanceof Message.PeerChanged || m instanceof Message.Leave) continue;
+                if (m instanceof Message.PeerChanged || m instanceof Message.Leave || m instanceof Message.Authors) continue;
                 fail("expected " + type.getSimpleName() + ", got " + s);
             } else {
                 fail("expected " + type.getSimpleName() + ", got " + describe(e));

@@ -18,7 +18,17 @@ final class TestHubs {
     private TestHubs() {}
 
     static HubConfig config(Path dir) {
-        return HubConfig.defaults(dir).withPort(0).withTimeouts(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(3));
+        // --auth none: most tests are not about access; AccessTest and its kin start token hubs.
+        return HubConfig.defaults(dir).withPort(0).withTimeouts(Duration.ofSeconds(15), Duration.ofSeconds(30), Duration.ofSeconds(3))
+                .withSecurity(open(HubSecurity.none()));
+    }
+
+    /**
+     * {@code security} with per-address limits out of the way: every test client comes from
+     * 127.0.0.1. LimitsTest and its kin set their own.
+     */
+    static HubSecurity open(HubSecurity security) {
+        return security.withAddressLimits(100_000, 1_000_000);
     }
 
     static Hub start(Path dir) throws Exception {

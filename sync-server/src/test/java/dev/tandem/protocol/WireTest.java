@@ -21,17 +21,20 @@ class WireTest {
     @Test
     void helloIsExactlyTheDocumentedJson() {
         String json = Wire.write(new Message.Hello(2, Wire.replica(0x9f2c4e01a0b3c4d5L), new Message.User("Ada", "#3366cc"),
-                Wire.version(Version.EMPTY), null));
+                Wire.version(Version.EMPTY), null, null));
         assertEquals("{\"type\":\"hello\",\"protocol\":2,\"replica\":\"9f2c4e01a0b3c4d5\",\"user\":{\"name\":\"Ada\",\"color\":\"#3366cc\"},"
-                + "\"version\":\"VgEA\",\"token\":null}", json);
-        assertEquals(new Message.Hello(2, "9f2c4e01a0b3c4d5", new Message.User("Ada", "#3366cc"), "VgEA", null), Wire.read(json));
+                + "\"version\":\"VgEA\",\"token\":null,\"secret\":null}", json);
+        assertEquals(new Message.Hello(2, "9f2c4e01a0b3c4d5", new Message.User("Ada", "#3366cc"), "VgEA", null, null), Wire.read(json));
     }
 
     @Test
     void controlMessagesRoundTrip() {
         List<Message> all = List.of(
                 new Message.Welcome(1, "notes", "VgE=", List.of(new Message.PeerInfo("0000000000000001", "A", "#000000", "idle", true,
-                        Wire.anchor(new Anchor(5, 3, Bias.LEFT)), null)), new Message.Limits(8, 15000)),
+                        Wire.anchor(new Anchor(5, 3, Bias.LEFT)), null)), new Message.Limits(8, 15000), null),
+                new Message.Welcome(1, "notes", "VgE=", List.of(), new Message.Limits(8, 15000),
+                        List.of(new Message.Author("0000000000000001", "ada", "Ada"), new Message.Author("0000000000000002", null, "Bob"))),
+                new Message.Authors(List.of(new Message.Author("0000000000000003", "carol", "Carol"))),
                 new Message.Presence(Wire.anchor(Anchor.END), null, false, "active"),
                 new Message.PeerChanged(new Message.PeerInfo("0000000000000002", "B", "#ffffff", "active", false, null, null)),
                 new Message.Leave("0000000000000002"),

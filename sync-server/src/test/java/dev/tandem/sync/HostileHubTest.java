@@ -88,7 +88,7 @@ class HostileHubTest {
             all.add(peer(hello.replica(), "me", "#010203"));
             all.addAll(peers);
             session.sendText(Wire.write(new Message.Welcome(Message.PROTOCOL, "notes", Wire.version(Version.EMPTY), all,
-                    new Message.Limits(8 << 20, 15_000))), Callback.NOOP);
+                    new Message.Limits(8 << 20, 15_000), null)), Callback.NOOP);
             session.sendBinary(Frames.withKind(Frames.CATCH_UP, Update.empty().encode()), Callback.NOOP);
             attack.accept(session);
         }

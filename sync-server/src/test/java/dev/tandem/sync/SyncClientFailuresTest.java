@@ -30,7 +30,7 @@ class SyncClientFailuresTest {
 
     @BeforeEach
     void startHub() throws Exception {
-        hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0));
+        hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
         server = URI.create("ws://127.0.0.1:" + hub.port());
     }
 

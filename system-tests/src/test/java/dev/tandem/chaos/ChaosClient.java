@@ -79,7 +79,10 @@ final class ChaosClient {
 
     private record Delivery(int generation, Update update) {}
 
-    ChaosClient(int index, long replica, ChaosProxy proxy, Path storeFile, String room, Random rnd, FaultLog log) {
+    private final String token;
+
+    ChaosClient(int index, long replica, ChaosProxy proxy, Path storeFile, String room, String token, Random rnd, FaultLog log) {
+        this.token = token;
         this.index = index;
         this.name = "client-" + index;
         this.replica = replica;
@@ -101,6 +104,7 @@ final class ChaosClient {
         int gen = ++generation;
         SyncConfig config = SyncConfig.builder(URI.create("ws://127.0.0.1:" + proxy.port()), room, session)
                 .replicaId(replica)
+                .token(token)
                 .user(name, String.format("#%06x", (index * 0x3a5f17) & 0xffffff))
                 .localStore(LocalStore.file(storeFile))
                 .backoff(Duration.ofMillis(100), Duration.ofSeconds(2))

@@ -121,15 +121,19 @@ final class ChaosRun {
 
     private void setUp() throws Exception {
         Path data = Files.createDirectories(dir.resolve("hub-data"));
+        // Tokens on (the hub's default): every client has its own user and token, as in a deployment.
+        readerToken = token(data, "chaos-reader");
         hub = new HubProcess(data, dir.resolve("hub.log"),
-                List.of("--idle-timeout", "5s", "--compact-every", "200", "--unload-after", "3s"));
+                // Every client connects from 127.0.0.1 and reconnects after each fault.
+                List.of("--idle-timeout", "5s", "--compact-every", "200", "--unload-after", "3s", "--max-joins-per-ip", "1000000"));
         startHub();
-        garbage = new GarbageClient(log);
+        garbage = new GarbageClient(log, token(data, "garbage"));
         for (int i = 0; i < s.clients(); i++) {
             ChaosProxy proxy = new ChaosProxy("c" + i, hub::port, log);
             proxies.add(proxy);
             long replica = rnd.nextLong() | 1;
-            ChaosClient c = new ChaosClient(i, replica, proxy, dir.resolve("client-" + i + ".tandem"), ROOM, new Random(rnd.nextLong()), log);
+            ChaosClient c = new ChaosClient(i, replica, proxy, dir.resolve("client-" + i + ".tandem"), ROOM, token(data, "chaos-user-" + i),
+                    new Random(rnd.nextLong()), log);
             clients.add(c);
             c.start();
         }
@@ -415,12 +419,19 @@ final class ChaosRun {
 
     // ------------------------------------------------------------------ helpers
 
+    private String readerToken;
+
+    /** An editor token of the chaos room for {@code user}, signed with the hub's own key in {@code data}. */
+    static String token(Path data, String user) throws java.io.IOException {
+        return dev.tandem.hub.Tokens.issue(data, user, user, ROOM, dev.tandem.hub.Grant.Role.EDITOR, Duration.ofHours(6));
+    }
+
     /** The hub's current document, read by a fresh sync client connected straight to it. */
     private Doc readHub() throws Exception {
         int port = hub.port();
         if (port <= 0) throw new IllegalStateException("hub is down");
         SyncClient reader = SyncClient.start(SyncConfig.builder(URI.create("ws://127.0.0.1:" + port), ROOM, new Doc())
-                .user("chaos-reader", "#000000").coalesce(Duration.ZERO)
+                .user("chaos-reader", "#000000").token(readerToken).coalesce(Duration.ZERO)
                 .backoff(Duration.ofMillis(100), Duration.ofSeconds(1)).connectTimeout(Duration.ofSeconds(5)).build(), null);
         try {
             reader.synced().get(30, TimeUnit.SECONDS);
@@ -434,7 +445,7 @@ final class ChaosRun {
     private String cat() throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.tandem.hub.HubMain",
-                "cat", "ws://127.0.0.1:" + hub.port(), ROOM)
+                "cat", "ws://127.0.0.1:" + hub.port(), ROOM, "--token", readerToken)
                 .redirectError(dir.resolve("cat.stderr").toFile()).start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (InputStream in = p.getInputStream()) {

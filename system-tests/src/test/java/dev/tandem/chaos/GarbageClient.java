@@ -37,8 +37,12 @@ final class GarbageClient implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     private final FaultLog log;
 
-    GarbageClient(FaultLog log) {
+    /** Sent in every hello: an editor token of the room attacked (the garbage passes the door). */
+    private final String token;
+
+    GarbageClient(FaultLog log, String token) {
         this.log = log;
+        this.token = token;
     }
 
     /** The kinds of garbage, each with the error code the hub must answer. */
@@ -207,10 +211,11 @@ final class GarbageClient implements AutoCloseable {
         }
     }
 
-    private static String hello(int protocol, long replica) {
+    private String hello(int protocol, long replica) {
         return "{\"type\":\"hello\",\"protocol\":" + protocol + ",\"replica\":\"" + String.format("%016x", replica)
                 + "\",\"user\":{\"name\":\"garbage\",\"color\":\"#000000\"},\"version\":\""
-                + Base64.getEncoder().encodeToString(Version.EMPTY.encode()) + "\",\"token\":null}";
+                + Base64.getEncoder().encodeToString(Version.EMPTY.encode()) + "\",\"token\":" + (token == null ? "null" : "\"" + token + "\"")
+                + ",\"secret\":\"garbage-secret-" + String.format("%016x", replica) + "\"}";
     }
 
     private static ByteBuffer push(int seq, byte[] update) {

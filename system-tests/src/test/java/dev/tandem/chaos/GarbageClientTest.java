@@ -23,8 +23,10 @@ class GarbageClientTest {
     @Test
     void everyKindOfGarbageGetsItsErrorFromARunningHub(@TempDir Path dir) throws Exception {
         FaultLog log = new FaultLog();
-        try (HubProcess hub = new HubProcess(dir.resolve("data"), dir.resolve("hub.log"), List.of());
-             GarbageClient garbage = new GarbageClient(log)) {
+        Path data = dir.resolve("data");
+        String token = dev.tandem.hub.Tokens.issue(data, "garbage", "garbage", "garbage room", dev.tandem.hub.Grant.Role.EDITOR, java.time.Duration.ofHours(1));
+        try (HubProcess hub = new HubProcess(data, dir.resolve("hub.log"), List.of());
+             GarbageClient garbage = new GarbageClient(log, token)) {
             hub.start();
             Random rnd = new Random(5);
             for (GarbageClient.Kind kind : GarbageClient.Kind.values()) {

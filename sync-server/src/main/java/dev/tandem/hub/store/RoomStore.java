@@ -45,6 +45,27 @@ public interface RoomStore extends AutoCloseable {
      */
     CompletableFuture<Void> flush(long roomKey);
 
+    /**
+     * Binds {@code replica} of the room to {@code owner}, or, if it is bound to that same owner
+     * already, updates the name; never changes the owner of a bound replica.
+     */
+    CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner);
+
+    /** Every stored room, by name: what the admin listing shows. Blocking. */
+    java.util.List<RoomSummary> list();
+
+    /** Like {@link #open} for a room that exists, but null for one that does not (nothing is created). Blocking. */
+    StoredRoom read(String room);
+
+    /**
+     * Deletes a room's snapshot, held operations, log and replica owners; completes once that is
+     * durable (true) or when there was no such room (false).
+     */
+    CompletableFuture<Boolean> delete(String room);
+
+    /** Bytes the store uses on disk (all rooms, with the database's own overhead), for --max-store-bytes. Blocking. */
+    long totalBytes();
+
     /** Why the store cannot write (its last commit failed), or null while it can. */
     String writeFailure();
 

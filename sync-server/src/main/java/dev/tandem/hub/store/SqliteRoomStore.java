@@ -105,9 +105,12 @@ public final class SqliteRoomStore implements RoomStore {
                 s.execute("PRAGMA busy_timeout=10000");
                 s.execute("CREATE TABLE IF NOT EXISTS rooms (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
                         + "snapshot BLOB, snapshot_seq INTEGER NOT NULL DEFAULT 0, held BLOB)");
-                addHeldColumn(s);
+                addColumn(s, "held", "BLOB");
+                addColumn(s, "last_activity", "INTEGER NOT NULL DEFAULT 0");
                 s.execute("CREATE TABLE IF NOT EXISTS updates (room INTEGER NOT NULL, seq INTEGER NOT NULL, "
                         + "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
+                s.execute("CREATE TABLE IF NOT EXISTS replica_owners (room INTEGER NOT NULL, replica INTEGER NOT NULL, owner TEXT NOT NULL, "
+                        + "user_id TEXT, name TEXT NOT NULL, PRIMARY KEY (room, replica)) WITHOUT ROWID");
                 // Proves the file is a readable database now, not at the first join.
                 s.executeQuery("SELECT count(*) FROM rooms").close();
             }
@@ -124,15 +127,18 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    /** Stores written before held operations were kept apart from the snapshot lack the column. */
-    private static void addHeldColumn(Statement s) throws SQLException {
+    /**
+     * Stores written by older versions lack the columns added since: held (held operations kept
+     * apart from the snapshot), last_activity (the admin listing).
+     */
+    private static void addColumn(Statement s, String column, String type) throws SQLException {
         try (ResultSet rs = s.executeQuery("PRAGMA table_info(rooms)")) {
             while (rs.next()) {
-                if ("held".equals(rs.getString("name"))) return;
+                if (column.equals(rs.getString("name"))) return;
             }
         }
-        s.execute("ALTER TABLE rooms ADD COLUMN held BLOB");
-        log.info("store: added the column rooms.held");
+        s.execute("ALTER TABLE rooms ADD COLUMN " + column + " " + type);
+        log.info("store: added the column rooms.{}", column);
     }
 
     private static final boolean MAC = System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("mac");
@@ -149,6 +155,19 @@ public final class SqliteRoomStore implements RoomStore {
 
     @Override
     public StoredRoom open(String room) {
+        StoredRoom stored = read(room);
+        if (stored != null) return stored;
+        try {
+            CreateRoom create = new CreateRoom(room);
+            submit(create);
+            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0, java.util.Map.of());
+        } catch (java.util.concurrent.CompletionException e) {
+            throw new StoreException("cannot create room \"" + room + "\" in " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public StoredRoom read(String room) {
         try {
             Long key = null;
             byte[] snapshot = null;
@@ -167,13 +186,8 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            if (key != null) failedRooms.remove(key);
-            if (key == null) {
-                CreateRoom create = new CreateRoom(room);
-                submit(create);
-                key = create.future.join();
-                return new StoredRoom(key, null, null, List.of(), 0, 0);
-            }
+            if (key == null) return null;
+            failedRooms.remove(key);
             List<byte[]> updates = new ArrayList<>();
             long lastSeq = snapshotSeq;
             long bytes = (snapshot == null ? 0 : snapshot.length) + (held == null ? 0 : held.length);
@@ -191,10 +205,57 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes);
+            java.util.Map<Long, ReplicaOwner> owners = new java.util.HashMap<>();
+            synchronized (readConnection) {
+                try (PreparedStatement p = readConnection.prepareStatement("SELECT replica, owner, user_id, name FROM replica_owners WHERE room = ?")) {
+                    p.setLong(1, key);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) owners.put(rs.getLong(1), new ReplicaOwner(rs.getString(2), rs.getString(3), rs.getString(4)));
+                    }
+                }
+            }
+            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners);
         } catch (SQLException | java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner) {
+        return submit(new BindReplica(roomKey, replica, owner)).future;
+    }
+
+    @Override
+    public List<RoomSummary> list() {
+        List<RoomSummary> out = new ArrayList<>();
+        synchronized (readConnection) {
+            try (Statement s = readConnection.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT r.name, coalesce(length(r.snapshot), 0) + coalesce(length(r.held), 0)"
+                         + " + coalesce((SELECT sum(length(u.data)) FROM updates u WHERE u.room = r.id), 0), r.last_activity FROM rooms r ORDER BY r.name")) {
+                while (rs.next()) out.add(new RoomSummary(rs.getString(1), rs.getLong(2), rs.getLong(3)));
+            } catch (SQLException e) {
+                throw new StoreException("cannot list the rooms of " + file + ": " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public long totalBytes() {
+        synchronized (readConnection) {
+            try (Statement s = readConnection.createStatement();
+                 // Pages in use, not a sum over every blob: constant time, whatever the store's size.
+                 ResultSet rs = s.executeQuery("SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()")) {
+                return rs.next() ? rs.getLong(1) : 0;
+            } catch (SQLException e) {
+                throw new StoreException("cannot measure " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    @Override
+    public CompletableFuture<Boolean> delete(String room) {
+        return submit(new DeleteRoom(room)).future;
     }
 
     @Override
@@ -301,7 +362,21 @@ public final class SqliteRoomStore implements RoomStore {
         // fails without beginning a new one, leaving every later write outside any transaction.
         try {
             transaction("BEGIN IMMEDIATE");
-            for (Write w : live) w.execute(this);
+            java.util.Set<Long> touched = new java.util.HashSet<>();
+            for (Write w : live) {
+                w.execute(this);
+                if (w instanceof Append) touched.add(w.room);
+            }
+            // Once per room per batch, not per update: the admin listing needs no finer clock.
+            if (!touched.isEmpty()) {
+                PreparedStatement p = prepared("UPDATE rooms SET last_activity = ? WHERE id = ?");
+                long now = System.currentTimeMillis();
+                for (long room : touched) {
+                    p.setLong(1, now);
+                    p.setLong(2, room);
+                    p.executeUpdate();
+                }
+            }
             transaction("COMMIT");
         } catch (SQLException | RuntimeException e) {
             log.error("store commit of {} writes failed: {}", live.size(), e.toString());
@@ -504,6 +579,61 @@ public final class SqliteRoomStore implements RoomStore {
 
         @Override
         void execute(SqliteRoomStore store) {}
+    }
+
+    private final class DeleteRoom extends FutureWrite<Boolean> {
+        final String name;
+
+        DeleteRoom(String name) {
+            super(NO_ROOM, true);
+            this.name = name;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            Long id = null;
+            PreparedStatement find = store.prepared("SELECT id FROM rooms WHERE name = ?");
+            find.setString(1, name);
+            try (ResultSet rs = find.executeQuery()) {
+                if (rs.next()) id = rs.getLong(1);
+            }
+            result = id != null;
+            if (id == null) return;
+            for (String sql : DELETE_ROOM) {
+                PreparedStatement p = store.prepared(sql);
+                p.setLong(1, id);
+                p.executeUpdate();
+            }
+            failedRooms.remove(id);
+        }
+    }
+
+    /** Everything stored of one room, by its id. */
+    private static final List<String> DELETE_ROOM = List.of("DELETE FROM updates WHERE room = ?", "DELETE FROM replica_owners WHERE room = ?",
+            "DELETE FROM rooms WHERE id = ?");
+
+    private static final class BindReplica extends FutureWrite<Void> {
+        final long replica;
+        final ReplicaOwner owner;
+
+        BindReplica(long room, long replica, ReplicaOwner owner) {
+            super(room, true);
+            this.replica = replica;
+            this.owner = owner;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            // The owner of a bound replica never changes; only its name follows the owner's.
+            PreparedStatement p = store.prepared("INSERT INTO replica_owners (room, replica, owner, user_id, name) VALUES (?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (room, replica) DO UPDATE SET name = excluded.name WHERE owner = excluded.owner");
+            p.setLong(1, room);
+            p.setLong(2, replica);
+            p.setString(3, owner.owner());
+            p.setString(4, owner.userId());
+            p.setString(5, owner.name());
+            p.executeUpdate();
+        }
     }
 
     private static final class CreateRoom extends FutureWrite<Long> {

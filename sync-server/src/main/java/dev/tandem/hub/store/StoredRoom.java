@@ -12,5 +12,7 @@ import java.util.List;
  * @param updates log entries after the snapshot, in order
  * @param lastSeq sequence number of the last log entry (or the snapshot's), 0 for a new room
  * @param storedBytes snapshot, held and log size, for the room size bound
+ * @param owners who owns each replica id of the room, by replica id
  */
-public record StoredRoom(long key, byte[] snapshot, byte[] held, List<byte[]> updates, long lastSeq, long storedBytes) {}
+public record StoredRoom(long key, byte[] snapshot, byte[] held, List<byte[]> updates, long lastSeq, long storedBytes,
+                         java.util.Map<Long, ReplicaOwner> owners) {}
