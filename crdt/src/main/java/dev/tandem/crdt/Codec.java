@@ -2,7 +2,6 @@ package dev.tandem.crdt;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -855,17 +854,30 @@ final class Codec {
         }
     }
 
+    /**
+     * Strict UTF-8 (malformed input is refused), straight into one array: an ASCII prefix is
+     * widened by hand, the rest goes through the JDK's decoder. A document's text is its largest
+     * column, so this is a good part of loading one.
+     */
     private static char[] decodeUtf8(ByteReader r, int utf8Len) {
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+        java.nio.ByteBuffer in = r.slice(utf8Len);
+        byte[] a = in.array();
+        int p = in.arrayOffset() + in.position();
+        int end = p + utf8Len;
+        char[] out = new char[utf8Len]; // at most one char per byte
+        int n = 0;
+        while (p < end && a[p] >= 0) out[n++] = (char) a[p++];
+        if (p < end) {
+            java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(r.slice(utf8Len));
-            char[] out = new char[chars.remaining()];
-            chars.get(out);
-            return out;
-        } catch (CharacterCodingException e) {
-            throw new CrdtFormatException("text is not valid UTF-8", e);
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+            CharBuffer dst = CharBuffer.wrap(out, n, out.length - n);
+            java.nio.charset.CoderResult result = decoder.decode(java.nio.ByteBuffer.wrap(a, p, end - p), dst, true);
+            if (!result.isUnderflow()) throw new CrdtFormatException("text is not valid UTF-8");
+            result = decoder.flush(dst);
+            if (!result.isUnderflow()) throw new CrdtFormatException("text is not valid UTF-8");
+            n = dst.position();
         }
+        return n == out.length ? out : Arrays.copyOf(out, n);
     }
 }

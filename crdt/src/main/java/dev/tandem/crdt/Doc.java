@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,7 +17,9 @@ import java.util.function.LongSupplier;
  * time it was typed (its left and right origins); deleted characters stay as tombstones. Where
  * several replicas insert at the same place, the order follows FugueMax ("YjsMod", Weidner &amp;
  * Kleppmann, "The Art of the Fugue"), which never interleaves two people's concurrent typing,
- * forwards or backwards. See {@code crdt/FORMAT.md} for the model, the structures and the bytes.
+ * forwards or backwards. Deleted characters keep their text and every run its time, so the past
+ * can be read off the present ({@link #textAt}, {@link #diff}, {@link #sessions}). See
+ * {@code crdt/FORMAT.md} for the model, the structures and the bytes.
  *
  * <p>Not thread-safe: one thread owns a {@code Doc}. Positions and lengths are UTF-16 code
  * units, as in {@link String} and JavaFX; no edit may split a surrogate pair.
@@ -978,7 +981,7 @@ public final class Doc {
      * than {@code gap} between them. Survives saves and reloads (times are part of the format);
      * held operations are not included.
      */
-    public List<EditSession> sessions(java.time.Duration gap) {
+    public List<EditSession> sessions(Duration gap) {
         return History.sessions(this, gap);
     }
 

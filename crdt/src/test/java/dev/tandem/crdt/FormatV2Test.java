@@ -74,6 +74,15 @@ class FormatV2Test {
         // Its updates say which text is unknown, as ranges, with no character standing in.
         Update.Ops ops = upgraded.updatesSince(Version.EMPTY).ops();
         assertEquals(deleted, ops.unknownChars());
+        // Merging keeps them, once.
+        Doc another = Doc.decode(resource("/golden/edited.tdoc"), 11);
+        Update past = another.updatesSince(Version.EMPTY);
+        Update more = another.insert(0, "new ");
+        Update merged = Update.merge(java.util.List.of(past, more, past));
+        assertEquals(deleted, Update.decode(merged.encode()).ops().unknownChars());
+        Doc fromMerged = new Doc(9);
+        fromMerged.apply(Update.decode(merged.encode()));
+        assertEquals(another.text(), fromMerged.text());
         // A fresh replica takes them, keeps them unknown through its own save and sends them on.
         Doc fresh = new Doc(8);
         fresh.apply(Update.decode(upgraded.updatesSince(Version.EMPTY).encode()));
@@ -247,6 +256,38 @@ class FormatV2Test {
         Doc remote = new Doc(2);
         remote.apply(Update.decode(d.updatesSince(Version.EMPTY).encode()));
         assertArrayEquals(new long[] {T0, T0 + 100}, remote.updatesSince(Version.EMPTY).ops().insTime);
+    }
+
+    @Test
+    void timesSurviveMergingHoldingAndHeldUpdates() {
+        AtomicLong now = new AtomicLong(T0);
+        Doc a = new Doc(1);
+        a.clock(now::get);
+        Update first = a.insert(0, "one");
+        now.addAndGet(600);
+        Update second = a.insert(3, " two");
+        now.addAndGet(600);
+        Update third = a.delete(0, 4);
+        // Merged without a document: each run keeps its own time.
+        Update merged = Update.decode(Update.merge(java.util.List.of(first, second, third)).encode());
+        assertArrayEquals(new long[] {T0, T0 + 600}, merged.ops().insTime);
+        assertArrayEquals(new long[] {T0 + 1200}, merged.ops().delTime);
+        // Delivered backwards: held, then woken; the times are those of the edits, also in the
+        // held update a store keeps beside a snapshot.
+        Doc b = new Doc(2);
+        b.clock(() -> T0 + 5000);
+        b.apply(Update.decode(third.encode()));
+        b.apply(Update.decode(second.encode()));
+        assertEquals(2, b.heldRuns());
+        Update held = Update.decode(b.heldUpdate().encode());
+        assertArrayEquals(new long[] {T0 + 600}, held.ops().insTime);
+        assertArrayEquals(new long[] {T0 + 1200}, held.ops().delTime);
+        b.apply(Update.decode(first.encode()));
+        assertEquals(0, b.heldRuns());
+        assertEquals("two", b.text());
+        Update.Ops ops = b.updatesSince(Version.EMPTY).ops();
+        assertArrayEquals(new long[] {T0, T0 + 600}, ops.insTime);
+        assertArrayEquals(new long[] {T0 + 1200}, ops.delTime);
     }
 
     @Test
