@@ -1,5 +1,6 @@
 package dev.tandem.client;
 
+import dev.tandem.sync.TandemVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,13 +14,21 @@ import java.nio.file.Path;
  * Command-line options. With a room (and a server or {@code --host-port}) the client skips the
  * start screen and opens the room at once; that is what scripts and tests use.
  */
-@Command(name = "tandem", mixinStandardHelpOptions = true, version = "Tandem 0.1",
+@Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = LaunchOptions.Version.class,
         description = "Tandem: a real-time collaborative text editor.",
         footer = {"", "Examples:",
                 "  tandem --server ws://10.0.0.5:7070 --room notes --name Ada",
                 "  tandem --host-port 7070 --room notes --name Ada     (host on this computer)",
                 "  ./mvnw -pl client-fx -am javafx:run -Djavafx.args=\"--room notes --server ws://10.0.0.5:7070\""})
 final class LaunchOptions {
+    /** {@code --version}: the Maven project version this build was made from. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"Tandem " + TandemVersion.get()};
+        }
+    }
+
     @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
     String server;
 

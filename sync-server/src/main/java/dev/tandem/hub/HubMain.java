@@ -13,7 +13,7 @@ import java.util.concurrent.Callable;
  * {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
  * variable (named in its help) so a container or systemd unit needs no command line.
  */
-@Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
+@Command(name = "tandem-hub", mixinStandardHelpOptions = true, versionProvider = HubMain.Version.class,
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
         subcommands = {ServeCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
@@ -30,6 +30,14 @@ public final class HubMain implements Callable<Integer> {
         System.exit(commandLine().execute(args));
     }
 
+    /** {@code --version}: the Maven project version this jar was built from, and the protocol it speaks. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tandem-hub " + dev.tandem.sync.TandemVersion.get() + ", protocol " + dev.tandem.protocol.Message.PROTOCOL};
+        }
+    }
+
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new HubMain()).setCaseInsensitiveEnumValuesAllowed(true);
         // Room text is UTF-8 whatever the platform default is.
@@ -38,7 +46,7 @@ public final class HubMain implements Callable<Integer> {
     }
 }
 
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the hub (the default command).")
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = HubMain.Version.class, description = "Run the hub (the default command).")
 final class ServeCommand implements Callable<Integer> {
 
     @CommandLine.Mixin

@@ -83,4 +83,15 @@ class HubMainTest {
         assertEquals(2, held.code());
         assertTrue(held.err().contains("max held runs was -1"), held.err());
     }
+
+    @Test
+    void versionPrintsTheProjectVersion() {
+        String expected = System.getProperty("tandem.expectedVersion");
+        assertTrue(expected != null && !expected.isBlank(), "surefire passes the POM's version");
+        for (String[] args : new String[][] {{"--version"}, {"serve", "--version"}}) {
+            Run r = run(args);
+            assertEquals(0, r.code(), r.err());
+            assertEquals("tandem-hub " + expected + ", protocol 1" + System.lineSeparator(), r.out());
+        }
+    }
 }
