@@ -29,6 +29,11 @@ final class LaunchOptions {
         }
     }
 
+    @CommandLine.Parameters(arity = "0..1", paramLabel = "INVITE",
+            description = "An invite to open: tandem://HOST:PORT/rooms/NAME (tandems:// for TLS), or ws://HOST:PORT/rooms/NAME. "
+                    + "Installed Tandem opens tandem:// links with this.")
+    String invite;
+
     @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
     String server;
 
@@ -74,6 +79,14 @@ final class LaunchOptions {
             return o;
         }
         try {
+            if (o.invite != null) {
+                if (o.server != null || o.room != null || o.hostPort != null) {
+                    throw new IllegalArgumentException("an invite names the server and the room: give it without --server, --room or --host-port");
+                }
+                RoomAddress address = RoomAddress.parseLink(o.invite);
+                o.server = address.server().toString();
+                o.room = address.room();
+            }
             if (o.server != null) RoomAddress.parseServer(o.server);
             if (o.room != null) RoomAddress.checkRoom(o.room);
             if (o.color != null) o.color = UserColors.normalize(o.color);

@@ -140,6 +140,7 @@ final class RoomWindow {
         });
         if (status.connectionProperty().get() == StatusViewModel.Connection.CONNECTING) ticker.play();
         stage.setOnShown(e -> area.requestFocus());
+        ReadyProbe.watch(stage);
     }
 
     /** Shows who is hosting, and the address others join with; null hides the banner. */

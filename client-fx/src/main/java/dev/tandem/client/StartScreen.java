@@ -118,6 +118,7 @@ final class StartScreen {
         stage.setTitle("Tandem");
         stage.setResizable(false);
         stage.setOnShown(e -> (model.name.get().isBlank() ? name : room.getEditor()).requestFocus());
+        ReadyProbe.watch(stage);
     }
 
     /**
