@@ -26,9 +26,10 @@ esac
 # --version still say 0.1.0-SNAPSHOT).
 numeric=${version%%-*}
 
-rm -rf "$work/runtime" "$dist"
+rm -rf "$work/runtime" "$dist" "$work/app/tandem.jsa"
 mkdir -p "$dist"
 cp "$target/$jar" "$work/app/"
+cp "$here/classlist" "$work/app/" # the .deb's postinst dumps the CDS archive from it again
 
 # JavaFX: only the platform jars (javafx-graphics-21.0.11-linux.jar ...) are modules with code;
 # the ones without a classifier are empty placeholders that Maven resolves them through.
@@ -63,17 +64,6 @@ graphics=$(printf '%s\n' "${fx[@]}" | grep '/javafx-graphics-')
 libdir="$work/runtime/lib"; [ $os = windows ] && libdir="$work/runtime/bin"
 find "$natives" -maxdepth 1 -type f \( -name '*.so' -o -name '*.dll' -o -name '*.dylib' \) -exec cp {} "$libdir/" \;
 
-# Application class-data sharing: a static CDS archive of the classes a start-up loads (the
-# committed class list, refreshed with packaging/update-classlist.sh), dumped with this runtime
-# and the app's class path. The launcher maps it with -XX:SharedArchiveFile; if it does not fit
-# (another runtime, moved jars) the JVM silently starts without it.
-classpath=()
-for f in "$work"/app/*.jar; do classpath+=("$f"); done
-"$work/runtime/bin/java" -Xshare:dump -XX:SharedClassListFile="$here/classlist" \
-  -XX:SharedArchiveFile="$work/tandem.jsa" -cp "$(IFS=$sep; echo "${classpath[*]}")" -Xlog:cds=off -Xlog:cds+dynamic=off \
-  > "$work/cds-dump.log" 2>&1 || { cat "$work/cds-dump.log" >&2; echo "build-app.sh: CDS dump failed" >&2; exit 1; }
-cp "$work/tandem.jsa" "$work/app/"
-
 icon="$here/tandem.png"
 [ $os = windows ] && icon="$here/tandem.ico"
 common=(--name Tandem --app-version "$numeric" --vendor "Tandem"
@@ -83,11 +73,50 @@ image_opts=(--input "$work/app" --main-jar "$jar" --main-class dev.tandem.client
   --runtime-image "$work/runtime"
   --java-options "-XX:SharedArchiveFile=\$APPDIR/tandem.jsa"
   --java-options "-Xshare:auto"
+  --java-options "-Xlog:cds=off,cds+dynamic=off"
   --java-options "--enable-native-access=javafx.graphics")
 [ $os != mac ] && image_opts+=(--icon "$icon")
 
 "$bin/jpackage" --type app-image "${common[@]}" "${image_opts[@]}" --dest "$dist"
 echo "build-app.sh: app image in $dist/Tandem"
+
+# Application class-data sharing: a static CDS archive of the classes a start-up loads (the
+# committed class list, recorded with packaging/update-classlist.sh), dumped with the image's own
+# runtime and exactly the launcher's class path (read from its .cfg, in its order). The launcher
+# maps it with -XX:SharedArchiveFile; if it does not fit (another runtime, other jars) the JVM
+# starts without it, only slower. -Xlog:cds=off keeps that case quiet. Java 17 maps an archive
+# only for the class path it was dumped with, so an image moved elsewhere (the .deb installs it
+# in /opt/tandem) needs its own dump: the .deb's postinst makes it (linux/postinst).
+appdir="$dist/Tandem/lib/app"
+[ $os = mac ] && appdir="$dist/Tandem.app/Contents/app"
+java="$dist/Tandem/lib/runtime/bin/java"
+[ $os = mac ] && java="$dist/Tandem.app/Contents/runtime/Contents/Home/bin/java"
+[ $os = windows ] && java="$dist/Tandem/runtime/bin/java"
+[ $os = windows ] && appdir="$dist/Tandem/app"
+image_classpath() {
+  local cp=() line
+  while IFS= read -r line; do
+    line=${line%$'\r'}
+    case $line in app.classpath=*) cp+=("$appdir/${line#app.classpath=\$APPDIR/}") ;; esac
+  done < "$appdir/Tandem.cfg"
+  (IFS=$sep; echo "${cp[*]}")
+}
+"$java" -Xshare:dump -XX:SharedClassListFile="$appdir/classlist" -XX:SharedArchiveFile="$appdir/tandem.jsa" \
+  -cp "$(image_classpath)" > "$work/cds-dump.log" 2>&1 \
+  || { cat "$work/cds-dump.log" >&2; echo "build-app.sh: CDS dump failed" >&2; exit 1; }
+echo "build-app.sh: CDS archive $(du -h "$appdir/tandem.jsa" | cut -f1) from $(grep -c . "$here/classlist") classes listed"
+
+
+# TANDEM_DIST_APP_IMAGE_ONLY=1: stop here (start-up measurements, the class list).
+[ "${TANDEM_DIST_APP_IMAGE_ONLY:-0}" = 1 ] && exit 0
+
+# Installers get the image without its archive: it only fits this directory (see above).
+installer_image="$work/installer-image"
+rm -rf "$installer_image" && mkdir -p "$installer_image"
+if [ $os = mac ]; then image_name=Tandem.app; else image_name=Tandem; fi
+cp -R "$dist/$image_name" "$installer_image/"
+find "$installer_image" -name tandem.jsa -delete
+src="$installer_image/$image_name"
 
 case $os in
   linux)
@@ -95,16 +124,16 @@ case $os in
     # tandems:// links, so clicking an invite opens the room.
     linux=(--linux-package-name tandem --linux-app-category editors --linux-menu-group "Office;TextEditor"
       --linux-shortcut --resource-dir "$here/linux" --icon "$icon")
-    "$bin/jpackage" --type deb "${common[@]}" --app-image "$dist/Tandem" "${linux[@]}" --dest "$dist"
+    "$bin/jpackage" --type deb "${common[@]}" --app-image "$src" "${linux[@]}" --dest "$dist"
     if command -v rpmbuild > /dev/null; then
-      "$bin/jpackage" --type rpm "${common[@]}" --app-image "$dist/Tandem" "${linux[@]}" --dest "$dist"
+      "$bin/jpackage" --type rpm "${common[@]}" --app-image "$src" "${linux[@]}" --dest "$dist"
     else
       echo "build-app.sh: no rpmbuild here, so no .rpm"
     fi ;;
   windows)
-    "$bin/jpackage" --type msi "${common[@]}" --app-image "$dist/Tandem" --win-menu --win-shortcut \
+    "$bin/jpackage" --type msi "${common[@]}" --app-image "$src" --win-menu --win-shortcut \
       --win-upgrade-uuid 5f0c7c1e-7d1a-4a53-9a52-3b0d0c7e2a91 --dest "$dist" ;;
   mac)
-    "$bin/jpackage" --type dmg "${common[@]}" --app-image "$dist/Tandem.app" --dest "$dist" ;;
+    "$bin/jpackage" --type dmg "${common[@]}" --app-image "$src" --dest "$dist" ;;
 esac
 ls -la "$dist"

@@ -2,6 +2,7 @@ package dev.tandem.client;
 
 import javafx.application.Platform;
 import javafx.scene.Node;
+import javafx.scene.control.ComboBoxBase;
 import javafx.scene.control.TextInputControl;
 import javafx.stage.Stage;
 import org.fxmisc.richtext.GenericStyledArea;
@@ -13,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * For start-up measurements and the packaging checks (packaging/startup-bench.sh,
  * .ci/package-check): with the environment variable {@code TANDEM_READY_PROBE} set, the first
- * window that has the keyboard focus in a text field or the editor prints one line,
+ * window that is showing with its keyboard focus in a text field or the editor prints one line,
  * {@code tandem-ready window=TITLE uptime-ms=N}. With {@code TANDEM_READY_PROBE=exit} the
  * application then quits normally (that is how the CDS class list is recorded). Unset, it does
  * nothing.
@@ -27,7 +28,9 @@ final class ReadyProbe {
     /** Watches {@code stage} (FX thread). */
     static void watch(Stage stage) {
         if (MODE == null || MODE.isEmpty()) return;
-        stage.focusedProperty().addListener((obs, was, focused) -> check(stage));
+        // Showing, not focused: whether the desktop gives the window the focus is the window
+        // manager's business (Xvfb without one never does); typing goes where the scene has it.
+        stage.showingProperty().addListener((obs, was, showing) -> check(stage));
         stage.sceneProperty().addListener((obs, old, scene) -> {
             if (scene != null) scene.focusOwnerProperty().addListener((o, a, b) -> check(stage));
         });
@@ -35,9 +38,11 @@ final class ReadyProbe {
     }
 
     private static void check(Stage stage) {
-        if (!stage.isFocused() || stage.getScene() == null) return;
+        if (!stage.isShowing() || stage.getScene() == null) return;
         Node owner = stage.getScene().getFocusOwner();
-        if (!(owner instanceof TextInputControl) && !(owner instanceof GenericStyledArea)) return;
+        boolean typable = owner instanceof TextInputControl || owner instanceof GenericStyledArea
+                || owner instanceof ComboBoxBase<?> box && box.isEditable(); // the start screen's room field
+        if (!typable) return;
         if (!reported.compareAndSet(false, true)) return;
         // After this pulse, so the window has been drawn with its focus once.
         Platform.runLater(() -> {

@@ -4,7 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -27,7 +30,48 @@ public final class HubMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(execute(commandLine(), args));
+    }
+
+    /**
+     * Runs {@code args} on {@code cl} after reading the configuration file, if any: {@code --config
+     * FILE} on the command line, else the environment variable {@code TANDEM_CONFIG}. Its values
+     * become the serve options' defaults (the command line and the environment still override
+     * them). It is looked up before picocli parses, because defaults are applied first.
+     */
+    static int execute(CommandLine cl, String... args) {
+        String problem = readConfig(cl, args);
+        if (problem != null) {
+            cl.getErr().println(problem);
+            return 2;
+        }
+        return cl.execute(args);
+    }
+
+    /** Installs the configuration file named by {@code args} (or TANDEM_CONFIG) on {@code cl}; null, or why it cannot be used. */
+    static String readConfig(CommandLine cl, String... args) {
+        String path = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--")) break;
+            if (args[i].equals("--config") && i + 1 < args.length) path = args[i + 1];
+            else if (args[i].startsWith("--config=")) path = args[i].substring("--config=".length());
+        }
+        if (path == null) path = System.getenv("TANDEM_CONFIG");
+        if (path == null || path.isEmpty()) return null;
+        try {
+            // The serve options, both where the default command has them and under "serve".
+            List<CommandLine.Model.OptionSpec> serve = new ArrayList<>();
+            for (CommandLine c : List.of(cl, cl.getSubcommands().get("serve"))) {
+                for (CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+                    if (!o.usageHelp() && !o.versionHelp() && !o.longestName().equals("--config")) serve.add(o);
+                }
+            }
+            cl.setDefaultValueProvider(ConfigFile.read(Path.of(path), serve, System::getenv));
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
+            return "tandem-hub: configuration file " + path + ": " + why;
+        }
     }
 
     /** {@code --version}: the Maven project version this jar was built from, and the protocol it speaks. */
@@ -58,6 +102,9 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     static final class Options {
+        @Option(names = "--config", paramLabel = "FILE", description = "Read these options from FILE, one 'name = value' a line "
+                + "(e.g. port = 7070); the command line and the environment override it (env TANDEM_CONFIG).")
+        Path config;
         @Option(names = "--host", defaultValue = "${env:TANDEM_HOST:-127.0.0.1}", description = "Interface to listen on; 0.0.0.0 for all (env TANDEM_HOST, default ${DEFAULT-VALUE}).")
         String host;
         @Option(names = "--port", defaultValue = "${env:TANDEM_PORT:-7070}", description = "TCP port (env TANDEM_PORT, default ${DEFAULT-VALUE}).")

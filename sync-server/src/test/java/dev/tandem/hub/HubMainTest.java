@@ -33,7 +33,7 @@ class HubMainTest {
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
         System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
-            int code = cl.execute(args);
+            int code = HubMain.execute(cl, args);
             return new Run(code, out.toString(), err + captured.toString(java.nio.charset.StandardCharsets.UTF_8));
         } finally {
             System.setErr(oldErr);
