@@ -38,6 +38,7 @@ echo "build-deb.sh: runtime modules: $modules"
   --generate-cds-archive --output "$root/usr/lib/tandem-hub/runtime"
 
 install -m 0755 "$here/deb/tandem-hub" "$root/usr/bin/tandem-hub"
+install -m 0755 "$here/deb/healthcheck" "$root/usr/lib/tandem-hub/healthcheck"
 install -m 0644 "$here/deb/hub.conf" "$root/etc/tandem/hub.conf"
 install -m 0644 "$here/deb/tandem-hub.service" "$root/lib/systemd/system/tandem-hub.service"
 install -m 0755 "$here/deb/postinst" "$here/deb/prerm" "$here/deb/postrm" "$root/DEBIAN/"
