@@ -4,8 +4,9 @@
 #   plain-jdk   the jars on the full JDK: java -cp ... --module-path javafx-jars (no app image)
 #   image-noappcds  the app image (jlink runtime, JavaFX natives beside it), its app archive moved away
 #   image       the app image as built (jlink runtime + application CDS archive)
-# Each: one cold start (page cache dropped if allowed, fresh profile and HOME, so JavaFX's
-# native-library cache is empty for plain-jdk) and RUNS warm starts (median, min, max).
+# Each: one cold start (page cache dropped, as root; fresh profile and HOME, so JavaFX's
+# native-library cache is empty for plain-jdk) and RUNS warm starts, taken round robin
+# (median, min, max).
 # Two windows: the start screen (started from a menu) and a room (an invite; a local hub).
 #
 # Usage: client-fx/packaging/startup-bench.sh [RUNS]   (after ./mvnw -Pdist -DskipTests package)
@@ -57,18 +58,39 @@ launch() { # config window cold -> prints ms
     timeout 120 "${cmd[@]}" "${args[@]}" 2> /dev/null | sed -n 's/^tandem-ready .*uptime-ms=\([0-9]*\)$/\1/p'
 }
 
-summary() { sort -n | awk '{a[NR]=$1} END {printf "median %d, min %d, max %d (n=%d)", a[int((NR+1)/2)], a[1], a[NR], NR}'; }
+summary() { sort -n | awk '{a[NR]=$1} END {printf "%d (min %d, max %d, n=%d)", a[int((NR+1)/2)], a[1], a[NR], NR}'; }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(uname -r), $("$image/lib/runtime/bin/java" -version 2>&1 | head -n 1)"
-echo "| configuration | window | cold ms | warm ms |"
-echo "| --- | --- | --- | --- |"
-for config in plain-jdk image-noappcds image; do
-  if [ $config = image-noappcds ]; then mv "$appdir/tandem.jsa" "$tmp/tandem.jsa.away"; fi
+# The app archive is moved away for image-noappcds and put back after each of its starts.
+use() {
+  if [ "$1" = image-noappcds ]; then mv "$appdir/tandem.jsa" "$tmp/tandem.jsa.away"; fi
+}
+done_with() {
+  if [ "$1" = image-noappcds ]; then mv "$tmp/tandem.jsa.away" "$appdir/tandem.jsa"; fi
+}
+
+configs=(plain-jdk image-noappcds image)
+declare -A cold warm
+# Cold first, one of each, page cache dropped before each.
+for config in "${configs[@]}"; do
   for window in start room; do
-    cold=$(launch $config $window cold)
-    launch $config $window warm > /dev/null # fills the page cache and JavaFX's cache
-    warm=$(for _ in $(seq "$runs"); do launch $config $window warm; done | summary)
-    echo "| $config | $window | $cold | $warm |"
+    use $config; cold[$config,$window]=$(launch $config $window cold); done_with $config
   done
-  if [ $config = image-noappcds ]; then mv "$tmp/tandem.jsa.away" "$appdir/tandem.jsa"; fi
+done
+# Warm: round robin, so a burst of load on this shared machine hits every configuration alike.
+for config in "${configs[@]}"; do use $config; launch $config start warm > /dev/null; done_with $config; done
+for i in $(seq "$runs"); do
+  for config in "${configs[@]}"; do
+    for window in start room; do
+      use $config; echo "$(launch $config $window warm)" >> "$tmp/warm-$config-$window"; done_with $config
+    done
+  done
+done
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $("$image/lib/runtime/bin/java" -version 2>&1 | head -n 1)"
+echo "| configuration | window | cold ms | warm ms, median |"
+echo "| --- | --- | --- | --- |"
+for config in "${configs[@]}"; do
+  for window in start room; do
+    echo "| $config | $window | ${cold[$config,$window]} | $(summary < "$tmp/warm-$config-$window") |"
+  done
 done
