@@ -120,7 +120,7 @@ src="$installer_image/$image_name"
 
 case $os in
   linux)
-    # The desktop entry (resources/Tandem.desktop) also registers Tandem for tandem:// and
+    # The desktop entry (linux/Tandem.desktop, installed as tandem-Tandem.desktop) also registers Tandem for tandem:// and
     # tandems:// links, so clicking an invite opens the room.
     linux=(--linux-package-name tandem --linux-app-category editors --linux-menu-group "Office;TextEditor"
       --linux-shortcut --resource-dir "$here/linux" --icon "$icon")

@@ -128,6 +128,7 @@ final class RoomWindow {
         scene.getStylesheets().add(TandemApp.stylesheet());
         stage.setScene(scene);
         stage.setTitle(address.room() + " - Tandem");
+        stage.getIcons().setAll(TandemApp.icons());
         stage.setMinWidth(MIN_WIDTH);
         stage.setMinHeight(360);
 

@@ -358,6 +358,8 @@ class RoomWindowTest {
                 .map(n -> (javafx.scene.control.DialogPane) n)
                 .findFirst().orElseThrow(() -> new AssertionError("no About dialog showing")));
         assertEquals("Tandem " + expected, fx(pane::getHeaderText));
+        // The window carries the application's icon (both sizes loaded).
+        assertEquals(List.of(48.0, 256.0), fx(() -> stage.getIcons().stream().filter(i -> !i.isError()).map(javafx.scene.image.Image::getWidth).toList()));
         fx(() -> {
             pane.getScene().getWindow().hide();
             return null;
