@@ -1,5 +1,6 @@
 package dev.tandem.client;
 
+import dev.tandem.sync.TandemVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,13 +14,26 @@ import java.nio.file.Path;
  * Command-line options. With a room (and a server or {@code --host-port}) the client skips the
  * start screen and opens the room at once; that is what scripts and tests use.
  */
-@Command(name = "tandem", mixinStandardHelpOptions = true, version = "Tandem 0.1",
+@Command(name = "tandem", mixinStandardHelpOptions = true, versionProvider = LaunchOptions.Version.class,
         description = "Tandem: a real-time collaborative text editor.",
         footer = {"", "Examples:",
                 "  tandem --server ws://10.0.0.5:7070 --room notes --name Ada",
                 "  tandem --host-port 7070 --room notes --name Ada     (host on this computer)",
                 "  ./mvnw -pl client-fx -am javafx:run -Djavafx.args=\"--room notes --server ws://10.0.0.5:7070\""})
 final class LaunchOptions {
+    /** {@code --version}: the Maven project version this build was made from. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"Tandem " + TandemVersion.get()};
+        }
+    }
+
+    @CommandLine.Parameters(arity = "0..1", paramLabel = "INVITE",
+            description = "An invite to open: tandem://HOST:PORT/rooms/NAME (tandems:// for TLS), or ws://HOST:PORT/rooms/NAME. "
+                    + "Installed Tandem opens tandem:// links with this.")
+    String invite;
+
     @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
     String server;
 
@@ -65,6 +79,14 @@ final class LaunchOptions {
             return o;
         }
         try {
+            if (o.invite != null) {
+                if (o.server != null || o.room != null || o.hostPort != null) {
+                    throw new IllegalArgumentException("an invite names the server and the room: give it without --server, --room or --host-port");
+                }
+                RoomAddress address = RoomAddress.parseLink(o.invite);
+                o.server = address.server().toString();
+                o.room = address.room();
+            }
             if (o.server != null) RoomAddress.parseServer(o.server);
             if (o.room != null) RoomAddress.checkRoom(o.room);
             if (o.color != null) o.color = UserColors.normalize(o.color);

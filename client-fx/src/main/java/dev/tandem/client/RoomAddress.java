@@ -67,6 +67,30 @@ record RoomAddress(URI server, String room) {
         }
     }
 
+    /** Longest invite link accepted from a command line (a desktop opens links from anywhere). */
+    static final int MAX_LINK_LENGTH = 2048;
+
+    /**
+     * Parses an invite link given on the command line: {@code tandem://host:port/rooms/NAME} (the
+     * URL scheme the installers register; {@code tandems://} for a {@code wss://} hub) or the
+     * invite address itself ({@code ws://}, {@code wss://}). Throws with the reason when it is not one.
+     */
+    static RoomAddress parseLink(String link) {
+        if (link.length() > MAX_LINK_LENGTH) throw new IllegalArgumentException("invite link is longer than " + MAX_LINK_LENGTH + " characters");
+        String t = link.strip();
+        String lower = t.toLowerCase(Locale.ROOT);
+        if (lower.startsWith("tandem://")) t = "ws://" + t.substring("tandem://".length());
+        else if (lower.startsWith("tandems://")) t = "wss://" + t.substring("tandems://".length());
+        else if (!lower.startsWith("ws://") && !lower.startsWith("wss://")) {
+            throw new IllegalArgumentException("not an invite link (tandem://HOST:PORT/rooms/NAME): " + link);
+        }
+        // A desktop may hand over the link with a trailing slash.
+        if (t.endsWith("/")) t = t.substring(0, t.length() - 1);
+        RoomAddress address = parseInvite(t);
+        if (address == null) throw new IllegalArgumentException("not an invite link (tandem://HOST:PORT/rooms/NAME): " + link);
+        return address;
+    }
+
     /** The hub's rule (docs/protocol.md, "Room names"), checked here so the user hears it at once. */
     private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]([A-Za-z0-9 ._-]{0,62}[A-Za-z0-9_-])?");
 

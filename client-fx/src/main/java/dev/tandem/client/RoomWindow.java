@@ -1,6 +1,7 @@
 package dev.tandem.client;
 
 import dev.tandem.crdt.Doc;
+import dev.tandem.sync.TandemVersion;
 import javafx.animation.KeyFrame;
 import javafx.animation.PauseTransition;
 import javafx.animation.Timeline;
@@ -12,6 +13,7 @@ import javafx.geometry.Bounds;
 import javafx.geometry.Pos;
 import javafx.scene.Scene;
 import javafx.scene.control.Button;
+import javafx.scene.control.Alert;
 import javafx.scene.control.CheckMenuItem;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListCell;
@@ -126,6 +128,7 @@ final class RoomWindow {
         scene.getStylesheets().add(TandemApp.stylesheet());
         stage.setScene(scene);
         stage.setTitle(address.room() + " - Tandem");
+        stage.getIcons().setAll(TandemApp.icons());
         stage.setMinWidth(MIN_WIDTH);
         stage.setMinHeight(360);
 
@@ -138,6 +141,7 @@ final class RoomWindow {
         });
         if (status.connectionProperty().get() == StatusViewModel.Connection.CONNECTING) ticker.play();
         stage.setOnShown(e -> area.requestFocus());
+        ReadyProbe.watch(stage);
     }
 
     /** Shows who is hosting, and the address others join with; null hides the banner. */
@@ -169,9 +173,28 @@ final class RoomWindow {
                 item("Paste", "Shortcut+V", area::paste),
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
-        MenuBar bar = new MenuBar(file, edit);
+        MenuItem about = item("About Tandem", null, this::showAbout);
+        about.setId("menu-about");
+        Menu help = new Menu("_Help", null, about);
+        MenuBar bar = new MenuBar(file, edit, help);
         bar.setUseSystemMenuBar(true);
         return bar;
+    }
+
+    /** Help > About: the product's version (the one {@code --version} prints) and the runtime it runs on. */
+    private void showAbout() {
+        Alert about = new Alert(Alert.AlertType.INFORMATION);
+        about.initOwner(stage);
+        about.setTitle("About Tandem");
+        about.setHeaderText(aboutHeader());
+        about.setContentText("A real-time collaborative text editor.\n\nJava " + System.getProperty("java.version")
+                + ", JavaFX " + System.getProperty("javafx.runtime.version", "?"));
+        about.getDialogPane().setId("about-dialog");
+        about.show();
+    }
+
+    static String aboutHeader() {
+        return "Tandem " + TandemVersion.get();
     }
 
     private static MenuItem item(String text, String accelerator, Runnable action) {

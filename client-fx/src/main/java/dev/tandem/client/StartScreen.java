@@ -116,8 +116,10 @@ final class StartScreen {
         scene.getStylesheets().add(TandemApp.stylesheet());
         stage.setScene(scene);
         stage.setTitle("Tandem");
+        stage.getIcons().setAll(TandemApp.icons());
         stage.setResizable(false);
         stage.setOnShown(e -> (model.name.get().isBlank() ? name : room.getEditor()).requestFocus());
+        ReadyProbe.watch(stage);
     }
 
     /**

@@ -5,6 +5,7 @@ import javafx.application.Application;
 import javafx.application.Platform;
 import javafx.scene.Parent;
 import javafx.scene.control.Alert;
+import javafx.scene.image.Image;
 import javafx.stage.Stage;
 import javafx.stage.WindowEvent;
 
@@ -61,6 +62,17 @@ public final class TandemApp extends Application {
 
     static String stylesheet() {
         return TandemApp.class.getResource("tandem.css").toExternalForm();
+    }
+
+    private static List<Image> icons; // FX thread only
+
+    /** The window icon, in the sizes a desktop picks from (the same picture as the installers' icon). FX thread. */
+    static List<Image> icons() {
+        if (icons == null) {
+            icons = List.of(new Image(TandemApp.class.getResource("tandem-48.png").toExternalForm()),
+                    new Image(TandemApp.class.getResource("tandem.png").toExternalForm()));
+        }
+        return icons;
     }
 
     @Override

@@ -338,4 +338,31 @@ class RoomWindowTest {
         });
         eventually("Grace's label is still beside her caret", () -> labelBesideCaret("b"));
     }
+
+    @Test
+    void helpAbout_showsTheProjectVersion() throws Exception {
+        String expected = System.getProperty("tandem.expectedVersion");
+        assertNotNull(expected, "surefire passes the POM's version");
+        javafx.scene.control.MenuItem about = fx(() -> ((javafx.scene.control.MenuBar) stage.getScene().lookup(".menu-bar")).getMenus().stream()
+                .filter(m -> m.getText().equals("_Help"))
+                .flatMap(m -> m.getItems().stream())
+                .filter(i -> "menu-about".equals(i.getId()))
+                .findFirst().orElseThrow());
+        fx(() -> {
+            about.fire();
+            return null;
+        });
+        javafx.scene.control.DialogPane pane = fx(() -> javafx.stage.Window.getWindows().stream()
+                .map(w -> w.getScene() == null ? null : w.getScene().lookup("#about-dialog"))
+                .filter(n -> n != null)
+                .map(n -> (javafx.scene.control.DialogPane) n)
+                .findFirst().orElseThrow(() -> new AssertionError("no About dialog showing")));
+        assertEquals("Tandem " + expected, fx(pane::getHeaderText));
+        // The window carries the application's icon (both sizes loaded).
+        assertEquals(List.of(48.0, 256.0), fx(() -> stage.getIcons().stream().filter(i -> !i.isError()).map(javafx.scene.image.Image::getWidth).toList()));
+        fx(() -> {
+            pane.getScene().getWindow().hide();
+            return null;
+        });
+    }
 }

@@ -4,7 +4,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 
@@ -13,7 +16,7 @@ import java.util.concurrent.Callable;
  * client commands {@code cat}, {@code append} and {@code load}. Every serve option also reads an environment
  * variable (named in its help) so a container or systemd unit needs no command line.
  */
-@Command(name = "tandem-hub", mixinStandardHelpOptions = true, version = "tandem-hub 0.1.0, protocol 1",
+@Command(name = "tandem-hub", mixinStandardHelpOptions = true, versionProvider = HubMain.Version.class,
         description = "Tandem's room hub: relays edits between the people in a room and keeps every room's merged text.",
         subcommands = {ServeCommand.class, TokenCommand.class, AdminCommand.class, CatCommand.class, AppendCommand.class, LoadCommand.class})
 public final class HubMain implements Callable<Integer> {
@@ -27,7 +30,56 @@ public final class HubMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        System.exit(execute(commandLine(), args));
+    }
+
+    /**
+     * Runs {@code args} on {@code cl} after reading the configuration file, if any: {@code --config
+     * FILE} on the command line, else the environment variable {@code TANDEM_CONFIG}. Its values
+     * become the serve options' defaults (the command line and the environment still override
+     * them). It is looked up before picocli parses, because defaults are applied first.
+     */
+    static int execute(CommandLine cl, String... args) {
+        String problem = readConfig(cl, args);
+        if (problem != null) {
+            cl.getErr().println(problem);
+            return 2;
+        }
+        return cl.execute(args);
+    }
+
+    /** Installs the configuration file named by {@code args} (or TANDEM_CONFIG) on {@code cl}; null, or why it cannot be used. */
+    static String readConfig(CommandLine cl, String... args) {
+        String path = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--")) break;
+            if (args[i].equals("--config") && i + 1 < args.length) path = args[i + 1];
+            else if (args[i].startsWith("--config=")) path = args[i].substring("--config=".length());
+        }
+        if (path == null) path = System.getenv("TANDEM_CONFIG");
+        if (path == null || path.isEmpty()) return null;
+        try {
+            // The serve options, both where the default command has them and under "serve".
+            List<CommandLine.Model.OptionSpec> serve = new ArrayList<>();
+            for (CommandLine c : List.of(cl, cl.getSubcommands().get("serve"))) {
+                for (CommandLine.Model.OptionSpec o : c.getCommandSpec().options()) {
+                    if (!o.usageHelp() && !o.versionHelp() && !o.longestName().equals("--config")) serve.add(o);
+                }
+            }
+            cl.setDefaultValueProvider(ConfigFile.read(Path.of(path), serve, System::getenv));
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
+            return "tandem-hub: configuration file " + path + ": " + why;
+        }
+    }
+
+    /** {@code --version}: the Maven project version this jar was built from, and the protocol it speaks. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"tandem-hub " + dev.tandem.sync.TandemVersion.get() + ", protocol " + dev.tandem.protocol.Message.PROTOCOL};
+        }
     }
 
     static CommandLine commandLine() {
@@ -40,7 +92,7 @@ public final class HubMain implements Callable<Integer> {
     }
 }
 
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the hub (the default command).")
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = HubMain.Version.class, description = "Run the hub (the default command).")
 final class ServeCommand implements Callable<Integer> {
 
     @CommandLine.Mixin
@@ -52,6 +104,9 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     static final class Options {
+        @Option(names = "--config", paramLabel = "FILE", description = "Read these options from FILE, one 'name = value' a line "
+                + "(e.g. port = 7070); the command line and the environment override it (env TANDEM_CONFIG).")
+        Path config;
         @Option(names = "--host", defaultValue = "${env:TANDEM_HOST:-127.0.0.1}", description = "Interface to listen on; 0.0.0.0 for all (env TANDEM_HOST, default ${DEFAULT-VALUE}).")
         String host;
         @Option(names = "--port", defaultValue = "${env:TANDEM_PORT:-7070}", description = "TCP port (env TANDEM_PORT, default ${DEFAULT-VALUE}).")

@@ -33,7 +33,7 @@ class HubMainTest {
         java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
         System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
-            int code = cl.execute(args);
+            int code = HubMain.execute(cl, args);
             return new Run(code, out.toString(), err + captured.toString(java.nio.charset.StandardCharsets.UTF_8));
         } finally {
             System.setErr(oldErr);
@@ -119,6 +119,17 @@ class HubMainTest {
             assertTrue(bad.err().contains("--role"), bad.err());
             Run badName = run("token", "--data", data.toString(), "--room", "notes", "--role", "viewer", "--name", "Eve\u202Eevil");
             assertEquals(2, badName.code(), badName.err());
+        }
+    }
+
+    @Test
+    void versionPrintsTheProjectVersion() {
+        String expected = System.getProperty("tandem.expectedVersion");
+        assertTrue(expected != null && !expected.isBlank(), "surefire passes the POM's version");
+        for (String[] args : new String[][] {{"--version"}, {"serve", "--version"}}) {
+            Run r = run(args);
+            assertEquals(0, r.code(), r.err());
+            assertEquals("tandem-hub " + expected + ", protocol " + dev.tandem.protocol.Message.PROTOCOL + System.lineSeparator(), r.out());
         }
     }
 }
