@@ -58,6 +58,7 @@ final class RoomSession {
 
     final RoomAddress address;     // where this process connects
     final RoomAddress invite;      // what others join with
+    final Access access;           // token and pinned certificate this process joins with
     RoomWindow window;             // FX thread; a new one when the UI replica is rebuilt
     private final Stage stage;
     private final RoomWindow.Actions actions;
@@ -80,10 +81,11 @@ final class RoomSession {
     /** The session replica's state to rebuild the UI replica from, after it refused a local edit. */
     private record Rebuild(Doc doc, StyledDocument<Collection<String>, String, Collection<String>> view, String reason) {}
 
-    private RoomSession(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Loaded loaded,
+    private RoomSession(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Access access, Loaded loaded,
                         Path replicaFile, RoomWindow.Actions actions) {
         this.address = address;
         this.invite = invite;
+        this.access = access;
         this.stage = stage;
         this.actions = actions;
         this.notice = loaded.warning;
@@ -109,6 +111,8 @@ final class RoomSession {
                 .user(me.name(), me.color())
                 .localStore(LocalStore.file(replicaFile))
                 .replicaSecret(loaded.secret)
+                .token(access.token())
+                .trust(access.trust())
                 .build(), listener);
 
         presenceDelay.setOnFinished(e -> sendPresence());
@@ -157,9 +161,15 @@ final class RoomSession {
      */
     static CompletableFuture<RoomSession> open(Stage stage, RoomAddress address, RoomAddress invite, Identity me,
                                                Path dataDir, Executor io, RoomWindow.Actions actions) {
+        return open(stage, address, invite, me, Access.NONE, dataDir, io, actions);
+    }
+
+    /** Opens a room with a token and a pinned certificate (see {@link Access}). */
+    static CompletableFuture<RoomSession> open(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Access access,
+                                               Path dataDir, Executor io, RoomWindow.Actions actions) {
         Path file = replicaFile(dataDir, address);
         return CompletableFuture.supplyAsync(() -> load(file), io)
-                .thenApplyAsync(loaded -> new RoomSession(stage, address, invite, me, loaded, file, actions), FxThread.EXECUTOR);
+                .thenApplyAsync(loaded -> new RoomSession(stage, address, invite, me, access, loaded, file, actions), FxThread.EXECUTOR);
     }
 
     static Path replicaFile(Path dataDir, RoomAddress address) {

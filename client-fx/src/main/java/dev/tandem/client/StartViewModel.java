@@ -31,8 +31,15 @@ import java.util.Set;
 final class StartViewModel {
     static final int MAX_NAME_LENGTH = 40;
 
-    /** What the start screen asks for. {@code server} is null when hosting on this computer. */
-    record JoinRequest(String name, String color, URI server, String room, boolean host) {}
+    /**
+     * What the start screen asks for. {@code server} is null when hosting on this computer;
+     * {@code access} is the token and pinned certificate of a pasted invite ({@link Access#NONE}: none).
+     */
+    record JoinRequest(String name, String color, URI server, String room, boolean host, Access access) {
+        JoinRequest(String name, String color, URI server, String room, boolean host) {
+            this(name, color, server, room, host, Access.NONE);
+        }
+    }
 
     /** The form's fields, in the order their problems are reported. */
     enum Field { NAME, COLOR, SERVER, ROOM }

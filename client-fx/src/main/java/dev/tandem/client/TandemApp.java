@@ -162,15 +162,23 @@ public final class TandemApp extends Application {
             }
         });
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());
-        if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me);
+        if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
-        ensureHost().whenCompleteAsync((h, error) -> {
+        // The host joins its own hub with an admin token it mints for itself (reading the key: io thread).
+        ensureHost().thenApplyAsync(h -> {
+            try {
+                return Map.entry(h, h.ownAccess(request.room(), request.name()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, io).whenCompleteAsync((hosted, error) -> {
             if (error != null) {
                 showError("Could not host on this computer", error);
                 opened.completeExceptionally(error);
                 return;
             }
-            openRoom(stage, new RoomAddress(h.localServer(), request.room()), h, me).whenComplete((s, e) -> {
+            EmbeddedHost h = hosted.getKey();
+            openRoom(stage, new RoomAddress(h.localServer(), request.room()), h, me, hosted.getValue()).whenComplete((s, e) -> {
                 if (e != null) opened.completeExceptionally(e);
                 else opened.complete(s);
             });
@@ -178,7 +186,7 @@ public final class TandemApp extends Application {
         return opened;
     }
 
-    private CompletableFuture<RoomSession> openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me) {
+    private CompletableFuture<RoomSession> openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me, Access access) {
         RoomSession existing = sessions.get(address);
         if (existing != null) { // one window per room: two would fight over the offline copy
             toFront(existing.window.stage);
@@ -189,7 +197,7 @@ public final class TandemApp extends Application {
         RoomAddress invite = hosted == null ? address : new RoomAddress(hosted.publicServer(), address.room());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
         opening.put(address, opened);
-        RoomSession.open(stage, address, invite, me, dataDir, io, actionsFor(stage))
+        RoomSession.open(stage, address, invite, me, access, dataDir, io, actionsFor(stage))
                 .whenCompleteAsync((session, error) -> {
                     opening.remove(address);
                     if (error != null) {
@@ -198,7 +206,8 @@ public final class TandemApp extends Application {
                         return;
                     }
                     sessions.put(address, session);
-                    if (hosted != null) session.setHostBanner("Hosting on this computer: others join with " + invite.invite());
+                    if (hosted != null) session.setHostBanner("Hosting on this computer at " + invite.invite()
+                            + ". Only people you invite can join: Room > Copy editor invite, or Copy viewer invite.");
                     stage.addEventHandler(WindowEvent.WINDOW_HIDDEN, e -> {
                         sessions.remove(address, session);
                         closing.add(session.close()); // stop() waits for it: the offline copy must reach the disk

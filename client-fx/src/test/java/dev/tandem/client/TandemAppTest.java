@@ -5,6 +5,7 @@ import dev.tandem.hub.Hub;
 import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
 import dev.tandem.sync.SyncConfig;
+import dev.tandem.sync.SyncStatus;
 import javafx.application.Application;
 import javafx.scene.control.Label;
 import org.junit.jupiter.api.AfterEach;
@@ -16,6 +17,7 @@ import org.testfx.api.FxToolkit;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,6 +49,16 @@ class TandemAppTest {
 
     private static String hubText(URI server, String room) throws Exception {
         try (SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).build(), null)) {
+            c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            return c.text().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The text of a room on the hub hosted by the profile {@code data}: read with an editor token minted with its key, its certificate pinned. */
+    static String hostedText(Path data, URI server, String room) throws Exception {
+        Access access = new Access(dev.tandem.hub.Tokens.issue(data.resolve("hub"), "probe", null, room, dev.tandem.hub.Grant.Role.EDITOR, java.time.Duration.ofMinutes(5)),
+                HostTls.loadOrCreate(data.resolve(EmbeddedHost.TLS_DIR)).sha256());
+        try (SyncClient c = EmbeddedHostTest.client(server, room, access, null)) {
             c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
             return c.text().get(WAIT_SECONDS, TimeUnit.SECONDS);
         }
@@ -97,13 +109,19 @@ class TandemAppTest {
         eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
         RoomSession s = fx(() -> tandem.sessions().get(0));
         String banner = fx(() -> ((Label) s.window.stage.getScene().lookup("#host-banner")).getText());
-        Matcher m = Pattern.compile("ws://127\\.0\\.0\\.1:(\\d+)/rooms/hosted").matcher(banner);
+        Matcher m = Pattern.compile("wss://127\\.0\\.0\\.1:(\\d+)/rooms/hosted").matcher(banner);
         assertTrue(m.find(), banner);
         eventually("the editor has the focus", () -> s.window.area.isFocused());
         robot.write("hosted here");
         eventually("typed text is in the document", () -> s.text().equals("hosted here"));
         allSent(s);
-        assertEquals("hosted here", hubText(URI.create("ws://127.0.0.1:" + m.group(1)), "hosted"));
+        URI hosted = URI.create("wss://127.0.0.1:" + m.group(1));
+        assertEquals("hosted here", hostedText(dir, hosted, "hosted"));
+        // The hosted hub wants a token: the host joined with one it minted for itself.
+        CompletableFuture<SyncStatus> refused = new CompletableFuture<>();
+        try (SyncClient c = EmbeddedHostTest.client(hosted, "hosted", new Access(null, fx(() -> s.access.sha256())), refused)) {
+            assertTrue(refused.get(WAIT_SECONDS, TimeUnit.SECONDS).lastError().startsWith("unauthorized"));
+        }
         assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
     }
 
