@@ -66,6 +66,7 @@ final class RoomSession {
     private Doc doc;               // FX thread: the UI replica
     // FX thread: what the window shows, kept so a rebuilt window shows it too
     private String hostBanner;
+    private RoomWindow.Inviter inviter;
     private boolean serverInTitle;
     private boolean offline;
     private String notice;
@@ -148,6 +149,7 @@ final class RoomSession {
         window.area.caretPositionProperty().addListener((obs, o, n) -> schedulePresence());
         window.area.selectionProperty().addListener((obs, o, n) -> schedulePresence());
         window.setHostBanner(hostBanner);
+        window.setInviter(inviter);
         window.workOffline.setSelected(offline);
         showTitle();
         if (notice != null) window.status.setNotice(notice);
@@ -267,6 +269,12 @@ final class RoomSession {
         window.setHostBanner(text);
     }
 
+    /** Who mints invites to this room (a room this process hosts), in this window and any rebuilt one. */
+    void setInviter(RoomWindow.Inviter inviter) {
+        this.inviter = inviter;
+        window.setInviter(inviter);
+    }
+
     /** Names the server in the title: when another open room has the same name on another server. */
     void setServerInTitle(boolean shown) {
         serverInTitle = shown;
@@ -300,9 +308,22 @@ final class RoomSession {
             case CONNECTING -> StatusViewModel.Connection.CONNECTING;
             case OFFLINE -> StatusViewModel.Connection.OFFLINE;
         };
-        window.status.setConnection(c, s.nextRetryMillis(), s.lastError());
+        window.status.setConnection(c, s.nextRetryMillis(), explain(s));
         window.status.setUnsent(s.unsentOps());
         window.status.setSaveError(s.saveError());
+    }
+
+    /**
+     * The last error as the user should read it: a refused token means the invite is no longer
+     * valid (expired, revoked by a new key, or for another room) and the client has stopped
+     * retrying, which only a new invite can fix.
+     */
+    private String explain(SyncStatus s) {
+        String error = s.lastError();
+        if (error == null || s.retrying() || !error.startsWith("unauthorized")) return error;
+        return access.token() != null
+                ? "This invite is no longer valid: ask for a new one (" + error + ")"
+                : "This hub admits only people with an invite: paste one on the start screen (" + error + ")";
     }
 
     private void activity() {

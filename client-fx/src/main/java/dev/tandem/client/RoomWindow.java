@@ -66,6 +66,14 @@ final class RoomWindow {
         void quit();
     }
 
+    /**
+     * Mints invites to this room (only a room this process hosts has one): completes with the
+     * invite string, off the FX thread.
+     */
+    interface Inviter {
+        java.util.concurrent.CompletableFuture<String> invite(boolean viewer);
+    }
+
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -83,6 +91,14 @@ final class RoomWindow {
     static final String COPY_INVITE = "Copy invite";
     static final String COPIED = "Copied!";
     private final Button copyButton = new Button(COPY_INVITE);
+    static final String COPY_EDITOR_INVITE = "Copy editor invite";
+    static final String COPY_VIEWER_INVITE = "Copy viewer invite";
+    final Button copyEditorInvite = new Button(COPY_EDITOR_INVITE);
+    final Button copyViewerInvite = new Button(COPY_VIEWER_INVITE);
+    private final MenuItem editorInviteItem = new MenuItem(COPY_EDITOR_INVITE);
+    private final MenuItem viewerInviteItem = new MenuItem(COPY_VIEWER_INVITE);
+    private final PauseTransition inviteCopiedFor = new PauseTransition(Duration.seconds(2));
+    private Inviter inviter;
     private final PauseTransition copiedFor = new PauseTransition(Duration.seconds(2));
     private final Actions actions;
     private final Label hostBanner = new Label();
@@ -169,9 +185,17 @@ final class RoomWindow {
                 item("Paste", "Shortcut+V", area::paste),
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
-        MenuBar bar = new MenuBar(file, edit);
+        MenuBar bar = new MenuBar(file, edit, createRoomMenu());
         bar.setUseSystemMenuBar(true);
         return bar;
+    }
+
+    /** Room: the invites (enabled when this process hosts the room, see {@link #setInviter}). */
+    private Menu createRoomMenu() {
+        editorInviteItem.setOnAction(e -> copyNewInvite(false));
+        viewerInviteItem.setOnAction(e -> copyNewInvite(true));
+        MenuItem address = item("Copy room address", null, this::copyInvite);
+        return new Menu("_Room", null, editorInviteItem, viewerInviteItem, new SeparatorMenuItem(), address);
     }
 
     private static MenuItem item(String text, String accelerator, Runnable action) {
@@ -198,7 +222,20 @@ final class RoomWindow {
         copy.setMinWidth(Region.USE_PREF_SIZE);
         copy.setOnAction(e -> copyInvite());
         copiedFor.setOnFinished(e -> copy.setText(COPY_INVITE));
-        HBox row = new HBox(10, title, invite, copy);
+        copyEditorInvite.setId("copy-editor-invite");
+        copyViewerInvite.setId("copy-viewer-invite");
+        for (Button b : List.of(copyEditorInvite, copyViewerInvite)) {
+            b.setFocusTraversable(false);
+            b.setMinWidth(Region.USE_PREF_SIZE);
+        }
+        copyEditorInvite.setOnAction(e -> copyNewInvite(false));
+        copyViewerInvite.setOnAction(e -> copyNewInvite(true));
+        inviteCopiedFor.setOnFinished(e -> {
+            copyEditorInvite.setText(COPY_EDITOR_INVITE);
+            copyViewerInvite.setText(COPY_VIEWER_INVITE);
+        });
+        setInviter(null);
+        HBox row = new HBox(10, title, invite, copy, copyEditorInvite, copyViewerInvite);
         row.setAlignment(Pos.CENTER_LEFT);
         row.getStyleClass().add("invite-bar");
         hostBanner.setId("host-banner");
@@ -398,6 +435,40 @@ final class RoomWindow {
         copiedFor.playFromStart();
     }
 
+    /**
+     * Who mints invites to this room, or null when this process cannot (a room it joined): then the
+     * invite bar offers the plain address, else the two invites instead.
+     */
+    void setInviter(Inviter inviter) {
+        this.inviter = inviter;
+        boolean hosted = inviter != null;
+        copyEditorInvite.setVisible(hosted);
+        copyEditorInvite.setManaged(hosted);
+        copyViewerInvite.setVisible(hosted);
+        copyViewerInvite.setManaged(hosted);
+        copyButton.setVisible(!hosted);
+        copyButton.setManaged(!hosted);
+        editorInviteItem.setDisable(!hosted);
+        viewerInviteItem.setDisable(!hosted);
+    }
+
+    /** Mints an invite and copies it; its button says "Copied!" for two seconds, or the status bar why it failed. */
+    void copyNewInvite(boolean viewer) {
+        if (inviter == null) return;
+        Button button = viewer ? copyViewerInvite : copyEditorInvite;
+        inviter.invite(viewer).whenCompleteAsync((invite, error) -> {
+            if (error != null) {
+                status.setNotice("Could not make an invite: " + TandemApp.describe(error));
+                return;
+            }
+            ClipboardContent content = new ClipboardContent();
+            content.putString(invite);
+            Clipboard.getSystemClipboard().setContent(content);
+            button.setText(COPIED);
+            inviteCopiedFor.playFromStart();
+        }, FxThread.EXECUTOR);
+    }
+
     private void exportText() {
         FileChooser chooser = new FileChooser();
         chooser.setTitle("Export text");
@@ -415,6 +486,7 @@ final class RoomWindow {
     void dispose() {
         ticker.stop();
         copiedFor.stop();
+        inviteCopiedFor.stop();
         cursors.dispose();
         binding.dispose();
     }

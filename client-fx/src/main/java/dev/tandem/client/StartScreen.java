@@ -53,7 +53,7 @@ final class StartScreen {
 
         TextField server = new TextField();
         server.setId("start-server");
-        server.setPromptText("ws://host:7070, or paste an invite address");
+        server.setPromptText("ws://host:7070, or paste an invite");
         server.textProperty().bindBidirectional(model.server);
 
         ComboBox<String> room = new ComboBox<>(model.recentRooms);
@@ -103,6 +103,13 @@ final class StartScreen {
         form.addRow(2, new Label("Server"), server);
         form.addRow(3, new Label("Room"), room);
         form.add(host, 1, 4);
+        Label invite = new Label();
+        invite.setId("start-invite");
+        invite.getStyleClass().add("start-invite");
+        invite.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(model::inviteSummary, model.access));
+        invite.visibleProperty().bind(invite.textProperty().isNotEmpty().and(model.host.not()));
+        invite.managedProperty().bind(invite.visibleProperty());
+        form.add(invite, 1, 5);
 
         HBox buttons = new HBox(12, problem, join);
         buttons.setAlignment(Pos.CENTER_RIGHT);

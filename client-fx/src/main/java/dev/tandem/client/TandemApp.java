@@ -1,5 +1,6 @@
 package dev.tandem.client;
 
+import dev.tandem.hub.Grant;
 import dev.tandem.sync.LocalStore;
 import javafx.application.Application;
 import javafx.application.Platform;
@@ -90,8 +91,10 @@ public final class TandemApp extends Application {
     private void open(Stage stage, LaunchOptions o) {
         if (o.opensRoomDirectly()) {
             String name = o.name != null ? o.name.strip() : settings.name().isBlank() ? "Anonymous" : settings.name();
-            StartViewModel.JoinRequest request = new StartViewModel.JoinRequest(name, o.color != null ? o.color : settings.color(),
-                    o.serverUri(), RoomAddress.checkRoom(o.room), o.hostPort != null);
+            String color = o.color != null ? o.color : settings.color();
+            StartViewModel.JoinRequest request = o.invite != null
+                    ? new StartViewModel.JoinRequest(name, color, RoomAddress.parseServer(o.invite.hub().toString()), o.invite.room(), false, Access.of(o.invite))
+                    : new StartViewModel.JoinRequest(name, color, o.serverUri(), RoomAddress.checkRoom(o.room), o.hostPort != null);
             join(stage, request).whenComplete((session, error) -> {
                 // Nothing else to show: offer the start screen to try again rather than end.
                 if (error != null && sessions.isEmpty() && startScreens.isEmpty()) showStartScreen(new Stage(), request.host(), request.room());
@@ -206,6 +209,15 @@ public final class TandemApp extends Application {
                         return;
                     }
                     sessions.put(address, session);
+                    if (hosted != null) {
+                        session.setInviter(viewer -> CompletableFuture.supplyAsync(() -> {
+                            try {
+                                return hosted.invite(address.room(), viewer ? Grant.Role.VIEWER : Grant.Role.EDITOR).format();
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }, io));
+                    }
                     if (hosted != null) session.setHostBanner("Hosting on this computer at " + invite.invite()
                             + ". Only people you invite can join: Room > Copy editor invite, or Copy viewer invite.");
                     stage.addEventHandler(WindowEvent.WINDOW_HIDDEN, e -> {

@@ -4,6 +4,7 @@ import dev.tandem.crdt.Doc;
 import dev.tandem.hub.Hub;
 import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
+import dev.tandem.sync.Invite;
 import dev.tandem.sync.SyncConfig;
 import dev.tandem.sync.SyncStatus;
 import javafx.application.Application;
@@ -17,6 +18,7 @@ import org.testfx.api.FxToolkit;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -122,7 +124,77 @@ class TandemAppTest {
         try (SyncClient c = EmbeddedHostTest.client(hosted, "hosted", new Access(null, fx(() -> s.access.sha256())), refused)) {
             assertTrue(refused.get(WAIT_SECONDS, TimeUnit.SECONDS).lastError().startsWith("unauthorized"));
         }
+
+        // The share area offers the two invites instead of the bare address; each works, with its role.
+        assertFalse(fx(() -> s.window.stage.getScene().lookup("#copy-invite").isVisible()));
+        robot.clickOn("#copy-editor-invite");
+        eventually("an editor invite is on the clipboard", () -> javafx.scene.input.Clipboard.getSystemClipboard().getString().contains("#token="));
+        Invite editor = Invite.parse(fx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getString()));
+        assertEquals(RoomWindow.COPIED, fx(() -> s.window.copyEditorInvite.getText()));
+        assertEquals(hosted, editor.hub());
+        assertEquals(fx(() -> s.access.sha256()), editor.sha256());
+        assertFalse(Access.of(editor).viewOnly());
+        robot.clickOn("#copy-viewer-invite");
+        eventually("a viewer invite is on the clipboard", () -> !javafx.scene.input.Clipboard.getSystemClipboard().getString().equals(editor.format()));
+        Invite viewer = Invite.parse(fx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getString()));
+        assertTrue(Access.of(viewer).viewOnly());
+        for (Invite i : List.of(editor, viewer)) {
+            try (SyncClient c = EmbeddedHostTest.client(i.hub(), i.room(), Access.of(i), null)) {
+                c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertEquals("hosted here", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+        }
         assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
+    }
+
+    /** Another computer's host, as a joiner meets it: paste its invite on the start screen, join, type. */
+    @Test
+    void pastedInvite_joinsATokenHubOverPinnedTls() throws Exception {
+        try (EmbeddedHost remote = EmbeddedHost.start(dir.resolve("remote"), "127.0.0.1", 0)) {
+            String invite = remote.invite("shared", dev.tandem.hub.Grant.Role.EDITOR).format();
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString());
+            app = tandem;
+            robot.clickOn("#start-name").write("Grace");
+            robot.clickOn("#start-server");
+            fx(() -> { // what pasting does to the field
+                ((javafx.scene.control.TextField) robot.lookup("#start-server").query()).setText(invite);
+                return null;
+            });
+            assertEquals("shared", fx(() -> robot.lookup("#start-room").queryComboBox().getEditor().getText()));
+            assertEquals("Invite to edit, the host's certificate pinned.", fx(() -> robot.lookup("#start-invite").queryAs(Label.class).getText()));
+            robot.clickOn("#start-join");
+            eventually("the room is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("connected", () -> s.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+            eventually("the editor has the focus", () -> s.window.area.isFocused());
+            robot.write("by invite");
+            allSent(s);
+            Invite probe = Invite.parse(remote.invite("shared", dev.tandem.hub.Grant.Role.VIEWER).format());
+            try (SyncClient c = EmbeddedHostTest.client(probe.hub(), "shared", Access.of(probe), null)) {
+                c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertEquals("by invite", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+            assertFalse(fx(() -> s.window.stage.getScene().lookup("#copy-editor-invite").isVisible()), "a joiner cannot mint invites");
+        }
+    }
+
+    /** An invite whose token the hub refuses (here: signed with another key, as after key rotation), given on the command line. */
+    @Test
+    void staleInvite_saysItIsNoLongerValid_andStopsRetrying() throws Exception {
+        try (EmbeddedHost remote = EmbeddedHost.start(dir.resolve("remote"), "127.0.0.1", 0)) {
+            String stale = new Invite(remote.localServer(), "shared", dev.tandem.hub.Tokens.issue(dir.resolve("rotated-away"), "guest", null, "shared",
+                    dev.tandem.hub.Grant.Role.EDITOR, java.time.Duration.ofDays(1)), remote.fingerprint()).format();
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString(), "--name", "Ada", stale);
+            app = tandem;
+            eventually("the room window is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("the status bar says the invite is no longer valid", () -> s.window.status.errorTextProperty().get().startsWith("This invite is no longer valid"));
+            assertEquals(StatusViewModel.Connection.OFFLINE, fx(() -> s.window.status.connectionProperty().get()), "not retrying");
+            Thread.sleep(1000); // retries would have begun within the first backoff (250 ms)
+            assertEquals(StatusViewModel.Connection.OFFLINE, fx(() -> s.window.status.connectionProperty().get()), "still not retrying");
+        }
     }
 
     @Test
