@@ -44,8 +44,9 @@ final class LaunchOptions {
     @Option(names = "--host-port", paramLabel = "PORT", description = "Host a hub on this computer on PORT (0 = any free port).")
     Integer hostPort;
 
-    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "${env:TANDEM_HOST_BIND:-0.0.0.0}",
-            description = "Network address the hosted hub listens on (default: ${DEFAULT-VALUE}; 0.0.0.0 is every interface; environment: TANDEM_HOST_BIND).")
+    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "${env:TANDEM_HOST_BIND}",
+            description = "Network address the hosted hub listens on: 127.0.0.1 (this computer only) or 0.0.0.0 (every interface). "
+                    + "Default: what you chose on the start screen, remembered; 127.0.0.1 before you chose (environment: TANDEM_HOST_BIND).")
     String hostBind;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Data directory (settings, offline copies of rooms, hosted hub store). Default: ${sys:tandem.defaultData} (environment: TANDEM_CLIENT_DATA)")

@@ -37,14 +37,18 @@ final class StartViewModel {
      * What the start screen asks for. {@code server} is null when hosting on this computer;
      * {@code access} is the token and pinned certificate of a pasted invite ({@link Access#NONE}: none).
      */
-    record JoinRequest(String name, String color, URI server, String room, boolean host, Access access) {
+    record JoinRequest(String name, String color, URI server, String room, boolean host, Access access, String hostBind) {
         JoinRequest(String name, String color, URI server, String room, boolean host) {
-            this(name, color, server, room, host, Access.NONE);
+            this(name, color, server, room, host, Access.NONE, "");
+        }
+
+        JoinRequest(String name, String color, URI server, String room, boolean host, Access access) {
+            this(name, color, server, room, host, access, "");
         }
     }
 
     /** The form's fields, in the order their problems are reported. */
-    enum Field { NAME, COLOR, SERVER, ROOM }
+    enum Field { NAME, COLOR, SERVER, ROOM, HOST_BIND }
 
     private record Problem(Field field, String message) {}
 
@@ -54,6 +58,13 @@ final class StartViewModel {
     final StringProperty room = new SimpleStringProperty("");
     /** Host on this computer: start the hub in-process and join it. */
     final BooleanProperty host = new SimpleBooleanProperty(false);
+    /**
+     * Where the hosted hub listens: {@link Settings#LOCAL_ONLY} or {@link Settings#NETWORK}; "" until
+     * chosen (asked the first time, then remembered in the settings).
+     */
+    final StringProperty hostBind = new SimpleStringProperty("");
+    /** True while the hub this process hosts runs: its address cannot change until Tandem quits. */
+    final BooleanProperty hostBindFixed = new SimpleBooleanProperty(false);
     final ObservableList<String> recentRooms = FXCollections.observableArrayList();
     /** The token and pinned certificate of the invite pasted into the server field ({@link Access#NONE}: none). */
     final ObjectProperty<Access> access = new SimpleObjectProperty<>(Access.NONE);
@@ -70,15 +81,16 @@ final class StartViewModel {
         color.set(settings.color());
         server.set(settings.server());
         recentRooms.setAll(settings.recentRooms());
+        hostBind.set(settings.hostBind());
         if (!settings.recentRooms().isEmpty()) room.set(settings.recentRooms().get(0));
         // Pasting an invite into the server field fills in the room too, and keeps its token and pin.
         server.addListener((obs, old, text) -> pasted(text));
         problem.bind(Bindings.createStringBinding(() -> {
             Problem p = findProblem(submitted.get() ? EnumSet.allOf(Field.class) : touched);
             return p == null ? "" : p.message();
-        }, name, color, server, room, host, access, touched, submitted));
+        }, name, color, server, room, host, hostBind, access, touched, submitted));
         valid = Bindings.createBooleanBinding(() -> findProblem(EnumSet.allOf(Field.class)) == null,
-                name, color, server, room, host, access);
+                name, color, server, room, host, hostBind, access);
     }
 
     /**
@@ -183,6 +195,9 @@ final class StartViewModel {
                 return new Problem(Field.ROOM, sentence(e.getMessage()));
             }
         }
+        if (fields.contains(Field.HOST_BIND) && host.get() && !Settings.isHostBind(hostBind.get())) {
+            return new Problem(Field.HOST_BIND, "Choose who can join: people on this computer only, or on your network.");
+        }
         return null;
     }
 
@@ -212,7 +227,7 @@ final class StartViewModel {
         if (p != null) throw new IllegalStateException(p.message());
         return new JoinRequest(name.get().strip(), UserColors.normalize(color.get()),
                 host.get() ? null : RoomAddress.parseServer(server.get()),
-                RoomAddress.checkRoom(room.get()), host.get(), host.get() ? Access.NONE : access.get());
+                RoomAddress.checkRoom(room.get()), host.get(), host.get() ? Access.NONE : access.get(), host.get() ? hostBind.get() : "");
     }
 
     /** The settings to remember after joining with {@code request}. */

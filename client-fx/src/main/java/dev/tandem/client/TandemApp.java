@@ -50,6 +50,7 @@ public final class TandemApp extends Application {
     private final Map<RoomAddress, CompletableFuture<RoomSession>> opening = new HashMap<>();
     private final List<Stage> startScreens = new ArrayList<>();
     private CompletableFuture<EmbeddedHost> host; // null until someone hosts
+    private String hostBind;                      // where host listens (or is starting to)
     private final List<CompletableFuture<Void>> closing = new ArrayList<>();
     // io thread only:
     private HandOff handOff;
@@ -72,7 +73,7 @@ public final class TandemApp extends Application {
         Settings s = Settings.load(dataDir, UserColors.pick(new Random()));
         settings = new Settings(options.name != null ? options.name.strip() : s.name(),
                 options.color != null ? options.color : s.color(),
-                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms());
+                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms(), s.hostBind());
     }
 
     @Override
@@ -100,7 +101,7 @@ public final class TandemApp extends Application {
                 if (error != null && sessions.isEmpty() && startScreens.isEmpty()) showStartScreen(new Stage(), request.host(), request.room());
             });
         } else {
-            if (o.hostPort != null) ensureHost();
+            if (o.hostPort != null) ensureHost("");
             showStartScreen(stage, o.hostPort != null, o.room);
         }
     }
@@ -126,6 +127,11 @@ public final class TandemApp extends Application {
     void showStartScreen(Stage stage, boolean hostChecked, String room) {
         StartViewModel model = new StartViewModel(settings);
         model.host.set(hostChecked);
+        // Where a running hub listens cannot change until Tandem quits; --host-bind decides for this run.
+        if (host != null && !host.isCompletedExceptionally() || options.hostBind != null) {
+            model.hostBind.set(host != null && !host.isCompletedExceptionally() ? hostBind : options.hostBind);
+            model.hostBindFixed.set(true);
+        }
         if (room != null) model.room.set(room);
         StartScreen screen = new StartScreen(stage, model, request -> {
             // This window stays up until the room's window shows: were no window showing for a
@@ -156,6 +162,7 @@ public final class TandemApp extends Application {
     private CompletableFuture<RoomSession> join(Stage stage, StartViewModel.JoinRequest request) {
         settings = settings.withJoined(request.name(), request.color(),
                 request.server() != null ? request.server().toString() : settings.server(), request.room());
+        if (request.host() && Settings.isHostBind(request.hostBind())) settings = settings.withHostBind(request.hostBind()); // asked once, remembered
         Settings toSave = settings;
         io.execute(() -> {
             try {
@@ -168,7 +175,7 @@ public final class TandemApp extends Application {
         if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
         // The host joins its own hub with an admin token it mints for itself (reading the key: io thread).
-        ensureHost().thenApplyAsync(h -> {
+        ensureHost(request.hostBind()).thenApplyAsync(h -> {
             try {
                 return Map.entry(h, h.ownAccess(request.room(), request.name()));
             } catch (IOException e) {
@@ -285,16 +292,21 @@ public final class TandemApp extends Application {
      * other failure (such as the hub's store being in use) is reported as it is, never retried on
      * another port over the same store. After a failure, the next request to host tries again.
      */
-    private CompletableFuture<EmbeddedHost> ensureHost() {
+    private CompletableFuture<EmbeddedHost> ensureHost(String chosenBind) {
         if (host != null && !host.isCompletedExceptionally()) return host;
         int port = options.hostPort != null ? options.hostPort : DEFAULT_HOST_PORT;
+        // --host-bind, else the start screen's choice, else the remembered one, else this computer only.
+        String bind = options.hostBind != null ? options.hostBind
+                : Settings.isHostBind(chosenBind) ? chosenBind
+                : !settings.hostBind().isEmpty() ? settings.hostBind() : Settings.LOCAL_ONLY;
+        hostBind = bind;
         host = CompletableFuture.supplyAsync(() -> {
             try {
-                return EmbeddedHost.start(dataDir, options.hostBind, port);
+                return EmbeddedHost.start(dataDir, bind, port);
             } catch (Exception e) {
                 if (options.hostPort == null && rootCause(e) instanceof BindException) {
                     try {
-                        return EmbeddedHost.start(dataDir, options.hostBind, 0);
+                        return EmbeddedHost.start(dataDir, bind, 0);
                     } catch (Exception again) {
                         throw new CompletionException(again);
                     }

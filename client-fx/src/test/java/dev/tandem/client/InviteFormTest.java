@@ -77,6 +77,25 @@ class InviteFormTest {
     }
 
     @Test
+    void hosting_asksWhoCanJoinOnce_andRemembersIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path data) throws Exception {
+        StartViewModel vm = form();
+        vm.room.set("notes");
+        vm.host.set(true);
+        assertTrue(vm.submit().isEmpty(), "not chosen yet");
+        assertEquals(StartViewModel.Field.HOST_BIND, vm.firstInvalidField().orElseThrow());
+        vm.hostBind.set(Settings.NETWORK);
+        assertEquals(Settings.NETWORK, vm.submit().orElseThrow().hostBind());
+
+        Settings chosen = new Settings("Ada", "#1f77b4", "ws://127.0.0.1:7070", List.of()).withHostBind(Settings.NETWORK);
+        chosen.save(data);
+        assertEquals(Settings.NETWORK, Settings.load(data, "#000000").hostBind());
+        assertEquals(Settings.NETWORK, new StartViewModel(Settings.load(data, "#000000")).hostBind.get(), "preselected next time");
+        assertEquals(Settings.NETWORK, chosen.withJoined("Ada", "#1f77b4", "ws://h:1", "x").hostBind(), "joining keeps it");
+        java.nio.file.Files.writeString(data.resolve(Settings.FILE), "name=Ada\nhostBind=10.9.8.7\n");
+        assertEquals("", Settings.load(data, "#000000").hostBind(), "an address that is not one of the two choices is asked again");
+    }
+
+    @Test
     void aTokenThatCannotBeReadIsNotAViewers() {
         assertFalse(new Access("not.a.jwt", null).viewOnly());
         assertFalse(new Access(null, null).viewOnly());

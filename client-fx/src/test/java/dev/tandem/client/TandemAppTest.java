@@ -197,6 +197,39 @@ class TandemAppTest {
         }
     }
 
+    /** The first host is asked who can join; "Others on my network" is remembered and the invite names this machine's address. */
+    @Test
+    void hostOnTheNetwork_askedOnce_remembered_inviteNamesTheNetworkAddress() throws Exception {
+        Path data = dir.resolve("data");
+        FxToolkit.registerPrimaryStage();
+        TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", data.toString());
+        app = tandem;
+        robot.clickOn("#start-name").write("Grace");
+        robot.clickOn("#start-host");
+        robot.clickOn("#start-room").write("lan");
+        robot.clickOn("#start-join");
+        assertEquals("Choose who can join: people on this computer only, or on your network.",
+                fx(() -> robot.lookup("#start-problem").queryAs(Label.class).getText()));
+        assertEquals(0, fx(() -> tandem.sessions().size()));
+        robot.clickOn("#start-host-network");
+        robot.clickOn("#start-join");
+        eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
+        RoomSession s = fx(() -> tandem.sessions().get(0));
+        String lan = EmbeddedHost.lanAddress();
+        assertEquals(lan, s.invite.server().getHost(), "the invite names this machine's network address");
+        assertTrue(fx(() -> ((Label) s.window.stage.getScene().lookup("#host-banner")).getText()).contains("wss://" + lan + ":"));
+        eventually("the choice is saved", () -> Files.readString(data.resolve(Settings.FILE)).contains("hostBind=0.0.0.0"));
+        assertEquals(Settings.NETWORK, Settings.load(data, "#000000").hostBind());
+
+        fx(() -> {
+            tandem.showStartScreen(new javafx.stage.Stage(), true, null);
+            return null;
+        });
+        eventually("a second start screen shows the choice, fixed while the hub runs", () -> javafx.stage.Window.getWindows().stream()
+                .map(w -> w.getScene().lookup("#start-host-network"))
+                .anyMatch(n -> n instanceof javafx.scene.control.RadioButton r && r.isSelected() && r.isDisabled()));
+    }
+
     @Test
     void sameRoomNameOnTwoServers_windowTitlesNameTheServer() throws Exception {
         Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
