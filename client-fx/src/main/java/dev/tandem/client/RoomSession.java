@@ -150,6 +150,7 @@ final class RoomSession {
         window.area.selectionProperty().addListener((obs, o, n) -> schedulePresence());
         window.setHostBanner(hostBanner);
         window.setInviter(inviter);
+        window.setViewOnly(access.viewOnly());
         window.workOffline.setSelected(offline);
         showTitle();
         if (notice != null) window.status.setNotice(notice);
@@ -293,7 +294,8 @@ final class RoomSession {
         for (Peer p : peers) {
             String id = Long.toHexString(p.replicaId());
             boolean self = p.self();
-            rows.add(new PresenceViewModel.Row(id, p.name(), p.color(), self, !p.idle(), p.typing()));
+            // Only our own role is known here: the hub does not send the others' (see PresenceViewModel.Row).
+            rows.add(new PresenceViewModel.Row(id, p.name(), p.color(), self, !p.idle(), p.typing(), self && access.viewOnly()));
             if (!self && p.cursor() != null) cursors.add(new RemoteCursors.Cursor(id, p.name(), p.color(), p.cursor(), p.selection()));
         }
         window.presence.update(rows);

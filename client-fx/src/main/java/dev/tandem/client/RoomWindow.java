@@ -102,6 +102,7 @@ final class RoomWindow {
     private final PauseTransition copiedFor = new PauseTransition(Duration.seconds(2));
     private final Actions actions;
     private final Label hostBanner = new Label();
+    private final Label viewOnlyBanner = new Label("View only: you can read and follow along, but this invite does not let you edit.");
     private final Timeline ticker;
 
     RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
@@ -156,6 +157,17 @@ final class RoomWindow {
         stage.setOnShown(e -> area.requestFocus());
     }
 
+    /**
+     * A viewer's window: the editor refuses typing, pasting and cutting and the banner says why.
+     * The hub refuses a viewer's edits anyway; this keeps the user from making edits that would
+     * only be refused.
+     */
+    void setViewOnly(boolean viewOnly) {
+        area.setEditable(!viewOnly);
+        viewOnlyBanner.setVisible(viewOnly);
+        viewOnlyBanner.setManaged(viewOnly);
+    }
+
     /** Shows who is hosting, and the address others join with; null hides the banner. */
     void setHostBanner(String text) {
         hostBanner.setText(text == null ? "" : text);
@@ -180,9 +192,9 @@ final class RoomWindow {
         MenuItem undo = item("Undo (coming with per-user undo)", "Shortcut+Z", () -> { });
         undo.setDisable(true);
         Menu edit = new Menu("_Edit", null, undo, new SeparatorMenuItem(),
-                item("Cut", "Shortcut+X", area::cut),
+                editsOnly(item("Cut", "Shortcut+X", area::cut)),
                 item("Copy", "Shortcut+C", area::copy),
-                item("Paste", "Shortcut+V", area::paste),
+                editsOnly(item("Paste", "Shortcut+V", area::paste)),
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
         MenuBar bar = new MenuBar(file, edit, createRoomMenu());
@@ -196,6 +208,12 @@ final class RoomWindow {
         viewerInviteItem.setOnAction(e -> copyNewInvite(true));
         MenuItem address = item("Copy room address", null, this::copyInvite);
         return new Menu("_Room", null, editorInviteItem, viewerInviteItem, new SeparatorMenuItem(), address);
+    }
+
+    /** An edit: off while the editor is read-only (a viewer's window). */
+    private MenuItem editsOnly(MenuItem item) {
+        item.disableProperty().bind(area.editableProperty().not());
+        return item;
     }
 
     private static MenuItem item(String text, String accelerator, Runnable action) {
@@ -242,7 +260,11 @@ final class RoomWindow {
         hostBanner.getStyleClass().add("host-banner");
         hostBanner.setMaxWidth(Double.MAX_VALUE);
         setHostBanner(null);
-        return new VBox(row, hostBanner);
+        viewOnlyBanner.setId("view-only-banner");
+        viewOnlyBanner.getStyleClass().add("view-only-banner");
+        viewOnlyBanner.setMaxWidth(Double.MAX_VALUE);
+        setViewOnly(false);
+        return new VBox(row, hostBanner, viewOnlyBanner);
     }
 
     private VBox createSidebar() {

@@ -96,6 +96,15 @@ class InviteFormTest {
     }
 
     @Test
+    void thePresenceListMarksAViewer() {
+        PresenceViewModel vm = new PresenceViewModel();
+        vm.update(List.of(new PresenceViewModel.Row("1", "Ada", "#1f77b4", true, true, false, true),
+                new PresenceViewModel.Row("2", "Bob", "#1f77b4", false, true, false)));
+        assertEquals("Ada (you, view only)", vm.rows().get(0).label());
+        assertEquals("Bob", vm.rows().get(1).label());
+    }
+
+    @Test
     void aTokenThatCannotBeReadIsNotAViewers() {
         assertFalse(new Access("not.a.jwt", null).viewOnly());
         assertFalse(new Access(null, null).viewOnly());

@@ -230,6 +230,50 @@ class TandemAppTest {
                 .anyMatch(n -> n instanceof javafx.scene.control.RadioButton r && r.isSelected() && r.isDisabled()));
     }
 
+    /** A viewer invite opens the room read-only: it shows the room and who is there, refuses typing and pasting, and says so. */
+    @Test
+    void viewerInvite_opensTheRoomReadOnly() throws Exception {
+        try (EmbeddedHost remote = EmbeddedHost.start(dir.resolve("remote"), "127.0.0.1", 0)) {
+            try (SyncClient writer = EmbeddedHostTest.client(remote.localServer(), "shared", remote.ownAccess("shared", "Host"), null)) {
+                writer.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                writer.edit(d -> d.insert(0, "read me")).get(WAIT_SECONDS, TimeUnit.SECONDS);
+                writer.flush().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            }
+            String invite = remote.invite("shared", dev.tandem.hub.Grant.Role.VIEWER).format();
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString(), "--name", "Ada", invite);
+            app = tandem;
+            eventually("the room window is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("the room's text is shown", () -> s.text().equals("read me"));
+            eventually("connected", () -> s.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+            assertTrue(fx(() -> s.window.stage.getScene().lookup("#view-only-banner").isVisible()));
+            assertTrue(fx(() -> ((Label) s.window.stage.getScene().lookup("#view-only-banner")).getText()).startsWith("View only"));
+            eventually("the sidebar marks you as a viewer", () -> s.window.presence.rows().stream().anyMatch(r -> r.self() && r.label().endsWith("(you, view only)")));
+
+            fx(() -> {
+                javafx.scene.input.ClipboardContent c = new javafx.scene.input.ClipboardContent();
+                c.putString("pasted");
+                javafx.scene.input.Clipboard.getSystemClipboard().setContent(c);
+                return null;
+            });
+            robot.clickOn("#editor").write("typed");
+            robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.V).release(javafx.scene.input.KeyCode.CONTROL);
+            robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.X).release(javafx.scene.input.KeyCode.CONTROL);
+            robot.type(javafx.scene.input.KeyCode.BACK_SPACE, javafx.scene.input.KeyCode.ENTER);
+            org.testfx.util.WaitForAsyncUtils.waitForFxEvents();
+            assertEquals("read me", fx(s::text), "nothing typed, pasted or cut reached the document");
+            assertEquals("read me", fx(() -> s.window.area.getText()));
+            fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            Invite probe = Invite.parse(invite);
+            try (SyncClient c = EmbeddedHostTest.client(probe.hub(), "shared", Access.of(probe), null)) {
+                c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertEquals("read me", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+            assertEquals(StatusViewModel.Connection.CONNECTED, fx(() -> s.window.status.connectionProperty().get()), "no edit was sent, so the hub refused none");
+        }
+    }
+
     @Test
     void sameRoomNameOnTwoServers_windowTitlesNameTheServer() throws Exception {
         Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
