@@ -274,6 +274,36 @@ class TandemAppTest {
         }
     }
 
+    /** A plain room address, no token, pasted on the start screen: still joins a hub running --auth none. */
+    @Test
+    void plainRoomAddress_stillJoinsAHubWithoutTokens() throws Exception {
+        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
+        try {
+            URI server = URI.create("ws://127.0.0.1:" + hub.port());
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString());
+            app = tandem;
+            robot.clickOn("#start-name").write("Ada");
+            robot.clickOn("#start-server");
+            fx(() -> {
+                ((javafx.scene.control.TextField) robot.lookup("#start-server").query()).setText(server + "/rooms/plain%20room");
+                return null;
+            });
+            assertFalse(fx(() -> robot.lookup("#start-invite").query().isVisible()), "no invite: nothing to say about one");
+            robot.clickOn("#start-join");
+            eventually("the room is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            assertEquals(Access.NONE, s.access);
+            eventually("the editor has the focus", () -> s.window.area.isFocused());
+            robot.write("no token needed");
+            allSent(s);
+            assertEquals("no token needed", hubText(server, "plain room"));
+            assertTrue(fx(() -> s.window.stage.getScene().lookup("#copy-invite").isVisible()), "a joined room offers its plain address");
+        } finally {
+            hub.close();
+        }
+    }
+
     @Test
     void sameRoomNameOnTwoServers_windowTitlesNameTheServer() throws Exception {
         Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
