@@ -88,9 +88,9 @@ final class StartViewModel {
         problem.bind(Bindings.createStringBinding(() -> {
             Problem p = findProblem(submitted.get() ? EnumSet.allOf(Field.class) : touched);
             return p == null ? "" : p.message();
-        }, name, color, server, room, host, hostBind, access, touched, submitted));
+        }, name, color, server, room, host, hostBind, hostBindFixed, access, touched, submitted));
         valid = Bindings.createBooleanBinding(() -> findProblem(EnumSet.allOf(Field.class)) == null,
-                name, color, server, room, host, hostBind, access);
+                name, color, server, room, host, hostBind, hostBindFixed, access);
     }
 
     /**
@@ -195,7 +195,8 @@ final class StartViewModel {
                 return new Problem(Field.ROOM, sentence(e.getMessage()));
             }
         }
-        if (fields.contains(Field.HOST_BIND) && host.get() && !Settings.isHostBind(hostBind.get())) {
+        // Fixed (a hub already runs, or --host-bind decided): nothing to choose.
+        if (fields.contains(Field.HOST_BIND) && host.get() && !hostBindFixed.get() && !Settings.isHostBind(hostBind.get())) {
             return new Problem(Field.HOST_BIND, "Choose who can join: people on this computer only, or on your network.");
         }
         return null;

@@ -101,7 +101,8 @@ public final class TandemApp extends Application {
                 if (error != null && sessions.isEmpty() && startScreens.isEmpty()) showStartScreen(new Stage(), request.host(), request.room());
             });
         } else {
-            if (o.hostPort != null) ensureHost("");
+            // Started at once only when where it listens is decided; else the start screen asks first.
+            if (o.hostPort != null && (options.hostBind != null || !settings.hostBind().isEmpty())) ensureHost("");
             showStartScreen(stage, o.hostPort != null, o.room);
         }
     }

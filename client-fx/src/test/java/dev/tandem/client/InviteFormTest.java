@@ -85,6 +85,9 @@ class InviteFormTest {
         assertEquals(StartViewModel.Field.HOST_BIND, vm.firstInvalidField().orElseThrow());
         vm.hostBind.set(Settings.NETWORK);
         assertEquals(Settings.NETWORK, vm.submit().orElseThrow().hostBind());
+        vm.hostBind.set("192.168.1.5"); // --host-bind gave an address of its own: nothing to choose
+        vm.hostBindFixed.set(true);
+        assertTrue(vm.submit().isPresent(), vm.problemProperty().get());
 
         Settings chosen = new Settings("Ada", "#1f77b4", "ws://127.0.0.1:7070", List.of()).withHostBind(Settings.NETWORK);
         chosen.save(data);
