@@ -318,11 +318,13 @@ final class RoomSession {
     /**
      * The last error as the user should read it: a refused token means the invite is no longer
      * valid (expired, revoked by a new key, or for another room) and the client has stopped
-     * retrying, which only a new invite can fix.
+     * retrying, which only a new invite can fix; a refused edit means the invite is a viewer's.
      */
     private String explain(SyncStatus s) {
         String error = s.lastError();
-        if (error == null || s.retrying() || !error.startsWith("unauthorized")) return error;
+        if (error == null || s.retrying()) return error;
+        if (error.startsWith("forbidden")) return "View only: this invite does not let you edit, and the edit was not accepted (" + error + ")";
+        if (!error.startsWith("unauthorized")) return error;
         return access.token() != null
                 ? "This invite is no longer valid: ask for a new one (" + error + ")"
                 : "This hub admits only people with an invite: paste one on the start screen (" + error + ")";
