@@ -271,6 +271,10 @@ class TandemAppTest {
                 assertEquals("read me", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
             }
             assertEquals(StatusViewModel.Connection.CONNECTED, fx(() -> s.window.status.connectionProperty().get()), "no edit was sent, so the hub refused none");
+
+            // Were an edit sent anyway (here straight through the sync client), the hub refuses it and the status bar says why.
+            s.sync().edit(d -> d.insert(0, "x")).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            eventually("the status bar explains the refusal", () -> s.window.status.errorTextProperty().get().startsWith("View only: this invite does not let you edit"));
         }
     }
 
