@@ -4,6 +4,7 @@ import dev.tandem.sync.TandemVersion;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
         footer = {"", "Examples:",
                 "  tandem --server ws://10.0.0.5:7070 --room notes --name Ada",
                 "  tandem --host-port 7070 --room notes --name Ada     (host on this computer)",
+                "  tandem 'wss://10.0.0.5:7070/rooms/notes#token=...&sha256=...'   (join with an invite)",
                 "  ./mvnw -pl client-fx -am javafx:run -Djavafx.args=\"--room notes --server ws://10.0.0.5:7070\""})
 final class LaunchOptions {
     /** {@code --version}: the Maven project version this build was made from. */
@@ -37,6 +39,13 @@ final class LaunchOptions {
     @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
     String server;
 
+    @Parameters(arity = "0..1", paramLabel = "INVITE",
+            description = "An invite (wss://HOST:PORT/rooms/ROOM#token=...&sha256=...) or room address to open (skips the start screen).")
+    String inviteText;
+
+    /** The parsed {@link #inviteText}, or null. */
+    dev.tandem.sync.Invite invite;
+
     @Option(names = "--room", paramLabel = "NAME", description = "Room to open (skips the start screen).")
     String room;
 
@@ -49,8 +58,9 @@ final class LaunchOptions {
     @Option(names = "--host-port", paramLabel = "PORT", description = "Host a hub on this computer on PORT (0 = any free port).")
     Integer hostPort;
 
-    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "${env:TANDEM_HOST_BIND:-0.0.0.0}",
-            description = "Network address the hosted hub listens on (default: ${DEFAULT-VALUE}; 0.0.0.0 is every interface; environment: TANDEM_HOST_BIND).")
+    @Option(names = "--host-bind", paramLabel = "ADDRESS", defaultValue = "${env:TANDEM_HOST_BIND}",
+            description = "Network address the hosted hub listens on: 127.0.0.1 (this computer only) or 0.0.0.0 (every interface). "
+                    + "Default: what you chose on the start screen, remembered; 127.0.0.1 before you chose (environment: TANDEM_HOST_BIND).")
     String hostBind;
 
     @Option(names = "--data", paramLabel = "DIR", description = "Data directory (settings, offline copies of rooms, hosted hub store). Default: ${sys:tandem.defaultData} (environment: TANDEM_CLIENT_DATA)")
@@ -95,6 +105,16 @@ final class LaunchOptions {
             if (o.hostPort != null && (o.hostPort < 0 || o.hostPort > 65535)) {
                 throw new IllegalArgumentException("--host-port must be 0..65535, was " + o.hostPort);
             }
+            if (o.inviteText != null) {
+                if (o.server != null || o.room != null || o.hostPort != null) {
+                    throw new IllegalArgumentException("an invite names its server and room: give it without --server, --room or --host-port");
+                }
+                try {
+                    o.invite = dev.tandem.sync.Invite.parse(o.inviteText);
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("not an invite: " + e.getMessage());
+                }
+            }
             if (o.hostPort != null && o.server != null) {
                 throw new IllegalArgumentException("use either --server (join) or --host-port (host), not both");
             }
@@ -110,7 +130,7 @@ final class LaunchOptions {
 
     /** True when the room can open straight away, without the start screen. */
     boolean opensRoomDirectly() {
-        return room != null && (server != null || hostPort != null);
+        return invite != null || room != null && (server != null || hostPort != null);
     }
 
     URI serverUri() {

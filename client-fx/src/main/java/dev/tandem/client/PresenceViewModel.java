@@ -13,10 +13,18 @@ import java.util.List;
  * holds one that could break the list. Plain Java; FX thread only.
  */
 final class PresenceViewModel {
-    /** One person in the room as the sidebar shows them. */
-    record Row(String id, String name, String color, boolean self, boolean active, boolean typing) {
+    /**
+     * One person in the room as the sidebar shows them. {@code viewer}: they may only read. The
+     * hub does not tell anyone the others' roles, so only your own row can say it.
+     */
+    record Row(String id, String name, String color, boolean self, boolean active, boolean typing, boolean viewer) {
+        Row(String id, String name, String color, boolean self, boolean active, boolean typing) {
+            this(id, name, color, self, active, typing, false);
+        }
+
         String label() {
-            return self ? name + " (you)" : name;
+            String who = self ? name + " (you" + (viewer ? ", view only)" : ")") : viewer ? name + " (view only)" : name;
+            return who;
         }
 
         String activity() {
@@ -40,7 +48,7 @@ final class PresenceViewModel {
     void update(List<Row> people) {
         List<Row> sorted = new ArrayList<>(people.size());
         for (Row r : people) {
-            sorted.add(new Row(r.id(), DisplayNames.clean(r.name()), UserColors.safe(r.color()), r.self(), r.active(), r.typing()));
+            sorted.add(new Row(r.id(), DisplayNames.clean(r.name()), UserColors.safe(r.color()), r.self(), r.active(), r.typing(), r.viewer()));
         }
         sorted.sort(ORDER);
         if (!sorted.equals(rows)) rows.setAll(sorted);

@@ -58,6 +58,7 @@ final class RoomSession {
 
     final RoomAddress address;     // where this process connects
     final RoomAddress invite;      // what others join with
+    final Access access;           // token and pinned certificate this process joins with
     RoomWindow window;             // FX thread; a new one when the UI replica is rebuilt
     private final Stage stage;
     private final RoomWindow.Actions actions;
@@ -65,6 +66,7 @@ final class RoomSession {
     private Doc doc;               // FX thread: the UI replica
     // FX thread: what the window shows, kept so a rebuilt window shows it too
     private String hostBanner;
+    private RoomWindow.Inviter inviter;
     private boolean serverInTitle;
     private boolean offline;
     private String notice;
@@ -80,10 +82,11 @@ final class RoomSession {
     /** The session replica's state to rebuild the UI replica from, after it refused a local edit. */
     private record Rebuild(Doc doc, StyledDocument<Collection<String>, String, Collection<String>> view, String reason) {}
 
-    private RoomSession(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Loaded loaded,
+    private RoomSession(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Access access, Loaded loaded,
                         Path replicaFile, RoomWindow.Actions actions) {
         this.address = address;
         this.invite = invite;
+        this.access = access;
         this.stage = stage;
         this.actions = actions;
         this.notice = loaded.warning;
@@ -109,6 +112,8 @@ final class RoomSession {
                 .user(me.name(), me.color())
                 .localStore(LocalStore.file(replicaFile))
                 .replicaSecret(loaded.secret)
+                .token(access.token())
+                .trust(access.trust())
                 .build(), listener);
 
         presenceDelay.setOnFinished(e -> sendPresence());
@@ -144,6 +149,8 @@ final class RoomSession {
         window.area.caretPositionProperty().addListener((obs, o, n) -> schedulePresence());
         window.area.selectionProperty().addListener((obs, o, n) -> schedulePresence());
         window.setHostBanner(hostBanner);
+        window.setInviter(inviter);
+        window.setViewOnly(access.viewOnly());
         window.workOffline.setSelected(offline);
         showTitle();
         if (notice != null) window.status.setNotice(notice);
@@ -157,9 +164,15 @@ final class RoomSession {
      */
     static CompletableFuture<RoomSession> open(Stage stage, RoomAddress address, RoomAddress invite, Identity me,
                                                Path dataDir, Executor io, RoomWindow.Actions actions) {
+        return open(stage, address, invite, me, Access.NONE, dataDir, io, actions);
+    }
+
+    /** Opens a room with a token and a pinned certificate (see {@link Access}). */
+    static CompletableFuture<RoomSession> open(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Access access,
+                                               Path dataDir, Executor io, RoomWindow.Actions actions) {
         Path file = replicaFile(dataDir, address);
         return CompletableFuture.supplyAsync(() -> load(file), io)
-                .thenApplyAsync(loaded -> new RoomSession(stage, address, invite, me, loaded, file, actions), FxThread.EXECUTOR);
+                .thenApplyAsync(loaded -> new RoomSession(stage, address, invite, me, access, loaded, file, actions), FxThread.EXECUTOR);
     }
 
     static Path replicaFile(Path dataDir, RoomAddress address) {
@@ -257,6 +270,12 @@ final class RoomSession {
         window.setHostBanner(text);
     }
 
+    /** Who mints invites to this room (a room this process hosts), in this window and any rebuilt one. */
+    void setInviter(RoomWindow.Inviter inviter) {
+        this.inviter = inviter;
+        window.setInviter(inviter);
+    }
+
     /** Names the server in the title: when another open room has the same name on another server. */
     void setServerInTitle(boolean shown) {
         serverInTitle = shown;
@@ -275,7 +294,8 @@ final class RoomSession {
         for (Peer p : peers) {
             String id = Long.toHexString(p.replicaId());
             boolean self = p.self();
-            rows.add(new PresenceViewModel.Row(id, p.name(), p.color(), self, !p.idle(), p.typing()));
+            // Only our own role is known here: the hub does not send the others' (see PresenceViewModel.Row).
+            rows.add(new PresenceViewModel.Row(id, p.name(), p.color(), self, !p.idle(), p.typing(), self && access.viewOnly()));
             if (!self && p.cursor() != null) cursors.add(new RemoteCursors.Cursor(id, p.name(), p.color(), p.cursor(), p.selection()));
         }
         window.presence.update(rows);
@@ -290,9 +310,24 @@ final class RoomSession {
             case CONNECTING -> StatusViewModel.Connection.CONNECTING;
             case OFFLINE -> StatusViewModel.Connection.OFFLINE;
         };
-        window.status.setConnection(c, s.nextRetryMillis(), s.lastError());
+        window.status.setConnection(c, s.nextRetryMillis(), explain(s));
         window.status.setUnsent(s.unsentOps());
         window.status.setSaveError(s.saveError());
+    }
+
+    /**
+     * The last error as the user should read it: a refused token means the invite is no longer
+     * valid (expired, revoked by a new key, or for another room) and the client has stopped
+     * retrying, which only a new invite can fix; a refused edit means the invite is a viewer's.
+     */
+    private String explain(SyncStatus s) {
+        String error = s.lastError();
+        if (error == null || s.retrying()) return error;
+        if (error.startsWith("forbidden")) return "View only: this invite does not let you edit, and the edit was not accepted (" + error + ")";
+        if (!error.startsWith("unauthorized")) return error;
+        return access.token() != null
+                ? "This invite is no longer valid: ask for a new one (" + error + ")"
+                : "This hub admits only people with an invite: paste one on the start screen (" + error + ")";
     }
 
     private void activity() {

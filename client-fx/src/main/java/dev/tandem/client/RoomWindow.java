@@ -68,6 +68,14 @@ final class RoomWindow {
         void quit();
     }
 
+    /**
+     * Mints invites to this room (only a room this process hosts has one): completes with the
+     * invite string, off the FX thread.
+     */
+    interface Inviter {
+        java.util.concurrent.CompletableFuture<String> invite(boolean viewer);
+    }
+
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -85,9 +93,18 @@ final class RoomWindow {
     static final String COPY_INVITE = "Copy invite";
     static final String COPIED = "Copied!";
     private final Button copyButton = new Button(COPY_INVITE);
+    static final String COPY_EDITOR_INVITE = "Copy editor invite";
+    static final String COPY_VIEWER_INVITE = "Copy viewer invite";
+    final Button copyEditorInvite = new Button(COPY_EDITOR_INVITE);
+    final Button copyViewerInvite = new Button(COPY_VIEWER_INVITE);
+    private final MenuItem editorInviteItem = new MenuItem(COPY_EDITOR_INVITE);
+    private final MenuItem viewerInviteItem = new MenuItem(COPY_VIEWER_INVITE);
+    private final PauseTransition inviteCopiedFor = new PauseTransition(Duration.seconds(2));
+    private Inviter inviter;
     private final PauseTransition copiedFor = new PauseTransition(Duration.seconds(2));
     private final Actions actions;
     private final Label hostBanner = new Label();
+    private final Label viewOnlyBanner = new Label("View only: you can read and follow along, but this invite does not let you edit.");
     private final Timeline ticker;
 
     RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
@@ -144,6 +161,17 @@ final class RoomWindow {
         ReadyProbe.watch(stage);
     }
 
+    /**
+     * A viewer's window: the editor refuses typing, pasting and cutting and the banner says why.
+     * The hub refuses a viewer's edits anyway; this keeps the user from making edits that would
+     * only be refused.
+     */
+    void setViewOnly(boolean viewOnly) {
+        area.setEditable(!viewOnly);
+        viewOnlyBanner.setVisible(viewOnly);
+        viewOnlyBanner.setManaged(viewOnly);
+    }
+
     /** Shows who is hosting, and the address others join with; null hides the banner. */
     void setHostBanner(String text) {
         hostBanner.setText(text == null ? "" : text);
@@ -168,15 +196,15 @@ final class RoomWindow {
         MenuItem undo = item("Undo (coming with per-user undo)", "Shortcut+Z", () -> { });
         undo.setDisable(true);
         Menu edit = new Menu("_Edit", null, undo, new SeparatorMenuItem(),
-                item("Cut", "Shortcut+X", area::cut),
+                editsOnly(item("Cut", "Shortcut+X", area::cut)),
                 item("Copy", "Shortcut+C", area::copy),
-                item("Paste", "Shortcut+V", area::paste),
+                editsOnly(item("Paste", "Shortcut+V", area::paste)),
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);
-        MenuBar bar = new MenuBar(file, edit, help);
+        MenuBar bar = new MenuBar(file, edit, createRoomMenu(), help);
         bar.setUseSystemMenuBar(true);
         return bar;
     }
@@ -195,6 +223,20 @@ final class RoomWindow {
 
     static String aboutHeader() {
         return "Tandem " + TandemVersion.get();
+    }
+
+    /** Room: the invites (enabled when this process hosts the room, see {@link #setInviter}). */
+    private Menu createRoomMenu() {
+        editorInviteItem.setOnAction(e -> copyNewInvite(false));
+        viewerInviteItem.setOnAction(e -> copyNewInvite(true));
+        MenuItem address = item("Copy room address", null, this::copyInvite);
+        return new Menu("_Room", null, editorInviteItem, viewerInviteItem, new SeparatorMenuItem(), address);
+    }
+
+    /** An edit: off while the editor is read-only (a viewer's window). */
+    private MenuItem editsOnly(MenuItem item) {
+        item.disableProperty().bind(area.editableProperty().not());
+        return item;
     }
 
     private static MenuItem item(String text, String accelerator, Runnable action) {
@@ -221,14 +263,31 @@ final class RoomWindow {
         copy.setMinWidth(Region.USE_PREF_SIZE);
         copy.setOnAction(e -> copyInvite());
         copiedFor.setOnFinished(e -> copy.setText(COPY_INVITE));
-        HBox row = new HBox(10, title, invite, copy);
+        copyEditorInvite.setId("copy-editor-invite");
+        copyViewerInvite.setId("copy-viewer-invite");
+        for (Button b : List.of(copyEditorInvite, copyViewerInvite)) {
+            b.setFocusTraversable(false);
+            b.setMinWidth(Region.USE_PREF_SIZE);
+        }
+        copyEditorInvite.setOnAction(e -> copyNewInvite(false));
+        copyViewerInvite.setOnAction(e -> copyNewInvite(true));
+        inviteCopiedFor.setOnFinished(e -> {
+            copyEditorInvite.setText(COPY_EDITOR_INVITE);
+            copyViewerInvite.setText(COPY_VIEWER_INVITE);
+        });
+        setInviter(null);
+        HBox row = new HBox(10, title, invite, copy, copyEditorInvite, copyViewerInvite);
         row.setAlignment(Pos.CENTER_LEFT);
         row.getStyleClass().add("invite-bar");
         hostBanner.setId("host-banner");
         hostBanner.getStyleClass().add("host-banner");
         hostBanner.setMaxWidth(Double.MAX_VALUE);
         setHostBanner(null);
-        return new VBox(row, hostBanner);
+        viewOnlyBanner.setId("view-only-banner");
+        viewOnlyBanner.getStyleClass().add("view-only-banner");
+        viewOnlyBanner.setMaxWidth(Double.MAX_VALUE);
+        setViewOnly(false);
+        return new VBox(row, hostBanner, viewOnlyBanner);
     }
 
     private VBox createSidebar() {
@@ -421,6 +480,40 @@ final class RoomWindow {
         copiedFor.playFromStart();
     }
 
+    /**
+     * Who mints invites to this room, or null when this process cannot (a room it joined): then the
+     * invite bar offers the plain address, else the two invites instead.
+     */
+    void setInviter(Inviter inviter) {
+        this.inviter = inviter;
+        boolean hosted = inviter != null;
+        copyEditorInvite.setVisible(hosted);
+        copyEditorInvite.setManaged(hosted);
+        copyViewerInvite.setVisible(hosted);
+        copyViewerInvite.setManaged(hosted);
+        copyButton.setVisible(!hosted);
+        copyButton.setManaged(!hosted);
+        editorInviteItem.setDisable(!hosted);
+        viewerInviteItem.setDisable(!hosted);
+    }
+
+    /** Mints an invite and copies it; its button says "Copied!" for two seconds, or the status bar why it failed. */
+    void copyNewInvite(boolean viewer) {
+        if (inviter == null) return;
+        Button button = viewer ? copyViewerInvite : copyEditorInvite;
+        inviter.invite(viewer).whenCompleteAsync((invite, error) -> {
+            if (error != null) {
+                status.setNotice("Could not make an invite: " + TandemApp.describe(error));
+                return;
+            }
+            ClipboardContent content = new ClipboardContent();
+            content.putString(invite);
+            Clipboard.getSystemClipboard().setContent(content);
+            button.setText(COPIED);
+            inviteCopiedFor.playFromStart();
+        }, FxThread.EXECUTOR);
+    }
+
     private void exportText() {
         FileChooser chooser = new FileChooser();
         chooser.setTitle("Export text");
@@ -438,6 +531,7 @@ final class RoomWindow {
     void dispose() {
         ticker.stop();
         copiedFor.stop();
+        inviteCopiedFor.stop();
         cursors.dispose();
         binding.dispose();
     }

@@ -18,13 +18,35 @@ import java.util.Properties;
  * as {@code settings.properties} in the data directory. Immutable; {@link #load} never fails
  * (a missing or corrupt file gives defaults, so a bad file cannot lock anyone out).
  */
-record Settings(String name, String color, String server, List<String> recentRooms) {
+record Settings(String name, String color, String server, List<String> recentRooms, String hostBind) {
     static final int MAX_RECENT = 10;
     static final String FILE = "settings.properties";
     static final String DEFAULT_SERVER = "ws://127.0.0.1:7070";
 
+    /** "Host on this computer" listens on this computer only. */
+    static final String LOCAL_ONLY = "127.0.0.1";
+    /** "Host on this computer" listens on every interface: others on the network can join. */
+    static final String NETWORK = "0.0.0.0";
+
+    /**
+     * @param hostBind where the embedded hub listens, {@link #LOCAL_ONLY} or {@link #NETWORK}; ""
+     *     until the user chose (the start screen asks the first time they host)
+     */
     Settings {
         recentRooms = List.copyOf(recentRooms);
+        if (!isHostBind(hostBind)) hostBind = "";
+    }
+
+    Settings(String name, String color, String server, List<String> recentRooms) {
+        this(name, color, server, recentRooms, "");
+    }
+
+    static boolean isHostBind(String bind) {
+        return LOCAL_ONLY.equals(bind) || NETWORK.equals(bind);
+    }
+
+    Settings withHostBind(String bind) {
+        return new Settings(name, color, server, recentRooms, bind);
     }
 
     static Settings defaults(String color) {
@@ -53,7 +75,7 @@ record Settings(String name, String color, String server, List<String> recentRoo
                 StartViewModel.nameProblem(name) == null ? name : defaults.name(),
                 UserColors.isValid(color) ? color : fallbackColor,
                 p.getProperty("server", defaults.server()),
-                recent);
+                recent, p.getProperty("hostBind", ""));
     }
 
     void save(Path dataDir) throws IOException {
@@ -61,6 +83,7 @@ record Settings(String name, String color, String server, List<String> recentRoo
         p.setProperty("name", name);
         p.setProperty("color", color);
         p.setProperty("server", server);
+        if (!hostBind.isEmpty()) p.setProperty("hostBind", hostBind);
         for (int i = 0; i < recentRooms.size(); i++) p.setProperty("recent." + i, recentRooms.get(i));
         StringWriter out = new StringWriter();
         p.store(out, "Tandem settings");
@@ -73,6 +96,6 @@ record Settings(String name, String color, String server, List<String> recentRoo
         recent.remove(room);
         recent.add(0, room);
         while (recent.size() > MAX_RECENT) recent.remove(recent.size() - 1);
-        return new Settings(name, color, server, recent);
+        return new Settings(name, color, server, recent, hostBind);
     }
 }

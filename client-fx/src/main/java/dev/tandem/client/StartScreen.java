@@ -53,7 +53,7 @@ final class StartScreen {
 
         TextField server = new TextField();
         server.setId("start-server");
-        server.setPromptText("ws://host:7070, or paste an invite address");
+        server.setPromptText("ws://host:7070, or paste an invite");
         server.textProperty().bindBidirectional(model.server);
 
         ComboBox<String> room = new ComboBox<>(model.recentRooms);
@@ -87,6 +87,7 @@ final class StartScreen {
             case COLOR -> color;
             case SERVER -> server;
             case ROOM -> room.getEditor();
+            case HOST_BIND -> stage.getScene().lookup("#start-host-local");
         }).requestFocus())));
 
         GridPane form = new GridPane();
@@ -103,6 +104,38 @@ final class StartScreen {
         form.addRow(2, new Label("Server"), server);
         form.addRow(3, new Label("Room"), room);
         form.add(host, 1, 4);
+        // Asked the first time someone hosts, then remembered (and preselected) in the settings.
+        javafx.scene.control.ToggleGroup listen = new javafx.scene.control.ToggleGroup();
+        javafx.scene.control.RadioButton local = new javafx.scene.control.RadioButton("Only this computer");
+        local.setId("start-host-local");
+        local.setUserData(Settings.LOCAL_ONLY);
+        javafx.scene.control.RadioButton network = new javafx.scene.control.RadioButton("Others on my network");
+        network.setId("start-host-network");
+        network.setUserData(Settings.NETWORK);
+        local.setToggleGroup(listen);
+        network.setToggleGroup(listen);
+        for (javafx.scene.control.RadioButton b : java.util.List.of(local, network)) {
+            if (b.getUserData().equals(model.hostBind.get())) b.setSelected(true);
+        }
+        listen.selectedToggleProperty().addListener((obs, old, t) -> {
+            model.hostBind.set(t == null ? "" : (String) t.getUserData());
+            model.touch(StartViewModel.Field.HOST_BIND);
+        });
+        HBox listenRow = new HBox(14, new Label("Who can join:"), local, network);
+        listenRow.setId("start-host-bind");
+        listenRow.setAlignment(Pos.CENTER_LEFT);
+        listenRow.visibleProperty().bind(model.host);
+        listenRow.managedProperty().bind(model.host);
+        listenRow.disableProperty().bind(model.hostBindFixed);
+        form.add(listenRow, 1, 5);
+
+        Label invite = new Label();
+        invite.setId("start-invite");
+        invite.getStyleClass().add("start-invite");
+        invite.textProperty().bind(javafx.beans.binding.Bindings.createStringBinding(model::inviteSummary, model.access));
+        invite.visibleProperty().bind(invite.textProperty().isNotEmpty().and(model.host.not()));
+        invite.managedProperty().bind(invite.visibleProperty());
+        form.add(invite, 1, 6);
 
         HBox buttons = new HBox(12, problem, join);
         buttons.setAlignment(Pos.CENTER_RIGHT);
@@ -112,7 +145,7 @@ final class StartScreen {
         VBox root = new VBox(14, title, subtitle, form, buttons);
         root.getStyleClass().add("start-screen");
         root.setPadding(new Insets(28));
-        Scene scene = new Scene(root, 520, 380);
+        Scene scene = new Scene(root, 560, 420);
         scene.getStylesheets().add(TandemApp.stylesheet());
         stage.setScene(scene);
         stage.setTitle("Tandem");

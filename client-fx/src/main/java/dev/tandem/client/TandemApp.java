@@ -1,5 +1,6 @@
 package dev.tandem.client;
 
+import dev.tandem.hub.Grant;
 import dev.tandem.sync.LocalStore;
 import javafx.application.Application;
 import javafx.application.Platform;
@@ -50,6 +51,7 @@ public final class TandemApp extends Application {
     private final Map<RoomAddress, CompletableFuture<RoomSession>> opening = new HashMap<>();
     private final List<Stage> startScreens = new ArrayList<>();
     private CompletableFuture<EmbeddedHost> host; // null until someone hosts
+    private String hostBind;                      // where host listens (or is starting to)
     private final List<CompletableFuture<Void>> closing = new ArrayList<>();
     // io thread only:
     private HandOff handOff;
@@ -83,7 +85,7 @@ public final class TandemApp extends Application {
         Settings s = Settings.load(dataDir, UserColors.pick(new Random()));
         settings = new Settings(options.name != null ? options.name.strip() : s.name(),
                 options.color != null ? options.color : s.color(),
-                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms());
+                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms(), s.hostBind());
     }
 
     @Override
@@ -102,14 +104,17 @@ public final class TandemApp extends Application {
     private void open(Stage stage, LaunchOptions o) {
         if (o.opensRoomDirectly()) {
             String name = o.name != null ? o.name.strip() : settings.name().isBlank() ? "Anonymous" : settings.name();
-            StartViewModel.JoinRequest request = new StartViewModel.JoinRequest(name, o.color != null ? o.color : settings.color(),
-                    o.serverUri(), RoomAddress.checkRoom(o.room), o.hostPort != null);
+            String color = o.color != null ? o.color : settings.color();
+            StartViewModel.JoinRequest request = o.invite != null
+                    ? new StartViewModel.JoinRequest(name, color, RoomAddress.parseServer(o.invite.hub().toString()), o.invite.room(), false, Access.of(o.invite))
+                    : new StartViewModel.JoinRequest(name, color, o.serverUri(), RoomAddress.checkRoom(o.room), o.hostPort != null);
             join(stage, request).whenComplete((session, error) -> {
                 // Nothing else to show: offer the start screen to try again rather than end.
                 if (error != null && sessions.isEmpty() && startScreens.isEmpty()) showStartScreen(new Stage(), request.host(), request.room());
             });
         } else {
-            if (o.hostPort != null) ensureHost();
+            // Started at once only when where it listens is decided; else the start screen asks first.
+            if (o.hostPort != null && (options.hostBind != null || !settings.hostBind().isEmpty())) ensureHost("");
             showStartScreen(stage, o.hostPort != null, o.room);
         }
     }
@@ -135,6 +140,11 @@ public final class TandemApp extends Application {
     void showStartScreen(Stage stage, boolean hostChecked, String room) {
         StartViewModel model = new StartViewModel(settings);
         model.host.set(hostChecked);
+        // Where a running hub listens cannot change until Tandem quits; --host-bind decides for this run.
+        if (host != null && !host.isCompletedExceptionally() || options.hostBind != null) {
+            model.hostBind.set(host != null && !host.isCompletedExceptionally() ? hostBind : options.hostBind);
+            model.hostBindFixed.set(true);
+        }
         if (room != null) model.room.set(room);
         StartScreen screen = new StartScreen(stage, model, request -> {
             // This window stays up until the room's window shows: were no window showing for a
@@ -165,6 +175,7 @@ public final class TandemApp extends Application {
     private CompletableFuture<RoomSession> join(Stage stage, StartViewModel.JoinRequest request) {
         settings = settings.withJoined(request.name(), request.color(),
                 request.server() != null ? request.server().toString() : settings.server(), request.room());
+        if (request.host() && Settings.isHostBind(request.hostBind())) settings = settings.withHostBind(request.hostBind()); // asked once, remembered
         Settings toSave = settings;
         io.execute(() -> {
             try {
@@ -174,15 +185,23 @@ public final class TandemApp extends Application {
             }
         });
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());
-        if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me);
+        if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
-        ensureHost().whenCompleteAsync((h, error) -> {
+        // The host joins its own hub with an admin token it mints for itself (reading the key: io thread).
+        ensureHost(request.hostBind()).thenApplyAsync(h -> {
+            try {
+                return Map.entry(h, h.ownAccess(request.room(), request.name()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, io).whenCompleteAsync((hosted, error) -> {
             if (error != null) {
                 showError("Could not host on this computer", error);
                 opened.completeExceptionally(error);
                 return;
             }
-            openRoom(stage, new RoomAddress(h.localServer(), request.room()), h, me).whenComplete((s, e) -> {
+            EmbeddedHost h = hosted.getKey();
+            openRoom(stage, new RoomAddress(h.localServer(), request.room()), h, me, hosted.getValue()).whenComplete((s, e) -> {
                 if (e != null) opened.completeExceptionally(e);
                 else opened.complete(s);
             });
@@ -190,7 +209,7 @@ public final class TandemApp extends Application {
         return opened;
     }
 
-    private CompletableFuture<RoomSession> openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me) {
+    private CompletableFuture<RoomSession> openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me, Access access) {
         RoomSession existing = sessions.get(address);
         if (existing != null) { // one window per room: two would fight over the offline copy
             toFront(existing.window.stage);
@@ -201,7 +220,7 @@ public final class TandemApp extends Application {
         RoomAddress invite = hosted == null ? address : new RoomAddress(hosted.publicServer(), address.room());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
         opening.put(address, opened);
-        RoomSession.open(stage, address, invite, me, dataDir, io, actionsFor(stage))
+        RoomSession.open(stage, address, invite, me, access, dataDir, io, actionsFor(stage))
                 .whenCompleteAsync((session, error) -> {
                     opening.remove(address);
                     if (error != null) {
@@ -210,7 +229,17 @@ public final class TandemApp extends Application {
                         return;
                     }
                     sessions.put(address, session);
-                    if (hosted != null) session.setHostBanner("Hosting on this computer: others join with " + invite.invite());
+                    if (hosted != null) {
+                        session.setInviter(viewer -> CompletableFuture.supplyAsync(() -> {
+                            try {
+                                return hosted.invite(address.room(), viewer ? Grant.Role.VIEWER : Grant.Role.EDITOR).format();
+                            } catch (IOException e) {
+                                throw new UncheckedIOException(e);
+                            }
+                        }, io));
+                    }
+                    if (hosted != null) session.setHostBanner("Hosting on this computer at " + invite.invite()
+                            + ". Only people you invite can join: Room > Copy editor invite, or Copy viewer invite.");
                     stage.addEventHandler(WindowEvent.WINDOW_HIDDEN, e -> {
                         sessions.remove(address, session);
                         closing.add(session.close()); // stop() waits for it: the offline copy must reach the disk
@@ -276,16 +305,21 @@ public final class TandemApp extends Application {
      * other failure (such as the hub's store being in use) is reported as it is, never retried on
      * another port over the same store. After a failure, the next request to host tries again.
      */
-    private CompletableFuture<EmbeddedHost> ensureHost() {
+    private CompletableFuture<EmbeddedHost> ensureHost(String chosenBind) {
         if (host != null && !host.isCompletedExceptionally()) return host;
         int port = options.hostPort != null ? options.hostPort : DEFAULT_HOST_PORT;
+        // --host-bind, else the start screen's choice, else the remembered one, else this computer only.
+        String bind = options.hostBind != null ? options.hostBind
+                : Settings.isHostBind(chosenBind) ? chosenBind
+                : !settings.hostBind().isEmpty() ? settings.hostBind() : Settings.LOCAL_ONLY;
+        hostBind = bind;
         host = CompletableFuture.supplyAsync(() -> {
             try {
-                return EmbeddedHost.start(dataDir, options.hostBind, port);
+                return EmbeddedHost.start(dataDir, bind, port);
             } catch (Exception e) {
                 if (options.hostPort == null && rootCause(e) instanceof BindException) {
                     try {
-                        return EmbeddedHost.start(dataDir, options.hostBind, 0);
+                        return EmbeddedHost.start(dataDir, bind, 0);
                     } catch (Exception again) {
                         throw new CompletionException(again);
                     }

@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  *
  * <ul>
  *   <li>{@code start-screen NAME|SERVER|ROOM}: fills the start screen that is showing and presses
- *       its button; SERVER {@code host} ticks "Host on this computer"</li>
+ *       its button; SERVER {@code host} ticks "Host on this computer" (this computer only, unless chosen before)</li>
  *   <li>{@code room ROOM}: waits for that room's window; answers its title and host banner</li>
  *   <li>{@code type ROOM|TEXT}: clicks into that room's editor and types</li>
  *   <li>{@code key ROOM|KEYS}: presses a shortcut (e.g. {@code SHORTCUT+Q}) in that room's window</li>
@@ -82,6 +82,10 @@ public final class AppHarness {
                 boolean host = a[1].equals("host");
                 boolean ticked = fx(() -> ((javafx.scene.control.CheckBox) start.getScene().lookup("#start-host")).isSelected());
                 if (host != ticked) robot.clickOn(start.getScene().lookup("#start-host"));
+                // The first time: who can join (this computer only, for a test).
+                boolean chosen = fx(() -> ((javafx.scene.control.RadioButton) start.getScene().lookup("#start-host-local")).isSelected()
+                        || ((javafx.scene.control.RadioButton) start.getScene().lookup("#start-host-network")).isSelected());
+                if (host && !chosen) robot.clickOn(start.getScene().lookup("#start-host-local"));
                 if (!host) fill(robot, start, "#start-server", a[1]);
                 fill(robot, start, "#start-room .text-field", a[2]);
                 robot.clickOn(start.getScene().lookup("#start-join"));

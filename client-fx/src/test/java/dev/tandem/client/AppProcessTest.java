@@ -66,9 +66,21 @@ class AppProcessTest {
     }
 
     private static URI hostedServer(String roomAnswer) {
-        Matcher m = Pattern.compile("ws://[^/ ]+:(\\d+)/rooms/").matcher(roomAnswer);
-        assertTrue(m.find(), "the room window shows the invite address of the hosted hub: " + roomAnswer);
-        return URI.create("ws://127.0.0.1:" + m.group(1));
+        Matcher m = Pattern.compile("wss://[^/ ]+:(\\d+)/rooms/").matcher(roomAnswer);
+        assertTrue(m.find(), "the room window shows the address of the hosted hub: " + roomAnswer);
+        return URI.create("wss://127.0.0.1:" + m.group(1));
+    }
+
+    /** {@link #hubEventuallyHas} for the hub the profile {@code data} hosts: with a token it mints and its certificate pinned. */
+    static void hostedHubEventuallyHas(Path data, URI server, String room, String expected) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(AppProcess.WAIT_SECONDS);
+        String last = null;
+        while (System.nanoTime() < end) {
+            last = TandemAppTest.hostedText(data, server, room);
+            if (expected.equals(last)) return;
+            Thread.sleep(100);
+        }
+        fail("the hosted hub's copy of " + room + " never became \"" + expected + "\"; last: \"" + last + "\"");
     }
 
     /**
@@ -92,7 +104,7 @@ class AppProcessTest {
         app.send("start-screen Ada|host|hosted");
         URI hosted = hostedServer(app.send("room hosted"));
         app.send("type hosted|hosted here");
-        hubEventuallyHas(hosted, "hosted", "hosted here");
+        hostedHubEventuallyHas(data, hosted, "hosted", "hosted here");
 
         // Quit with two rooms open: both offline copies are written, the embedded hub stops cleanly.
         app.sendLast("key hosted|SHORTCUT+Q");

@@ -4,7 +4,9 @@ import dev.tandem.crdt.Doc;
 import dev.tandem.hub.Hub;
 import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
+import dev.tandem.sync.Invite;
 import dev.tandem.sync.SyncConfig;
+import dev.tandem.sync.SyncStatus;
 import javafx.application.Application;
 import javafx.scene.control.Label;
 import org.junit.jupiter.api.AfterEach;
@@ -16,6 +18,8 @@ import org.testfx.api.FxToolkit;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,6 +51,16 @@ class TandemAppTest {
 
     private static String hubText(URI server, String room) throws Exception {
         try (SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).build(), null)) {
+            c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            return c.text().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The text of a room on the hub hosted by the profile {@code data}: read with an editor token minted with its key, its certificate pinned. */
+    static String hostedText(Path data, URI server, String room) throws Exception {
+        Access access = new Access(dev.tandem.hub.Tokens.issue(data.resolve("hub"), "probe", null, room, dev.tandem.hub.Grant.Role.EDITOR, java.time.Duration.ofMinutes(5)),
+                HostTls.loadOrCreate(data.resolve(EmbeddedHost.TLS_DIR)).sha256());
+        try (SyncClient c = EmbeddedHostTest.client(server, room, access, null)) {
             c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
             return c.text().get(WAIT_SECONDS, TimeUnit.SECONDS);
         }
@@ -97,14 +111,201 @@ class TandemAppTest {
         eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
         RoomSession s = fx(() -> tandem.sessions().get(0));
         String banner = fx(() -> ((Label) s.window.stage.getScene().lookup("#host-banner")).getText());
-        Matcher m = Pattern.compile("ws://127\\.0\\.0\\.1:(\\d+)/rooms/hosted").matcher(banner);
+        Matcher m = Pattern.compile("wss://127\\.0\\.0\\.1:(\\d+)/rooms/hosted").matcher(banner);
         assertTrue(m.find(), banner);
         eventually("the editor has the focus", () -> s.window.area.isFocused());
         robot.write("hosted here");
         eventually("typed text is in the document", () -> s.text().equals("hosted here"));
         allSent(s);
-        assertEquals("hosted here", hubText(URI.create("ws://127.0.0.1:" + m.group(1)), "hosted"));
+        URI hosted = URI.create("wss://127.0.0.1:" + m.group(1));
+        assertEquals("hosted here", hostedText(dir, hosted, "hosted"));
+        // The hosted hub wants a token: the host joined with one it minted for itself.
+        CompletableFuture<SyncStatus> refused = new CompletableFuture<>();
+        try (SyncClient c = EmbeddedHostTest.client(hosted, "hosted", new Access(null, fx(() -> s.access.sha256())), refused)) {
+            assertTrue(refused.get(WAIT_SECONDS, TimeUnit.SECONDS).lastError().startsWith("unauthorized"));
+        }
+
+        // The share area offers the two invites instead of the bare address; each works, with its role.
+        assertFalse(fx(() -> s.window.stage.getScene().lookup("#copy-invite").isVisible()));
+        robot.clickOn("#copy-editor-invite");
+        eventually("an editor invite is on the clipboard", () -> javafx.scene.input.Clipboard.getSystemClipboard().getString().contains("#token="));
+        Invite editor = Invite.parse(fx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getString()));
+        assertEquals(RoomWindow.COPIED, fx(() -> s.window.copyEditorInvite.getText()));
+        assertEquals(hosted, editor.hub());
+        assertEquals(fx(() -> s.access.sha256()), editor.sha256());
+        assertFalse(Access.of(editor).viewOnly());
+        robot.clickOn("#copy-viewer-invite");
+        eventually("a viewer invite is on the clipboard", () -> !javafx.scene.input.Clipboard.getSystemClipboard().getString().equals(editor.format()));
+        Invite viewer = Invite.parse(fx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getString()));
+        assertTrue(Access.of(viewer).viewOnly());
+        for (Invite i : List.of(editor, viewer)) {
+            try (SyncClient c = EmbeddedHostTest.client(i.hub(), i.room(), Access.of(i), null)) {
+                c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertEquals("hosted here", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+        }
         assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
+    }
+
+    /** Another computer's host, as a joiner meets it: paste its invite on the start screen, join, type. */
+    @Test
+    void pastedInvite_joinsATokenHubOverPinnedTls() throws Exception {
+        try (EmbeddedHost remote = EmbeddedHost.start(dir.resolve("remote"), "127.0.0.1", 0)) {
+            String invite = remote.invite("shared", dev.tandem.hub.Grant.Role.EDITOR).format();
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString());
+            app = tandem;
+            robot.clickOn("#start-name").write("Grace");
+            robot.clickOn("#start-server");
+            fx(() -> { // what pasting does to the field
+                ((javafx.scene.control.TextField) robot.lookup("#start-server").query()).setText(invite);
+                return null;
+            });
+            assertEquals("shared", fx(() -> robot.lookup("#start-room").queryComboBox().getEditor().getText()));
+            assertEquals("Invite to edit, the host's certificate pinned.", fx(() -> robot.lookup("#start-invite").queryAs(Label.class).getText()));
+            robot.clickOn("#start-join");
+            eventually("the room is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("connected", () -> s.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+            eventually("the editor has the focus", () -> s.window.area.isFocused());
+            robot.write("by invite");
+            allSent(s);
+            Invite probe = Invite.parse(remote.invite("shared", dev.tandem.hub.Grant.Role.VIEWER).format());
+            try (SyncClient c = EmbeddedHostTest.client(probe.hub(), "shared", Access.of(probe), null)) {
+                c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertEquals("by invite", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+            assertFalse(fx(() -> s.window.stage.getScene().lookup("#copy-editor-invite").isVisible()), "a joiner cannot mint invites");
+        }
+    }
+
+    /** An invite whose token the hub refuses (here: signed with another key, as after key rotation), given on the command line. */
+    @Test
+    void staleInvite_saysItIsNoLongerValid_andStopsRetrying() throws Exception {
+        try (EmbeddedHost remote = EmbeddedHost.start(dir.resolve("remote"), "127.0.0.1", 0)) {
+            String stale = new Invite(remote.localServer(), "shared", dev.tandem.hub.Tokens.issue(dir.resolve("rotated-away"), "guest", null, "shared",
+                    dev.tandem.hub.Grant.Role.EDITOR, java.time.Duration.ofDays(1)), remote.fingerprint()).format();
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString(), "--name", "Ada", stale);
+            app = tandem;
+            eventually("the room window is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("the status bar says the invite is no longer valid", () -> s.window.status.errorTextProperty().get().startsWith("This invite is no longer valid"));
+            assertEquals(StatusViewModel.Connection.OFFLINE, fx(() -> s.window.status.connectionProperty().get()), "not retrying");
+            Thread.sleep(1000); // retries would have begun within the first backoff (250 ms)
+            assertEquals(StatusViewModel.Connection.OFFLINE, fx(() -> s.window.status.connectionProperty().get()), "still not retrying");
+        }
+    }
+
+    /** The first host is asked who can join; "Others on my network" is remembered and the invite names this machine's address. */
+    @Test
+    void hostOnTheNetwork_askedOnce_remembered_inviteNamesTheNetworkAddress() throws Exception {
+        Path data = dir.resolve("data");
+        FxToolkit.registerPrimaryStage();
+        // --host-port 0 (any free port) ticks Host; with no choice made yet the hub waits for it.
+        TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--host-port", "0", "--data", data.toString());
+        app = tandem;
+        robot.clickOn("#start-name").write("Grace");
+        robot.clickOn("#start-room").write("lan");
+        robot.clickOn("#start-join");
+        assertEquals("Choose who can join: people on this computer only, or on your network.",
+                fx(() -> robot.lookup("#start-problem").queryAs(Label.class).getText()));
+        assertEquals(0, fx(() -> tandem.sessions().size()));
+        robot.clickOn("#start-host-network");
+        robot.clickOn("#start-join");
+        eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
+        RoomSession s = fx(() -> tandem.sessions().get(0));
+        String lan = EmbeddedHost.lanAddress();
+        assertEquals(lan, s.invite.server().getHost(), "the invite names this machine's network address");
+        assertTrue(fx(() -> ((Label) s.window.stage.getScene().lookup("#host-banner")).getText()).contains("wss://" + lan + ":"));
+        eventually("the choice is saved", () -> Files.readString(data.resolve(Settings.FILE)).contains("hostBind=0.0.0.0"));
+        assertEquals(Settings.NETWORK, Settings.load(data, "#000000").hostBind());
+
+        fx(() -> {
+            tandem.showStartScreen(new javafx.stage.Stage(), true, null);
+            return null;
+        });
+        eventually("a second start screen shows the choice, fixed while the hub runs", () -> javafx.stage.Window.getWindows().stream()
+                .map(w -> w.getScene().lookup("#start-host-network"))
+                .anyMatch(n -> n instanceof javafx.scene.control.RadioButton r && r.isSelected() && r.isDisabled()));
+    }
+
+    /** A viewer invite opens the room read-only: it shows the room and who is there, refuses typing and pasting, and says so. */
+    @Test
+    void viewerInvite_opensTheRoomReadOnly() throws Exception {
+        try (EmbeddedHost remote = EmbeddedHost.start(dir.resolve("remote"), "127.0.0.1", 0)) {
+            try (SyncClient writer = EmbeddedHostTest.client(remote.localServer(), "shared", remote.ownAccess("shared", "Host"), null)) {
+                writer.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                writer.edit(d -> d.insert(0, "read me")).get(WAIT_SECONDS, TimeUnit.SECONDS);
+                writer.flush().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            }
+            String invite = remote.invite("shared", dev.tandem.hub.Grant.Role.VIEWER).format();
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString(), "--name", "Ada", invite);
+            app = tandem;
+            eventually("the room window is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("the room's text is shown", () -> s.text().equals("read me"));
+            eventually("connected", () -> s.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+            assertTrue(fx(() -> s.window.stage.getScene().lookup("#view-only-banner").isVisible()));
+            assertTrue(fx(() -> ((Label) s.window.stage.getScene().lookup("#view-only-banner")).getText()).startsWith("View only"));
+            eventually("the sidebar marks you as a viewer", () -> s.window.presence.rows().stream().anyMatch(r -> r.self() && r.label().endsWith("(you, view only)")));
+
+            fx(() -> {
+                javafx.scene.input.ClipboardContent c = new javafx.scene.input.ClipboardContent();
+                c.putString("pasted");
+                javafx.scene.input.Clipboard.getSystemClipboard().setContent(c);
+                return null;
+            });
+            robot.clickOn("#editor").write("typed");
+            robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.V).release(javafx.scene.input.KeyCode.CONTROL);
+            robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.X).release(javafx.scene.input.KeyCode.CONTROL);
+            robot.type(javafx.scene.input.KeyCode.BACK_SPACE, javafx.scene.input.KeyCode.ENTER);
+            org.testfx.util.WaitForAsyncUtils.waitForFxEvents();
+            assertEquals("read me", fx(s::text), "nothing typed, pasted or cut reached the document");
+            assertEquals("read me", fx(() -> s.window.area.getText()));
+            fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            Invite probe = Invite.parse(invite);
+            try (SyncClient c = EmbeddedHostTest.client(probe.hub(), "shared", Access.of(probe), null)) {
+                c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+                assertEquals("read me", c.text().get(WAIT_SECONDS, TimeUnit.SECONDS));
+            }
+            assertEquals(StatusViewModel.Connection.CONNECTED, fx(() -> s.window.status.connectionProperty().get()), "no edit was sent, so the hub refused none");
+
+            // Were an edit sent anyway (here straight through the sync client), the hub refuses it and the status bar says why.
+            s.sync().edit(d -> d.insert(0, "x")).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            eventually("the status bar explains the refusal", () -> s.window.status.errorTextProperty().get().startsWith("View only: this invite does not let you edit"));
+        }
+    }
+
+    /** A plain room address, no token, pasted on the start screen: still joins a hub running --auth none. */
+    @Test
+    void plainRoomAddress_stillJoinsAHubWithoutTokens() throws Exception {
+        Hub hub = Hub.start(HubConfig.defaults(dir.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
+        try {
+            URI server = URI.create("ws://127.0.0.1:" + hub.port());
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString());
+            app = tandem;
+            robot.clickOn("#start-name").write("Ada");
+            robot.clickOn("#start-server");
+            fx(() -> {
+                ((javafx.scene.control.TextField) robot.lookup("#start-server").query()).setText(server + "/rooms/plain%20room");
+                return null;
+            });
+            assertFalse(fx(() -> robot.lookup("#start-invite").query().isVisible()), "no invite: nothing to say about one");
+            robot.clickOn("#start-join");
+            eventually("the room is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            assertEquals(Access.NONE, s.access);
+            eventually("the editor has the focus", () -> s.window.area.isFocused());
+            robot.write("no token needed");
+            allSent(s);
+            assertEquals("no token needed", hubText(server, "plain room"));
+            assertTrue(fx(() -> s.window.stage.getScene().lookup("#copy-invite").isVisible()), "a joined room offers its plain address");
+        } finally {
+            hub.close();
+        }
     }
 
     @Test

@@ -30,7 +30,9 @@ class ViewModelTest {
         assertTrue(vm.validProperty().get(), vm.problemProperty().get());
         vm.server.set("http://example.org");
         assertTrue(vm.problemProperty().get().contains("ws://"), vm.problemProperty().get());
-        vm.host.set(true); // hosting needs no server address
+        vm.host.set(true); // hosting needs no server address, but who can join
+        assertFalse(vm.validProperty().get());
+        vm.hostBind.set(Settings.LOCAL_ONLY);
         assertTrue(vm.validProperty().get());
         StartViewModel.JoinRequest hosted = vm.submit().orElseThrow();
         assertNull(hosted.server());
