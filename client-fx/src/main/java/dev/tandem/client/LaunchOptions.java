@@ -31,20 +31,17 @@ final class LaunchOptions {
         }
     }
 
-    @CommandLine.Parameters(arity = "0..1", paramLabel = "INVITE",
-            description = "An invite to open: tandem://HOST:PORT/rooms/NAME (tandems:// for TLS), or ws://HOST:PORT/rooms/NAME. "
-                    + "Installed Tandem opens tandem:// links with this.")
-    String invite;
+    @Parameters(arity = "0..1", paramLabel = "INVITE",
+            description = "An invite or room address to open (skips the start screen): wss://HOST:PORT/rooms/ROOM#token=...&sha256=... "
+                    + "as Copy invite gives it, ws://HOST:PORT/rooms/NAME, or the same as a tandem:// (tandems:// for TLS) link, "
+                    + "which installed Tandem opens with this.")
+    String inviteText;
+
+    /** The parsed {@link #inviteText} when it carries a token or a certificate pin, else null (then server and room are set). */
+    dev.tandem.sync.Invite invite;
 
     @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
     String server;
-
-    @Parameters(arity = "0..1", paramLabel = "INVITE",
-            description = "An invite (wss://HOST:PORT/rooms/ROOM#token=...&sha256=...) or room address to open (skips the start screen).")
-    String inviteText;
-
-    /** The parsed {@link #inviteText}, or null. */
-    dev.tandem.sync.Invite invite;
 
     @Option(names = "--room", paramLabel = "NAME", description = "Room to open (skips the start screen).")
     String room;
@@ -89,13 +86,28 @@ final class LaunchOptions {
             return o;
         }
         try {
-            if (o.invite != null) {
+            if (o.inviteText != null) {
                 if (o.server != null || o.room != null || o.hostPort != null) {
-                    throw new IllegalArgumentException("an invite names the server and the room: give it without --server, --room or --host-port");
+                    throw new IllegalArgumentException("an invite names its server and room: give it without --server, --room or --host-port");
                 }
-                RoomAddress address = RoomAddress.parseLink(o.invite);
-                o.server = address.server().toString();
-                o.room = address.room();
+                // The address part is checked as a link (scheme, port, room name, length); a
+                // fragment (token, certificate pin) makes it an invite for the sync client.
+                String text = o.inviteText.strip();
+                int hash = text.indexOf('#');
+                RoomAddress address = RoomAddress.parseLink(hash < 0 ? text : text.substring(0, hash));
+                if (hash < 0) {
+                    o.server = address.server().toString();
+                    o.room = address.room();
+                } else {
+                    String lower = text.toLowerCase(java.util.Locale.ROOT);
+                    if (lower.startsWith("tandem://")) text = "ws://" + text.substring("tandem://".length());
+                    else if (lower.startsWith("tandems://")) text = "wss://" + text.substring("tandems://".length());
+                    try {
+                        o.invite = dev.tandem.sync.Invite.parse(text);
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("not an invite link: " + e.getMessage());
+                    }
+                }
             }
             if (o.server != null) RoomAddress.parseServer(o.server);
             if (o.room != null) RoomAddress.checkRoom(o.room);
@@ -104,16 +116,6 @@ final class LaunchOptions {
             if (nameProblem != null) throw new IllegalArgumentException("--name: " + nameProblem);
             if (o.hostPort != null && (o.hostPort < 0 || o.hostPort > 65535)) {
                 throw new IllegalArgumentException("--host-port must be 0..65535, was " + o.hostPort);
-            }
-            if (o.inviteText != null) {
-                if (o.server != null || o.room != null || o.hostPort != null) {
-                    throw new IllegalArgumentException("an invite names its server and room: give it without --server, --room or --host-port");
-                }
-                try {
-                    o.invite = dev.tandem.sync.Invite.parse(o.inviteText);
-                } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("not an invite: " + e.getMessage());
-                }
             }
             if (o.hostPort != null && o.server != null) {
                 throw new IllegalArgumentException("use either --server (join) or --host-port (host), not both");

@@ -14,8 +14,8 @@ import java.util.List;
  */
 final class PresenceViewModel {
     /**
-     * One person in the room as the sidebar shows them. {@code viewer}: they may only read. The
-     * hub does not tell anyone the others' roles, so only your own row can say it.
+     * One person in the room as the sidebar shows them. {@code viewer}: they may only read (the
+     * hub marks viewers in presence; your own row from your invite).
      */
     record Row(String id, String name, String color, boolean self, boolean active, boolean typing, boolean viewer) {
         Row(String id, String name, String color, boolean self, boolean active, boolean typing) {

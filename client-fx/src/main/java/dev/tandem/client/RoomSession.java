@@ -295,7 +295,7 @@ final class RoomSession {
             String id = Long.toHexString(p.replicaId());
             boolean self = p.self();
             // Only our own role is known here: the hub does not send the others' (see PresenceViewModel.Row).
-            rows.add(new PresenceViewModel.Row(id, p.name(), p.color(), self, !p.idle(), p.typing(), self && access.viewOnly()));
+            rows.add(new PresenceViewModel.Row(id, p.name(), p.color(), self, !p.idle(), p.typing(), self ? access.viewOnly() : p.viewer()));
             if (!self && p.cursor() != null) cursors.add(new RemoteCursors.Cursor(id, p.name(), p.color(), p.cursor(), p.selection()));
         }
         window.presence.update(rows);

@@ -288,4 +288,11 @@ class ViewModelTest {
         assertEquals("1 person here", vm.summary());
         assertThrows(UnsupportedOperationException.class, () -> vm.rows().clear());
     }
+
+    @Test
+    void presenceRows_markViewers() {
+        assertEquals("Val (view only)", new PresenceViewModel.Row("1", "Val", "#000000", false, true, false, true).label());
+        assertEquals("Ada (you, view only)", new PresenceViewModel.Row("2", "Ada", "#000000", true, true, false, true).label());
+        assertEquals("Bob", new PresenceViewModel.Row("3", "Bob", "#000000", false, true, false, false).label());
+    }
 }

@@ -94,7 +94,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
                 throw new ProtocolException(ErrorCode.BAD_MESSAGE, "the first message must be hello, got " + m.getClass().getSimpleName().toLowerCase());
             } else if (m instanceof Message.Presence p) {
                 Message.PeerInfo info = new Message.PeerInfo(Wire.replica(replica), peerName(), peerColor(),
-                        Wire.checkState(p.state()), p.typing(), checked(p.cursor(), "cursor"), checked(p.selection(), "selection"));
+                        Wire.checkState(p.state()), p.typing(), checked(p.cursor(), "cursor"), checked(p.selection(), "selection"), viewerOrNull());
                 Room r = room;
                 r.exec.runOrExecute(() -> r.presence(this, info));
             } else {
@@ -200,7 +200,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         grant = g;
         owner = me;
         replica = id;
-        Message.PeerInfo info = new Message.PeerInfo(Wire.replica(id), name, color, "active", false, null, null);
+        Message.PeerInfo info = new Message.PeerInfo(Wire.replica(id), name, color, "active", false, null, null, viewerOrNull());
         peer = info;
         peerName = name;
         peerColor = color;
@@ -335,5 +335,11 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     // A close reason must fit in 123 UTF-8 bytes.
     private static String shorten(String reason) {
         return reason.length() <= 120 ? reason : reason.substring(0, 117) + "...";
+    }
+
+    /** True for a viewer, for the others' presence sidebars; null (left out on the wire) otherwise. */
+    private Boolean viewerOrNull() {
+        Grant g = grant;
+        return g != null && !g.mayEdit() ? Boolean.TRUE : null;
     }
 }

@@ -147,7 +147,7 @@ final class ServeCommand implements Callable<Integer> {
         Path tlsCert;
         @Option(names = "--tls-key", defaultValue = "${env:TANDEM_TLS_KEY}", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert (env TANDEM_TLS_KEY).")
         Path tlsKey;
-        @Option(names = "--allow-origin", paramLabel = "ORIGIN", description = "A browser Origin allowed to open WebSockets (repeatable, e.g. https://editor.example.org); upgrades with any other Origin get HTTP 403. Desktop clients send none.")
+        @Option(names = "--allow-origin", paramLabel = "ORIGIN", split = ",", defaultValue = "${env:TANDEM_ALLOW_ORIGIN}", description = "A browser Origin allowed to open WebSockets (repeatable or comma-separated, e.g. https://editor.example.org); upgrades with any other Origin get HTTP 403. Desktop clients send none (env TANDEM_ALLOW_ORIGIN).")
         java.util.List<String> allowOrigins = new java.util.ArrayList<>();
         @Option(names = "--max-connections-per-ip", defaultValue = "${env:TANDEM_MAX_CONNECTIONS_PER_IP:-50}", description = "Open connections from one address (default ${DEFAULT-VALUE}).")
         int maxConnectionsPerIp;

@@ -58,9 +58,16 @@ public sealed interface Message {
 
     record Limits(long maxMessageBytes, long idleTimeoutMillis) {}
 
-    /** One peer in a room. {@code state} is "active" or "idle". */
+    /**
+     * One peer in a room. {@code state} is "active" or "idle"; {@code viewer} is true for someone
+     * whose token lets them only read (absent from hubs before it: false).
+     */
     record PeerInfo(String replica, String name, String color, String state, boolean typing,
-                    WireAnchor cursor, WireAnchor selection) {}
+                    WireAnchor cursor, WireAnchor selection, Boolean viewer) {
+        public PeerInfo(String replica, String name, String color, String state, boolean typing, WireAnchor cursor, WireAnchor selection) {
+            this(replica, name, color, state, typing, cursor, selection, null);
+        }
+    }
 
     /** A sticky position: the fields of {@code dev.tandem.crdt.Anchor}, bias "left"/"right". */
     record WireAnchor(String replica, int seq, String bias) {}

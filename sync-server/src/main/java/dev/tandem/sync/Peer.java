@@ -15,4 +15,8 @@ import dev.tandem.crdt.Anchor;
  * @param self true for this client's own entry
  */
 public record Peer(long replicaId, String name, String color, boolean idle, boolean typing,
-                   Anchor cursor, Anchor selection, boolean self) {}
+                   Anchor cursor, Anchor selection, boolean self, boolean viewer) {
+    public Peer(long replicaId, String name, String color, boolean idle, boolean typing, Anchor cursor, Anchor selection, boolean self) {
+        this(replicaId, name, color, idle, typing, cursor, selection, self, false);
+    }
+}

@@ -720,7 +720,8 @@ public final class SyncClient implements AutoCloseable {
         try {
             // The hub is not trusted either: a colour Color.web rejects would throw on the FX thread.
             return new Peer(Wire.parseReplica(p.replica(), "peer.replica"), Wire.checkName(p.name()), Wire.checkColor(p.color()), "idle".equals(p.state()), p.typing(),
-                    Wire.parseAnchor(p.cursor(), "peer.cursor"), Wire.parseAnchor(p.selection(), "peer.selection"), false);
+                    Wire.parseAnchor(p.cursor(), "peer.cursor"), Wire.parseAnchor(p.selection(), "peer.selection"), false,
+                    Boolean.TRUE.equals(p.viewer()));
         } catch (ProtocolException e) {
             log.warn("hub sent a bad peer: {}", e.getMessage());
             return null;

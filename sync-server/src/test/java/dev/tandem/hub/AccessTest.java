@@ -159,6 +159,7 @@ class AccessTest {
                 Message.PeerChanged p = ed.expect(Message.PeerChanged.class);
                 assertEquals(Wire.replica(0x42), p.peer().replica());
                 assertTrue(p.peer().typing(), "presence from a viewer is relayed");
+                assertEquals(Boolean.TRUE, p.peer().viewer(), "others see that the viewer may only read");
 
                 Doc v = new Doc(0x42);
                 v.apply(d.updatesSince(Version.EMPTY));
