@@ -41,6 +41,7 @@ import org.fxmisc.richtext.StyleClassedTextArea;
 import org.fxmisc.richtext.model.StyledDocument;
 import org.fxmisc.richtext.model.TwoDimensional;
 
+import dev.tandem.crdt.UndoManager;
 import dev.tandem.crdt.Update;
 
 import java.io.File;
@@ -64,6 +65,8 @@ final class RoomWindow {
         void exportText(File target, String text);
         void setOffline(boolean offline);
         void quit();
+        /** Opens a link someone put in the text (already checked: http, https or mailto) in the system browser. */
+        void openLink(String url);
     }
 
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
@@ -73,6 +76,7 @@ final class RoomWindow {
     final Stage stage;
     final StyleClassedTextArea area = new StyleClassedTextArea();
     final EditorBinding binding;
+    final EditorCommands commands;
     final RemoteCursors cursors;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
@@ -89,12 +93,12 @@ final class RoomWindow {
     private final Timeline ticker;
 
     RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
-        this(stage, address, doc, null, outbox, actions);
+        this(stage, address, doc, null, null, outbox, actions);
     }
 
     /** @param initial the editor's content for {@code doc}, prepared off the FX thread ({@link EditorBinding#prepare}), or null */
     RoomWindow(Stage stage, RoomAddress address, Doc doc, StyledDocument<Collection<String>, String, Collection<String>> initial,
-               Consumer<Update> outbox, Actions actions) {
+               UndoManager undo, Consumer<Update> outbox, Actions actions) {
         this.stage = stage;
         this.actions = actions;
         this.address = address;
@@ -102,7 +106,8 @@ final class RoomWindow {
         area.setId("editor");
         area.setWrapText(true);
         area.getStyleClass().add("tandem-editor");
-        binding = new EditorBinding(area, doc, initial, outbox);
+        binding = new EditorBinding(area, doc, initial, undo, outbox);
+        commands = new EditorCommands(area, binding, actions::openLink);
         Pane overlay = new Pane();
         overlay.getStyleClass().add("cursor-overlay");
         cursors = new RemoteCursors(area, doc, overlay);
@@ -117,7 +122,7 @@ final class RoomWindow {
 
         BorderPane root = new BorderPane();
         root.getStyleClass().add("room-window");
-        root.setTop(new VBox(createMenu(actions), createInviteBar()));
+        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar));
         root.setCenter(editorStack);
         root.setRight(createSidebar());
         root.setBottom(createStatusBar());
@@ -160,16 +165,16 @@ final class RoomWindow {
         Menu file = new Menu("_File", null, join, host, new SeparatorMenuItem(), export, copy,
                 new SeparatorMenuItem(), workOffline, new SeparatorMenuItem(), close, quit);
 
-        // Undo stays off until per-user undo lands: RichTextFX's undo would undo other people's typing.
-        MenuItem undo = item("Undo (coming with per-user undo)", "Shortcut+Z", () -> { });
-        undo.setDisable(true);
-        Menu edit = new Menu("_Edit", null, undo, new SeparatorMenuItem(),
+        // Undo and redo are the crdt's: RichTextFX's own would undo other people's typing.
+        Menu edit = new Menu("_Edit", null);
+        edit.getItems().addAll(commands.editItems());
+        edit.getItems().addAll(new SeparatorMenuItem(),
                 item("Cut", "Shortcut+X", area::cut),
                 item("Copy", "Shortcut+C", area::copy),
                 item("Paste", "Shortcut+V", area::paste),
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
-        MenuBar bar = new MenuBar(file, edit);
+        MenuBar bar = new MenuBar(file, edit, commands.formatMenu());
         bar.setUseSystemMenuBar(true);
         return bar;
     }

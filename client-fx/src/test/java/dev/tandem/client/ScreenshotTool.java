@@ -43,6 +43,7 @@ public final class ScreenshotTool {
                 @Override public void exportText(File target, String text) {}
                 @Override public void setOffline(boolean offline) {}
                 @Override public void quit() {}
+                @Override public void openLink(String url) {}
             };
             RoomSession.open(new Stage(), room, room, new RoomSession.Identity("Ada", "#1f77b4"), tmp.resolve("ada"), io, none)
                     .thenCompose(a -> RoomSession.open(new Stage(), room, room, new RoomSession.Identity("Grace", "#d62728"), tmp.resolve("grace"), io, none)

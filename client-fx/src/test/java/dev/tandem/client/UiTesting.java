@@ -41,5 +41,6 @@ final class UiTesting {
         @Override public void exportText(File target, String text) {}
         @Override public void setOffline(boolean offline) {}
         @Override public void quit() {}
+        @Override public void openLink(String url) {}
     }
 }

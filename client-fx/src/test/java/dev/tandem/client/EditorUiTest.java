@@ -1,0 +1,286 @@
+package dev.tandem.client;
+
+import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.Formats;
+import dev.tandem.hub.Hub;
+import dev.tandem.hub.HubConfig;
+import dev.tandem.sync.SyncClient;
+import dev.tandem.sync.SyncConfig;
+import javafx.scene.input.KeyCode;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.testfx.api.FxRobot;
+import org.testfx.api.FxToolkit;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static dev.tandem.client.UiTesting.WAIT_SECONDS;
+import static dev.tandem.client.UiTesting.eventually;
+import static dev.tandem.client.UiTesting.fx;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The editor as a user meets it: undo and redo, formatting, markdown shortcuts, find and replace.
+ * Real windows (headless Monocle), real key events, a real hub on a loopback port, real files.
+ */
+class EditorUiTest {
+    private static Hub hub;
+    private static URI server;
+    private static ExecutorService io;
+    @TempDir static Path hubDir;
+    @TempDir Path dir;
+
+    private final FxRobot robot = new FxRobot();
+    private final List<RoomSession> open = new ArrayList<>();
+    private final List<SyncClient> headless = new ArrayList<>();
+
+    @BeforeAll
+    static void startHub() throws Exception {
+        FxToolkit.registerPrimaryStage();
+        hub = Hub.start(HubConfig.defaults(hubDir).withPort(0));
+        server = URI.create("ws://127.0.0.1:" + hub.port());
+        io = Executors.newSingleThreadExecutor();
+    }
+
+    @AfterAll
+    static void stopHub() {
+        hub.close();
+        io.shutdownNow();
+    }
+
+    @AfterEach
+    void closeEverything() throws Exception {
+        for (RoomSession s : open) fx(s::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        for (SyncClient c : headless) c.close();
+    }
+
+    // ---- helpers
+
+    private RoomSession openRoom(String name, String room) throws Exception {
+        return openRoom(name, room, dir.resolve(name));
+    }
+
+    private RoomSession openRoom(String name, String room, Path dataDir) throws Exception {
+        RoomAddress address = new RoomAddress(server, room);
+        RoomSession s = fx(() -> RoomSession.open(new Stage(), address, address, new RoomSession.Identity(name, "#1f77b4"),
+                dataDir, io, new UiTesting.NoActions())).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        fx(() -> {
+            s.window.stage.setWidth(760);
+            s.window.stage.setHeight(420);
+            s.window.stage.show();
+            s.window.stage.toFront();
+            return null;
+        });
+        open.add(s);
+        eventually(name + " is connected", () -> s.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+        return s;
+    }
+
+    private void close(RoomSession s) throws Exception {
+        fx(s::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        open.remove(s);
+    }
+
+    private SyncClient headlessPeer(String room) throws Exception {
+        SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).user("probe", "#000000").build(), null);
+        headless.add(c);
+        c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        return c;
+    }
+
+    private static void typed(RoomSession s, String expected) throws Exception {
+        eventually("the window reads \"" + expected + "\"", () -> s.window.area.getText().equals(expected) && s.text().equals(expected));
+    }
+
+    private static void allSent(RoomSession s) throws Exception {
+        fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void focus(RoomSession s) throws Exception {
+        robot.targetWindow(s.window.stage);
+        fx(() -> {
+            s.window.stage.toFront();
+            s.window.area.requestFocus();
+            return null;
+        });
+    }
+
+    private void shortcut(RoomSession s, KeyCode... keys) throws Exception {
+        focus(s);
+        KeyCode[] all = new KeyCode[keys.length + 1];
+        all[0] = KeyCode.CONTROL;
+        System.arraycopy(keys, 0, all, 1, keys.length);
+        robot.push(all);
+    }
+
+    private static void select(RoomSession s, int from, int to) throws Exception {
+        fx(() -> {
+            s.window.area.selectRange(from, to);
+            return null;
+        });
+    }
+
+    /** The style classes the editor shows on character {@code pos}. */
+    private static Collection<String> classesAt(RoomSession s, int pos) throws Exception {
+        return fx(() -> List.copyOf(s.window.area.getStyleSpans(pos, pos + 1).iterator().next().getStyle()));
+    }
+
+    private static Collection<String> paragraphClasses(RoomSession s, int paragraph) throws Exception {
+        return fx(() -> List.copyOf(s.window.area.getParagraph(paragraph).getParagraphStyle()));
+    }
+
+    // ---- undo and redo
+
+    @Test
+    void undo_takesBackOnlyMyEdits_whileTheOtherKeepsTyping_andRedoBringsThemBack() throws Exception {
+        RoomSession ada = openRoom("Ada", "undo-mine");
+        RoomSession bob = openRoom("Bob", "undo-mine");
+        focus(ada);
+        robot.write("ada ");
+        typed(ada, "ada ");
+        fx(() -> {
+            ada.window.binding.closeStep();
+            return null;
+        });
+        robot.write("types");
+        typed(ada, "ada types");
+        eventually("Bob has Ada's text", () -> bob.window.area.getText().equals("ada types"));
+        // Bob types at the end while Ada undoes.
+        focus(bob);
+        fx(() -> {
+            bob.window.area.moveTo(bob.window.area.getLength());
+            return null;
+        });
+        robot.write(" bob");
+        typed(bob, "ada types bob");
+        eventually("Ada has Bob's text", () -> ada.window.area.getText().equals("ada types bob"));
+        shortcut(ada, KeyCode.Z);
+        eventually("Ada's last step is undone, Bob's text stays", () -> ada.window.area.getText().equals("ada  bob"));
+        assertEquals(4, fx(() -> ada.window.area.getCaretPosition()), "the caret returns to where the step began");
+        focus(bob);
+        robot.write("!");
+        shortcut(ada, KeyCode.Z);
+        eventually("Ada's first step is undone too, Bob's typing stays", () -> ada.window.area.getText().equals(" bob!"));
+        eventually("Bob sees the same", () -> bob.window.area.getText().equals(" bob!"));
+        shortcut(ada, KeyCode.SHIFT, KeyCode.Z);
+        eventually("Ctrl+Shift+Z redoes", () -> ada.window.area.getText().equals("ada  bob!"));
+        shortcut(ada, KeyCode.Y);
+        eventually("Ctrl+Y redoes", () -> ada.window.area.getText().equals("ada types bob!"));
+        eventually("Bob sees the redo", () -> bob.window.area.getText().equals("ada types bob!"));
+        shortcut(bob, KeyCode.Z);
+        eventually("Bob's Ctrl+Z takes back Bob's typing only", () -> bob.window.area.getText().equals("ada types bob"));
+        eventually("and Ada sees it", () -> ada.window.area.getText().equals("ada types bob"));
+    }
+
+    @Test
+    void undo_fromTheEditMenu_putsBackDeletedTextAndSelection() throws Exception {
+        RoomSession ada = openRoom("Ada", "undo-menu");
+        focus(ada);
+        robot.write("keep this text");
+        typed(ada, "keep this text");
+        robot.type(KeyCode.LEFT, 4); // moving the caret ends the typing step
+        robot.press(KeyCode.SHIFT).type(KeyCode.LEFT, 5).release(KeyCode.SHIFT);
+        eventually("\"this \" selected", () -> ada.window.area.getSelectedText().equals("this "));
+        robot.type(KeyCode.DELETE);
+        typed(ada, "keep text");
+        fx(() -> {
+            ada.window.commands.command("undo").action().run();
+            return null;
+        });
+        typed(ada, "keep this text");
+        assertEquals("this ", fx(() -> ada.window.area.getSelectedText()), "the deleted text comes back selected");
+    }
+
+    @Test
+    void undo_survivesReconnectAndRestartFromTheOfflineCopy() throws Exception {
+        Path data = dir.resolve("ada");
+        RoomSession ada = openRoom("Ada", "undo-restart", data);
+        focus(ada);
+        robot.write("first");
+        typed(ada, "first");
+        fx(() -> {
+            ada.window.binding.closeStep();
+            return null;
+        });
+        robot.write(" second");
+        typed(ada, "first second");
+        fx(() -> {
+            ada.setOffline(true);
+            return null;
+        });
+        eventually("offline", () -> ada.window.status.connectionProperty().get() == StatusViewModel.Connection.OFFLINE);
+        fx(() -> {
+            ada.setOffline(false);
+            return null;
+        });
+        eventually("online again", () -> ada.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
+        shortcut(ada, KeyCode.Z);
+        typed(ada, "first");
+        shortcut(ada, KeyCode.Y);
+        typed(ada, "first second");
+        allSent(ada);
+        long id = fx(() -> ada.window.binding.doc().replicaId());
+        close(ada);
+        assertTrue(Files.exists(new OfflineCopy(RoomSession.replicaFile(data, new RoomAddress(server, "undo-restart"))).undoFile()));
+
+        RoomSession again = openRoom("Ada", "undo-restart", data);
+        assertEquals(id, fx(() -> again.window.binding.doc().replicaId()), "the replica keeps its id with its undo history");
+        typed(again, "first second");
+        shortcut(again, KeyCode.Z);
+        typed(again, "first");
+        shortcut(again, KeyCode.Z);
+        typed(again, "");
+        SyncClient probe = headlessPeer("undo-restart");
+        eventually("the hub has the undo", () -> probe.text().get().isEmpty());
+    }
+
+    @Test
+    void aFailedSave_dropsTheUndoHistory_soTheOldIdIsNeverReused() throws Exception {
+        Path file = dir.resolve("rooms").resolve("x.tandem");
+        OfflineCopy copy = new OfflineCopy(file);
+        Doc doc = new Doc();
+        var undo = new dev.tandem.crdt.UndoManager(doc);
+        undo.insert(0, "saved");
+        copy.offerStacks(doc.replicaId(), undo.encode());
+        copy.save(doc.encode());
+        assertTrue(Files.exists(copy.undoFile()));
+        assertEquals(doc.replicaId(), copy.read(doc.encode()).doc().replicaId(), "after a good save the id is kept");
+        // The disk fails: a directory where the file must be renamed to.
+        Files.delete(file);
+        Files.createDirectories(file.resolve("blocker"));
+        assertThrows(java.io.IOException.class, () -> copy.save(doc.encode()));
+        assertFalse(Files.exists(copy.undoFile()), "no undo history: it would reuse an id whose edits the file may lack");
+        copy.flushStacks();
+        assertFalse(Files.exists(copy.undoFile()), "nor written on close");
+    }
+
+    @Test
+    void unreadableUndoHistory_isIgnoredAndTheRoomOpens() throws Exception {
+        Path file = dir.resolve("rooms").resolve("y.tandem");
+        OfflineCopy copy = new OfflineCopy(file);
+        Doc doc = new Doc();
+        doc.insert(0, "text");
+        Files.createDirectories(file.getParent());
+        Files.write(file, doc.encode());
+        byte[] garbage = new byte[64];
+        new java.util.Random(7).nextBytes(garbage);
+        Files.write(copy.undoFile(), garbage);
+        OfflineCopy.Reopened r = copy.read(doc.encode());
+        assertEquals("text", r.doc().text());
+        assertNotEquals(doc.replicaId(), r.doc().replicaId(), "without history, a fresh id");
+        assertFalse(r.undo().canUndo());
+    }
+}
