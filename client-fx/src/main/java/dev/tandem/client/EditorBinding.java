@@ -70,6 +70,7 @@ final class EditorBinding {
     // The selection just before the user's next edit (from the key or mouse event that makes it); -1: none known.
     private int selectionAnchor = -1;
     private int selectionCaret = -1;
+    private boolean keyTyped;                           // FX thread; the change being made comes from a typed key
 
     EditorBinding(StyleClassedTextArea area, Doc doc, Consumer<Update> outbox) {
         this(area, doc, null, null, outbox);
@@ -94,6 +95,7 @@ final class EditorBinding {
             patching = false;
         }
         area.moveTo(0);
+        area.setParagraphGraphicFactory(this::listMarker);
         subscription = area.plainTextChanges().subscribe(this::onAreaChange);
         // Before the area handles a key or a click: the selection an edit starts from (undo puts it
         // back), and a caret moved by a click or an arrow ends the undo step being typed.
@@ -101,7 +103,10 @@ final class EditorBinding {
             rememberSelection();
             if (movesCaret(e.getCode())) this.undo.closeStep();
         });
-        area.addEventFilter(KeyEvent.KEY_TYPED, e -> rememberSelection());
+        area.addEventFilter(KeyEvent.KEY_TYPED, e -> {
+            rememberSelection();
+            keyTyped = true;
+        });
         area.addEventFilter(MouseEvent.MOUSE_PRESSED, e -> this.undo.closeStep());
         area.addEventFilter(MouseEvent.MOUSE_RELEASED, e -> rememberSelection());
     }
@@ -152,6 +157,8 @@ final class EditorBinding {
         String removed = change.getRemoved();
         String inserted = change.getInserted();
         useRememberedSelection();
+        boolean typedByKey = keyTyped;
+        keyTyped = false;
         if (!removed.isEmpty()) outbox.accept(undo.delete(pos, removed.length()));
         if (!inserted.isEmpty()) outbox.accept(undo.insert(pos, inserted));
         highlights = highlights.shifted(pos, removed.length(), inserted.length());
@@ -169,6 +176,54 @@ final class EditorBinding {
         localEditListeners.forEach(Runnable::run);
         undoListeners.forEach(Runnable::run);
         queueDocListeners();
+        if (typedByKey && inserted.length() == 1 && "* `".indexOf(inserted.charAt(0)) >= 0) {
+            // After the area has finished this change: the shortcut edits the text again.
+            Anchor typedChar = doc.anchor(pos, Bias.RIGHT);
+            char c = inserted.charAt(0);
+            Platform.runLater(() -> markdownShortcut(typedChar, c));
+        }
+    }
+
+    private static final java.util.regex.Pattern BOLD_SHORTCUT = java.util.regex.Pattern.compile("\\*\\*([^*\\n]+)\\*\\*$");
+    private static final java.util.regex.Pattern CODE_SHORTCUT = java.util.regex.Pattern.compile("`([^`\\n]+)`$");
+    private static final Map<String, String> BLOCK_SHORTCUTS = Map.of("# ", "h1", "## ", "h2", "### ", "h3",
+            "- ", "bullet", "* ", "bullet", "1. ", "numbered", "> ", "quote");
+
+    /**
+     * Markdown as you type: {@code "# "} and friends at the start of a paragraph set its block,
+     * {@code **x**} makes x bold, {@code `x`} makes it code. The typed text is its own undo step
+     * and the conversion another, so one Ctrl+Z brings back exactly what was typed.
+     */
+    private void markdownShortcut(Anchor typedChar, char c) {
+        int pos = doc.resolve(typedChar);
+        if (pos < 0 || pos >= doc.length() || area.getLength() != doc.length()) return;
+        if (area.getText(pos, pos + 1).charAt(0) != c || area.getCaretPosition() != pos + 1) return; // moved on, or gone
+        int paragraph = area.offsetToPosition(pos, org.fxmisc.richtext.model.TwoDimensional.Bias.Forward).getMajor();
+        int start = area.getAbsolutePosition(paragraph, 0);
+        String before = area.getText(start, pos + 1);
+        if (c == ' ') {
+            String block = BLOCK_SHORTCUTS.get(before);
+            if (block == null || doc.paragraph(start).containsKey(Formats.BLOCK)) return;
+            undo.closeStep();
+            area.deleteText(start, pos + 1);
+            outbox.accept(undo.setParagraph(start, Formats.BLOCK, block));
+            undo.closeStep();
+            formatted(start, start);
+            area.moveTo(start);
+            return;
+        }
+        java.util.regex.Matcher m = (c == '*' ? BOLD_SHORTCUT : CODE_SHORTCUT).matcher(before);
+        if (!m.find()) return;
+        int delimiter = c == '*' ? 2 : 1;
+        int open = start + m.start();
+        int innerLength = m.group(1).length();
+        undo.closeStep();
+        area.deleteText(pos + 1 - delimiter, pos + 1);
+        area.deleteText(open, open + delimiter);
+        outbox.accept(undo.mark(open, open + innerLength, c == '*' ? Formats.BOLD : Formats.CODE, "true"));
+        undo.closeStep();
+        formatted(open, open + innerLength);
+        area.moveTo(open + innerLength);
     }
 
     private void queueDocListeners() {
@@ -277,6 +332,40 @@ final class EditorBinding {
                 area.recreateParagraphGraphic(p);
             }
         }
+    }
+
+    /**
+     * What stands left of paragraph {@code p}: a bullet or its number for a list item, indented by
+     * its level; nothing for other paragraphs. Numbers count the items of the same level before
+     * it (deeper items in between do not interrupt the count).
+     */
+    private javafx.scene.Node listMarker(int p) {
+        if (p >= area.getParagraphs().size()) return null;
+        Collection<String> style = area.getParagraph(p).getParagraphStyle();
+        String block = TextStyles.blockOf(style);
+        if (!isList(block)) return null;
+        int level = TextStyles.indentOf(style);
+        String text;
+        if (block.equals("bullet")) {
+            text = switch (level % 3) { case 0 -> "•"; case 1 -> "◦"; default -> "▪"; };
+        } else {
+            int n = 1;
+            for (int q = p - 1, seen = 0; q >= 0 && seen < 10_000; q--, seen++) {
+                Collection<String> before = area.getParagraph(q).getParagraphStyle();
+                String b = TextStyles.blockOf(before);
+                int l = TextStyles.indentOf(before);
+                if (isList(b) && l > level) continue;
+                if ("numbered".equals(b) && l == level) n++;
+                else break;
+            }
+            text = n + ".";
+        }
+        javafx.scene.control.Label marker = new javafx.scene.control.Label(text);
+        marker.getStyleClass().add("list-marker");
+        marker.setMinWidth(24 + 24 * level);
+        marker.setPrefWidth(24 + 24 * level);
+        marker.setPadding(new javafx.geometry.Insets(0, 6, 0, 0));
+        return marker;
     }
 
     /** Restyles everything whose style differs from the replica's (after undo or redo, whose ranges are not reported). */
