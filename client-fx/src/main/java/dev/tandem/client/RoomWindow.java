@@ -69,6 +69,8 @@ final class RoomWindow {
         void openLink(String url);
     }
 
+    static final KeyCombination FIND = KeyCombination.keyCombination("Shortcut+F");
+    static final KeyCombination REPLACE = KeyCombination.keyCombination("Shortcut+H");
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -77,6 +79,7 @@ final class RoomWindow {
     final StyleClassedTextArea area = new StyleClassedTextArea();
     final EditorBinding binding;
     final EditorCommands commands;
+    final FindBar find;
     final RemoteCursors cursors;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
@@ -108,6 +111,10 @@ final class RoomWindow {
         area.getStyleClass().add("tandem-editor");
         binding = new EditorBinding(area, doc, initial, undo, outbox);
         commands = new EditorCommands(area, binding, actions::openLink);
+        find = new FindBar(area, binding);
+        org.fxmisc.wellbehaved.event.Nodes.addInputMap(area, org.fxmisc.wellbehaved.event.InputMap.sequence(
+                org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(FIND), e -> find.show(false)),
+                org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(REPLACE), e -> find.show(true))));
         Pane overlay = new Pane();
         overlay.getStyleClass().add("cursor-overlay");
         cursors = new RemoteCursors(area, doc, overlay);
@@ -122,7 +129,7 @@ final class RoomWindow {
 
         BorderPane root = new BorderPane();
         root.getStyleClass().add("room-window");
-        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar));
+        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find));
         root.setCenter(editorStack);
         root.setRight(createSidebar());
         root.setBottom(createStatusBar());
@@ -168,10 +175,21 @@ final class RoomWindow {
         // Undo and redo are the crdt's: RichTextFX's own would undo other people's typing.
         Menu edit = new Menu("_Edit", null);
         edit.getItems().addAll(commands.editItems());
+        MenuItem findItem = item("Find…", null, () -> find.show(false));
+        findItem.setAccelerator(FIND);
+        MenuItem replaceItem = item("Replace…", null, () -> find.show(true));
+        replaceItem.setAccelerator(REPLACE);
         edit.getItems().addAll(new SeparatorMenuItem(),
-                item("Cut", "Shortcut+X", area::cut),
+                item("Cut", "Shortcut+X", () -> {
+                    binding.rememberSelection();
+                    area.cut();
+                }),
                 item("Copy", "Shortcut+C", area::copy),
-                item("Paste", "Shortcut+V", area::paste),
+                item("Paste", "Shortcut+V", () -> {
+                    binding.rememberSelection();
+                    area.paste();
+                }),
+                new SeparatorMenuItem(), findItem, replaceItem,
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
         MenuBar bar = new MenuBar(file, edit, commands.formatMenu());

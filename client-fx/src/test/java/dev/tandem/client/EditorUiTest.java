@@ -446,4 +446,78 @@ class EditorUiTest {
             assertFalse(EditorCommands.isSafeLink(hostile), hostile);
         }
     }
+
+    // ---- find and replace
+
+    @Test
+    void find_countsAndHighlightsMatches_whileRemoteTextArrives() throws Exception {
+        RoomSession ada = openRoom("Ada", "find");
+        SyncClient bob = headlessPeer("find");
+        fx(() -> {
+            ada.window.area.replaceText("cat dog cat bird CAT category");
+            ada.window.area.moveTo(0);
+            return null;
+        });
+        shortcut(ada, KeyCode.F);
+        eventually("the find bar is open and focused", () -> ada.window.find.isVisible() && ada.window.find.query.isFocused());
+        robot.write("cat");
+        eventually("four matches, ignoring case", () -> ada.window.find.countText().equals("1 of 4"));
+        assertTrue(classesAt(ada, 0).contains(TextStyles.MATCH) && classesAt(ada, 0).contains(TextStyles.CURRENT_MATCH));
+        assertTrue(classesAt(ada, 17).contains(TextStyles.MATCH), "CAT");
+        assertFalse(classesAt(ada, 4).contains(TextStyles.MATCH), "dog");
+        fx(() -> {
+            ada.window.find.matchCase.setSelected(true);
+            return null;
+        });
+        eventually("case: three", () -> ada.window.find.countText().endsWith("of 3") && !classesAt(ada, 17).contains(TextStyles.MATCH));
+        fx(() -> {
+            ada.window.find.wholeWord.setSelected(true);
+            return null;
+        });
+        eventually("whole words: two", () -> ada.window.find.countText().equals("1 of 2") && !classesAt(ada, 21).contains(TextStyles.MATCH));
+        robot.type(KeyCode.ENTER);
+        eventually("Enter goes to the next", () -> ada.window.find.countText().equals("2 of 2") && ada.window.area.getSelection().getStart() == 8);
+        robot.press(KeyCode.SHIFT).type(KeyCode.ENTER).release(KeyCode.SHIFT);
+        eventually("Shift+Enter goes back", () -> ada.window.find.countText().equals("1 of 2") && ada.window.area.getSelection().getStart() == 0);
+        // Someone else types: the count and the highlights follow.
+        eventually("Bob has the text", () -> bob.text().get().equals("cat dog cat bird CAT category"));
+        bob.edit(d -> d.insert(8, "cat and ")).get();
+        eventually("a third match appears", () -> ada.window.find.countText().endsWith("of 3"));
+        assertTrue(classesAt(ada, 8).contains(TextStyles.MATCH) && classesAt(ada, 16).contains(TextStyles.MATCH));
+        assertFalse(classesAt(ada, 12).contains(TextStyles.MATCH), "\"and\" is not highlighted");
+        bob.edit(d -> d.delete(0, 4)).get();
+        eventually("the first goes", () -> ada.window.find.countText().endsWith("of 2"));
+        assertFalse(classesAt(ada, 0).contains(TextStyles.MATCH), "no highlight left where the match was");
+        assertTrue(classesAt(ada, 4).contains(TextStyles.MATCH) && classesAt(ada, 12).contains(TextStyles.MATCH));
+        robot.type(KeyCode.ESCAPE);
+        eventually("Esc closes and clears the highlights", () -> !ada.window.find.isVisible() && !classesAt(ada, 4).contains(TextStyles.MATCH));
+    }
+
+    @Test
+    void replaceAll_isOneUndoStep_andReachesTheOthers() throws Exception {
+        RoomSession ada = openRoom("Ada", "replace");
+        SyncClient bob = headlessPeer("replace");
+        fx(() -> {
+            ada.window.area.replaceText("one fish two fish red fish");
+            ada.window.binding.closeStep();
+            ada.window.area.moveTo(0);
+            return null;
+        });
+        shortcut(ada, KeyCode.H);
+        eventually("the replace row is open", () -> ada.window.find.replacement.isVisible());
+        robot.write("fish");
+        eventually("three", () -> ada.window.find.countText().equals("1 of 3"));
+        robot.clickOn(ada.window.find.replacement).write("cat");
+        robot.type(KeyCode.ENTER); // Enter in the replace field: replaces the current match (selecting it first)
+        robot.type(KeyCode.ENTER);
+        typed(ada, "one cat two fish red fish");
+        robot.clickOn(ada.window.stage.getScene().lookup("#replace-all"));
+        typed(ada, "one cat two cat red cat");
+        eventually("Bob has it", () -> bob.text().get().equals("one cat two cat red cat"));
+        shortcut(ada, KeyCode.Z);
+        typed(ada, "one cat two fish red fish"); // replace all was one step
+        shortcut(ada, KeyCode.Z);
+        typed(ada, "one fish two fish red fish");
+        eventually("Bob has the undo", () -> bob.text().get().equals("one fish two fish red fish"));
+    }
 }
