@@ -550,6 +550,11 @@ final class EditorBinding {
         return true;
     }
 
+    /** Sets paragraph attribute {@code key} of the paragraph holding {@code pos}, as one undo step. */
+    void setParagraph(int pos, String key, String value) {
+        setParagraphs(List.of(pos), key, value);
+    }
+
     static boolean isList(String block) {
         return "bullet".equals(block) || "numbered".equals(block);
     }
@@ -596,6 +601,79 @@ final class EditorBinding {
      */
     void replace(int from, int to, String text) {
         area.replaceText(from, to, text);
+    }
+
+    // ---------------------------------------------------------------- clipboard
+
+    /** Copies the selection as plain text (the real text) and as HTML with its formatting. */
+    void copy() {
+        IndexRange sel = area.getSelection();
+        if (sel.getLength() == 0) return;
+        javafx.scene.input.ClipboardContent content = new javafx.scene.input.ClipboardContent();
+        String real = doc.runs(sel.getStart(), sel.getEnd()).stream().map(Doc.TextRun::text).collect(java.util.stream.Collectors.joining());
+        content.putString(real);
+        content.putHtml(RichClipboard.toHtml(doc, sel.getStart(), sel.getEnd()));
+        javafx.scene.input.Clipboard.getSystemClipboard().setContent(content);
+    }
+
+    /** Copies the selection, then deletes it (one undo step). */
+    void cut() {
+        if (area.getSelection().getLength() == 0) return;
+        copy();
+        undo.closeStep();
+        rememberSelection();
+        area.replaceSelection("");
+        undo.closeStep();
+    }
+
+    /**
+     * Pastes HTML with its formatting (Tandem's own, or another application's mapped to the marks
+     * Tandem has) or else plain text, replacing the selection, as one undo step.
+     */
+    void paste() {
+        javafx.scene.input.Clipboard clipboard = javafx.scene.input.Clipboard.getSystemClipboard();
+        RichClipboard.Fragment f = clipboard.hasHtml() ? RichClipboard.fromHtml(clipboard.getHtml()) : null;
+        if (f == null || f.text().isEmpty()) {
+            if (!clipboard.hasString()) return;
+            undo.closeStep();
+            rememberSelection();
+            area.replaceSelection(clipboard.getString().replace("\r\n", "\n"));
+            undo.closeStep();
+            return;
+        }
+        IndexRange sel = area.getSelection();
+        int pos = sel.getStart();
+        boolean intoEmptyParagraph = sel.getLength() == 0 && area.getParagraph(area.getCurrentParagraph()).length() == 0;
+        undo.closeStep();
+        rememberSelection();
+        area.replaceText(sel.getStart(), sel.getEnd(), f.text());
+        if (area.getLength() != doc.length()) return;
+        for (RichClipboard.Mark m : f.marks()) {
+            try {
+                outbox.accept(undo.mark(pos + m.from(), pos + m.to(), m.key(), m.value()));
+            } catch (IllegalArgumentException refused) {
+                // A value the schema refuses (an over-long link, say): the text stays, unmarked.
+            }
+        }
+        int lineStart = pos;
+        String text = f.text();
+        for (int i = 0; i < f.paragraphs().size(); i++) {
+            boolean endsInBreak = i < f.paragraphs().size() - (f.lastWhole() ? 1 : 0);
+            if (endsInBreak || intoEmptyParagraph) {
+                Map<String, String> style = f.paragraphs().get(i);
+                for (String key : List.of(Formats.BLOCK, Formats.INDENT)) {
+                    String value = style.get(key);
+                    if (!Objects.equals(doc.paragraph(lineStart).get(key), value)) outbox.accept(undo.setParagraph(lineStart, key, value));
+                }
+            }
+            int nl = text.indexOf('\n', lineStart - pos);
+            if (nl < 0) break;
+            lineStart = pos + nl + 1;
+        }
+        undo.closeStep();
+        formatted(pos, pos + text.length());
+        area.moveTo(pos + text.length());
+        area.requestFollowCaret();
     }
 
     /** Ends the undo step being recorded: the next edit starts a new one. */

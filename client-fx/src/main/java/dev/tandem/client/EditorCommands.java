@@ -79,6 +79,13 @@ final class EditorCommands {
         for (Command c : commands.values()) {
             maps.add(InputMap.consume(EventPattern.keyPressed(c.shortcut()), e -> c.action().run()));
         }
+        // The clipboard carries formatting (RichClipboard): RichTextFX's own copy and paste would drop it.
+        maps.add(InputMap.consume(EventPattern.keyPressed(KeyCode.C, KeyCombination.SHORTCUT_DOWN), e -> binding.copy()));
+        maps.add(InputMap.consume(EventPattern.keyPressed(KeyCode.INSERT, KeyCombination.SHORTCUT_DOWN), e -> binding.copy()));
+        maps.add(InputMap.consume(EventPattern.keyPressed(KeyCode.X, KeyCombination.SHORTCUT_DOWN), e -> binding.cut()));
+        maps.add(InputMap.consume(EventPattern.keyPressed(KeyCode.DELETE, KeyCombination.SHIFT_DOWN), e -> binding.cut()));
+        maps.add(InputMap.consume(EventPattern.keyPressed(KeyCode.V, KeyCombination.SHORTCUT_DOWN), e -> binding.paste()));
+        maps.add(InputMap.consume(EventPattern.keyPressed(KeyCode.INSERT, KeyCombination.SHIFT_DOWN), e -> binding.paste()));
         maps.add(InputMap.consumeWhen(EventPattern.keyPressed(KeyCode.TAB), binding::selectionHasListItem, e -> binding.indent(1)));
         maps.add(InputMap.consumeWhen(EventPattern.keyPressed(KeyCode.TAB, KeyCombination.SHIFT_DOWN), binding::selectionHasListItem, e -> binding.indent(-1)));
         @SuppressWarnings("unchecked")

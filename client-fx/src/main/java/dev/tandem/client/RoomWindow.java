@@ -94,6 +94,7 @@ final class RoomWindow {
     private final Actions actions;
     private final Label hostBanner = new Label();
     private final Timeline ticker;
+    private final PauseTransition wordCount = new PauseTransition(Duration.millis(250));
 
     RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
         this(stage, address, doc, null, null, outbox, actions);
@@ -123,6 +124,11 @@ final class RoomWindow {
             status.setLength(doc.length());
         });
         status.setLength(doc.length());
+        // Words are counted a moment after typing pauses (a scan of the text), not on every keystroke.
+        wordCount.setOnFinished(e -> countWords());
+        binding.addDocListener(wordCount::playFromStart);
+        area.selectionProperty().addListener((obs, o, n) -> wordCount.playFromStart());
+        countWords();
 
         StackPane editorStack = new StackPane(new VirtualizedScrollPane<>(area), overlay);
         editorStack.getStyleClass().add("editor-stack");
@@ -180,15 +186,9 @@ final class RoomWindow {
         MenuItem replaceItem = item("Replace…", null, () -> find.show(true));
         replaceItem.setAccelerator(REPLACE);
         edit.getItems().addAll(new SeparatorMenuItem(),
-                item("Cut", "Shortcut+X", () -> {
-                    binding.rememberSelection();
-                    area.cut();
-                }),
-                item("Copy", "Shortcut+C", area::copy),
-                item("Paste", "Shortcut+V", () -> {
-                    binding.rememberSelection();
-                    area.paste();
-                }),
+                item("Cut", "Shortcut+X", binding::cut),
+                item("Copy", "Shortcut+C", binding::copy),
+                item("Paste", "Shortcut+V", binding::paste),
                 new SeparatorMenuItem(), findItem, replaceItem,
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
@@ -328,12 +328,13 @@ final class RoomWindow {
         error.setMaxWidth(Double.MAX_VALUE);
         HBox.setHgrow(error, Priority.ALWAYS);
         StatusBar bar = new StatusBar(connection, statusLabel("status-unsent"), error, statusLabel("status-room"),
-                statusLabel("status-length"));
+                statusLabel("status-words"), statusLabel("status-length"));
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.getStyleClass().add("status-bar");
         for (ReadOnlyStringProperty p : List.of(status.connectionTextProperty(), status.connectionShortTextProperty(),
                 status.unsentTextProperty(), status.unsentShortTextProperty(), status.roomTextProperty(),
-                status.lengthTextProperty(), status.lengthShortTextProperty(), status.errorTextProperty())) {
+                status.lengthTextProperty(), status.lengthShortTextProperty(), status.errorTextProperty(),
+                status.wordsTextProperty(), status.wordsShortTextProperty())) {
             p.addListener((obs, old, text) -> bar.requestLayout());
         }
         return bar;
@@ -349,10 +350,11 @@ final class RoomWindow {
      */
     private final class StatusBar extends HBox {
         private static final double ERROR_WANTS = 280; // what an error may claim before the others shorten
-        private final Label connection, unsent, error, room, length;
+        private final Label connection, unsent, error, room, words, length;
 
-        StatusBar(Label connection, Label unsent, Label error, Label room, Label length) {
-            super(16, connection, unsent, error, room, length);
+        StatusBar(Label connection, Label unsent, Label error, Label room, Label words, Label length) {
+            super(16, connection, unsent, error, room, words, length);
+            this.words = words;
             this.connection = connection;
             this.unsent = unsent;
             this.error = error;
@@ -375,12 +377,13 @@ final class RoomWindow {
             connection.setText(full ? status.connectionTextProperty().get() : status.connectionShortTextProperty().get());
             unsent.setText(full ? status.unsentTextProperty().get() : status.unsentShortTextProperty().get());
             length.setText(full ? status.lengthTextProperty().get() : status.lengthShortTextProperty().get());
+            words.setText(full ? status.wordsTextProperty().get() : status.wordsShortTextProperty().get());
             room.setText(status.roomTextProperty().get());
             room.setVisible(level == 0);
             room.setManaged(level == 0);
             double needed = 0;
             int items = 0;
-            for (Label l : List.of(connection, unsent, room, length)) {
+            for (Label l : List.of(connection, unsent, room, words, length)) {
                 if (!l.isManaged()) continue;
                 needed += l.prefWidth(-1);
                 items++;
@@ -435,7 +438,14 @@ final class RoomWindow {
         actions.exportText(target, binding.doc().text());
     }
 
+    private void countWords() {
+        var sel = area.getSelection();
+        String selected = sel.getLength() == 0 ? "" : area.getSelectedText();
+        status.setWords(StatusViewModel.countWords(area.getText()), StatusViewModel.countWords(selected), sel.getLength());
+    }
+
     void dispose() {
+        wordCount.stop();
         ticker.stop();
         copiedFor.stop();
         cursors.dispose();

@@ -520,4 +520,88 @@ class EditorUiTest {
         typed(ada, "one fish two fish red fish");
         eventually("Bob has the undo", () -> bob.text().get().equals("one fish two fish red fish"));
     }
+
+    // ---- clipboard and counts
+
+    private static void putOnClipboard(String plain, String html) throws Exception {
+        fx(() -> {
+            javafx.scene.input.ClipboardContent c = new javafx.scene.input.ClipboardContent();
+            if (plain != null) c.putString(plain);
+            if (html != null) c.putHtml(html);
+            javafx.scene.input.Clipboard.getSystemClipboard().setContent(c);
+            return null;
+        });
+    }
+
+    @Test
+    void copyAndPaste_keepFormattingInsideTandem_andGivePlainTextAndHtmlOut() throws Exception {
+        RoomSession ada = openRoom("Ada", "clipboard");
+        RoomSession bob = openRoom("Bob", "clipboard");
+        fx(() -> {
+            ada.window.area.replaceText("Title\nbold and plain");
+            ada.window.area.selectRange(6, 10);
+            ada.window.commands.run("bold");
+            ada.window.area.selectRange(0, 0);
+            ada.window.commands.run("h1");
+            ada.window.area.selectRange(0, ada.window.area.getLength());
+            return null;
+        });
+        shortcut(ada, KeyCode.C);
+        String html = fx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getHtml());
+        assertEquals("Title\nbold and plain", fx(() -> javafx.scene.input.Clipboard.getSystemClipboard().getString()), "plain text out");
+        assertTrue(html.contains("<h1>Title</h1>") && html.contains("<strong>bold</strong>"), html);
+        fx(() -> {
+            ada.window.area.moveTo(ada.window.area.getLength());
+            return null;
+        });
+        focus(ada);
+        robot.type(KeyCode.ENTER);
+        shortcut(ada, KeyCode.V);
+        typed(ada, "Title\nbold and plain\nTitle\nbold and plain");
+        eventually("the pasted copy is formatted", () -> paragraphClasses(ada, 2).contains("h1") && classesAt(ada, 27).contains("bold")
+                && !classesAt(ada, 32).contains("bold"));
+        eventually("for Bob too", () -> paragraphClasses(bob, 2).contains("h1") && classesAt(bob, 27).contains("bold"));
+        shortcut(ada, KeyCode.Z);
+        typed(ada, "Title\nbold and plain\n"); // the paste was one undo step
+    }
+
+    @Test
+    void pastedHtmlFromElsewhere_isMappedToTandemsMarks_andHostilePartsAreDropped() throws Exception {
+        RoomSession ada = openRoom("Ada", "paste-html");
+        putOnClipboard("fallback", "<html><head><style>p{}</style><script>evil()</script></head><body>"
+                + "<p>Hello <b>world</b> <a href=\"javascript:alert(1)\">bad</a> <a href=\"https://ok.example/\">ok</a>"
+                + "<img src=\"http://tracker.example/x.png\"><span style=\"font-style: italic\">it</span></p>"
+                + "<ul><li>one</li><li>two</li></ul><script>more()</script></body></html>");
+        focus(ada);
+        shortcut(ada, KeyCode.V);
+        typed(ada, "Hello world bad okit\none\ntwo");
+        assertTrue(classesAt(ada, 6).contains("bold"));
+        assertFalse(classesAt(ada, 12).contains("link"), "no javascript: link");
+        assertTrue(classesAt(ada, 16).contains("link"));
+        assertEquals("https://ok.example/", fx(() -> ada.window.binding.doc().runs(16, 17).get(0).marks().get(Formats.LINK)));
+        assertTrue(classesAt(ada, 18).contains("italic"));
+        assertTrue(paragraphClasses(ada, 1).contains("bullet") && paragraphClasses(ada, 2).contains("bullet"));
+        assertFalse(paragraphClasses(ada, 0).contains("bullet"));
+        // Too much HTML to parse: the plain text beside it is pasted.
+        putOnClipboard("just text", "<p>" + "x".repeat(RichClipboard.MAX_HTML) + "</p>");
+        fx(() -> {
+            ada.window.area.replaceText("");
+            return null;
+        });
+        focus(ada);
+        shortcut(ada, KeyCode.V);
+        typed(ada, "just text");
+    }
+
+    @Test
+    void statusBar_countsWords_andTheSelection() throws Exception {
+        RoomSession ada = openRoom("Ada", "words");
+        focus(ada);
+        robot.write("one two three");
+        eventually("three words", () -> ada.window.status.wordsTextProperty().get().equals("3 words"));
+        select(ada, 4, 7);
+        eventually("and the selection", () -> ada.window.status.wordsTextProperty().get().equals("1 of 3 words, 3 characters selected"));
+        assertEquals(5, StatusViewModel.countWords("it's a well-known fact, 42 "));
+        assertEquals(0, StatusViewModel.countWords(" \n-- "));
+    }
 }
