@@ -143,7 +143,9 @@ class AppProcessTest {
         assertEquals(modified, Files.getLastModifiedTime(copy), "not even rewritten");
         try (Stream<Path> files = Files.list(copy.getParent())) {
             Path two = RoomSession.replicaFile(data, new RoomAddress(server, "two"));
-            assertEquals(List.of(copy), files.filter(f -> !f.equals(two)).toList(), "no other copy, no temporary file");
+            // Besides the copy: its undo history (OfflineCopy), nothing else.
+            Path undo = copy.resolveSibling(copy.getFileName() + OfflineCopy.UNDO_SUFFIX);
+            assertEquals(List.of(copy), files.filter(f -> !f.equals(two) && !f.equals(undo)).toList(), "no other copy, no temporary file");
         }
         first.sendLast("key one|SHORTCUT+Q");
         assertEquals(0, first.waitForExit(), first.output());

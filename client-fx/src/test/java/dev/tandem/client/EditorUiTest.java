@@ -604,4 +604,49 @@ class EditorUiTest {
         assertEquals(5, StatusViewModel.countWords("it's a well-known fact, 42 "));
         assertEquals(0, StatusViewModel.countWords(" \n-- "));
     }
+
+    @Test
+    void ctrlK_setsALink_andCtrlClickOpensOnlySafeLinks() throws Exception {
+        List<String> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RoomAddress address = new RoomAddress(server, "links");
+        RoomSession ada = fx(() -> RoomSession.open(new Stage(), address, address, new RoomSession.Identity("Ada", "#1f77b4"),
+                dir.resolve("ada"), io, new UiTesting.NoActions() {
+                    @Override public void openLink(String url) {
+                        opened.add(url);
+                    }
+                })).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        open.add(ada);
+        fx(() -> {
+            ada.window.stage.setWidth(760);
+            ada.window.stage.setHeight(420);
+            ada.window.stage.show();
+            ada.window.area.replaceText("see the site or this one");
+            ada.window.area.selectRange(8, 12);
+            return null;
+        });
+        shortcut(ada, KeyCode.K);
+        eventually("the link dialog is open", () -> javafx.stage.Window.getWindows().stream()
+                .anyMatch(w -> w.isShowing() && w.getScene() != null && w.getScene().lookup("#link-field") != null));
+        javafx.scene.Node field = fx(() -> javafx.stage.Window.getWindows().stream()
+                .filter(w -> w.isShowing() && w.getScene() != null && w.getScene().lookup("#link-field") != null)
+                .findFirst().orElseThrow().getScene().lookup("#link-field"));
+        robot.targetWindow(field.getScene().getWindow());
+        robot.clickOn(field).push(KeyCode.CONTROL, KeyCode.A).write("https://tandem.example/docs");
+        eventually("typed into the dialog", () -> ((javafx.scene.control.TextField) field).getText().equals("https://tandem.example/docs"));
+        robot.type(KeyCode.ENTER);
+        eventually("\"site\" is a link", () -> "https://tandem.example/docs".equals(ada.window.binding.doc().runs(8, 12).get(0).marks().get(Formats.LINK)));
+        assertTrue(classesAt(ada, 9).contains("link"));
+        // A link someone else set to a script: shown, never opened.
+        fx(() -> {
+            ada.window.binding.mark(20, 24, Formats.LINK, "javascript:alert(1)");
+            return null;
+        });
+        for (int[] link : new int[][] {{9, 10}, {21, 22}}) {
+            javafx.geometry.Bounds b = fx(() -> ada.window.area.getCharacterBoundsOnScreen(link[0], link[1]).orElseThrow());
+            robot.press(KeyCode.CONTROL).clickOn(new javafx.geometry.Point2D(b.getCenterX(), b.getCenterY())).release(KeyCode.CONTROL);
+        }
+        eventually("the safe link opens", () -> opened.contains("https://tandem.example/docs"));
+        org.testfx.util.WaitForAsyncUtils.waitForFxEvents();
+        assertEquals(List.of("https://tandem.example/docs"), opened, "the javascript: link is not opened");
+    }
 }
