@@ -41,6 +41,7 @@ public final class FormattingBench {
         CompletableFuture<Void> started = new CompletableFuture<>();
         Platform.startup(() -> started.complete(null));
         started.get(30, TimeUnit.SECONDS);
+        Platform.setImplicitExit(false); // each round closes its window; the toolkit must stay up
 
         // The document, as another replica made it.
         Doc source = new Doc();
