@@ -560,7 +560,7 @@ final class EditorBinding {
     }
 
     private void setParagraphs(List<Integer> starts, String key, String value) {
-        IndexRange sel = area.getSelection();
+        if (starts.isEmpty()) return;
         undo.closeStep();
         rememberSelection();
         useRememberedSelection();
@@ -568,7 +568,7 @@ final class EditorBinding {
             if (!Objects.equals(doc.paragraph(p).get(key), value)) outbox.accept(undo.setParagraph(p, key, value));
         }
         undo.closeStep();
-        formatted(sel.getStart(), sel.getEnd());
+        formatted(java.util.Collections.min(starts), java.util.Collections.max(starts));
     }
 
     /** Where each paragraph that holds part of {@code from .. to} starts. */

@@ -649,4 +649,17 @@ class EditorUiTest {
         org.testfx.util.WaitForAsyncUtils.waitForFxEvents();
         assertEquals(List.of("https://tandem.example/docs"), opened, "the javascript: link is not opened");
     }
+
+    @Test
+    void aParagraphStyleSetAwayFromTheCaret_showsAtOnce() throws Exception {
+        RoomSession ada = openRoom("Ada", "away");
+        fx(() -> {
+            ada.window.area.replaceText("one\ntwo\nthree");
+            ada.window.area.moveTo(ada.window.area.getLength());
+            ada.window.binding.setParagraph(4, Formats.BLOCK, "bullet");
+            return null;
+        });
+        assertTrue(paragraphClasses(ada, 1).contains("bullet"), "the paragraph set, not the caret's, is restyled");
+        assertTrue(paragraphClasses(ada, 2).isEmpty());
+    }
 }

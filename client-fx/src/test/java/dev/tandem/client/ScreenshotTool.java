@@ -89,7 +89,7 @@ public final class ScreenshotTool {
         });
         waitUntil(() -> grace.window.area.getText().equals(adaText));
         String graceText = " (Grace: tested on Linux and macOS)";
-        Platform.runLater(() -> grace.window.area.moveTo(grace.window.area.getText().indexOf("\n- write")));
+        Platform.runLater(() -> grace.window.area.moveTo(grace.window.area.getText().indexOf("\nwrite")));
         Thread.sleep(300);
         for (char c : graceText.toCharArray()) {
             Platform.runLater(() -> grace.window.area.insertText(grace.window.area.getCaretPosition(), String.valueOf(c)));
