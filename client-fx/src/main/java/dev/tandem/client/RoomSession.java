@@ -3,6 +3,7 @@ package dev.tandem.client;
 import dev.tandem.crdt.Anchor;
 import dev.tandem.crdt.CrdtFormatException;
 import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.UndoManager;
 import dev.tandem.crdt.Update;
 import dev.tandem.sync.LocalStore;
 import dev.tandem.sync.ReplicaSecret;
@@ -55,6 +56,8 @@ final class RoomSession {
     private static final Duration PRESENCE_DELAY = Duration.millis(50); // at most ~20 presence messages a second
     private static final Duration TYPING_FOR = Duration.millis(1500);
     private static final Duration IDLE_AFTER = Duration.minutes(2);
+    /** Undo stacks are encoded at most this often while typing (and on close): not on every keystroke. */
+    private static final Duration UNDO_SAVE_DELAY = Duration.millis(300);
 
     final RoomAddress address;     // where this process connects
     final RoomAddress invite;      // what others join with
@@ -75,6 +78,8 @@ final class RoomSession {
     private final PauseTransition presenceDelay = new PauseTransition(PRESENCE_DELAY);
     private final PauseTransition typingOff = new PauseTransition(TYPING_FOR);
     private final PauseTransition idleAfter = new PauseTransition(IDLE_AFTER);
+    private final PauseTransition undoSave = new PauseTransition(UNDO_SAVE_DELAY);
+    private final OfflineCopy offlineCopy;
     private boolean typing;        // FX thread
     private boolean idle;          // FX thread
     private boolean closed;        // FX thread
@@ -83,14 +88,16 @@ final class RoomSession {
     private record Rebuild(Doc doc, StyledDocument<Collection<String>, String, Collection<String>> view, String reason) {}
 
     private RoomSession(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Access access, Loaded loaded,
-                        Path replicaFile, RoomWindow.Actions actions) {
+                        OfflineCopy offlineCopy, RoomWindow.Actions actions) {
         this.address = address;
         this.invite = invite;
         this.access = access;
         this.stage = stage;
         this.actions = actions;
         this.notice = loaded.warning;
-        showWindow(loaded.uiDoc, loaded.initialView);
+        this.offlineCopy = offlineCopy;
+        undoSave.setOnFinished(e -> handOverUndo());
+        showWindow(loaded.uiDoc, loaded.initialView, loaded.undo);
 
         // Remote updates and rebuilds share one queue: their order decides which updates the
         // rebuilt replica already has (those before) and which it must still apply (those after).
@@ -104,13 +111,13 @@ final class RoomSession {
             @Override public void onLocalEditRejected(String reason, byte[] snapshot) {
                 // Decoded here, off the FX thread; a new replica id (Doc.decode), as the contract asks.
                 Doc rebuilt = Doc.decode(snapshot);
-                incoming.post(new Rebuild(rebuilt, EditorBinding.prepare(rebuilt.text()), reason));
+                incoming.post(new Rebuild(rebuilt, EditorBinding.prepare(rebuilt), reason));
             }
         };
         sync = SyncClient.start(SyncConfig.builder(address.server(), address.room(), loaded.sessionDoc)
                 .replicaId(doc.replicaId()) // the id our edits carry: the UI replica's
                 .user(me.name(), me.color())
-                .localStore(LocalStore.file(replicaFile))
+                .localStore(offlineCopy)
                 .replicaSecret(loaded.secret)
                 .token(access.token())
                 .trust(access.trust())
@@ -137,10 +144,13 @@ final class RoomSession {
     }
 
     /** Builds the room's window around the UI replica {@code d} (FX thread), showing what the old one showed. */
-    private void showWindow(Doc d, StyledDocument<Collection<String>, String, Collection<String>> view) {
+    private void showWindow(Doc d, StyledDocument<Collection<String>, String, Collection<String>> view, UndoManager undo) {
         if (window != null) window.dispose();
         doc = d;
-        window = new RoomWindow(stage, invite, d, view, this::submitLocal, actions);
+        window = new RoomWindow(stage, invite, d, view, undo, this::submitLocal, actions);
+        window.binding.addUndoListener(() -> {
+            if (undoSave.getStatus() != javafx.animation.Animation.Status.RUNNING) undoSave.playFromStart();
+        });
         window.binding.addLocalEditListener(() -> {
             typing = true;
             typingOff.playFromStart();
@@ -170,9 +180,9 @@ final class RoomSession {
     /** Opens a room with a token and a pinned certificate (see {@link Access}). */
     static CompletableFuture<RoomSession> open(Stage stage, RoomAddress address, RoomAddress invite, Identity me, Access access,
                                                Path dataDir, Executor io, RoomWindow.Actions actions) {
-        Path file = replicaFile(dataDir, address);
-        return CompletableFuture.supplyAsync(() -> load(file), io)
-                .thenApplyAsync(loaded -> new RoomSession(stage, address, invite, me, access, loaded, file, actions), FxThread.EXECUTOR);
+        OfflineCopy copy = new OfflineCopy(replicaFile(dataDir, address));
+        return CompletableFuture.supplyAsync(() -> load(copy), io)
+                .thenApplyAsync(loaded -> new RoomSession(stage, address, invite, me, access, loaded, copy, actions), FxThread.EXECUTOR);
     }
 
     static Path replicaFile(Path dataDir, RoomAddress address) {
@@ -180,10 +190,15 @@ final class RoomSession {
     }
 
     /** What the io thread hands to the FX thread (which owns the UI replica from then on). */
-    private record Loaded(Doc uiDoc, Doc sessionDoc, String warning, String secret,
+    private record Loaded(Doc uiDoc, UndoManager undo, Doc sessionDoc, String warning, String secret,
                           StyledDocument<Collection<String>, String, Collection<String>> initialView) {
-        Loaded(Doc uiDoc, Doc sessionDoc, String warning, String secret) {
-            this(uiDoc, sessionDoc, warning, secret, EditorBinding.prepare(uiDoc.text()));
+        Loaded(Doc uiDoc, UndoManager undo, Doc sessionDoc, String warning, String secret) {
+            this(uiDoc, undo, sessionDoc, warning, secret, EditorBinding.prepare(uiDoc));
+        }
+
+        static Loaded empty(String warning, String secret) {
+            Doc ui = new Doc();
+            return new Loaded(ui, new UndoManager(ui), new Doc(), warning, secret);
         }
     }
 
@@ -197,24 +212,29 @@ final class RoomSession {
     }
 
     /**
-     * Reads the offline copy (io thread). Both replicas start from it, each with a fresh replica id
-     * (never reuse an id for new edits unless its whole state was reloaded). Only the UI replica makes
-     * edits; the sync client announces its id in hello. A corrupt file is kept aside, never
-     * overwritten, and the room starts from the hub's copy.
+     * Reads the offline copy (io thread). Both replicas start from it. The UI replica keeps its old
+     * id when its undo stacks were saved beside it (which says the snapshot holds every edit of that
+     * id that left this machine, see {@link OfflineCopy}), else it takes a fresh one (never reuse an
+     * id for new edits unless its whole state was reloaded); the session replica always takes a
+     * fresh one, it makes no edits. The sync client announces the UI replica's id in hello (the
+     * hub binds it to this copy's secret, or to the token's user). A corrupt file is kept aside,
+     * never overwritten, and the room starts from the hub's copy.
      */
-    private static Loaded load(Path file) {
+    private static Loaded load(OfflineCopy copy) {
+        Path file = copy.file();
         byte[] bytes;
         String secret;
         try {
             secret = ReplicaSecret.loadOrCreate(secretFile(file));
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
-            return new Loaded(new Doc(), new Doc(), null, readSecret(file));
+            return Loaded.empty(null, readSecret(file));
         } catch (IOException e) {
             throw new CompletionException(e);
         }
         try {
-            return new Loaded(Doc.decode(bytes), Doc.decode(bytes), null, secret);
+            OfflineCopy.Reopened ui = copy.read(bytes);
+            return new Loaded(ui.doc(), ui.undo(), Doc.decode(bytes), null, secret);
         } catch (CrdtFormatException e) {
             Path aside = file.resolveSibling(file.getFileName() + ".corrupt-" + Instant.now().toEpochMilli());
             try {
@@ -222,7 +242,7 @@ final class RoomSession {
             } catch (IOException moveFailed) {
                 throw new CompletionException(moveFailed);
             }
-            return new Loaded(new Doc(), new Doc(), "The offline copy was unreadable (" + e.getMessage()
+            return Loaded.empty("The offline copy was unreadable (" + e.getMessage()
                     + "); kept as " + aside.getFileName() + ", starting from the hub's copy.", secret);
         }
     }
@@ -237,6 +257,21 @@ final class RoomSession {
 
     private void submitLocal(Update update) {
         sync.submit(update);
+    }
+
+    /**
+     * Hands the undo stacks to the offline copy, through the sync client's session thread: they
+     * arrive after every edit submitted before them, so the replica saved with them holds every
+     * character they name.
+     */
+    private void handOverUndo() {
+        undoSave.stop();
+        long id = doc.replicaId();
+        byte[] stacks = window.binding.undoManager().encode();
+        sync.edit(d -> {
+            offlineCopy.offerStacks(id, stacks);
+            return null;
+        });
     }
 
     /** Remote updates and rebuilds, in the order the sync client reported them (FX thread). */
@@ -257,7 +292,7 @@ final class RoomSession {
     private void rebuild(Rebuild r) {
         int caret = Math.min(window.area.getCaretPosition(), r.doc().length());
         boolean focused = window.area.isFocused();
-        showWindow(r.doc(), r.view());
+        showWindow(r.doc(), r.view(), null);
         window.area.moveTo(caret);
         if (focused) window.area.requestFocus();
         notice = "An edit could not be applied and is not in the room: " + r.reason() + ". The editor now shows the room's text.";
@@ -371,7 +406,12 @@ final class RoomSession {
         if (closed) return closing;
         closed = true;
         // Set before the stage closes: its hidden handlers call close() again and need the future.
-        closing = CompletableFuture.runAsync(sync::close);
+        handOverUndo();
+        closing = CompletableFuture.runAsync(() -> {
+            sync.close();
+            offlineCopy.flushStacks();
+        });
+        undoSave.stop();
         presenceDelay.stop();
         typingOff.stop();
         idleAfter.stop();

@@ -43,6 +43,7 @@ import org.fxmisc.richtext.StyleClassedTextArea;
 import org.fxmisc.richtext.model.StyledDocument;
 import org.fxmisc.richtext.model.TwoDimensional;
 
+import dev.tandem.crdt.UndoManager;
 import dev.tandem.crdt.Update;
 
 import java.io.File;
@@ -66,6 +67,8 @@ final class RoomWindow {
         void exportText(File target, String text);
         void setOffline(boolean offline);
         void quit();
+        /** Opens a link someone put in the text (already checked: http, https or mailto) in the system browser. */
+        void openLink(String url);
     }
 
     /**
@@ -76,6 +79,8 @@ final class RoomWindow {
         java.util.concurrent.CompletableFuture<String> invite(boolean viewer);
     }
 
+    static final KeyCombination FIND = KeyCombination.keyCombination("Shortcut+F");
+    static final KeyCombination REPLACE = KeyCombination.keyCombination("Shortcut+H");
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -83,6 +88,8 @@ final class RoomWindow {
     final Stage stage;
     final StyleClassedTextArea area = new StyleClassedTextArea();
     final EditorBinding binding;
+    final EditorCommands commands;
+    final FindBar find;
     final RemoteCursors cursors;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
@@ -106,14 +113,15 @@ final class RoomWindow {
     private final Label hostBanner = new Label();
     private final Label viewOnlyBanner = new Label("View only: you can read and follow along, but this invite does not let you edit.");
     private final Timeline ticker;
+    private final PauseTransition wordCount = new PauseTransition(Duration.millis(250));
 
     RoomWindow(Stage stage, RoomAddress address, Doc doc, Consumer<Update> outbox, Actions actions) {
-        this(stage, address, doc, null, outbox, actions);
+        this(stage, address, doc, null, null, outbox, actions);
     }
 
     /** @param initial the editor's content for {@code doc}, prepared off the FX thread ({@link EditorBinding#prepare}), or null */
     RoomWindow(Stage stage, RoomAddress address, Doc doc, StyledDocument<Collection<String>, String, Collection<String>> initial,
-               Consumer<Update> outbox, Actions actions) {
+               UndoManager undo, Consumer<Update> outbox, Actions actions) {
         this.stage = stage;
         this.actions = actions;
         this.address = address;
@@ -121,7 +129,12 @@ final class RoomWindow {
         area.setId("editor");
         area.setWrapText(true);
         area.getStyleClass().add("tandem-editor");
-        binding = new EditorBinding(area, doc, initial, outbox);
+        binding = new EditorBinding(area, doc, initial, undo, outbox);
+        commands = new EditorCommands(area, binding, actions::openLink);
+        find = new FindBar(area, binding);
+        org.fxmisc.wellbehaved.event.Nodes.addInputMap(area, org.fxmisc.wellbehaved.event.InputMap.sequence(
+                org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(FIND), e -> find.show(false)),
+                org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(REPLACE), e -> find.show(true))));
         Pane overlay = new Pane();
         overlay.getStyleClass().add("cursor-overlay");
         cursors = new RemoteCursors(area, doc, overlay);
@@ -130,13 +143,18 @@ final class RoomWindow {
             status.setLength(doc.length());
         });
         status.setLength(doc.length());
+        // Words are counted a moment after typing pauses (a scan of the text), not on every keystroke.
+        wordCount.setOnFinished(e -> countWords());
+        binding.addDocListener(wordCount::playFromStart);
+        area.selectionProperty().addListener((obs, o, n) -> wordCount.playFromStart());
+        countWords();
 
         StackPane editorStack = new StackPane(new VirtualizedScrollPane<>(area), overlay);
         editorStack.getStyleClass().add("editor-stack");
 
         BorderPane root = new BorderPane();
         root.getStyleClass().add("room-window");
-        root.setTop(new VBox(createMenu(actions), createInviteBar()));
+        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find));
         root.setCenter(editorStack);
         root.setRight(createSidebar());
         root.setBottom(createStatusBar());
@@ -192,19 +210,27 @@ final class RoomWindow {
         Menu file = new Menu("_File", null, join, host, new SeparatorMenuItem(), export, copy,
                 new SeparatorMenuItem(), workOffline, new SeparatorMenuItem(), close, quit);
 
-        // Undo stays off until per-user undo lands: RichTextFX's undo would undo other people's typing.
-        MenuItem undo = item("Undo (coming with per-user undo)", "Shortcut+Z", () -> { });
-        undo.setDisable(true);
-        Menu edit = new Menu("_Edit", null, undo, new SeparatorMenuItem(),
-                editsOnly(item("Cut", "Shortcut+X", area::cut)),
-                item("Copy", "Shortcut+C", area::copy),
-                editsOnly(item("Paste", "Shortcut+V", area::paste)),
+        // Undo and redo are the crdt's: RichTextFX's own would undo other people's typing.
+        Menu edit = new Menu("_Edit", null);
+        edit.getItems().addAll(commands.editItems());
+        MenuItem findItem = item("Find…", null, () -> find.show(false));
+        findItem.setAccelerator(FIND);
+        MenuItem replaceItem = editsOnly(item("Replace…", null, () -> find.show(true)));
+        replaceItem.setAccelerator(REPLACE);
+        edit.getItems().addAll(new SeparatorMenuItem(),
+                editsOnly(item("Cut", "Shortcut+X", binding::cut)),
+                item("Copy", "Shortcut+C", binding::copy),
+                editsOnly(item("Paste", "Shortcut+V", binding::paste)),
+                new SeparatorMenuItem(), findItem, replaceItem,
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
+        Menu format = commands.formatMenu();
+        format.disableProperty().bind(area.editableProperty().not()); // a viewer's window: nothing to format
+        commands.toolbar.disableProperty().bind(area.editableProperty().not());
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);
-        MenuBar bar = new MenuBar(file, edit, createRoomMenu(), help);
+        MenuBar bar = new MenuBar(file, edit, format, createRoomMenu(), help);
         bar.setUseSystemMenuBar(true);
         return bar;
     }
@@ -387,12 +413,13 @@ final class RoomWindow {
         error.setMaxWidth(Double.MAX_VALUE);
         HBox.setHgrow(error, Priority.ALWAYS);
         StatusBar bar = new StatusBar(connection, statusLabel("status-unsent"), error, statusLabel("status-room"),
-                statusLabel("status-length"));
+                statusLabel("status-words"), statusLabel("status-length"));
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.getStyleClass().add("status-bar");
         for (ReadOnlyStringProperty p : List.of(status.connectionTextProperty(), status.connectionShortTextProperty(),
                 status.unsentTextProperty(), status.unsentShortTextProperty(), status.roomTextProperty(),
-                status.lengthTextProperty(), status.lengthShortTextProperty(), status.errorTextProperty())) {
+                status.lengthTextProperty(), status.lengthShortTextProperty(), status.errorTextProperty(),
+                status.wordsTextProperty(), status.wordsShortTextProperty())) {
             p.addListener((obs, old, text) -> bar.requestLayout());
         }
         return bar;
@@ -408,10 +435,11 @@ final class RoomWindow {
      */
     private final class StatusBar extends HBox {
         private static final double ERROR_WANTS = 280; // what an error may claim before the others shorten
-        private final Label connection, unsent, error, room, length;
+        private final Label connection, unsent, error, room, words, length;
 
-        StatusBar(Label connection, Label unsent, Label error, Label room, Label length) {
-            super(16, connection, unsent, error, room, length);
+        StatusBar(Label connection, Label unsent, Label error, Label room, Label words, Label length) {
+            super(16, connection, unsent, error, room, words, length);
+            this.words = words;
             this.connection = connection;
             this.unsent = unsent;
             this.error = error;
@@ -434,12 +462,13 @@ final class RoomWindow {
             connection.setText(full ? status.connectionTextProperty().get() : status.connectionShortTextProperty().get());
             unsent.setText(full ? status.unsentTextProperty().get() : status.unsentShortTextProperty().get());
             length.setText(full ? status.lengthTextProperty().get() : status.lengthShortTextProperty().get());
+            words.setText(full ? status.wordsTextProperty().get() : status.wordsShortTextProperty().get());
             room.setText(status.roomTextProperty().get());
             room.setVisible(level == 0);
             room.setManaged(level == 0);
             double needed = 0;
             int items = 0;
-            for (Label l : List.of(connection, unsent, room, length)) {
+            for (Label l : List.of(connection, unsent, room, words, length)) {
                 if (!l.isManaged()) continue;
                 needed += l.prefWidth(-1);
                 items++;
@@ -528,7 +557,14 @@ final class RoomWindow {
         actions.exportText(target, binding.doc().text());
     }
 
+    private void countWords() {
+        var sel = area.getSelection();
+        String selected = sel.getLength() == 0 ? "" : area.getSelectedText();
+        status.setWords(StatusViewModel.countWords(area.getText()), StatusViewModel.countWords(selected), sel.getLength());
+    }
+
     void dispose() {
+        wordCount.stop();
         ticker.stop();
         copiedFor.stop();
         inviteCopiedFor.stop();

@@ -32,6 +32,8 @@ final class StatusViewModel {
     private final ReadOnlyStringWrapper connectionShortText = new ReadOnlyStringWrapper("Connecting…");
     private final ReadOnlyStringWrapper unsentShortText = new ReadOnlyStringWrapper("");
     private final ReadOnlyStringWrapper lengthShortText = new ReadOnlyStringWrapper("0 chars");
+    private final ReadOnlyStringWrapper wordsText = new ReadOnlyStringWrapper("0 words");
+    private final ReadOnlyStringWrapper wordsShortText = new ReadOnlyStringWrapper("0 words");
 
     private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
     private long unsent;
@@ -85,6 +87,31 @@ final class StatusViewModel {
         lengthShortText.set(numbers.format(length) + (length == 1 ? " char" : " chars"));
     }
 
+    /**
+     * The word count, and of the selection when there is one ({@code selectedChars} > 0):
+     * "120 words", or "3 of 120 words, 17 characters selected".
+     */
+    void setWords(int words, int selectedWords, int selectedChars) {
+        String all = numbers.format(words) + (words == 1 ? " word" : " words");
+        wordsShortText.set(all);
+        if (selectedChars == 0) wordsText.set(all);
+        else wordsText.set(numbers.format(selectedWords) + " of " + all + ", " + numbers.format(selectedChars)
+                + (selectedChars == 1 ? " character selected" : " characters selected"));
+    }
+
+    /** Number of words in {@code text}: runs of letters, digits, apostrophes and hyphens between other characters. */
+    static int countWords(CharSequence text) {
+        int words = 0;
+        boolean inWord = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean part = Character.isLetterOrDigit(c) || Character.isSurrogate(c) || (inWord && (c == '\'' || c == '’' || c == '-'));
+            if (part && !inWord) words++;
+            inWord = part;
+        }
+        return words;
+    }
+
     /** Updates the retry countdown; call about once a second. */
     void tick() {
         if (retryAtMillis >= 0) refresh();
@@ -124,4 +151,6 @@ final class StatusViewModel {
     ReadOnlyStringProperty connectionShortTextProperty() { return connectionShortText.getReadOnlyProperty(); }
     ReadOnlyStringProperty unsentShortTextProperty() { return unsentShortText.getReadOnlyProperty(); }
     ReadOnlyStringProperty lengthShortTextProperty() { return lengthShortText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty wordsTextProperty() { return wordsText.getReadOnlyProperty(); }
+    ReadOnlyStringProperty wordsShortTextProperty() { return wordsShortText.getReadOnlyProperty(); }
 }

@@ -296,6 +296,10 @@ public final class TandemApp extends Application {
             @Override public void quit() {
                 Platform.exit();
             }
+
+            @Override public void openLink(String url) {
+                getHostServices().showDocument(url);
+            }
         };
     }
 

@@ -155,8 +155,10 @@ class AppProcessTest {
         assertEquals(modified, Files.getLastModifiedTime(copy), "not even rewritten");
         try (Stream<Path> files = Files.list(copy.getParent())) {
             Path two = RoomSession.replicaFile(data, new RoomAddress(server, "two"));
-            // Each room's replica secret lives beside its copy (RoomSession.secretFile).
-            assertEquals(List.of(copy), files.filter(f -> !f.equals(two) && !f.equals(RoomSession.secretFile(copy)) && !f.equals(RoomSession.secretFile(two)))
+            // Besides each copy: its replica secret (RoomSession.secretFile) and its undo history (OfflineCopy).
+            Path undo = copy.resolveSibling(copy.getFileName() + OfflineCopy.UNDO_SUFFIX);
+            assertEquals(List.of(copy), files.filter(f -> !f.equals(two) && !f.equals(undo)
+                            && !f.equals(RoomSession.secretFile(copy)) && !f.equals(RoomSession.secretFile(two)))
                     .toList(), "no other copy, no temporary file");
         }
         first.sendLast("key one|SHORTCUT+Q");

@@ -130,6 +130,7 @@ class CollaborationUiTest {
         @Override public void exportText(File target, String text) {}
         @Override public void setOffline(boolean offline) {}
         @Override public void quit() {}
+        @Override public void openLink(String url) {}
     }
 
     // ---- the tests

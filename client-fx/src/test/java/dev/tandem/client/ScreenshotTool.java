@@ -43,6 +43,7 @@ public final class ScreenshotTool {
                 @Override public void exportText(File target, String text) {}
                 @Override public void setOffline(boolean offline) {}
                 @Override public void quit() {}
+                @Override public void openLink(String url) {}
             };
             RoomSession.open(new Stage(), room, room, new RoomSession.Identity("Ada", "#1f77b4"), tmp.resolve("ada"), io, none)
                     .thenCompose(a -> RoomSession.open(new Stage(), room, room, new RoomSession.Identity("Grace", "#d62728"), tmp.resolve("grace"), io, none)
@@ -61,12 +62,26 @@ public final class ScreenshotTool {
         });
         RoomSession[] both = started.get(20, TimeUnit.SECONDS);
         RoomSession ada = both[0], grace = both[1];
-        String adaText = "Launch plan\n\nGoals for Friday:\n- ship the desktop client\n- write the user guide\n\nRisks: the hub must survive a restart.\n";
+        String adaText = "Launch plan\nGoals for Friday:\nship the desktop client\nwrite the user guide\nRisks: the hub must survive a restart.\n";
         for (int i = 0; i < adaText.length(); i += 3) {
             String chunk = adaText.substring(i, Math.min(adaText.length(), i + 3));
             Platform.runLater(() -> ada.window.area.appendText(chunk));
             Thread.sleep(15);
         }
+        waitUntil(() -> ada.window.area.getText().equals(adaText));
+        Platform.runLater(() -> {
+            // Formatting, as the toolbar and shortcuts make it.
+            EditorBinding b = ada.window.binding;
+            String t = ada.window.area.getText();
+            b.setParagraph(0, dev.tandem.crdt.Formats.BLOCK, "h1");
+            b.mark(t.indexOf("Friday"), t.indexOf("Friday") + 6, dev.tandem.crdt.Formats.BOLD, "true");
+            b.setParagraph(t.indexOf("ship"), dev.tandem.crdt.Formats.BLOCK, "bullet");
+            b.setParagraph(t.indexOf("write"), dev.tandem.crdt.Formats.BLOCK, "bullet");
+            b.mark(t.indexOf("user guide"), t.indexOf("user guide") + 10, dev.tandem.crdt.Formats.LINK, "https://tandem.example/guide");
+            b.setParagraph(t.indexOf("Risks"), dev.tandem.crdt.Formats.BLOCK, "quote");
+            b.mark(t.indexOf("Risks:"), t.indexOf("Risks:") + 6, dev.tandem.crdt.Formats.ITALIC, "true");
+            b.mark(t.indexOf("hub"), t.indexOf("hub") + 3, dev.tandem.crdt.Formats.CODE, "true");
+        });
         Platform.runLater(() -> {
             int risks = ada.window.area.getText().indexOf("survive a restart");
             ada.window.area.requestFocus();
@@ -74,7 +89,7 @@ public final class ScreenshotTool {
         });
         waitUntil(() -> grace.window.area.getText().equals(adaText));
         String graceText = " (Grace: tested on Linux and macOS)";
-        Platform.runLater(() -> grace.window.area.moveTo(grace.window.area.getText().indexOf("\n- write")));
+        Platform.runLater(() -> grace.window.area.moveTo(grace.window.area.getText().indexOf("\nwrite")));
         Thread.sleep(300);
         for (char c : graceText.toCharArray()) {
             Platform.runLater(() -> grace.window.area.insertText(grace.window.area.getCaretPosition(), String.valueOf(c)));

@@ -261,7 +261,17 @@ class TandemAppTest {
             robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.V).release(javafx.scene.input.KeyCode.CONTROL);
             robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.X).release(javafx.scene.input.KeyCode.CONTROL);
             robot.type(javafx.scene.input.KeyCode.BACK_SPACE, javafx.scene.input.KeyCode.ENTER);
+            // Formatting shortcuts and undo do nothing either; the toolbar is off.
+            fx(() -> {
+                s.window.area.selectAll();
+                return null;
+            });
+            robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.B).release(javafx.scene.input.KeyCode.CONTROL);
+            robot.press(javafx.scene.input.KeyCode.CONTROL).type(javafx.scene.input.KeyCode.Z).release(javafx.scene.input.KeyCode.CONTROL);
             org.testfx.util.WaitForAsyncUtils.waitForFxEvents();
+            assertTrue(fx(() -> s.window.commands.toolbar.isDisabled()), "the formatting toolbar is off for a viewer");
+            assertEquals(List.of(new dev.tandem.crdt.Doc.TextRun("read me", java.util.Map.of())), fx(() -> s.window.binding.doc().runs(0, 7)),
+                    "no formatting reached the document");
             assertEquals("read me", fx(s::text), "nothing typed, pasted or cut reached the document");
             assertEquals("read me", fx(() -> s.window.area.getText()));
             fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);

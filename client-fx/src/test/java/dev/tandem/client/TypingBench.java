@@ -53,6 +53,7 @@ public final class TypingBench {
         int rate = intArg(args, "--rate", 125);
         int docChars = intArg(args, "--doc", 20_000);
         int warmup = intArg(args, "--warmup", 400);
+        int marks = intArg(args, "--marks", 0);
 
         Path tmp = Files.createTempDirectory("tandem-typing");
         Hub hub = Hub.start(HubConfig.defaults(tmp.resolve("hub")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
@@ -72,6 +73,7 @@ public final class TypingBench {
             ada.window.stage.setY(0);
             ada.window.stage.show();
             ada.window.area.replaceText(prose(docChars));
+            formatEvenly(ada.window.binding, marks);
             ada.window.area.moveTo(ada.window.area.getLength());
             ada.window.area.requestFollowCaret();
             return null;
@@ -240,6 +242,34 @@ public final class TypingBench {
     }
 
     /** Paragraphs of 400-900 characters: long enough to wrap over several lines. */
+    /**
+     * Puts {@code n} marks (bold, italic, underline, code, link in turn) on 6-character ranges spread
+     * evenly over the document, makes every 4th paragraph a list item and the first a heading, and
+     * leaves the end of the document bold: keystrokes then go through the formatted path (the crdt's
+     * growing bold, restyling the typed range).
+     */
+    static void formatEvenly(EditorBinding binding, int n) {
+        if (n <= 0) return;
+        var doc = binding.doc();
+        int length = doc.length();
+        String[] keys = {dev.tandem.crdt.Formats.BOLD, dev.tandem.crdt.Formats.ITALIC, dev.tandem.crdt.Formats.UNDERLINE,
+                dev.tandem.crdt.Formats.CODE, dev.tandem.crdt.Formats.LINK};
+        int step = Math.max(8, length / n);
+        for (int i = 0, at = 0; i < n && at + 6 < length; i++, at += step) {
+            String key = keys[i % keys.length];
+            binding.mark(at, at + 6, key, key.equals(dev.tandem.crdt.Formats.LINK) ? "https://example.org/" + i : "true");
+        }
+        binding.mark(Math.max(0, length - 50), length, dev.tandem.crdt.Formats.BOLD, "true");
+        String text = doc.text();
+        int paragraph = 0;
+        for (int at = 0; at >= 0 && at <= length; paragraph++) {
+            if (paragraph == 0) binding.setParagraph(at, dev.tandem.crdt.Formats.BLOCK, "h1");
+            else if (paragraph % 4 == 0) binding.setParagraph(at, dev.tandem.crdt.Formats.BLOCK, "bullet");
+            int nl = text.indexOf('\n', at);
+            at = nl < 0 ? -1 : nl + 1;
+        }
+    }
+
     static String prose(int n) {
         String words = "the quick brown fox jumps over the lazy dog while five wizards box and a sphinx of black quartz judges my vow ";
         StringBuilder b = new StringBuilder(n);

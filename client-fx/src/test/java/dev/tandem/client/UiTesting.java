@@ -35,11 +35,12 @@ final class UiTesting {
     }
 
     /** The menu's actions, doing nothing: these tests open windows without an application around them. */
-    static final class NoActions implements RoomWindow.Actions {
+    static class NoActions implements RoomWindow.Actions {
         @Override public void joinRoom() {}
         @Override public void host() {}
         @Override public void exportText(File target, String text) {}
         @Override public void setOffline(boolean offline) {}
         @Override public void quit() {}
+        @Override public void openLink(String url) {}
     }
 }
