@@ -71,6 +71,7 @@ final class EditorBinding {
     private int selectionAnchor = -1;
     private int selectionCaret = -1;
     private boolean keyTyped;                           // FX thread; the change being made comes from a typed key
+    private boolean enterPressed;                       // FX thread; the change being made comes from the Enter key
 
     EditorBinding(StyleClassedTextArea area, Doc doc, Consumer<Update> outbox) {
         this(area, doc, null, null, outbox);
@@ -102,6 +103,8 @@ final class EditorBinding {
         area.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
             rememberSelection();
             if (movesCaret(e.getCode())) this.undo.closeStep();
+            // The area inserts a line break on the key press itself (no KEY_TYPED follows).
+            enterPressed = e.getCode() == KeyCode.ENTER && !e.isShortcutDown() && !e.isAltDown();
         });
         area.addEventFilter(KeyEvent.KEY_TYPED, e -> {
             rememberSelection();
@@ -159,8 +162,27 @@ final class EditorBinding {
         useRememberedSelection();
         boolean typedByKey = keyTyped;
         keyTyped = false;
+        boolean enter = enterPressed;
+        enterPressed = false;
         if (!removed.isEmpty()) outbox.accept(undo.delete(pos, removed.length()));
+        // Enter splits a paragraph: the new break must end the first part with the paragraph's
+        // attributes (they sit on the old break, or the document end, which now ends the second).
+        Map<String, String> splitParagraph = enter && inserted.equals("\n") ? doc.paragraph(pos) : Map.of();
+        // (The area holds the typed break already: what follows it is the rest of the paragraph.)
+        boolean atParagraphEnd = !splitParagraph.isEmpty() && (pos + 1 >= area.getLength() || area.getText(pos + 1, pos + 2).equals("\n"));
         if (!inserted.isEmpty()) outbox.accept(undo.insert(pos, inserted));
+        for (Map.Entry<String, String> e : splitParagraph.entrySet()) outbox.accept(undo.setParagraph(pos, e.getKey(), e.getValue()));
+        String splitBlock = splitParagraph.get(Formats.BLOCK);
+        if (atParagraphEnd && splitBlock != null && splitBlock.startsWith("h")) {
+            // Enter at the end of a heading starts normal text (a list, quote or code block goes on).
+            outbox.accept(undo.setParagraph(pos + 1, Formats.BLOCK, null));
+        }
+        // Text typed right after a markdown-made mark does not join it (the mark grows at its end).
+        MarkEnd stop = stopMarkAt;
+        stopMarkAt = null;
+        if (stop != null && typedByKey && removed.isEmpty() && !inserted.isEmpty() && doc.resolve(stop.end()) == pos) {
+            outbox.accept(undo.mark(pos, pos + inserted.length(), stop.key(), null));
+        }
         highlights = highlights.shifted(pos, removed.length(), inserted.length());
         if (checkInSync()) {
             // RichTextFX gave the typed text the style before it; the crdt decides (bold grows at
@@ -220,11 +242,18 @@ final class EditorBinding {
         undo.closeStep();
         area.deleteText(pos + 1 - delimiter, pos + 1);
         area.deleteText(open, open + delimiter);
-        outbox.accept(undo.mark(open, open + innerLength, c == '*' ? Formats.BOLD : Formats.CODE, "true"));
+        String key = c == '*' ? Formats.BOLD : Formats.CODE;
+        outbox.accept(undo.mark(open, open + innerLength, key, "true"));
         undo.closeStep();
         formatted(open, open + innerLength);
         area.moveTo(open + innerLength);
+        stopMarkAt = new MarkEnd(key, doc.anchor(open + innerLength, Bias.LEFT));
     }
+
+    /** The end of a mark a markdown shortcut just made, where typing should not extend it. */
+    private record MarkEnd(String key, Anchor end) {}
+
+    private MarkEnd stopMarkAt; // FX thread
 
     private void queueDocListeners() {
         // Not now: the area is still telling its other listeners about this change, and RichTextFX's

@@ -424,6 +424,38 @@ class EditorUiTest {
         }
     }
 
+    /** What a newcomer types in the first minute: a heading, a line with bold, a list. */
+    @Test
+    void enterAfterAHeadingStartsNormalText_aListGoesOn_andTypingAfterMarkdownBoldIsPlain() throws Exception {
+        RoomSession ada = openRoom("Ada", "newcomer");
+        focus(ada);
+        robot.write("# ");
+        eventually("\"# \" makes a heading", () -> ada.text().isEmpty());
+        robot.write("Weekly plan");
+        robot.type(KeyCode.ENTER);
+        robot.write("Buy **milk**");
+        eventually("**milk** turns bold", () -> ada.text().endsWith("Buy milk"));
+        robot.write(" and more");
+        robot.type(KeyCode.ENTER);
+        robot.write("- ");
+        eventually("\"- \" makes a list item", () -> ada.text().endsWith("more\n"));
+        robot.write("first");
+        robot.type(KeyCode.ENTER);
+        robot.write("second");
+        typed(ada, "Weekly plan\nBuy milk and more\nfirst\nsecond");
+        dev.tandem.crdt.Doc doc = fx(() -> ada.window.binding.doc());
+        assertEquals(java.util.Map.of(Formats.BLOCK, "h1"), fx(() -> doc.paragraph(0)), "the heading stays on its own line");
+        assertEquals(java.util.Map.of(), fx(() -> doc.paragraph(12)), "the line after a heading is normal text");
+        assertEquals(java.util.Map.of(Formats.BLOCK, "bullet"), fx(() -> doc.paragraph(30)));
+        assertEquals(java.util.Map.of(Formats.BLOCK, "bullet"), fx(() -> doc.paragraph(36)), "Enter in a list makes the next item");
+        assertEquals(List.of(new dev.tandem.crdt.Doc.TextRun("Buy ", java.util.Map.of()),
+                        new dev.tandem.crdt.Doc.TextRun("milk", java.util.Map.of(Formats.BOLD, "true")),
+                        new dev.tandem.crdt.Doc.TextRun(" and more", java.util.Map.of())),
+                fx(() -> doc.runs(12, 29)), "what is typed after **milk** is not bold");
+        assertTrue(paragraphClasses(ada, 0).contains("h1"));
+        assertFalse(paragraphClasses(ada, 1).contains("h1"));
+    }
+
     @Test
     void clearFormatting_andLinks() throws Exception {
         RoomSession ada = openRoom("Ada", "clear");

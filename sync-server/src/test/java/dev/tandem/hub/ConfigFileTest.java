@@ -112,7 +112,7 @@ class ConfigFileTest {
             checked++;
         }
         assertEquals(HubMain.commandLine().getSubcommands().get("serve").getCommandSpec().options().size() - 3, checked);
-        assertTrue(checked >= 27, "every serve option, the access options included: " + checked);
+        assertTrue(checked >= 26, "every serve option, the access options included: " + checked);
     }
 
     @Test
