@@ -79,6 +79,27 @@ public final class Version {
         return i < 0 ? 0 : deletes[i];
     }
 
+    /**
+     * This version with {@code replica}'s counts set to {@code inserts} and {@code deletes}:
+     * {@code doc.updatesSince(doc.version().with(r, v.inserts(r), v.deletes(r)))} is what a
+     * replica at {@code v} lacks of {@code r}'s own operations only.
+     *
+     * @throws IllegalArgumentException if a count is negative
+     */
+    public Version with(long replica, int inserts, int deletes) {
+        if (inserts < 0 || deletes < 0) throw new IllegalArgumentException("negative count: " + inserts + ", " + deletes);
+        int i = indexOf(replica);
+        int n = replicas.length + (i < 0 ? 1 : 0);
+        long[] r = java.util.Arrays.copyOf(replicas, n);
+        int[] ins = java.util.Arrays.copyOf(this.inserts, n);
+        int[] del = java.util.Arrays.copyOf(this.deletes, n);
+        int k = i < 0 ? n - 1 : i;
+        r[k] = replica;
+        ins[k] = inserts;
+        del[k] = deletes;
+        return of(r, ins, del, n);
+    }
+
     /** True when this version holds everything {@code other} holds. */
     public boolean covers(Version other) {
         for (int i = 0; i < other.replicas.length; i++) {

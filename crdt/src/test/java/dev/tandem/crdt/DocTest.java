@@ -215,4 +215,23 @@ class DocTest {
         assertEquals("abd", d.text());
         assertEquals(1, d.updatesSince(Version.EMPTY).ops().insCount);
     }
+
+    @Test
+    void versionWithOneReplicaChangedSelectsThatReplicasOperations() {
+        Doc a = new Doc(1);
+        Doc b = new Doc(2);
+        b.apply(a.insert(0, "from a "));
+        a.apply(b.insert(7, "from b"));
+        Version hubHas = Version.EMPTY;
+        // What a replica at hubHas lacks of b's own operations only.
+        Update own = a.updatesSince(a.version().with(2, hubHas.inserts(2), hubHas.deletes(2)));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new long[] {2}, own.replicas());
+        assertEquals(6, own.operationCount());
+        Version v = a.version().with(1, 0, 0);
+        assertEquals(0, v.inserts(1));
+        assertEquals(6, v.inserts(2));
+        assertEquals(1, v.size(), "a replica with both counts zero is dropped");
+        assertEquals(3, Version.EMPTY.with(9, 3, 1).inserts(9));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Version.EMPTY.with(9, -1, 0));
+    }
 }

@@ -419,7 +419,12 @@ public final class SyncClient implements AutoCloseable {
         phase = Phase.SYNCED;
         failures = 0;
         lastError = null;
-        Update missing = doc.updatesSince(hubVersion);
+        // Only this replica's own operations: the hub binds each replica to its owner and
+        // refuses anyone else's new operations (replica_claimed). Operations of others that the
+        // hub lacks (relayed to us before a hub crash lost them) are their owners' to resend:
+        // they are unacked there, and kept in their offline copies.
+        long me = config.replicaId;
+        Update missing = doc.updatesSince(doc.version().with(me, hubVersion.inserts(me), hubVersion.deletes(me)));
         if (missing.isEmpty()) {
             unsentOps = 0;
             for (Waiter w : waiters) w.future().complete(null);
