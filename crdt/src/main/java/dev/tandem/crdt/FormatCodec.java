@@ -80,7 +80,7 @@ final class FormatCodec {
             int len = r.readCount(1);
             byte[] utf8 = new byte[len];
             r.readBytes(utf8, 0, len);
-            strings[i] = utf8(utf8);
+            strings[i] = strictUtf8(utf8, "formatting string");
         }
         int n = r.readCount(7);
         List<FormatOp> out = new ArrayList<>(n);
@@ -139,14 +139,18 @@ final class FormatCodec {
         return strings[index];
     }
 
-    private static String utf8(byte[] bytes) {
+    /**
+     * Strict UTF-8 (a malformed byte is an error, not a replacement character), for the
+     * formatting strings here and the undo stacks' text; {@code what} names it in the error.
+     */
+    static String strictUtf8(byte[] bytes, String what) {
         try {
             return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new CrdtFormatException("formatting string is not UTF-8");
+            throw new CrdtFormatException(what + " is not UTF-8");
         }
     }
 }

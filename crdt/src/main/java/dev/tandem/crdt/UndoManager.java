@@ -1,8 +1,5 @@
 package dev.tandem.crdt;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -577,22 +574,10 @@ public final class UndoManager {
         if (bytes > textBudget[0] * 4L) throw new CrdtFormatException("undo text too long");
         byte[] utf8 = new byte[bytes];
         r.readBytes(utf8, 0, bytes);
-        String text = utf8(utf8);
+        String text = FormatCodec.strictUtf8(utf8, "undo text");
         textBudget[0] -= text.length();
         if (textBudget[0] < 0) throw new CrdtFormatException("undo text too long");
         return text;
-    }
-
-    /** Strict UTF-8: a malformed byte is an error, not a replacement character. */
-    private static String utf8(byte[] bytes) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw new CrdtFormatException("undo text is not UTF-8");
-        }
     }
 
     // ---------------------------------------------------------------- the pieces
