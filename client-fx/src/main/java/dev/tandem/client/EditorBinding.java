@@ -681,6 +681,15 @@ final class EditorBinding {
             undo.closeStep();
             return;
         }
+        insert(f);
+    }
+
+    /**
+     * Puts formatted text (a paste's, an imported file's) in place of the selection, as one
+     * undo step, through the same local-edit path as typing; the caret ends after it (FX thread).
+     */
+    void insert(RichClipboard.Fragment f) {
+        if (readOnly()) return;
         IndexRange sel = area.getSelection();
         int pos = sel.getStart();
         boolean intoEmptyParagraph = sel.getLength() == 0 && area.getParagraph(area.getCurrentParagraph()).length() == 0;

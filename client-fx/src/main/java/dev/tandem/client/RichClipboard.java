@@ -42,31 +42,20 @@ final class RichClipboard {
 
     /** The HTML of {@code from .. to-1} of {@code doc}: paragraphs with their styles, runs with their marks. */
     static String toHtml(Doc doc, int from, int to) {
-        StringBuilder html = new StringBuilder("<meta charset=\"utf-8\">");
+        return "<meta charset=\"utf-8\">" + htmlBody(FormattedText.of(doc, from, to));
+    }
+
+    /**
+     * The paragraphs of {@code text} as HTML elements (what a body holds), the same mapping both
+     * ways: copying, and exporting a whole document ({@link HtmlExport}).
+     */
+    static String htmlBody(FormattedText text) {
+        StringBuilder html = new StringBuilder();
         String openList = null;
-        int paragraphStart = from;
-        List<Doc.TextRun> runs = from < to ? doc.runs(from, to) : List.of();
-        StringBuilder line = new StringBuilder();
-        int at = from;
-        List<Object[]> lines = new ArrayList<>(); // {html, attributes}
-        for (Doc.TextRun run : runs) {
-            String text = run.text();
-            int i = 0;
-            while (i < text.length()) {
-                int nl = text.indexOf('\n', i);
-                int end = nl < 0 ? text.length() : nl;
-                if (end > i) line.append(wrap(escape(text.substring(i, end)), run.marks()));
-                if (nl < 0) break;
-                lines.add(new Object[] {line.toString(), doc.paragraph(at + nl)});
-                line.setLength(0);
-                i = nl + 1;
-            }
-            at += text.length();
-        }
-        lines.add(new Object[] {line.toString(), doc.paragraph(Math.min(to, doc.length()))});
-        for (Object[] l : lines) {
-            @SuppressWarnings("unchecked")
-            Map<String, String> attrs = (Map<String, String>) l[1];
+        for (FormattedText.Paragraph p : text.paragraphs()) {
+            Map<String, String> attrs = p.attributes();
+            StringBuilder line = new StringBuilder();
+            for (Doc.TextRun run : p.runs()) line.append(wrap(escape(run.text()), run.marks()));
             String block = attrs.get(Formats.BLOCK);
             String list = "bullet".equals(block) ? "ul" : "numbered".equals(block) ? "ol" : null;
             if (openList != null && !openList.equals(list)) {
@@ -79,7 +68,7 @@ final class RichClipboard {
             }
             String indent = attrs.get(Formats.INDENT);
             String indentAttr = indent == null ? "" : " data-indent=\"" + indent + "\"";
-            String body = (String) l[0];
+            String body = line.toString();
             if (block == null) html.append("<p").append(indentAttr).append('>').append(body).append("</p>");
             else switch (block) {
                 case "h1", "h2", "h3" -> html.append('<').append(block).append('>').append(body).append("</").append(block).append('>');
