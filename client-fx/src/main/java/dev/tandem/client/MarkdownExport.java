@@ -43,6 +43,7 @@ final class MarkdownExport {
         List<FormattedText.Paragraph> ps = text.paragraphs();
         List<Integer> contentColumns = new ArrayList<>(); // of the open list items, by level
         String previous = null; // the kind of the previous block written: "list", "code", "other"
+        boolean previousHadText = false; // the previous list item
         int i = 0;
         while (i < ps.size()) {
             FormattedText.Paragraph p = ps.get(i);
@@ -63,11 +64,15 @@ final class MarkdownExport {
                 while (contentColumns.size() > level) contentColumns.remove(contentColumns.size() - 1);
                 int column = level == 0 ? 0 : contentColumns.get(level - 1);
                 String marker = "numbered".equals(block) ? text.listNumber(i) + "." : "-";
-                if ("list".equals(previous)) out.append('\n');
+                String inline = inline(p.runs());
+                // An empty item cannot start a nested list right under its parent's text ("- a" then
+                // "  -" is a heading underline): a blank line keeps it in the item.
+                boolean emptyUnderText = inline.isEmpty() && level > 0 && level == contentColumns.size() && previousHadText;
+                if ("list".equals(previous) && !emptyUnderText) out.append('\n');
                 else separate(out);
                 out.append(" ".repeat(column)).append(marker);
-                String inline = inline(p.runs());
                 if (!inline.isEmpty()) out.append(' ').append(inline);
+                previousHadText = !inline.isEmpty();
                 contentColumns.add(column + marker.length() + 1);
                 previous = "list";
                 i++;
@@ -116,26 +121,141 @@ final class MarkdownExport {
 
     // ---------------------------------------------------------------- inline
 
-    /** A paragraph's runs as Markdown inline content. */
+    /**
+     * A paragraph's runs as Markdown inline content. A mark opened earlier stays outside one
+     * opened later (several opening together: the longest outermost), so a mark is closed and
+     * opened again only where marks overlap without nesting; whitespace next to a delimiter is
+     * moved outside it, where CommonMark's flanking rules would not read it as one.
+     */
     static String inline(List<Doc.TextRun> runs) {
         List<Piece> pieces = pieces(runs);
-        StringBuilder out = new StringBuilder();
+        List<Token> tokens = tokens(pieces);
+        // Moving whitespace changes which marks open together (and so their order): until the
+        // text says what it will read back as, so that its export is the same Markdown again.
+        for (int round = 0; round < 4; round++) {
+            List<Piece> readBack = piecesOf(tokens);
+            if (readBack.equals(pieces)) break;
+            pieces = readBack;
+            tokens = tokens(pieces);
+        }
+        return render(tokens);
+    }
+
+    /** The delimiters and text of {@code pieces}, whitespace moved out of delimiters. */
+    private static List<Token> tokens(List<Piece> pieces) {
+        List<Token> tokens = new ArrayList<>();
         List<Map.Entry<String, String>> open = new ArrayList<>();
         for (int k = 0; k < pieces.size(); k++) {
             Piece piece = pieces.get(k);
             List<Map.Entry<String, String>> wanted = ordered(piece.marks);
-            int same = 0;
-            while (same < open.size() && same < wanted.size() && open.get(same).equals(wanted.get(same))) same++;
-            for (int j = open.size() - 1; j >= same; j--) out.append(closing(open.get(j)));
-            for (int j = same; j < wanted.size(); j++) out.append(opening(wanted.get(j)));
-            open = wanted;
-            boolean first = k == 0;
-            boolean last = k == pieces.size() - 1;
-            if (piece.marks.containsKey(Formats.CODE)) out.append(codeSpan(piece.text));
-            else out.append(escape(piece.text, first, last));
+            int keep = 0;
+            while (keep < open.size() && wanted.contains(open.get(keep))) keep++;
+            for (int j = open.size() - 1; j >= keep; j--) tokens.add(new Token(Kind.CLOSE, open.remove(j), null));
+            List<Map.Entry<String, String>> opening = new ArrayList<>(wanted);
+            opening.removeAll(open);
+            int from = k;
+            opening.sort(java.util.Comparator.comparingInt((Map.Entry<String, String> e) -> -lasts(pieces, from, e)));
+            for (Map.Entry<String, String> e : opening) {
+                tokens.add(new Token(Kind.OPEN, e, null));
+                open.add(e);
+            }
+            tokens.add(new Token(piece.marks.containsKey(Formats.CODE) ? Kind.CODE : Kind.TEXT, null, piece.text));
         }
-        for (int j = open.size() - 1; j >= 0; j--) out.append(closing(open.get(j)));
+        for (int j = open.size() - 1; j >= 0; j--) tokens.add(new Token(Kind.CLOSE, open.get(j), null));
+        moveWhitespaceOutOfDelimiters(tokens);
+        return tokens;
+    }
+
+    /** The text and marks {@code tokens} stand for. */
+    private static List<Piece> piecesOf(List<Token> tokens) {
+        List<Piece> out = new ArrayList<>();
+        Map<String, String> open = new HashMap<>();
+        for (Token t : tokens) {
+            switch (t.kind) {
+                case OPEN -> open.put(t.mark.getKey(), t.mark.getValue());
+                case CLOSE -> open.remove(t.mark.getKey());
+                default -> {
+                    Map<String, String> marks = new HashMap<>(open);
+                    if (t.kind == Kind.CODE) marks.put(Formats.CODE, "true");
+                    add(out, t.text, marks);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String render(List<Token> tokens) {
+        StringBuilder out = new StringBuilder();
+        int firstText = -1;
+        int lastText = -1;
+        for (int i = 0; i < tokens.size(); i++) {
+            if (tokens.get(i).text != null) {
+                if (firstText < 0) firstText = i;
+                lastText = i;
+            }
+        }
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            switch (t.kind) {
+                case OPEN -> out.append(opening(t.mark));
+                case CLOSE -> out.append(closing(t.mark));
+                case CODE -> out.append(codeSpan(t.text));
+                default -> out.append(escape(t.text, i == firstText, i == lastText));
+            }
+        }
         return out.toString();
+    }
+
+    private enum Kind { OPEN, CLOSE, TEXT, CODE }
+
+    /** A delimiter ({@code mark}) or a piece of text. */
+    private record Token(Kind kind, Map.Entry<String, String> mark, String text) {}
+
+    /** How many pieces from {@code k} on carry {@code mark}. */
+    private static int lasts(List<Piece> pieces, int k, Map.Entry<String, String> mark) {
+        int n = 0;
+        while (k + n < pieces.size() && mark.getValue().equals(pieces.get(k + n).marks.get(mark.getKey()))) n++;
+        return n;
+    }
+
+    /**
+     * {@code ** x**} and {@code **x **} are not bold in CommonMark: whitespace that text starts
+     * with right after opening delimiters goes before them, whitespace it ends with right before
+     * closing ones after them (never across a link's brackets: that would change the link's text).
+     */
+    private static void moveWhitespaceOutOfDelimiters(List<Token> tokens) {
+        for (int i = 0; i < tokens.size(); i++) {
+            Token t = tokens.get(i);
+            if (t.kind != Kind.TEXT) continue;
+            int opens = i;
+            while (opens > 0 && tokens.get(opens - 1).kind == Kind.OPEN && !isLink(tokens.get(opens - 1))) opens--;
+            int lead = 0;
+            while (lead < t.text.length() && Character.isWhitespace(t.text.charAt(lead))) lead++;
+            if (opens < i && lead > 0) {
+                String leading = t.text.substring(0, lead);
+                tokens.add(opens, new Token(Kind.TEXT, null, leading));
+                i++;
+                if (lead == t.text.length()) { // whitespace only: all of it moved
+                    tokens.remove(i);
+                    i = opens;
+                    continue;
+                }
+                tokens.set(i, t = new Token(Kind.TEXT, null, t.text.substring(lead)));
+            }
+            int closes = i + 1;
+            while (closes < tokens.size() && tokens.get(closes).kind == Kind.CLOSE && !isLink(tokens.get(closes))) closes++;
+            int end = t.text.length();
+            while (end > 0 && Character.isWhitespace(t.text.charAt(end - 1))) end--;
+            if (closes > i + 1 && end < t.text.length()) {
+                tokens.add(closes, new Token(Kind.TEXT, null, t.text.substring(end)));
+                if (end == 0) tokens.remove(i);
+                else tokens.set(i, new Token(Kind.TEXT, null, t.text.substring(0, end)));
+            }
+        }
+    }
+
+    private static boolean isLink(Token t) {
+        return t.mark.getKey().equals(Formats.LINK);
     }
 
     private record Piece(String text, Map<String, String> marks) {}
@@ -236,8 +356,7 @@ final class MarkdownExport {
     private static String codeSpan(String code) {
         String text = code.replace("\r", " ");
         String ticks = "`".repeat(longestRun(text, '`') + 1);
-        boolean pad = text.startsWith("`") || text.endsWith("`")
-                || (text.startsWith(" ") && text.endsWith(" ") && !text.isBlank());
+        boolean pad = text.indexOf('`') >= 0 || (text.startsWith(" ") && text.endsWith(" ") && !text.isBlank());
         return pad ? ticks + " " + text + " " + ticks : ticks + text + ticks;
     }
 
