@@ -35,7 +35,6 @@ import javafx.scene.layout.Region;
 import javafx.scene.layout.StackPane;
 import javafx.scene.layout.VBox;
 import javafx.scene.shape.Circle;
-import javafx.stage.FileChooser;
 import javafx.stage.Stage;
 import javafx.util.Duration;
 import org.fxmisc.flowless.VirtualizedScrollPane;
@@ -46,7 +45,6 @@ import org.fxmisc.richtext.model.TwoDimensional;
 import dev.tandem.crdt.UndoManager;
 import dev.tandem.crdt.Update;
 
-import java.io.File;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -64,7 +62,12 @@ final class RoomWindow {
     interface Actions {
         void joinRoom();
         void host();
-        void exportText(File target, String text);
+        /** Where this window's disk work runs (export, import, print layout): never the FX thread. */
+        default java.util.concurrent.Executor io() {
+            return java.util.concurrent.ForkJoinPool.commonPool();
+        }
+        /** Opens a new room named {@code room} on this window's server and puts {@code content} in it (FX thread). */
+        default void openRoomWith(String room, FormattedText content) {}
         void setOffline(boolean offline);
         void quit();
         /** Opens a link someone put in the text (already checked: http, https or mailto) in the system browser. */
@@ -90,6 +93,7 @@ final class RoomWindow {
     final EditorBinding binding;
     final EditorCommands commands;
     final FindBar find;
+    final FileCommands files;
     final RemoteCursors cursors;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
@@ -132,6 +136,7 @@ final class RoomWindow {
         binding = new EditorBinding(area, doc, initial, undo, outbox);
         commands = new EditorCommands(area, binding, actions::openLink);
         find = new FindBar(area, binding);
+        files = new FileCommands(stage, address.room(), binding, actions.io(), actions::openRoomWith);
         org.fxmisc.wellbehaved.event.Nodes.addInputMap(area, org.fxmisc.wellbehaved.event.InputMap.sequence(
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(FIND), e -> find.show(false)),
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(REPLACE), e -> find.show(true))));
@@ -201,13 +206,25 @@ final class RoomWindow {
         MenuItem join = item("Join room…", "Shortcut+O", actions::joinRoom);
         join.setId("menu-join");
         MenuItem host = item("Host on this computer…", null, actions::host);
-        MenuItem export = item("Export text…", "Shortcut+E", this::exportText);
+        MenuItem exportText = item("Export as plain text…", "Shortcut+E", () -> files.export(FileCommands.Format.TEXT));
+        exportText.setId("menu-export-text");
+        MenuItem exportMarkdown = item("Export as Markdown…", null, () -> files.export(FileCommands.Format.MARKDOWN));
+        exportMarkdown.setId("menu-export-markdown");
+        MenuItem exportHtml = item("Export as HTML…", null, () -> files.export(FileCommands.Format.HTML));
+        exportHtml.setId("menu-export-html");
+        MenuItem importRoom = item("Import into new room…", null, files::importIntoNewRoom);
+        importRoom.setId("menu-import-room");
+        MenuItem insertFile = editsOnly(item("Insert file…", null, files::insertFile));
+        insertFile.setId("menu-insert-file");
+        MenuItem print = item("Print…", "Shortcut+P", files::print);
+        print.setId("menu-print");
         MenuItem copy = item("Copy invite address", "Shortcut+Shift+C", this::copyInvite);
         workOffline.setAccelerator(KeyCombination.keyCombination("Shortcut+Shift+O"));
         workOffline.setOnAction(e -> actions.setOffline(workOffline.isSelected()));
         MenuItem close = item("Close window", "Shortcut+W", stage::close);
         MenuItem quit = item("Quit", "Shortcut+Q", actions::quit);
-        Menu file = new Menu("_File", null, join, host, new SeparatorMenuItem(), export, copy,
+        Menu file = new Menu("_File", null, join, host, importRoom, new SeparatorMenuItem(), insertFile,
+                exportText, exportMarkdown, exportHtml, print, new SeparatorMenuItem(), copy,
                 new SeparatorMenuItem(), workOffline, new SeparatorMenuItem(), close, quit);
 
         // Undo and redo are the crdt's: RichTextFX's own would undo other people's typing.
@@ -541,20 +558,6 @@ final class RoomWindow {
             button.setText(COPIED);
             inviteCopiedFor.playFromStart();
         }, FxThread.EXECUTOR);
-    }
-
-    private void exportText() {
-        FileChooser chooser = new FileChooser();
-        chooser.setTitle("Export text");
-        chooser.setInitialFileName(address.room().replaceAll("[^\\p{L}\\p{N} ._-]+", "_") + ".txt");
-        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("Text files", "*.txt"));
-        File target = chooser.showSaveDialog(stage);
-        if (target != null) exportTo(target);
-    }
-
-    /** Exports the replica's text (the real text, carriage returns included). */
-    void exportTo(File target) {
-        actions.exportText(target, binding.doc().text());
     }
 
     private void countWords() {

@@ -1,7 +1,6 @@
 package dev.tandem.client;
 
 import dev.tandem.hub.Grant;
-import dev.tandem.sync.LocalStore;
 import javafx.application.Application;
 import javafx.application.Platform;
 import javafx.scene.Parent;
@@ -10,11 +9,9 @@ import javafx.scene.image.Image;
 import javafx.stage.Stage;
 import javafx.stage.WindowEvent;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -275,16 +272,12 @@ public final class TandemApp extends Application {
                 showStartScreen(new Stage(), true, null);
             }
 
-            @Override public void exportText(File target, String text) {
-                CompletableFuture.runAsync(() -> {
-                    try {
-                        LocalStore.writeAtomically(target.toPath(), text.getBytes(StandardCharsets.UTF_8));
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }, io).whenCompleteAsync((ok, error) -> {
-                    if (error != null) showError("Could not export to " + target, error);
-                }, FxThread.EXECUTOR);
+            @Override public java.util.concurrent.Executor io() {
+                return io;
+            }
+
+            @Override public void openRoomWith(String room, FormattedText content) {
+                importIntoNewRoom(stage, room, content);
             }
 
             @Override public void setOffline(boolean offline) {
@@ -301,6 +294,36 @@ public final class TandemApp extends Application {
                 getHostServices().showDocument(url);
             }
         };
+    }
+
+    /**
+     * Opens room {@code room} on the server of the window {@code from}, as its user, and puts
+     * {@code content} in it once the room's state has come from the hub (FX thread). A room that
+     * has text already is left as it is: an import makes a new room, it never merges into one.
+     */
+    private void importIntoNewRoom(Stage from, String room, FormattedText content) {
+        RoomSession source = sessions.values().stream().filter(s -> s.window.stage == from).findFirst().orElse(null);
+        if (source == null) return;
+        if (sessions.keySet().stream().anyMatch(a -> a.server().equals(source.address.server()) && a.room().equals(room))) {
+            showError("Could not import into " + room, new IllegalStateException("Room " + room + " is open already: choose the name of a new room."));
+            return;
+        }
+        boolean hosted = host != null && host.isDone() && !host.isCompletedExceptionally() && host.join().localServer().equals(source.address.server());
+        StartViewModel.JoinRequest request = new StartViewModel.JoinRequest(settings.name(), settings.color(),
+                hosted ? null : source.address.server(), room, hosted, Access.NONE, hosted ? hostBind : "");
+        join(new Stage(), request).thenCompose(session -> session.sync().synced()
+                        .thenCompose(synced -> session.sync().text())
+                        .completeOnTimeout(null, 10, TimeUnit.SECONDS) // offline: the local copy decides
+                        .thenApplyAsync(hubText -> {
+                            boolean empty = (hubText == null || hubText.isEmpty()) && session.window.binding.doc().length() == 0;
+                            if (!empty) {
+                                showError("Could not import into " + room, new IllegalStateException("Room " + room
+                                        + " has text already: the file was not added to it. Import it into a new room, or use Insert file."));
+                            } else {
+                                session.window.binding.insert(content.toFragment());
+                            }
+                            return session;
+                        }, FxThread.EXECUTOR));
     }
 
     /**

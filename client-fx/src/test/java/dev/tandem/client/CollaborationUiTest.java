@@ -15,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
 import org.testfx.api.FxToolkit;
 
-import java.io.File;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
@@ -127,7 +126,6 @@ class CollaborationUiTest {
     private static final class NoActions implements RoomWindow.Actions {
         @Override public void joinRoom() {}
         @Override public void host() {}
-        @Override public void exportText(File target, String text) {}
         @Override public void setOffline(boolean offline) {}
         @Override public void quit() {}
         @Override public void openLink(String url) {}

@@ -5,7 +5,6 @@ import dev.tandem.hub.HubConfig;
 import javafx.application.Platform;
 import javafx.stage.Stage;
 
-import java.io.File;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,6 @@ public final class ScreenshotTool {
             RoomWindow.Actions none = new RoomWindow.Actions() {
                 @Override public void joinRoom() {}
                 @Override public void host() {}
-                @Override public void exportText(File target, String text) {}
                 @Override public void setOffline(boolean offline) {}
                 @Override public void quit() {}
                 @Override public void openLink(String url) {}

@@ -2,7 +2,6 @@ package dev.tandem.client;
 
 import org.testfx.util.WaitForAsyncUtils;
 
-import java.io.File;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -38,7 +37,6 @@ final class UiTesting {
     static class NoActions implements RoomWindow.Actions {
         @Override public void joinRoom() {}
         @Override public void host() {}
-        @Override public void exportText(File target, String text) {}
         @Override public void setOffline(boolean offline) {}
         @Override public void quit() {}
         @Override public void openLink(String url) {}
