@@ -221,7 +221,7 @@ final class PrintLayout {
                 x += CODE_PADDING;
             }
             if ("quote".equals(paragraph.block())) {
-                Line rule = new Line(3, line.y(), 3, line.y() + line.height());
+                Line rule = new Line(3, line.y() + 1, 3, line.y() + line.height() - 1); // within the line, stroke included
                 rule.setStroke(Color.gray(0.7));
                 rule.setStrokeWidth(2);
                 pane.getChildren().add(rule);
