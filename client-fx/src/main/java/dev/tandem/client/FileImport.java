@@ -101,8 +101,10 @@ final class FileImport {
         return new RefusedException(name + " is too large to import (" + megabytes(size) + "; at most " + megabytes(MAX_BYTES) + ").");
     }
 
+    /** In MB, rounded up to a tenth (a file just over the limit must not read as the limit). */
     private static String megabytes(long bytes) {
-        return String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+        double tenths = Math.ceil(bytes / 1e5);
+        return (tenths % 10 == 0 ? String.valueOf((long) tenths / 10) : String.format(Locale.ROOT, "%.1f", tenths / 10)) + " MB";
     }
 
     /** Where the first byte that is not UTF-8 sits, for the message. */

@@ -46,7 +46,7 @@ class FileImportTest {
             for (int i = 0; i < 10; i++) out.write(block); // 10 MiB > 10 MB
         }
         IOException e = assertThrows(FileImport.RefusedException.class, () -> FileImport.read(f));
-        assertEquals("big.txt is too large to import (10.5 MB; at most 10.0 MB).", e.getMessage());
+        assertEquals("big.txt is too large to import (10.5 MB; at most 10 MB).", e.getMessage());
     }
 
     @Test
