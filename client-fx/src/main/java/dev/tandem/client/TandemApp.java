@@ -317,8 +317,13 @@ public final class TandemApp extends Application {
                         .thenApplyAsync(hubText -> {
                             boolean empty = (hubText == null || hubText.isEmpty()) && session.window.binding.doc().length() == 0;
                             if (!empty) {
-                                showError("Could not import into " + room, new IllegalStateException("Room " + room
-                                        + " has text already: the file was not added to it. Import it into a new room, or use Insert file."));
+                                Alert refused = new Alert(Alert.AlertType.ERROR, "Room " + room
+                                        + " has text already: the file was not added to it. Import it into a new room, or use Insert file.");
+                                refused.initOwner(session.window.stage);
+                                refused.setHeaderText("Could not import into " + room);
+                                refused.getDialogPane().setId("import-refused");
+                                refused.getDialogPane().getStylesheets().add(stylesheet());
+                                refused.show();
                             } else {
                                 session.window.binding.insert(content.toFragment());
                             }

@@ -103,10 +103,14 @@ class ExportImportUiTest {
 
     /** The text of the error dialog that is showing (waits for it), which is then closed. */
     private String errorDialog() throws Exception {
-        eventually("an error dialog shows", () -> Window.getWindows().stream().anyMatch(w -> w.getScene() != null && w.getScene().lookup("#file-error") != null));
+        return errorDialogOf("#file-error");
+    }
+
+    private String errorDialogOf(String id) throws Exception {
+        eventually("an error dialog shows", () -> Window.getWindows().stream().anyMatch(w -> w.getScene() != null && w.getScene().lookup(id) != null));
         return fx(() -> {
-            Window w = Window.getWindows().stream().filter(x -> x.getScene() != null && x.getScene().lookup("#file-error") != null).findFirst().orElseThrow();
-            DialogPane pane = (DialogPane) w.getScene().lookup("#file-error");
+            Window w = Window.getWindows().stream().filter(x -> x.getScene() != null && x.getScene().lookup(id) != null).findFirst().orElseThrow();
+            DialogPane pane = (DialogPane) w.getScene().lookup(id);
             String text = pane.getHeaderText() + " | " + pane.getContentText();
             w.hide();
             return text;
@@ -260,6 +264,31 @@ class ExportImportUiTest {
         allSent(imported);
         assertEquals("Agenda\none\ntwo", hubText(server, "agenda"));
         assertEquals("", session.text(), "the window it was imported from is unchanged");
+    }
+
+    @Test
+    void importIntoARoomThatHasText_isRefused_andTheRoomKeepsItsText() throws Exception {
+        try (SyncClient other = SyncClient.start(SyncConfig.builder(server, "taken", new Doc()).build(), null)) {
+            other.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            other.edit(d -> d.insert(0, "someone's text")).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            other.flush().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        }
+        Path txt = dir.resolve("mine.txt");
+        Files.writeString(txt, "my file");
+        chosen = txt.toFile();
+        choose(session, "menu-import-room");
+        eventually("the room name is asked", () -> Window.getWindows().stream().anyMatch(w -> w.getScene() != null && w.getScene().lookup("#import-room-name") != null));
+        Node field = fx(() -> Window.getWindows().stream().map(w -> w.getScene().lookup("#import-room-name")).filter(n -> n != null).findFirst().orElseThrow());
+        fx(() -> {
+            ((javafx.scene.control.TextField) field).setText("taken");
+            return null;
+        });
+        robot.clickOn(field).type(KeyCode.ENTER);
+        String error = errorDialogOf("#import-refused");
+        assertTrue(error.contains("Room taken has text already: the file was not added to it."), error);
+        RoomSession taken = fx(() -> tandem.sessions().stream().filter(s -> s.address.room().equals("taken")).findFirst().orElseThrow());
+        eventually("the room shows its own text", () -> taken.text().equals("someone's text"));
+        assertEquals("someone's text", hubText(server, "taken"));
     }
 
     @Test
