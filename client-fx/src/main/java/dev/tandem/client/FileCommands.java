@@ -185,6 +185,31 @@ final class FileCommands {
         });
     }
 
+    /**
+     * Puts an imported file into the room {@code session} has just opened, once the room's
+     * state has come from the hub (or after 10 s, offline: then the local copy decides), and
+     * only if the room is empty: an import never merges into a room that has text (FX thread).
+     */
+    static CompletableFuture<Void> fillNewRoom(RoomSession session, FormattedText content) {
+        String room = session.address.room();
+        return session.sync().synced()
+                .thenCompose(synced -> session.sync().text())
+                .completeOnTimeout(null, 10, java.util.concurrent.TimeUnit.SECONDS)
+                .thenAcceptAsync(hubText -> {
+                    if ((hubText == null || hubText.isEmpty()) && session.window.binding.doc().length() == 0) {
+                        session.window.binding.insert(content.toFragment());
+                        return;
+                    }
+                    Alert refused = new Alert(Alert.AlertType.ERROR, "Room " + room
+                            + " has text already: the file was not added to it. Import it into a new room, or use Insert file.");
+                    refused.initOwner(session.window.stage);
+                    refused.setHeaderText("Could not import into " + room);
+                    refused.getDialogPane().setId("import-refused");
+                    refused.getDialogPane().getStylesheets().add(TandemApp.stylesheet());
+                    refused.show();
+                }, FxThread.EXECUTOR);
+    }
+
     /** A room name from a file name: its stem, with what a room name cannot hold replaced. */
     static String roomNameFor(String fileName) {
         int dot = fileName.lastIndexOf('.');

@@ -311,24 +311,7 @@ public final class TandemApp extends Application {
         boolean hosted = host != null && host.isDone() && !host.isCompletedExceptionally() && host.join().localServer().equals(source.address.server());
         StartViewModel.JoinRequest request = new StartViewModel.JoinRequest(settings.name(), settings.color(),
                 hosted ? null : source.address.server(), room, hosted, Access.NONE, hosted ? hostBind : "");
-        join(new Stage(), request).thenCompose(session -> session.sync().synced()
-                        .thenCompose(synced -> session.sync().text())
-                        .completeOnTimeout(null, 10, TimeUnit.SECONDS) // offline: the local copy decides
-                        .thenApplyAsync(hubText -> {
-                            boolean empty = (hubText == null || hubText.isEmpty()) && session.window.binding.doc().length() == 0;
-                            if (!empty) {
-                                Alert refused = new Alert(Alert.AlertType.ERROR, "Room " + room
-                                        + " has text already: the file was not added to it. Import it into a new room, or use Insert file.");
-                                refused.initOwner(session.window.stage);
-                                refused.setHeaderText("Could not import into " + room);
-                                refused.getDialogPane().setId("import-refused");
-                                refused.getDialogPane().getStylesheets().add(stylesheet());
-                                refused.show();
-                            } else {
-                                session.window.binding.insert(content.toFragment());
-                            }
-                            return session;
-                        }, FxThread.EXECUTOR));
+        join(new Stage(), request).thenCompose(session -> FileCommands.fillNewRoom(session, content));
     }
 
     /**
