@@ -3,8 +3,8 @@ package dev.tandem.client;
 /**
  * Writes a document as a standalone HTML page: the body is the same HTML copying puts on the
  * clipboard ({@link RichClipboard#htmlBody}), so a page pasted back into Tandem keeps its
- * formatting; a small style sheet shows list levels ({@code data-indent}) and empty lines, which
- * that HTML marks but a browser would not show.
+ * formatting; a small style sheet shows list levels ({@code data-indent}), which that HTML
+ * marks but a browser would not show.
  *
  * <p>Any thread: a pure function of its input.
  */
@@ -14,7 +14,6 @@ final class HtmlExport {
     private static final String STYLE = """
             body { font-family: system-ui, sans-serif; line-height: 1.5; max-width: 44em; margin: 2em auto; padding: 0 1em; }
             p, li, h1, h2, h3, pre, blockquote { margin: 0.3em 0; }
-            p:empty::after { content: "\\00a0"; }
             blockquote { border-left: 3px solid #ccc; padding-left: 1em; color: #555; }
             pre, code { font-family: ui-monospace, monospace; background: #f4f4f4; }
             pre { padding: 0.2em 0.5em; white-space: pre-wrap; }

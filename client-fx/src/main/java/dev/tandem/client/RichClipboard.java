@@ -68,7 +68,8 @@ final class RichClipboard {
             }
             String indent = attrs.get(Formats.INDENT);
             String indentAttr = indent == null ? "" : " data-indent=\"" + indent + "\"";
-            String body = line.toString();
+            // An empty paragraph holds a line break: an empty element would be read back as nothing.
+            String body = line.length() == 0 ? "<br>" : line.toString();
             if (block == null) html.append("<p").append(indentAttr).append('>').append(body).append("</p>");
             else switch (block) {
                 case "h1", "h2", "h3" -> html.append('<').append(block).append('>').append(body).append("</").append(block).append('>');
