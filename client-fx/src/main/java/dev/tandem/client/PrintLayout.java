@@ -47,6 +47,7 @@ final class PrintLayout {
     private final double width;
     private final double height;
     private final Text measure = new Text(); // reused: one measuring node, no scene
+    private final Map<Font, Map<String, Double>> widths = new java.util.HashMap<>();
 
     private PrintLayout(FormattedText text, double width, double height) {
         this.text = text;
@@ -94,7 +95,8 @@ final class PrintLayout {
             out.add(new int[] {0, 0});
             return out;
         }
-        double available = width - left(paragraph) - (isCode(paragraph) ? 2 * CODE_PADDING : 0);
+        // Less a point: a line is measured word by word and drawn run by run, which may round differently.
+        double available = width - left(paragraph) - (isCode(paragraph) ? 2 * CODE_PADDING : 0) - 1;
         int lineStart = 0;
         double used = 0;
         int i = 0;
@@ -143,15 +145,23 @@ final class PrintLayout {
             int end = at + run.text().length();
             int a = Math.max(from, at);
             int b = Math.min(to, end);
-            if (a < b) {
-                measure.setFont(font(paragraph, run.marks()));
-                measure.setText(run.text().substring(a - at, b - at));
-                w += measure.getLayoutBounds().getWidth();
-            }
+            if (a < b) w += width(font(paragraph, run.marks()), run.text().substring(a - at, b - at));
             at = end;
             if (at >= to) break;
         }
         return w;
+    }
+
+    /** The width of {@code s} in {@code font}; words recur, so short pieces are remembered. */
+    private double width(Font font, String s) {
+        if (s.length() > 32) return measured(font, s);
+        return widths.computeIfAbsent(font, f -> new java.util.HashMap<>()).computeIfAbsent(s, piece -> measured(font, piece));
+    }
+
+    private double measured(Font font, String s) {
+        measure.setFont(font);
+        measure.setText(s);
+        return measure.getLayoutBounds().getWidth();
     }
 
     private double lineHeight(FormattedText.Paragraph paragraph, int from, int to) {
