@@ -162,8 +162,7 @@ final class MarkdownExport {
             tokens.add(new Token(piece.marks.containsKey(Formats.CODE) ? Kind.CODE : Kind.TEXT, null, piece.text));
         }
         for (int j = open.size() - 1; j >= 0; j--) tokens.add(new Token(Kind.CLOSE, open.get(j), null));
-        moveWhitespaceOutOfDelimiters(tokens);
-        return tokens;
+        return moveWhitespaceOutOfDelimiters(tokens);
     }
 
     /** The text and marks {@code tokens} stand for. */
@@ -223,35 +222,46 @@ final class MarkdownExport {
      * with right after opening delimiters goes before them, whitespace it ends with right before
      * closing ones after them (never across a link's brackets: that would change the link's text).
      */
-    private static void moveWhitespaceOutOfDelimiters(List<Token> tokens) {
-        for (int i = 0; i < tokens.size(); i++) {
+    private static List<Token> moveWhitespaceOutOfDelimiters(List<Token> tokens) {
+        // A new list, built front to back: a whitespace piece goes in before the few opening
+        // delimiters at its end, or after the closing ones that follow (linear, whatever the size).
+        List<Token> out = new ArrayList<>(tokens.size() + 8);
+        int i = 0;
+        while (i < tokens.size()) {
             Token t = tokens.get(i);
-            if (t.kind != Kind.TEXT) continue;
-            int opens = i;
-            while (opens > 0 && tokens.get(opens - 1).kind == Kind.OPEN && !isLink(tokens.get(opens - 1))) opens--;
-            int lead = 0;
-            while (lead < t.text.length() && Character.isWhitespace(t.text.charAt(lead))) lead++;
-            if (opens < i && lead > 0) {
-                String leading = t.text.substring(0, lead);
-                tokens.add(opens, new Token(Kind.TEXT, null, leading));
+            if (t.kind != Kind.TEXT) {
+                out.add(t);
                 i++;
-                if (lead == t.text.length()) { // whitespace only: all of it moved
-                    tokens.remove(i);
-                    i = opens;
+                continue;
+            }
+            String text = t.text;
+            int opens = out.size();
+            while (opens > 0 && out.get(opens - 1).kind == Kind.OPEN && !isLink(out.get(opens - 1))) opens--;
+            int lead = 0;
+            while (lead < text.length() && Character.isWhitespace(text.charAt(lead))) lead++;
+            if (opens < out.size() && lead > 0) {
+                out.add(opens, new Token(Kind.TEXT, null, text.substring(0, lead)));
+                text = text.substring(lead);
+                if (text.isEmpty()) {
+                    i++;
                     continue;
                 }
-                tokens.set(i, t = new Token(Kind.TEXT, null, t.text.substring(lead)));
             }
             int closes = i + 1;
             while (closes < tokens.size() && tokens.get(closes).kind == Kind.CLOSE && !isLink(tokens.get(closes))) closes++;
-            int end = t.text.length();
-            while (end > 0 && Character.isWhitespace(t.text.charAt(end - 1))) end--;
-            if (closes > i + 1 && end < t.text.length()) {
-                tokens.add(closes, new Token(Kind.TEXT, null, t.text.substring(end)));
-                if (end == 0) tokens.remove(i);
-                else tokens.set(i, new Token(Kind.TEXT, null, t.text.substring(0, end)));
+            int end = text.length();
+            while (end > 0 && Character.isWhitespace(text.charAt(end - 1))) end--;
+            if (closes > i + 1 && end < text.length()) {
+                if (end > 0) out.add(new Token(Kind.TEXT, null, text.substring(0, end)));
+                out.addAll(tokens.subList(i + 1, closes));
+                out.add(new Token(Kind.TEXT, null, text.substring(end)));
+                i = closes;
+                continue;
             }
+            out.add(new Token(Kind.TEXT, null, text));
+            i++;
         }
+        return out;
     }
 
     private static boolean isLink(Token t) {
