@@ -52,13 +52,19 @@ final class Agent {
         }
     }
 
+    /** Room for {@code more} more insert runs and {@code moreDels} delete runs. */
+    void reserveRuns(int more, int moreDels) {
+        if (runCount + more > runs.length) runs = Arrays.copyOf(runs, Math.max(runCount + more, runs.length * 2));
+        if (delCount + moreDels > dels.length) dels = Arrays.copyOf(dels, Math.max(delCount + moreDels, dels.length * 2));
+    }
+
     void addRun(int run) {
-        if (runCount == runs.length) runs = Arrays.copyOf(runs, runCount * 2);
+        if (runCount == runs.length) runs = Arrays.copyOf(runs, Math.max(4, runCount * 2));
         runs[runCount++] = run;
     }
 
     void addDel(int del) {
-        if (delCount == dels.length) dels = Arrays.copyOf(dels, delCount * 2);
+        if (delCount == dels.length) dels = Arrays.copyOf(dels, Math.max(2, delCount * 2));
         dels[delCount++] = del;
     }
 

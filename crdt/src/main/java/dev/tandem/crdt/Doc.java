@@ -644,6 +644,7 @@ public final class Doc {
             clocksBefore = new int[map.length];
             for (int i = 0; i < map.length; i++) clocksBefore[i] = agents[map[i]].insClock;
         }
+        reserveFor(update, map);
         for (int i = 0; i < update.insCount; i++) {
             Agent a = agents[map[update.insAgent[i]]];
             if (a.unknown != null) learnText(a, update, i);
@@ -675,6 +676,28 @@ public final class Doc {
                 else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, r.time, changes);
             }
         } while (formatting.retryPending(changes));
+    }
+
+    /**
+     * Sizes the logs and each replica's text once for a whole update (a catch-up brings a whole
+     * history) instead of growing them run by run. Bounded by what the update itself carries.
+     */
+    private void reserveFor(Update.Ops u, int[] map) {
+        log.ins.reserve(u.insCount);
+        log.del.reserve(u.delCount);
+        int[] chars = new int[map.length];
+        int[] insRuns = new int[map.length];
+        int[] delRuns = new int[map.length];
+        for (int i = 0; i < u.insCount; i++) {
+            chars[u.insAgent[i]] += u.insLen[i];
+            insRuns[u.insAgent[i]]++;
+        }
+        for (int i = 0; i < u.delCount; i++) delRuns[u.delAgent[i]]++;
+        for (int i = 0; i < map.length; i++) {
+            Agent a = agents[map[i]];
+            a.ensureChars(a.insClock + chars[i]);
+            a.reserveRuns(insRuns[i], delRuns[i]);
+        }
     }
 
     /**

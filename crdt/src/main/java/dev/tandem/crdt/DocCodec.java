@@ -130,7 +130,17 @@ final class DocCodec {
         // Only now, with every seq bounded by the characters the body counts (at most
         // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
-        for (int i = 0; i < map.length; i++) doc.agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
+        // Everything sized once, not grown run by run.
+        int[] insRuns = new int[map.length];
+        int[] delRuns = new int[map.length];
+        for (int i = 0; i < ops.insCount; i++) insRuns[ops.insAgent[i]]++;
+        for (int i = 0; i < ops.delCount; i++) delRuns[ops.delAgent[i]]++;
+        for (int i = 0; i < map.length; i++) {
+            doc.agents[map[i]].ensureChars(pieces.clock[i]);
+            doc.agents[map[i]].reserveRuns(insRuns[i], delRuns[i]);
+        }
+        doc.log.ins.reserve(ops.insCount);
+        doc.log.del.reserve(ops.delCount);
         for (int i = 0; i < ops.insCount; i++) {
             Agent a = doc.agents[map[ops.insAgent[i]]];
             int seq = ops.insSeq[i];
