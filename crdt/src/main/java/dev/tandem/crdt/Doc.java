@@ -295,28 +295,11 @@ public final class Doc {
                 idx++;
                 continue;
             }
-            if (offset > 0) {
-                tree.split(leaf, idx, offset);
-                leaf = tree.atLeaf;
-                idx = tree.atIdx;
-                spanLen -= offset;
-                offset = 0;
-            }
-            if (spanLen > remaining) {
-                tree.split(leaf, idx, remaining);
-                // The left part, which we delete, stayed where it was unless the leaf split
-                // moved both parts: find it again from the right part.
-                SpanTree.Leaf rightLeaf = tree.atLeaf;
-                int rightIdx = tree.atIdx;
-                if (rightIdx > 0) {
-                    leaf = rightLeaf;
-                    idx = rightIdx - 1;
-                } else {
-                    leaf = rightLeaf.prev;
-                    idx = leaf.count - 1;
-                }
-                spanLen = remaining;
-            }
+            spanLen = Math.min(spanLen - offset, remaining);
+            tree.isolate(leaf, idx, offset, spanLen);
+            leaf = tree.atLeaf;
+            idx = tree.atIdx;
+            offset = 0;
             long target = leaf.ids[idx];
             int seq = local.delClock;
             if (firstLen == 0) {

@@ -33,23 +33,9 @@ final class Integration {
             int abs = Math.abs(spanLen);
             int take = (int) Math.min(abs - offset, end - id);
             if (spanLen > 0) {
-                if (offset > 0) {
-                    tree.split(leaf, idx, offset);
-                    leaf = tree.atLeaf;
-                    idx = tree.atIdx;
-                }
-                if (take < abs - offset) {
-                    tree.split(leaf, idx, take);
-                    SpanTree.Leaf rightLeaf = tree.atLeaf;
-                    int rightIdx = tree.atIdx;
-                    if (rightIdx > 0) {
-                        leaf = rightLeaf;
-                        idx = rightIdx - 1;
-                    } else {
-                        leaf = rightLeaf.prev;
-                        idx = leaf.count - 1;
-                    }
-                }
+                tree.isolate(leaf, idx, offset, take);
+                leaf = tree.atLeaf;
+                idx = tree.atIdx;
                 if (changes != null) changes.delete(tree.visibleIndex(leaf, idx), take);
                 markDeleted(leaf, idx);
             }
