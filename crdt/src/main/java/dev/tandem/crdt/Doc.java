@@ -53,6 +53,9 @@ public final class Doc {
     private int typingIdx;
     private long typingRight;
 
+    /** The largest leaf number an agent's id index keeps in a char (Agent.leafOf). */
+    private final int narrowLeafNumbers;
+
     // Seconds since the epoch, for the times of local edits and to clamp received ones; null:
     // CoarseClock (read directly: the hot path of typing reads it on every keystroke).
     private LongSupplier clock;
@@ -72,13 +75,14 @@ public final class Doc {
 
     /** With the given B-tree node capacities: tests use tiny ones to exercise every split. */
     Doc(long replicaId, int leafCap, int branchCap) {
+        // Tests with tiny nodes make many leaves: they also store leaf numbers as ints early,
+        // so both forms of the id index are exercised (see Agent.leafOf).
+        this.narrowLeafNumbers = leafCap == SpanTree.LEAF_CAP ? Character.MAX_VALUE : 16;
         this.tree = new SpanTree(new SpanTree.Owner() {
             @Override
             public void moved(long id, int len, SpanTree.Leaf leaf) {
-                int[] leafOf = agents[Ids.agent(id)].leafOf;
                 int seq = Ids.seq(id);
-                int number = leaf.number;
-                for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+                agents[Ids.agent(id)].setLeaf(seq, seq + len, leaf.number);
             }
 
             @Override
@@ -245,9 +249,7 @@ public final class Doc {
         local.insClock = seq + len;
         held.advanced(local);
         leaf.lens[idx] += len;
-        int[] leafOf = local.leafOf;
-        int number = leaf.number;
-        for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+        local.setLeaf(seq, seq + len, leaf.number);
         tree.addCounts(leaf, len, len, hasAstral ? CodePoints.countAstral(chars, 0, len) : 0);
         long time = now();
         log.logInsert(local, seq, len, id - 1, typingRight, time);
@@ -876,7 +878,7 @@ public final class Doc {
     Agent agent(long replica) {
         int i = replicas.intern(replica);
         if (i == agents.length) agents = Arrays.copyOf(agents, i * 2);
-        if (agents[i] == null) agents[i] = new Agent(replica, i);
+        if (agents[i] == null) agents[i] = new Agent(replica, i, narrowLeafNumbers);
         return agents[i];
     }
 
@@ -1090,7 +1092,7 @@ public final class Doc {
                 long id = leaf.ids[i];
                 Agent a = agents[Ids.agent(id)];
                 for (int k = 0; k < Math.abs(leaf.lens[i]); k++) {
-                    if (a.leafOf[Ids.seq(id) + k] != leaf.number) throw new IllegalStateException("id index out of step at " + Long.toHexString(id + k));
+                    if (a.leaf(Ids.seq(id) + k) != leaf.number) throw new IllegalStateException("id index out of step at " + Long.toHexString(id + k));
                 }
             }
         }

@@ -25,7 +25,7 @@ final class Integration {
         long end = lo + len;
         long id = lo;
         while (id < end) {
-            SpanTree.Leaf leaf = tree.leaves.get(target.leafOf[Ids.seq(id)]);
+            SpanTree.Leaf leaf = tree.leaves.get(target.leaf(Ids.seq(id)));
             tree.locateIn(leaf, id);
             int idx = tree.atIdx;
             int offset = tree.atOffset;
@@ -203,9 +203,7 @@ final class Integration {
             placedLeaf = leaf;
             placedIdx = prev;
             leaf.lens[prev] += len;
-            int[] leafOf = a.leafOf;
-            int number = leaf.number;
-            for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+            a.setLeaf(seq, seq + len, leaf.number);
             tree.addCounts(leaf, len, len, astral);
         } else {
             tree.insertNew(leaf, idx, id, len, astral);
@@ -217,7 +215,7 @@ final class Integration {
 
     /** Finds character {@code id}: sets tree.atLeaf/atIdx/atOffset. */
     void locate(long id) {
-        tree.locateIn(tree.leaves.get(doc.agents[Ids.agent(id)].leafOf[Ids.seq(id)]), id);
+        tree.locateIn(tree.leaves.get(doc.agents[Ids.agent(id)].leaf(Ids.seq(id))), id);
     }
 
     /** Index of character {@code id} among all characters, tombstones included. */
