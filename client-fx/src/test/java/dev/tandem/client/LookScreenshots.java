@@ -31,6 +31,7 @@ public final class LookScreenshots {
         System.setProperty("glass.platform", "Monocle");
         System.setProperty("monocle.platform", "Headless");
         System.setProperty("prism.order", "sw");
+        System.setProperty("headless.geometry", "1600x1000-32"); // room for a 1100 px window
         File out = new File(args.length > 0 ? args[0] : "/tmp/tandem-look");
         if (!out.isDirectory() && !out.mkdirs()) throw new IllegalStateException("cannot make " + out);
         CompletableFuture<Void> started = new CompletableFuture<>();
@@ -50,13 +51,29 @@ public final class LookScreenshots {
             shoot(w, new File(out, "room-" + theme + "-150-narrow.png"));
             fx(() -> {
                 w.stage.setWidth(1100);
+                Look.get().setZoom(300);
+                return null;
+            });
+            shoot(w, new File(out, "room-" + theme + "-300.png"));
+            fx(() -> {
                 Look.get().setZoom(100);
+                w.setHostBanner("Hosting on this computer at ws://192.168.1.20:7070/rooms/team-notes. Only people you invite can join.");
+                w.setViewOnly(true);
+                w.area.selectRange(0, 30);
+                return null;
+            });
+            shoot(w, new File(out, "room-" + theme + "-banners.png"));
+            fx(() -> {
+                w.setHostBanner(null);
+                w.setViewOnly(false);
                 return null;
             });
         }
         fx(() -> Look.get().configure(Look.ThemeChoice.LIGHT, 100, false, null));
         fx(() -> {
-            new StartScreen(new Stage(), new StartViewModel(Settings.defaults("#1f77b4")), r -> { }).stage.show();
+            StartViewModel model = new StartViewModel(Settings.defaults("#1f77b4"));
+            model.host.set(true); // the tallest form: who may join is asked too
+            new StartScreen(new Stage(), model, r -> { }).stage.show();
             return null;
         });
         Thread.sleep(300);

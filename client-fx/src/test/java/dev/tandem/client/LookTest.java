@@ -320,9 +320,9 @@ class LookTest {
     // ---- the text column
 
     @Test
-    void textColumn_isCentredWhenWide_andWrapsAtTheWindowWhenNarrow() throws Exception {
+    void textColumn_isCentredWhenWide_andWrapsAtTheWindowWhenNarrow(FxRobot robot) throws Exception {
         fx(() -> {
-            window.area.replaceText("word ".repeat(400));
+            window.area.replaceText("word ".repeat(100) + "\nThe second paragraph");
             stage.setWidth(1250); // the headless screen is 1280 wide
             return null;
         });
@@ -334,6 +334,10 @@ class LookTest {
         Bounds line = fx(() -> window.area.getCharacterBoundsOnScreen(0, 1).orElseThrow());
         Bounds area = fx(() -> onScreen(window.area));
         assertTrue(line.getMinX() - area.getMinX() > 150, "the text starts well inside a wide window: " + line + " in " + area);
+        int second = 501; // after 100 words and the line break
+        Bounds secondLine = fx(() -> window.area.getCharacterBoundsOnScreen(second, second + 1).orElseThrow());
+        robot.clickOn(area.getMinX() + 20, secondLine.getCenterY());
+        eventually("a click in the left margin puts the caret at the start of that line", () -> window.area.getCaretPosition() == second);
         fx(() -> {
             stage.setWidth(RoomWindow.MIN_WIDTH);
             return null;
