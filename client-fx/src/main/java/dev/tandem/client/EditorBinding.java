@@ -393,7 +393,7 @@ final class EditorBinding {
         marker.getStyleClass().add("list-marker");
         // In em of the editor's font: the marker column grows with the zoom (Look), as the text does.
         double em = 1.6 * (1 + level);
-        marker.setStyle("-fx-min-width: " + em + "em; -fx-pref-width: " + em + "em; -fx-padding: 0 0.4em 0 0;");
+        marker.setStyle("-fx-min-width: " + em + "em; -fx-pref-width: " + em + "em;"); // its padding: tandem.css
         return marker;
     }
 
