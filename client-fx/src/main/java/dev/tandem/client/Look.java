@@ -46,7 +46,8 @@ import java.util.function.Consumer;
  *       standard control, dialogs included); tandem.css is on top of it and draws Tandem's own
  *       parts with Primer's colour variables ({@code -color-fg-default} ...) plus a few of its own,
  *       set per theme under the root's {@link #DARK_CLASS}. A change applies at once to every open
- *       window.</li>
+ *       window. "Same as the system" asks the system at start-up (TandemApp), when it is chosen,
+ *       and when a window comes to the front ({@link #windowFocused}).</li>
  *   <li><b>Zoom.</b> The editor's text only, not the menus and bars: the area's font size is
  *       {@link #EDITOR_FONT_PX} times the zoom, and everything inside the editor is sized in
  *       {@code em}, so headings, code, list markers and line spacing follow it.</li>
@@ -83,6 +84,8 @@ final class Look {
     static final List<Integer> ZOOM_STEPS = List.of(50, 67, 75, 80, 90, 100, 110, 125, 150, 175, 200, 250, 300);
     /** The widest text column, in em of the editor's font: about 80 characters of prose in DejaVu Serif. */
     static final double COLUMN_EM = 40;
+    /** How often the system is asked again at most, while the theme follows it ({@link #windowFocused}). */
+    static final java.time.Duration ASK_AGAIN_AFTER = java.time.Duration.ofSeconds(20);
     /** The least margin left and right of the text, in px. */
     static final double MIN_MARGIN = 28;
     /** Above and below the text, in px. */
@@ -107,6 +110,9 @@ final class Look {
         t.start();
     };
     private Boolean appliedDark; // what the user-agent stylesheet is now; null before the first window
+    private boolean probing;     // a probe is running
+    private long lastAsked;      // System.nanoTime() of the last probe; 0: never
+    private java.time.Duration askAgainAfter = ASK_AGAIN_AFTER;
 
     private Look() {
         dark.addListener((obs, was, now) -> applyTheme());
@@ -124,6 +130,7 @@ final class Look {
     void configure(ThemeChoice choice, int zoomPercent, boolean systemPrefersDark, Consumer<Look> onChange) {
         this.onChange = look -> { };
         systemDark.set(systemPrefersDark);
+        lastAsked = System.nanoTime(); // just asked (at start-up)
         theme.set(choice == null ? ThemeChoice.SYSTEM : choice);
         zoom.set(nearestZoom(zoomPercent));
         applyTheme();
@@ -133,6 +140,11 @@ final class Look {
     /** How "System" finds the system's setting (tests replace the real probe). Blocking; runs off the FX thread. */
     void setSystemProbe(BooleanSupplier probe) {
         systemProbe = probe;
+    }
+
+    /** How often focusing a window may ask the system again; tests shorten it. */
+    void setAskAgainAfter(java.time.Duration d) {
+        askAgainAfter = d;
     }
 
     ThemeChoice theme() {
@@ -162,15 +174,35 @@ final class Look {
      * follows its answer when it comes.
      */
     void setTheme(ThemeChoice choice) {
-        if (choice == ThemeChoice.SYSTEM) {
-            BooleanSupplier probe = systemProbe;
-            CompletableFuture.supplyAsync(probe::getAsBoolean, probeThread)
-                    .exceptionally(e -> false)
-                    .thenAcceptAsync(systemDark::set, FxThread.EXECUTOR);
-        }
+        if (choice == ThemeChoice.SYSTEM) askTheSystem();
         if (theme.get() == choice) return;
         theme.set(choice);
         onChange.accept(this);
+    }
+
+    /**
+     * While the theme is the system's: asks the system again when one of Tandem's windows comes to
+     * the front (someone who switched their desktop to dark and comes back sees Tandem follow), at
+     * most once per {@link #ASK_AGAIN_AFTER}: each asking starts a process.
+     */
+    void windowFocused() {
+        if (theme.get() != ThemeChoice.SYSTEM || probing) return;
+        long now = System.nanoTime();
+        if (lastAsked != 0 && now - lastAsked < askAgainAfter.toNanos()) return;
+        askTheSystem();
+    }
+
+    /** Runs the probe off the FX thread; its answer is applied on the FX thread. */
+    private void askTheSystem() {
+        BooleanSupplier probe = systemProbe;
+        probing = true;
+        lastAsked = System.nanoTime();
+        CompletableFuture.supplyAsync(probe::getAsBoolean, probeThread)
+                .exceptionally(e -> false)
+                .thenAcceptAsync(d -> {
+                    probing = false;
+                    systemDark.set(d);
+                }, FxThread.EXECUTOR);
     }
 
     void zoomIn() {
@@ -217,6 +249,11 @@ final class Look {
         scene.getStylesheets().add(TandemApp.stylesheet());
         markDark(scene.getRoot());
         scene.rootProperty().addListener((obs, old, root) -> markDark(root));
+        scene.windowProperty().addListener((obs, old, window) -> {
+            if (window != null) window.focusedProperty().addListener((o, was, focused) -> {
+                if (focused) windowFocused();
+            });
+        });
         scene.addEventFilter(KeyEvent.KEY_PRESSED, e -> {
             if (!e.isShortcutDown() || e.isAltDown()) return;
             switch (e.getCode()) {

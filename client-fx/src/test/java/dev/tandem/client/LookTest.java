@@ -164,14 +164,15 @@ class LookTest {
     }
 
     @Test
-    void systemChoice_asksTheSystemAgainOffTheFxThread() throws Exception {
+    void systemChoice_asksTheSystemOffTheFxThread_andAgainWhenAWindowComesToTheFront() throws Exception {
         AtomicInteger asked = new AtomicInteger();
         Thread[] on = new Thread[1];
+        boolean[] dark = {true}; // what the system says
         fx(() -> {
             Look.get().setSystemProbe(() -> {
                 on[0] = Thread.currentThread();
                 asked.incrementAndGet();
-                return true;
+                return dark[0];
             });
             menuItem("menu-theme-system").fire();
             return null;
@@ -181,6 +182,32 @@ class LookTest {
         assertEquals(1, asked.get());
         assertNotEquals("JavaFX Application Thread", on[0].getName());
         assertEquals(new PrimerDark().getUserAgentStylesheet(), fx(Application::getUserAgentStylesheet));
+
+        // The user switches their desktop back to light and comes back to Tandem: it follows. (What
+        // a window's focus listener calls: headless Monocle does not move window focus on a click.)
+        dark[0] = false;
+        fx(() -> {
+            Look.get().setAskAgainAfter(java.time.Duration.ZERO);
+            Look.get().windowFocused();
+            return null;
+        });
+        eventually("coming back to a Tandem window asked the system again, and the theme followed", () -> asked.get() == 2
+                && !Look.get().isDark() && !window.stage.getScene().getRoot().getStyleClass().contains(Look.DARK_CLASS));
+        fx(() -> {
+            Look.get().setAskAgainAfter(Look.ASK_AGAIN_AFTER);
+            Look.get().windowFocused();
+            return null;
+        });
+        Thread.sleep(300);
+        assertEquals(2, asked.get(), "not again within " + Look.ASK_AGAIN_AFTER);
+        fx(() -> {
+            Look.get().setTheme(Look.ThemeChoice.LIGHT);
+            Look.get().setAskAgainAfter(java.time.Duration.ZERO);
+            Look.get().windowFocused();
+            return null;
+        });
+        Thread.sleep(300);
+        assertEquals(2, asked.get(), "a chosen theme never asks the system");
     }
 
     // ---- zoom
@@ -331,9 +358,9 @@ class LookTest {
             return Math.abs(column - Look.COLUMN_EM * 15) <= 2
                     && Math.abs(window.area.getPadding().getLeft() - window.area.getPadding().getRight()) < 1;
         });
-        Bounds line = fx(() -> window.area.getCharacterBoundsOnScreen(0, 1).orElseThrow());
         Bounds area = fx(() -> onScreen(window.area));
-        assertTrue(line.getMinX() - area.getMinX() > 150, "the text starts well inside a wide window: " + line + " in " + area);
+        eventually("the text starts well inside a wide window, once laid out", () -> window.area.getCharacterBoundsOnScreen(0, 1)
+                .map(line -> line.getMinX() - area.getMinX() > 150).orElse(false));
         int second = 501; // after 100 words and the line break
         Bounds secondLine = fx(() -> window.area.getCharacterBoundsOnScreen(second, second + 1).orElseThrow());
         robot.clickOn(area.getMinX() + 20, secondLine.getCenterY());
