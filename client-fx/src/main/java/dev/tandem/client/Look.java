@@ -8,7 +8,6 @@ import javafx.beans.binding.Bindings;
 import javafx.beans.binding.BooleanBinding;
 import javafx.beans.property.IntegerProperty;
 import javafx.beans.property.ObjectProperty;
-import javafx.beans.property.ReadOnlyBooleanProperty;
 import javafx.beans.property.ReadOnlyIntegerProperty;
 import javafx.beans.property.SimpleBooleanProperty;
 import javafx.beans.property.SimpleIntegerProperty;
@@ -378,10 +377,5 @@ final class Look {
             disposers.forEach(Runnable::run);
             disposers.clear();
         }
-    }
-
-    /** Whether the system prefers dark: a property only for tests. */
-    ReadOnlyBooleanProperty systemDarkProperty() {
-        return systemDark;
     }
 }
