@@ -391,9 +391,9 @@ final class EditorBinding {
         }
         javafx.scene.control.Label marker = new javafx.scene.control.Label(text);
         marker.getStyleClass().add("list-marker");
-        marker.setMinWidth(24 + 24 * level);
-        marker.setPrefWidth(24 + 24 * level);
-        marker.setPadding(new javafx.geometry.Insets(0, 6, 0, 0));
+        // In em of the editor's font: the marker column grows with the zoom (Look), as the text does.
+        double em = 1.6 * (1 + level);
+        marker.setStyle("-fx-min-width: " + em + "em; -fx-pref-width: " + em + "em;"); // its padding: tandem.css
         return marker;
     }
 

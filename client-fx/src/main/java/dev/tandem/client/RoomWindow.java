@@ -91,6 +91,8 @@ final class RoomWindow {
     final EditorCommands commands;
     final FindBar find;
     final RemoteCursors cursors;
+    /** The editor's zoom and text column, and the View menu's theme and zoom entries ({@link Look}). */
+    final Look.Editor look;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
     final RoomAddress address;
@@ -129,6 +131,7 @@ final class RoomWindow {
         area.setId("editor");
         area.setWrapText(true);
         area.getStyleClass().add("tandem-editor");
+        look = Look.get().attach(area);
         binding = new EditorBinding(area, doc, initial, undo, outbox);
         commands = new EditorCommands(area, binding, actions::openLink);
         find = new FindBar(area, binding);
@@ -160,7 +163,7 @@ final class RoomWindow {
         root.setBottom(createStatusBar());
 
         Scene scene = new Scene(root, 1100, 720);
-        scene.getStylesheets().add(TandemApp.stylesheet());
+        Look.get().install(scene); // theme, tandem.css, zoom keys
         stage.setScene(scene);
         stage.setTitle(address.room() + " - Tandem");
         stage.getIcons().setAll(TandemApp.icons());
@@ -230,7 +233,7 @@ final class RoomWindow {
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);
-        MenuBar bar = new MenuBar(file, edit, format, createRoomMenu(), help);
+        MenuBar bar = new MenuBar(file, edit, format, createViewMenu(), createRoomMenu(), help);
         bar.setUseSystemMenuBar(true);
         return bar;
     }
@@ -249,6 +252,14 @@ final class RoomWindow {
 
     static String aboutHeader() {
         return "Tandem " + TandemVersion.get();
+    }
+
+    /** View: theme and zoom ({@link Look}). */
+    private Menu createViewMenu() {
+        Menu view = new Menu("_View");
+        view.setId("menu-view");
+        view.getItems().addAll(look.viewMenuItems());
+        return view;
     }
 
     /** Room: the invites (enabled when this process hosts the room, see {@link #setInviter}). */
@@ -569,6 +580,7 @@ final class RoomWindow {
         copiedFor.stop();
         inviteCopiedFor.stop();
         cursors.dispose();
+        look.dispose();
         binding.dispose();
     }
 }
