@@ -81,6 +81,7 @@ final class RoomWindow {
 
     static final KeyCombination FIND = KeyCombination.keyCombination("Shortcut+F");
     static final KeyCombination REPLACE = KeyCombination.keyCombination("Shortcut+H");
+    static final KeyCombination HISTORY = KeyCombination.keyCombination("Shortcut+Alt+H");
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -90,6 +91,7 @@ final class RoomWindow {
     final EditorBinding binding;
     final EditorCommands commands;
     final FindBar find;
+    final HistoryPanel history;
     final RemoteCursors cursors;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
@@ -132,6 +134,7 @@ final class RoomWindow {
         binding = new EditorBinding(area, doc, initial, undo, outbox);
         commands = new EditorCommands(area, binding, actions::openLink);
         find = new FindBar(area, binding);
+        history = new HistoryPanel(binding, java.time.Clock.systemUTC());
         org.fxmisc.wellbehaved.event.Nodes.addInputMap(area, org.fxmisc.wellbehaved.event.InputMap.sequence(
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(FIND), e -> find.show(false)),
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(REPLACE), e -> find.show(true))));
@@ -154,9 +157,11 @@ final class RoomWindow {
 
         BorderPane root = new BorderPane();
         root.getStyleClass().add("room-window");
-        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find));
+        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find, history.legend));
         root.setCenter(editorStack);
-        root.setRight(createSidebar());
+        root.setRight(new HBox(history.node, createSidebar()));
+        // While the history panel shows a past version, it takes the live editor's place.
+        history.viewingProperty().addListener((obs, was, viewing) -> root.setCenter(viewing ? history.viewerPane : editorStack));
         root.setBottom(createStatusBar());
 
         Scene scene = new Scene(root, 1100, 720);
@@ -186,6 +191,7 @@ final class RoomWindow {
      */
     void setViewOnly(boolean viewOnly) {
         area.setEditable(!viewOnly);
+        history.setViewOnly(viewOnly);
         viewOnlyBanner.setVisible(viewOnly);
         viewOnlyBanner.setManaged(viewOnly);
     }
@@ -230,7 +236,7 @@ final class RoomWindow {
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);
-        MenuBar bar = new MenuBar(file, edit, format, createRoomMenu(), help);
+        MenuBar bar = new MenuBar(file, edit, format, createViewMenu(), createRoomMenu(), help);
         bar.setUseSystemMenuBar(true);
         return bar;
     }
@@ -250,6 +256,22 @@ final class RoomWindow {
     static String aboutHeader() {
         return "Tandem " + TandemVersion.get();
     }
+
+    /** View: the history panel and the authors' tints. */
+    private Menu createViewMenu() {
+        CheckMenuItem historyItem = new CheckMenuItem("History");
+        historyItem.setId("menu-history");
+        historyItem.setAccelerator(HISTORY);
+        historyItem.selectedProperty().bindBidirectional(historyOpen);
+        historyOpen.addListener((obs, o, on) -> history.setOpen(on));
+        history.openProperty().addListener((obs, o, on) -> historyOpen.set(on));
+        CheckMenuItem authors = new CheckMenuItem("Show authors");
+        authors.setId("menu-show-authors");
+        authors.selectedProperty().bindBidirectional(history.showAuthors.selectedProperty());
+        return new Menu("_View", null, historyItem, authors);
+    }
+
+    private final javafx.beans.property.BooleanProperty historyOpen = new javafx.beans.property.SimpleBooleanProperty(false);
 
     /** Room: the invites (enabled when this process hosts the room, see {@link #setInviter}). */
     private Menu createRoomMenu() {
@@ -569,6 +591,7 @@ final class RoomWindow {
         copiedFor.stop();
         inviteCopiedFor.stop();
         cursors.dispose();
+        history.dispose();
         binding.dispose();
     }
 }

@@ -85,6 +85,8 @@ public final class SyncClient implements AutoCloseable {
     /** The room's authorship map as the hub sent it; bounded like any other input (see addAuthors). */
     private final Map<Long, Author> authors = new LinkedHashMap<>();
     private Message.Presence presence = new Message.Presence(null, null, false, "active");
+    /** Whether the hub of this connection keeps named versions (its welcome listed them). */
+    private boolean hubNamesVersions;
     private boolean storeDirty;
     private ScheduledFuture<?> saveTask;
     /** Why the last save failed (null: it succeeded), and how many failed in a row (for the retry backoff). */
@@ -199,6 +201,41 @@ public final class SyncClient implements AutoCloseable {
                 waiters.add(new Waiter(unacked.peekLast()[0], f));
             } else {
                 waiters.add(new Waiter(-1, f));
+            }
+        });
+        return f;
+    }
+
+    /**
+     * Names the room's text at {@code version} for everyone in the room (the hub keeps it and
+     * tells every member, see {@link SyncListener#onNamedVersions}). Sent after every edit
+     * submitted before it, so the hub holds what the version names. Completes exceptionally
+     * when not connected or when the hub does not keep named versions; the name is checked here
+     * first (1..100 characters, none that could break or disguise a line), as the hub will.
+     *
+     * @throws IllegalArgumentException if the name would be refused
+     */
+    public CompletableFuture<Void> nameVersion(String name, Version version) {
+        String checked;
+        try {
+            checked = Wire.checkVersionName(name);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        if (version.size() > Message.MAX_NAMED_VERSION_REPLICAS) {
+            throw new IllegalArgumentException("a version naming " + version.size() + " replicas is more than a hub accepts");
+        }
+        String message = Wire.write(new Message.NameVersion(checked, Wire.version(version)));
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        session.execute(() -> {
+            if (closed || phase != Phase.SYNCED) {
+                f.completeExceptionally(new IllegalStateException("not connected to the hub: try again when online"));
+            } else if (!hubNamesVersions) {
+                f.completeExceptionally(new IllegalStateException("this hub does not keep named versions"));
+            } else {
+                sendOutgoing(); // the edits the version names go first
+                send(message);
+                f.complete(null);
             }
         });
         return f;
@@ -351,6 +388,7 @@ public final class SyncClient implements AutoCloseable {
             else if (m instanceof Message.Leave l) peerLeft(l.replica());
             else if (m instanceof Message.Error e) hubError(e);
             else if (m instanceof Message.Authors as) addAuthors(as.authors());
+            else if (m instanceof Message.NamedVersions nv) namedVersions(nv.versions());
             else lost(a, "hub sent an unexpected " + m.getClass().getSimpleName());
         });
     }
@@ -403,6 +441,9 @@ public final class SyncClient implements AutoCloseable {
         this.hubVersion = hubVersion;
         authors.clear();
         addAuthors(w.authors());
+        hubNamesVersions = w.namedVersions() != null;
+        if (hubNamesVersions) namedVersions(w.namedVersions());
+        else listener.onNamedVersions(null);
         phase = Phase.AWAIT_CATCH_UP;
         listener.onPeers(List.copyOf(peers.values()));
     }
@@ -502,6 +543,29 @@ public final class SyncClient implements AutoCloseable {
             }
         }
         listener.onAuthors(java.util.Map.copyOf(authors));
+    }
+
+    /** Most named versions kept from one message: a hub cannot make the client grow without bound. */
+    private static final int MAX_NAMED_VERSIONS = 10_000;
+
+    private void namedVersions(List<Message.NamedVersionInfo> list) {
+        if (list == null) return;
+        List<NamedVersion> out = new ArrayList<>();
+        for (Message.NamedVersionInfo n : list) {
+            if (out.size() >= MAX_NAMED_VERSIONS) {
+                log.warn("hub sent more than {} named versions; the rest are ignored", MAX_NAMED_VERSIONS);
+                break;
+            }
+            try {
+                if (n == null) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "null entry");
+                Version v = Wire.parseVersion(n.version(), "namedVersion.version");
+                if (n.at() < 0) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "namedVersion.at is negative");
+                out.add(new NamedVersion(Wire.checkVersionName(n.name()), v, Wire.checkName(n.by()), java.time.Instant.ofEpochMilli(n.at())));
+            } catch (ProtocolException e) {
+                log.warn("hub sent a bad named version: {}", e.getMessage());
+            }
+        }
+        listener.onNamedVersions(List.copyOf(out));
     }
 
     private void peerChanged(Message.PeerInfo info) {
