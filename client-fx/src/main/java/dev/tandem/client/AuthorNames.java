@@ -15,7 +15,7 @@ import java.util.Map;
  * presence for that replica or another replica of the same person; a person never seen gets a
  * steady colour from the palette. Names are cleaned ({@link DisplayNames}), colours made safe.
  *
- * <p>Threading: FX thread only.
+ * <p>Threading: FX thread only; {@link #copy()} makes one another thread may own.
  */
 final class AuthorNames {
     static final String SOMEONE = "someone";
@@ -23,9 +23,27 @@ final class AuthorNames {
     private static final int MAX_REMEMBERED = 10_000;
 
     private Map<Long, Author> authors = Map.of();
-    private final Map<Long, String> announced = boundedMap();
-    private final Map<Long, String> colors = boundedMap();
-    private final Map<String, String> personColors = new HashMap<>();
+    private final Map<Long, String> announced;
+    private final Map<Long, String> colors;
+    private final Map<String, String> personColors;
+
+    AuthorNames() {
+        announced = boundedMap();
+        colors = boundedMap();
+        personColors = new HashMap<>();
+    }
+
+    private AuthorNames(AuthorNames from) {
+        authors = from.authors;
+        announced = new HashMap<>(from.announced);
+        colors = new HashMap<>(from.colors);
+        personColors = new HashMap<>(from.personColors);
+    }
+
+    /** A copy as of now, for work on another thread (which then owns it). */
+    AuthorNames copy() {
+        return new AuthorNames(this);
+    }
 
     private static <V> Map<Long, V> boundedMap() {
         return new LinkedHashMap<>(16, 0.75f, true) {

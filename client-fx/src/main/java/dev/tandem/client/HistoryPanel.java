@@ -41,14 +41,24 @@ import java.util.Optional;
  * "Restore this version" makes the live text that again, "Name this version..." names the point
  * for everyone. Also "Show authors": the live text tinted by who wrote it, with a legend.
  *
- * <p>Threading: FX thread only. It reads the UI replica through {@link EditorBinding}, which the
- * FX thread owns.
+ * <p>Threading: FX thread only. The entries are read off the UI replica (FX thread); a past
+ * version and the authors' tints, tens of milliseconds on a big document, are computed by the
+ * {@link Reader} (the session replica, on the sync client's thread) and shown when they arrive,
+ * unless something newer was asked for meanwhile.
  */
 final class HistoryPanel {
     /** Names a version for everyone in the room (the hub keeps it); absent when the hub cannot. */
     interface Namer {
         /** Completes (any thread) when sent, exceptionally when it could not be (offline, say). */
         java.util.concurrent.CompletableFuture<Void> name(String name, Version version);
+    }
+
+    /**
+     * Runs read-only work on a replica that holds at least everything the UI replica holds: the
+     * session replica, on the sync client's thread ({@code SyncClient.read}).
+     */
+    interface Reader {
+        <T> java.util.concurrent.CompletableFuture<T> read(java.util.function.Function<dev.tandem.crdt.Doc, T> work);
     }
 
     /** After the text changes, the list and the author tints follow this much later (typing does not recompute on each key). */
@@ -77,6 +87,9 @@ final class HistoryPanel {
     private final PauseTransition refreshLater = new PauseTransition(REFRESH_DELAY);
     private final Clock clock;
     private Namer namer;
+    private Reader reader;
+    private long showRequest;       // the newest past version asked for
+    private long authorsRequest;    // the newest authors' tints asked for
     private String shownKey;        // the entry the viewer shows
     private Version shownVersion;
     private List<String> viewerSheets = List.of();
@@ -85,7 +98,22 @@ final class HistoryPanel {
     HistoryPanel(EditorBinding binding, Clock clock) {
         this.binding = binding;
         this.clock = clock;
+        // Until a session gives one: the UI replica itself, here on the FX thread.
+        this.reader = new Reader() {
+            @Override
+            public <T> java.util.concurrent.CompletableFuture<T> read(java.util.function.Function<dev.tandem.crdt.Doc, T> work) {
+                try {
+                    return java.util.concurrent.CompletableFuture.completedFuture(work.apply(binding.doc()));
+                } catch (RuntimeException e) {
+                    return java.util.concurrent.CompletableFuture.failedFuture(e);
+                }
+            }
+        };
         node.setId("history-panel");
+        String css = HistoryPanel.class.getResource("history.css").toExternalForm();
+        node.getStylesheets().add(css);
+        viewer.getStylesheets().add(css);
+        legend.getStylesheets().add(css);
         node.getStyleClass().addAll("sidebar", "history-panel");
         node.setPrefWidth(280);
         node.setMinWidth(220);
@@ -192,6 +220,11 @@ final class HistoryPanel {
         this.viewOnly.set(viewOnly);
     }
 
+    /** Where past versions and tints are computed (see {@link Reader}). */
+    void setReader(Reader reader) {
+        this.reader = reader;
+    }
+
     /** Who can name versions (null: this hub cannot, the button stays off). */
     void setNamer(Namer namer) {
         this.namer = namer;
@@ -241,13 +274,25 @@ final class HistoryPanel {
     }
 
     private void show(HistoryViewModel.Entry entry) {
+        long request = ++showRequest;
         if (entry == null) {
             shownKey = null;
             shownVersion = null;
             viewing.set(false);
             return;
         }
-        HistoryViewModel.Past past = HistoryViewModel.past(binding.doc(), entry, names);
+        AuthorNames namesNow = names.copy();
+        reader.read(d -> HistoryViewModel.past(d, entry, namesNow)).whenCompleteAsync((past, error) -> {
+            if (request != showRequest) return; // another entry was picked meanwhile
+            if (error != null) {
+                summary.setText("Could not show this version: " + TandemApp.describe(error));
+                return;
+            }
+            display(entry, past);
+        }, FxThread.EXECUTOR);
+    }
+
+    private void display(HistoryViewModel.Entry entry, HistoryViewModel.Past past) {
         viewer.getStylesheets().removeAll(viewerSheets);
         viewerSheets = List.of(Tints.stylesheet(past.tintClasses()));
         viewer.getStylesheets().addAll(viewerSheets);
@@ -315,18 +360,36 @@ final class HistoryPanel {
         }
         legend.setVisible(on);
         legend.setManaged(on);
-        var area = binding.area();
-        if (editorSheet != null) area.getStylesheets().remove(editorSheet);
-        editorSheet = null;
+        long request = ++authorsRequest;
         if (!on) {
+            var area = binding.area();
+            if (editorSheet != null) area.getStylesheets().remove(editorSheet);
+            editorSheet = null;
             binding.tint(Tints.NONE);
             legend.getChildren().clear();
             return;
         }
-        HistoryViewModel.Authorship a = HistoryViewModel.authorship(binding.doc(), names);
+        Version at = binding.doc().version();
+        AuthorNames namesNow = names.copy();
+        reader.read(d -> HistoryViewModel.authorship(d, at, namesNow)).whenCompleteAsync((a, error) -> {
+            if (request != authorsRequest || !showAuthors.isSelected()) return;
+            if (error != null) {
+                legend.getChildren().setAll(new Label("Authors could not be shown: " + TandemApp.describe(error)));
+                return;
+            }
+            // Positions are in the text at "at": if it changed meanwhile, the doc listener has
+            // asked again already, and that answer will fit.
+            if (binding.doc().version().equals(at)) tint(a);
+        }, FxThread.EXECUTOR);
+    }
+
+    private void tint(HistoryViewModel.Authorship a) {
+        var area = binding.area();
+        String old = editorSheet;
         editorSheet = Tints.stylesheet(a.tints().classesUsed());
         area.getStylesheets().add(editorSheet);
         binding.tint(a.tints());
+        if (old != null) area.getStylesheets().remove(old); // after: no moment without the tints' rules
         List<javafx.scene.Node> items = new ArrayList<>();
         Label title = new Label("Written by:");
         title.getStyleClass().add("legend-title");

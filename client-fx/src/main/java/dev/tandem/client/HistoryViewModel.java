@@ -30,11 +30,15 @@ import java.util.Set;
  * first, with the named versions among them; and the read-only view of the text as it was at
  * one of them, what changed since the entry before it marked.
  *
- * <p>Everything is read off the UI replica ({@link Doc#sessions}, {@link Doc#runsAt},
- * {@link Doc#diff}): nothing is replayed, and a 100,000-character document takes a few
- * milliseconds (see HistoryUiTest), so it runs on the FX thread, which owns the replica.
+ * <p>Everything is read off a replica ({@link Doc#sessions}, {@link Doc#runsAt},
+ * {@link Doc#diff}): nothing is replayed. The entries ({@code sessions}, a couple of milliseconds
+ * for a 100,000-character document) are read off the UI replica on the FX thread; a past version
+ * ({@link #past}) and the authors' tints ({@link #authorship}) take tens of milliseconds there
+ * (docs/benchmarks.md, "History"), so the panel computes them on the session replica, on the
+ * sync client's thread ({@link HistoryPanel.Reader}).
  *
- * <p>Threading: FX thread only.
+ * <p>Threading: the entries are FX thread only; the static functions run on the thread that
+ * owns the {@code Doc} and {@link AuthorNames} they are given.
  */
 final class HistoryViewModel {
     /** Edits closer together than this are one entry. */
@@ -259,10 +263,11 @@ final class HistoryViewModel {
 
     record Person(String name, String color) {}
 
-    static Authorship authorship(Doc doc, AuthorNames names) {
+    /** Who wrote the text at {@code at} (a version {@code doc} covers: positions are in that text). */
+    static Authorship authorship(Doc doc, Version at, AuthorNames names) {
         Tints.Builder b = new Tints.Builder();
         Map<String, Person> people = new java.util.LinkedHashMap<>();
-        for (Diff d : doc.diff(Version.EMPTY, doc.version())) {
+        for (Diff d : doc.diff(Version.EMPTY, at)) {
             if (d.kind() != Diff.Kind.INSERTED) continue;
             String color = names.color(d.replica());
             b.add(d.index(), d.index() + d.text().length(), Tints.classFor(color));

@@ -172,6 +172,14 @@ final class RoomSession {
         window.setInviter(inviter);
         window.setViewOnly(access.viewOnly());
         window.history.setAuthors(authors);
+        // Past versions are read off the session replica, on the sync thread (it holds every
+        // edit the UI replica has): a big document's past is never computed on the FX thread.
+        window.history.setReader(new HistoryPanel.Reader() {
+            @Override
+            public <T> CompletableFuture<T> read(java.util.function.Function<Doc, T> work) {
+                return sync.read(work);
+            }
+        });
         showNamedVersions(namedVersions);
         window.workOffline.setSelected(offline);
         showTitle();

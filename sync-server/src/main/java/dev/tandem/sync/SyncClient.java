@@ -256,6 +256,16 @@ public final class SyncClient implements AutoCloseable {
         return call(Doc::version);
     }
 
+    /**
+     * Runs {@code reader} on the session thread with the session replica, which it must only
+     * read, and completes with its result: for work on the whole document (the past of a big
+     * document, say) that should not run on a UI thread. The session replica holds every update
+     * submitted before this call, and possibly remote ones the caller has not been told of yet.
+     */
+    public <T> CompletableFuture<T> read(Function<Doc, T> reader) {
+        return call(reader);
+    }
+
     /** The session replica's snapshot ({@code Doc.encode()}). */
     public CompletableFuture<byte[]> snapshot() {
         return call(Doc::encode);
