@@ -610,10 +610,14 @@ final class EditorBinding {
 
     /** Shows {@code next} as the author tints ("Show authors"; editor positions), replacing the ones shown. */
     void tint(Tints next) {
+        // Only where the tints differ: after edits, the shifted old tints and the new ones differ
+        // just around the new text, and the rest of the document is not restyled.
+        int[] changed = Tints.differing(tints, next);
         tints = next;
+        if (changed == null) return;
         patching = true;
         try {
-            restyleTextDifferences();
+            restyleText(Math.min(changed[0], area.getLength()), Math.min(changed[1], area.getLength()));
         } finally {
             patching = false;
         }

@@ -101,6 +101,30 @@ final class Tints {
         }
     }
 
+    /**
+     * The range {@code [first, last)} that holds every position where {@code a} and {@code b}
+     * give a different class (or one gives none), or null when they give the same everywhere.
+     */
+    static int[] differing(Tints a, Tints b) {
+        int i = 0, j = 0, pos = 0, first = -1, last = -1;
+        int end = Math.max(a.size() == 0 ? 0 : a.ends[a.size() - 1], b.size() == 0 ? 0 : b.ends[b.size() - 1]);
+        while (pos < end) {
+            while (i < a.size() && a.ends[i] <= pos) i++;
+            while (j < b.size() && b.ends[j] <= pos) j++;
+            boolean inA = i < a.size() && a.starts[i] <= pos;
+            boolean inB = j < b.size() && b.starts[j] <= pos;
+            int nextA = i >= a.size() ? Integer.MAX_VALUE : inA ? a.ends[i] : a.starts[i];
+            int nextB = j >= b.size() ? Integer.MAX_VALUE : inB ? b.ends[j] : b.starts[j];
+            int next = Math.min(nextA, nextB);
+            if (inA != inB || (inA && !a.classes[i].equals(b.classes[j]))) {
+                if (first < 0) first = pos;
+                last = next;
+            }
+            pos = next;
+        }
+        return first < 0 ? null : new int[] {first, last};
+    }
+
     /** Every class these tints use. */
     Set<String> classesUsed() {
         return new TreeSet<>(Arrays.asList(classes));

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * {@code HistoryBench [--chars 100000] [--rounds 20]}
  */
 public final class HistoryBench {
-    public static void main(String[] args) {
+    public static void main(String[] args) throws Exception {
         int chars = intArg(args, "--chars", 100_000);
         int rounds = intArg(args, "--rounds", 20);
         Random random = new Random(11);
@@ -65,6 +65,63 @@ public final class HistoryBench {
         report("sessions(5 min)", rounds, () -> ada.sessions(Duration.ofMinutes(5)));
         report("viewer content (past)", rounds, () -> HistoryViewModel.past(ada, entry, names));
         report("show authors (tints)", rounds, () -> HistoryViewModel.authorship(ada, ada.version(), names));
+        if (List.of(args).contains("--no-fx")) return;
+
+        // What stays on the FX thread: showing a computed past version, laying the authors'
+        // tints over the live text, and a restore (edits through the UI replica's undo manager).
+        System.setProperty("glass.platform", "Monocle");
+        System.setProperty("monocle.platform", "Headless");
+        System.setProperty("prism.order", "sw");
+        java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+        javafx.application.Platform.startup(() -> started.complete(null));
+        started.get(30, java.util.concurrent.TimeUnit.SECONDS);
+        byte[] saved = ada.encode();
+        HistoryViewModel.Past past = HistoryViewModel.past(ada, entry, names);
+        HistoryViewModel.Authorship authors = HistoryViewModel.authorship(ada, ada.version(), names);
+        double[] shown = new double[rounds], tinted = new double[rounds], restored = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            final int round = r;
+            Doc doc = Doc.decode(saved);
+            var content = TextStyles.document(doc);
+            fx(() -> {
+                org.fxmisc.richtext.StyleClassedTextArea area = new org.fxmisc.richtext.StyleClassedTextArea();
+                EditorBinding binding = new EditorBinding(area, doc, content, null, u -> { });
+                org.fxmisc.richtext.StyleClassedTextArea viewer = new org.fxmisc.richtext.StyleClassedTextArea();
+                long t = System.nanoTime();
+                viewer.replace(0, 0, past.document());
+                shown[round] = (System.nanoTime() - t) / 1e6;
+                t = System.nanoTime();
+                binding.tint(authors.tints());
+                tinted[round] = (System.nanoTime() - t) / 1e6;
+                t = System.nanoTime();
+                binding.restore(then);
+                restored[round] = (System.nanoTime() - t) / 1e6;
+                binding.dispose();
+                return null;
+            });
+        }
+        print("FX: show a past version", shown);
+        print("FX: lay authors' tints", tinted);
+        print("FX: restore (edits + patch)", restored);
+        javafx.application.Platform.exit();
+    }
+
+    private static void print(String what, double[] ms) {
+        double[] s = ms.clone();
+        Arrays.sort(s);
+        System.out.printf(Locale.ROOT, "%-24s median %6.2f ms, max %6.2f ms%n", what, s[s.length / 2], s[s.length - 1]);
+    }
+
+    private static <T> T fx(java.util.concurrent.Callable<T> c) throws Exception {
+        java.util.concurrent.CompletableFuture<T> f = new java.util.concurrent.CompletableFuture<>();
+        javafx.application.Platform.runLater(() -> {
+            try {
+                f.complete(c.call());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f.get(600, java.util.concurrent.TimeUnit.SECONDS);
     }
 
     private static void report(String what, int rounds, Supplier<?> work) {
