@@ -72,7 +72,7 @@ final class Room {
     /** The room's named versions, oldest first, as stored. */
     private final List<dev.tandem.hub.store.StoredNamedVersion> named = new ArrayList<>();
     /** The most named versions a room keeps; one more is refused (docs/protocol.md, name_version). */
-    static final int MAX_NAMED_VERSIONS = 100;
+    static final int MAX_NAMED_VERSIONS = Message.MAX_NAMED_VERSIONS;
     /** members.size(), for the admin listing (read by any thread). */
     private volatile int memberCount;
     private ScheduledFuture<?> unloadTimer;
@@ -353,7 +353,9 @@ final class Room {
             return;
         }
         if (named.size() >= MAX_NAMED_VERSIONS) {
-            conn.fail(ErrorCode.ROOM_FULL, "room \"" + name + "\" has its maximum of " + MAX_NAMED_VERSIONS + " named versions");
+            // Retry true: an honest client checks the count first, so this is a race with
+            // someone else naming at the same moment; reconnecting loses nothing.
+            conn.fail(ErrorCode.ROOM_FULL, "room \"" + name + "\" has its maximum of " + MAX_NAMED_VERSIONS + " named versions", true);
             return;
         }
         var entry = new dev.tandem.hub.store.StoredNamedVersion(versionName, v.encode(), by, System.currentTimeMillis());

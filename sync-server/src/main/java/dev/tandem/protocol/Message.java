@@ -33,6 +33,9 @@ public sealed interface Message {
     /** The most replicas a named version's vector may list (name_version). */
     int MAX_NAMED_VERSION_REPLICAS = 4096;
 
+    /** The most named versions a room keeps; a hub refuses one more (room_full, retry true). */
+    int MAX_NAMED_VERSIONS = 100;
+
     /**
      * Client -> hub, first message on a connection. {@code token}: the signed access token (or
      * null, then the upgrade's Authorization header, or none with --auth none). {@code secret}:

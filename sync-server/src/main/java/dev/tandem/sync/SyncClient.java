@@ -87,6 +87,8 @@ public final class SyncClient implements AutoCloseable {
     private Message.Presence presence = new Message.Presence(null, null, false, "active");
     /** Whether the hub of this connection keeps named versions (its welcome listed them). */
     private boolean hubNamesVersions;
+    /** How many the room has, as last heard: one more than the hub keeps is not sent. */
+    private int namedVersionCount;
     private boolean storeDirty;
     private ScheduledFuture<?> saveTask;
     /** Why the last save failed (null: it succeeded), and how many failed in a row (for the retry backoff). */
@@ -232,6 +234,8 @@ public final class SyncClient implements AutoCloseable {
                 f.completeExceptionally(new IllegalStateException("not connected to the hub: try again when online"));
             } else if (!hubNamesVersions) {
                 f.completeExceptionally(new IllegalStateException("this hub does not keep named versions"));
+            } else if (namedVersionCount >= Message.MAX_NAMED_VERSIONS) {
+                f.completeExceptionally(new IllegalStateException("this room has its maximum of " + Message.MAX_NAMED_VERSIONS + " named versions"));
             } else {
                 sendOutgoing(); // the edits the version names go first
                 send(message);
@@ -575,6 +579,7 @@ public final class SyncClient implements AutoCloseable {
                 log.warn("hub sent a bad named version: {}", e.getMessage());
             }
         }
+        namedVersionCount = list.size();
         listener.onNamedVersions(List.copyOf(out));
     }
 
