@@ -90,6 +90,7 @@ final class HistoryPanel {
     private Reader reader;
     private long showRequest;       // the newest past version asked for
     private long authorsRequest;    // the newest authors' tints asked for
+    private boolean refreshing;     // the list is being replaced: its passing selection changes are not the user's
     private String shownKey;        // the entry the viewer shows
     private Version shownVersion;
     private List<String> viewerSheets = List.of();
@@ -125,7 +126,9 @@ final class HistoryPanel {
         list.setCellFactory(lv -> new EntryCell());
         list.setPlaceholder(new Label("No edits yet"));
         VBox.setVgrow(list, Priority.ALWAYS);
-        list.getSelectionModel().selectedItemProperty().addListener((obs, o, entry) -> show(entry));
+        list.getSelectionModel().selectedItemProperty().addListener((obs, o, entry) -> {
+            if (!refreshing) show(entry);
+        });
         list.setOnKeyPressed(e -> {
             if (e.getCode() == KeyCode.ESCAPE) {
                 list.getSelectionModel().clearSelection();
@@ -250,14 +253,22 @@ final class HistoryPanel {
         refreshLater.stop();
         if (open.get()) {
             String selected = shownKey;
-            model.refresh(binding.doc(), names);
-            if (selected != null) {
-                Optional<HistoryViewModel.Entry> same = model.entries().stream().filter(e -> e.key().equals(selected)).findFirst();
-                if (same.isPresent()) {
-                    list.getSelectionModel().select(same.get());
-                    // Still the same entry, but a session that grew shows its new end.
-                    if (!same.get().version().equals(shownVersion)) show(same.get());
+            Optional<HistoryViewModel.Entry> same = Optional.empty();
+            refreshing = true; // replacing the items clears the selection for a moment: the past stays shown
+            try {
+                model.refresh(binding.doc(), names);
+                if (selected != null) {
+                    same = model.entries().stream().filter(e -> e.key().equals(selected)).findFirst();
+                    same.ifPresent(e -> list.getSelectionModel().select(e));
                 }
+            } finally {
+                refreshing = false;
+            }
+            if (selected != null && same.isEmpty()) {
+                list.getSelectionModel().clearSelection();
+                show(null);
+            } else if (same.isPresent() && !same.get().version().equals(shownVersion)) {
+                show(same.get()); // still the same entry, but a session that grew shows its new end
             }
         }
         if (showAuthors.isSelected()) showAuthors(true);

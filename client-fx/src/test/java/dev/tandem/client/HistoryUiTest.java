@@ -155,6 +155,22 @@ class HistoryUiTest {
         assertFalse(fx(viewer::isEditable), "a past version is read-only");
         assertTrue(fx(() -> styleAt(viewer, viewer.getText(), "two")).contains(Tints.classFor(ADA)), "Ada's text, tinted in her colour");
 
+        // Bob keeps typing meanwhile: the list follows, and the past version stays on screen
+        // (not even a moment of the live editor while the list is replaced).
+        java.util.concurrent.atomic.AtomicInteger backToLive = new java.util.concurrent.atomic.AtomicInteger();
+        fx(() -> {
+            ada.window.history.viewingProperty().addListener((obs, was, now) -> {
+                if (!now) backToLive.incrementAndGet();
+            });
+            return null;
+        });
+        edit(s[1], 9, 9, "!");
+        eventually("the list shows Bob's longer session", () -> ada.window.history.list.getItems().get(0).inserted() == 6);
+        assertEquals(0, backToLive.get(), "the past version stayed shown");
+        assertEquals("one two", fx(viewer::getText));
+        assertEquals(1, fx(() -> ada.window.history.list.getSelectionModel().getSelectedIndex()), "still Ada's entry");
+        edit(s[1], 9, 10, "");
+
         // Up: Bob's entry, his insertion tinted in his colour and Ada's "two" struck through in place.
         fx(() -> {
             ada.window.history.step(-1);
