@@ -180,6 +180,11 @@ class HistoryUiTest {
         assertEquals("one ", fx(() -> viewer.getText().substring(0, 4)));
         assertTrue(fx(() -> styleAt(viewer, viewer.getText(), "three")).contains(Tints.classFor(BOB)), "inserted: Bob's colour");
         assertTrue(fx(() -> styleAt(viewer, viewer.getText(), "two")).contains(HistoryViewModel.DELETED), "deleted: struck through");
+        eventually("the deleted text is drawn struck through", () -> {
+            viewer.applyCss();
+            return viewer.lookupAll("." + HistoryViewModel.DELETED).stream()
+                    .anyMatch(n -> n instanceof javafx.scene.text.Text t && t.isStrikethrough());
+        });
         assertFalse(fx(() -> styleAt(viewer, viewer.getText(), "one")).contains(Tints.classFor(ADA)), "unchanged since: no tint");
 
         // Closing the panel brings the live editor back.
@@ -282,6 +287,13 @@ class HistoryUiTest {
         eventually("Ada's and Bob's text tinted differently", () -> styleAt(area, area.getText(), "one").contains(Tints.classFor(ADA))
                 && styleAt(area, area.getText(), "three").contains(Tints.classFor(BOB)));
         assertFalse(fx(() -> styleAt(area, area.getText(), "three")).contains(Tints.classFor(ADA)));
+        // The generated stylesheet is really applied: Bob's text is drawn on a light red.
+        eventually("Bob's text has his colour behind it", () -> {
+            area.applyCss();
+            return area.lookupAll("." + Tints.classFor(BOB)).stream()
+                    .anyMatch(n -> n instanceof org.fxmisc.richtext.TextExt t
+                            && javafx.scene.paint.Color.rgb(0xd6, 0x27, 0x28, 0.28).equals(t.getBackgroundColor()));
+        });
         List<String> legend = fx(() -> ada.window.history.legend.getChildren().stream()
                 .map(n -> ((javafx.scene.control.Label) n).getText()).toList());
         assertEquals(List.of("Written by:", "Ada", "Bob"), legend);
