@@ -355,7 +355,8 @@ final class HistoryPanel {
         if (!dev.tandem.protocol.Wire.isSafe(trimmed)) return "A name cannot hold line breaks or invisible characters.";
         try {
             namer.name(trimmed, entry.version()).whenCompleteAsync((ok, error) -> {
-                if (error != null) summary.setText("Not named: " + TandemApp.describe(error));
+                summary.setText(error != null ? "Not named: " + TandemApp.describe(error)
+                        : "Named \u201C" + trimmed + "\u201D: everyone in the room sees it once the hub has stored it.");
             }, FxThread.EXECUTOR);
         } catch (IllegalArgumentException refused) {
             return "Not named: " + refused.getMessage();
