@@ -334,4 +334,61 @@ class HistoryUiTest {
         HistoryViewModel.Entry adas = fx(() -> ada.window.history.list.getItems().get(0));
         assertEquals("Ada in her window. Ada on her phone.".length(), adas.inserted(), "both of Ada's replicas' edits");
     }
+
+    /**
+     * Restore on random histories (two replicas, insertions, deletions, marks, paragraph styles):
+     * the text, its marks and its paragraphs become exactly those of the version, the edits sent
+     * make another replica the same, and one undo brings back what was there.
+     */
+    @Test
+    void restoreReproducesAnyPastVersionExactly() throws Exception {
+        java.util.Random random = new java.util.Random(12);
+        for (int round = 0; round < 20; round++) {
+            Doc other = new Doc(0xbb00 + round);
+            Doc mine = new Doc(0xaa00 + round);
+            List<dev.tandem.crdt.Version> versions = new ArrayList<>();
+            for (int step = 0; step < 30; step++) {
+                Doc who = random.nextBoolean() ? mine : other;
+                Doc peer = who == mine ? other : mine;
+                int len = who.length();
+                int kind = random.nextInt(10);
+                dev.tandem.crdt.Update u;
+                if (len < 5 || kind < 5) {
+                    u = who.insert(random.nextInt(len + 1), random.nextInt(4) == 0 ? "new line\n" : "w" + step + " ");
+                } else if (kind < 8) {
+                    int from = random.nextInt(len - 1);
+                    u = who.delete(from, 1 + random.nextInt(Math.min(6, len - from)));
+                } else if (kind < 9) {
+                    int from = random.nextInt(len - 1);
+                    u = who.mark(from, from + 1 + random.nextInt(Math.min(5, len - from)), random.nextBoolean() ? "bold" : "italic", "true");
+                } else {
+                    u = who.setParagraph(random.nextInt(len), "block", random.nextBoolean() ? "h1" : "bullet");
+                }
+                peer.apply(u);
+                versions.add(mine.version());
+            }
+            dev.tandem.crdt.Version target = versions.get(random.nextInt(versions.size()));
+            String before = mine.text();
+            Doc mirror = Doc.decode(mine.encode());
+            List<dev.tandem.crdt.Update> sent = new ArrayList<>();
+            final int r = round;
+            fx(() -> {
+                org.fxmisc.richtext.StyleClassedTextArea area = new org.fxmisc.richtext.StyleClassedTextArea();
+                EditorBinding binding = new EditorBinding(area, mine, sent::add);
+                binding.restore(target);
+                assertEquals(mine.textAt(target), mine.text(), "round " + r + ": the text of the version");
+                assertEquals(mine.text(), area.getText().replace(EditorBinding.CR_GLYPH, '\r'), "round " + r + ": the editor shows it");
+                assertEquals(mine.runsAt(target), mine.runs(0, mine.length()), "round " + r + ": its marks");
+                assertEquals(mine.paragraphsAt(target), mine.paragraphsAt(mine.version()), "round " + r + ": its paragraphs");
+                for (dev.tandem.crdt.Update u : sent) mirror.apply(u);
+                assertEquals(mine.text(), mirror.text(), "round " + r + ": what was sent makes another replica the same");
+                if (!sent.isEmpty()) {
+                    assertTrue(binding.undo(), "round " + r + ": one undo step");
+                    assertEquals(before, mine.text(), "round " + r + ": undone");
+                }
+                binding.dispose();
+                return null;
+            });
+        }
+    }
 }
