@@ -231,8 +231,9 @@ final class RoomWindow {
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
         Menu format = commands.formatMenu();
-        format.disableProperty().bind(area.editableProperty().not()); // a viewer's window: nothing to format
-        commands.toolbar.disableProperty().bind(area.editableProperty().not());
+        // A viewer's window: nothing to format; nor while history shows a past version (read-only).
+        format.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
+        commands.toolbar.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);

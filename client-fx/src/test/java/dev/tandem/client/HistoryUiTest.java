@@ -153,6 +153,7 @@ class HistoryUiTest {
         eventually("the older entry shows the text then", () -> viewer.getText().equals("one two") && viewer.getScene() != null
                 && ada.window.area.getScene() == null);
         assertFalse(fx(viewer::isEditable), "a past version is read-only");
+        assertTrue(fx(() -> ada.window.commands.toolbar.isDisabled()), "no formatting while the past is shown");
         assertTrue(fx(() -> styleAt(viewer, viewer.getText(), "two")).contains(Tints.classFor(ADA)), "Ada's text, tinted in her colour");
 
         // Bob keeps typing meanwhile: the list follows, and the past version stays on screen
@@ -193,6 +194,7 @@ class HistoryUiTest {
             return null;
         });
         eventually("the live editor is back", () -> ada.window.area.getScene() != null && viewer.getScene() == null);
+        assertFalse(fx(() -> ada.window.commands.toolbar.isDisabled()), "formatting is back");
         assertEquals("one three", fx(() -> ada.window.area.getText()));
     }
 
