@@ -81,6 +81,7 @@ final class RoomWindow {
 
     static final KeyCombination FIND = KeyCombination.keyCombination("Shortcut+F");
     static final KeyCombination REPLACE = KeyCombination.keyCombination("Shortcut+H");
+    static final KeyCombination HISTORY = KeyCombination.keyCombination("Shortcut+Alt+H");
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -90,6 +91,7 @@ final class RoomWindow {
     final EditorBinding binding;
     final EditorCommands commands;
     final FindBar find;
+    final HistoryPanel history;
     final RemoteCursors cursors;
     /** The editor's zoom and text column, and the View menu's theme and zoom entries ({@link Look}). */
     final Look.Editor look;
@@ -135,6 +137,7 @@ final class RoomWindow {
         binding = new EditorBinding(area, doc, initial, undo, outbox);
         commands = new EditorCommands(area, binding, actions::openLink);
         find = new FindBar(area, binding);
+        history = new HistoryPanel(binding, java.time.Clock.systemUTC());
         org.fxmisc.wellbehaved.event.Nodes.addInputMap(area, org.fxmisc.wellbehaved.event.InputMap.sequence(
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(FIND), e -> find.show(false)),
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(REPLACE), e -> find.show(true))));
@@ -157,9 +160,11 @@ final class RoomWindow {
 
         BorderPane root = new BorderPane();
         root.getStyleClass().add("room-window");
-        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find));
+        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find, history.legend));
         root.setCenter(editorStack);
-        root.setRight(createSidebar());
+        root.setRight(new HBox(history.node, createSidebar()));
+        // While the history panel shows a past version, it takes the live editor's place.
+        history.viewingProperty().addListener((obs, was, viewing) -> root.setCenter(viewing ? history.viewerPane : editorStack));
         root.setBottom(createStatusBar());
 
         Scene scene = new Scene(root, 1100, 720);
@@ -189,6 +194,7 @@ final class RoomWindow {
      */
     void setViewOnly(boolean viewOnly) {
         area.setEditable(!viewOnly);
+        history.setViewOnly(viewOnly);
         viewOnlyBanner.setVisible(viewOnly);
         viewOnlyBanner.setManaged(viewOnly);
     }
@@ -228,8 +234,9 @@ final class RoomWindow {
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
         Menu format = commands.formatMenu();
-        format.disableProperty().bind(area.editableProperty().not()); // a viewer's window: nothing to format
-        commands.toolbar.disableProperty().bind(area.editableProperty().not());
+        // A viewer's window: nothing to format; nor while history shows a past version (read-only).
+        format.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
+        commands.toolbar.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);
@@ -254,13 +261,24 @@ final class RoomWindow {
         return "Tandem " + TandemVersion.get();
     }
 
-    /** View: theme and zoom ({@link Look}). */
+    /** View: the history panel and the authors' tints, then theme and zoom ({@link Look}). */
     private Menu createViewMenu() {
-        Menu view = new Menu("_View");
+        CheckMenuItem historyItem = new CheckMenuItem("History");
+        historyItem.setId("menu-history");
+        historyItem.setAccelerator(HISTORY);
+        historyItem.selectedProperty().bindBidirectional(historyOpen);
+        historyOpen.addListener((obs, o, on) -> history.setOpen(on));
+        history.openProperty().addListener((obs, o, on) -> historyOpen.set(on));
+        CheckMenuItem authors = new CheckMenuItem("Show authors");
+        authors.setId("menu-show-authors");
+        authors.selectedProperty().bindBidirectional(history.showAuthors.selectedProperty());
+        Menu view = new Menu("_View", null, historyItem, authors, new SeparatorMenuItem());
         view.setId("menu-view");
         view.getItems().addAll(look.viewMenuItems());
         return view;
     }
+
+    private final javafx.beans.property.BooleanProperty historyOpen = new javafx.beans.property.SimpleBooleanProperty(false);
 
     /** Room: the invites (enabled when this process hosts the room, see {@link #setInviter}). */
     private Menu createRoomMenu() {
@@ -581,6 +599,7 @@ final class RoomWindow {
         inviteCopiedFor.stop();
         cursors.dispose();
         look.dispose();
+        history.dispose();
         binding.dispose();
     }
 }

@@ -51,6 +51,9 @@ public interface RoomStore extends AutoCloseable {
      */
     CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner);
 
+    /** Adds a named version to the room (after the ones it has). */
+    CompletableFuture<Void> addNamedVersion(long roomKey, StoredNamedVersion named);
+
     /** Every stored room, by name: what the admin listing shows. Blocking. */
     java.util.List<RoomSummary> list();
 
@@ -58,7 +61,7 @@ public interface RoomStore extends AutoCloseable {
     StoredRoom read(String room);
 
     /**
-     * Deletes a room's snapshot, held operations, log and replica owners; completes once that is
+     * Deletes a room's snapshot, held operations, log, replica owners and named versions; completes once that is
      * durable (true) or when there was no such room (false).
      */
     CompletableFuture<Boolean> delete(String room);

@@ -111,6 +111,8 @@ public final class SqliteRoomStore implements RoomStore {
                         + "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
                 s.execute("CREATE TABLE IF NOT EXISTS replica_owners (room INTEGER NOT NULL, replica INTEGER NOT NULL, owner TEXT NOT NULL, "
                         + "user_id TEXT, name TEXT NOT NULL, PRIMARY KEY (room, replica)) WITHOUT ROWID");
+                s.execute("CREATE TABLE IF NOT EXISTS named_versions (room INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, "
+                        + "version BLOB NOT NULL, by_name TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
                 // Proves the file is a readable database now, not at the first join.
                 s.executeQuery("SELECT count(*) FROM rooms").close();
             }
@@ -160,7 +162,7 @@ public final class SqliteRoomStore implements RoomStore {
         try {
             CreateRoom create = new CreateRoom(room);
             submit(create);
-            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0, java.util.Map.of());
+            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0, java.util.Map.of(), List.of());
         } catch (java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot create room \"" + room + "\" in " + file + ": " + e.getMessage(), e);
         }
@@ -214,7 +216,16 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners);
+            List<StoredNamedVersion> named = new ArrayList<>();
+            synchronized (readConnection) {
+                try (PreparedStatement p = readConnection.prepareStatement("SELECT name, version, by_name, at FROM named_versions WHERE room = ? ORDER BY seq")) {
+                    p.setLong(1, key);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) named.add(new StoredNamedVersion(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getLong(4)));
+                    }
+                }
+            }
+            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners, named);
         } catch (SQLException | java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + file + ": " + e.getMessage(), e);
         }
@@ -223,6 +234,11 @@ public final class SqliteRoomStore implements RoomStore {
     @Override
     public CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner) {
         return submit(new BindReplica(roomKey, replica, owner)).future;
+    }
+
+    @Override
+    public CompletableFuture<Void> addNamedVersion(long roomKey, StoredNamedVersion named) {
+        return submit(new AddNamedVersion(roomKey, named)).future;
     }
 
     @Override
@@ -610,7 +626,29 @@ public final class SqliteRoomStore implements RoomStore {
 
     /** Everything stored of one room, by its id. */
     private static final List<String> DELETE_ROOM = List.of("DELETE FROM updates WHERE room = ?", "DELETE FROM replica_owners WHERE room = ?",
-            "DELETE FROM rooms WHERE id = ?");
+            "DELETE FROM named_versions WHERE room = ?", "DELETE FROM rooms WHERE id = ?");
+
+    private static final class AddNamedVersion extends FutureWrite<Void> {
+        final StoredNamedVersion named;
+
+        AddNamedVersion(long room, StoredNamedVersion named) {
+            super(room, true);
+            this.named = named;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            PreparedStatement p = store.prepared("INSERT INTO named_versions (room, seq, name, version, by_name, at) "
+                    + "VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM named_versions WHERE room = ?), ?, ?, ?, ?)");
+            p.setLong(1, room);
+            p.setLong(2, room);
+            p.setString(3, named.name());
+            p.setBytes(4, named.version());
+            p.setString(5, named.by());
+            p.setLong(6, named.atMillis());
+            p.executeUpdate();
+        }
+    }
 
     private static final class BindReplica extends FutureWrite<Void> {
         final long replica;
