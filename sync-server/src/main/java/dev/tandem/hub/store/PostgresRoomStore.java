@@ -115,11 +115,13 @@ public final class PostgresRoomStore implements RoomStore {
         c.setPoolName("tandem-pg");
         c.setMaximumPoolSize(8);
         c.setMinimumIdle(1);
-        c.setConnectionTimeout(5_000);
+        // A write waits this long for a connection per attempt, a read once; a short retry time
+        // (tests) must not be outlasted by one wait.
+        c.setConnectionTimeout(Math.max(250, Math.min(5_000, retryFor.toMillis() / 4)));
         c.setValidationTimeout(2_000);
         // Fail fast at start with the driver's own message ("connection refused", "password
         // authentication failed") rather than a pool timeout.
-        c.setInitializationFailTimeout(5_000);
+        c.setInitializationFailTimeout(1);
         c.addDataSourceProperty("connectTimeout", "5");
         c.addDataSourceProperty("socketTimeout", "60");
         c.addDataSourceProperty("tcpKeepAlive", "true");

@@ -102,6 +102,11 @@ public sealed interface StoreLocation {
             throw new IllegalArgumentException("--store: unknown scheme \"" + clip(scheme)
                     + "\"; expected sqlite:DIR or postgresql://HOST:PORT/DATABASE?user=USER");
         }
+        String authority = url.substring(url.indexOf("//") + 2).split("[/?]", 2)[0];
+        if (authority.contains("@")) {
+            throw new IllegalArgumentException("--store: not a PostgreSQL URL this hub reads: user and password go in the query"
+                    + " (postgresql://HOST:PORT/DATABASE?user=USER), not before the host");
+        }
         Matcher m = POSTGRES.matcher(url);
         if (!m.matches()) {
             throw new IllegalArgumentException("--store: not a PostgreSQL URL (expected postgresql://HOST:PORT/DATABASE?user=USER; "

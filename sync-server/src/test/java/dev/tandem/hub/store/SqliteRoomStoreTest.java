@@ -13,14 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The store's own rules, below the hub: compaction order, failed writes, locking, pragmas. */
+/** The store contract on SQLite, and SQLite's own rules: failed writes, locking, pragmas, old schemas. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class SqliteRoomStoreTest {
+class SqliteRoomStoreTest extends RoomStoreContract {
     @TempDir
     Path dir;
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
+    @Override
+    RoomStore openStore() {
+        return SqliteRoomStore.open(dir);
     }
 
     static void diskFull(SqliteRoomStore store) throws Exception {
@@ -96,49 +97,6 @@ class SqliteRoomStoreTest {
             String expected = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("mac") ? "1" : "0";
             assertEquals(expected, store.pragma("PRAGMA fullfsync").get(10, TimeUnit.SECONDS), "fullfsync on " + System.getProperty("os.name"));
             assertEquals(expected, store.pragma("PRAGMA checkpoint_fullfsync").get(10, TimeUnit.SECONDS), "checkpoint_fullfsync");
-        }
-    }
-
-    @Test
-    void anOlderCompactionNeverOverwritesANewerSnapshot() throws Exception {
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            long key = store.open("r").key();
-            for (int seq = 1; seq <= 6; seq++) store.append(key, bytes("u" + seq)).get(10, TimeUnit.SECONDS);
-            // A newer writer folded everything up to 6; a stale one (another hub on the same
-            // directory, or a late task) then tries to store its state as of 3.
-            store.compact(key, 6, bytes("state@6"), bytes("held@6")).get(10, TimeUnit.SECONDS);
-            store.compact(key, 3, bytes("state@3"), bytes("held@3")).get(10, TimeUnit.SECONDS);
-        }
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            StoredRoom room = store.open("r");
-            assertArrayEquals(bytes("state@6"), room.snapshot(), "the newer snapshot was overwritten by an older one: "
-                    + new String(room.snapshot(), StandardCharsets.UTF_8));
-            assertArrayEquals(bytes("held@6"), room.held(), "the held operations belong to the snapshot they were written with");
-            assertEquals(6, room.lastSeq());
-            assertEquals(0, room.updates().size());
-        }
-    }
-
-    @Test
-    void heldOperationsAreStoredWithTheSnapshotAndCountInTheRoomsSize() throws Exception {
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            long key = store.open("r").key();
-            store.append(key, bytes("u1")).get(10, TimeUnit.SECONDS);
-            store.compact(key, 1, bytes("snap"), bytes("held!")).get(10, TimeUnit.SECONDS);
-            store.append(key, bytes("u2")).get(10, TimeUnit.SECONDS);
-        }
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            StoredRoom room = store.open("r");
-            assertArrayEquals(bytes("held!"), room.held());
-            assertEquals(1, room.updates().size());
-            assertEquals(4 + 5 + 2, room.storedBytes(), "snapshot + held + log");
-            // Nothing held any more: the next compaction clears the column.
-            store.compact(room.key(), 2, bytes("snap2"), null).get(10, TimeUnit.SECONDS);
-        }
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            StoredRoom room = store.open("r");
-            assertEquals(null, room.held());
-            assertEquals(5, room.storedBytes());
         }
     }
 
