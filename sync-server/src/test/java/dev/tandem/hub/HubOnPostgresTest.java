@@ -60,4 +60,38 @@ class HubOnPostgresTest {
             assertTrue(expected.startsWith("from b: e0 e1"), expected);
         }
     }
+
+    @Test
+    void clientsTypingThroughAPostgresRestartLoseNothingTheHubAcked() throws Exception {
+        try (PostgresServer pg = PostgresServer.startOwn()) {
+            HubConfig config = TestHubs.config(dir).withStore(pg.newDatabase("restart")).withCompactEvery(20);
+            StringBuilder typed = new StringBuilder();
+            java.util.List<String> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
+            dev.tandem.sync.SyncListener listener = new dev.tandem.sync.SyncListener() {
+                @Override
+                public void onStatus(dev.tandem.sync.SyncStatus status) {
+                    if (status.lastError() != null && !errors.contains(status.lastError())) errors.add(status.lastError());
+                }
+            };
+            try (Hub hub = Hub.start(config); SyncClient a = client(hub, "notes", new dev.tandem.crdt.Doc(), listener)) {
+                sync(a);
+                for (int i = 0; i < 60; i++) {
+                    String s = i + ",";
+                    typed.append(s);
+                    a.edit(d -> d.insert(d.length(), s)).get();
+                    if (i == 20) pg.stop(true);
+                    if (i == 25) pg.start();
+                    Thread.sleep(20);
+                }
+                // Every edit is acked once PostgreSQL is back: the acks waited, none failed.
+                a.flush().get(60, TimeUnit.SECONDS);
+                assertEquals(typed.toString(), text(a));
+                assertEquals(java.util.List.of(), errors, "the room failed instead of waiting for PostgreSQL");
+            }
+            try (Hub hub = Hub.start(config); SyncClient late = client(hub, "notes")) {
+                sync(late);
+                assertEquals(typed.toString(), text(late), "an edit the hub acked is missing after the restart of both");
+            }
+        }
+    }
 }

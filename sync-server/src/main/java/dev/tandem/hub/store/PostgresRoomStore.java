@@ -470,14 +470,31 @@ public final class PostgresRoomStore implements RoomStore {
                 }
                 c.commit();
             } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException r) {
-                    log.debug("store rollback: {}", r.toString());
-                }
-                throw e;
+                throw rollback(c, e);
             }
         }
+    }
+
+    /**
+     * Rolls back after {@code e} and returns what to throw: {@code e}, or, if the connection
+     * broke on the way (the pool then reports only "Connection is closed", without a state),
+     * an SQLException of class 08 so the writer retries on a fresh connection.
+     */
+    private static SQLException rollback(Connection c, Exception e) {
+        try {
+            c.rollback();
+        } catch (SQLException r) {
+            log.debug("store rollback: {}", r.toString());
+        }
+        boolean broken;
+        try {
+            broken = c.isClosed();
+        } catch (SQLException x) {
+            broken = true;
+        }
+        if (broken && !connectionLost(e)) return new SQLException("the connection to the database broke: " + e.getMessage(), "08006", e);
+        if (e instanceof SQLException s) return s;
+        throw (RuntimeException) e;
     }
 
     private abstract static class Write {
@@ -592,14 +609,16 @@ public final class PostgresRoomStore implements RoomStore {
                 c.setAutoCommit(false);
                 try {
                     write(store, c, token);
+                    // Released in the same transaction (a no-op once fenced off); the token
+                    // stays, so a late holder is still fenced.
+                    try (PreparedStatement p = c.prepareStatement("UPDATE rooms SET lease_holder = NULL, lease_expires = NULL WHERE id = ? AND lease_token = ?")) {
+                        p.setLong(1, room);
+                        p.setLong(2, token);
+                        p.executeUpdate();
+                    }
                     c.commit();
                 } catch (SQLException | RuntimeException e) {
-                    try {
-                        c.rollback();
-                    } catch (SQLException r) {
-                        log.debug("store rollback: {}", r.toString());
-                    }
-                    throw e;
+                    throw rollback(c, e);
                 }
             }
         }
@@ -626,7 +645,7 @@ public final class PostgresRoomStore implements RoomStore {
                 log.warn("room {}: compaction up to {} fenced off: lease token {} was superseded by {}", room, upto, token, storedToken);
                 return;
             }
-            try {
+            {
                 if (snapshotSeq > upto) {
                     log.warn("room {}: compaction up to {} skipped, the stored snapshot already covers {}", room, upto, snapshotSeq);
                     return;
@@ -662,13 +681,6 @@ public final class PostgresRoomStore implements RoomStore {
                 try (PreparedStatement p = c.prepareStatement("DELETE FROM updates WHERE room = ? AND seq <= ?")) {
                     p.setLong(1, room);
                     p.setLong(2, upto);
-                    p.executeUpdate();
-                }
-            } finally {
-                // Released in the same transaction; the token stays, so a late holder is still fenced.
-                try (PreparedStatement p = c.prepareStatement("UPDATE rooms SET lease_holder = NULL, lease_expires = NULL WHERE id = ? AND lease_token = ?")) {
-                    p.setLong(1, room);
-                    p.setLong(2, token);
                     p.executeUpdate();
                 }
             }
