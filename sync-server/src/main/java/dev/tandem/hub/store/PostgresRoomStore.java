@@ -83,6 +83,7 @@ public final class PostgresRoomStore implements RoomStore {
     private final Map<Long, Long> loadedUpto = new ConcurrentHashMap<>();
     private volatile String writeFailure;
     private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Tests only: runs between a compaction's lease grant and its write (to make two collide). */
     volatile Runnable afterLeaseHook;
@@ -313,14 +314,16 @@ public final class PostgresRoomStore implements RoomStore {
 
     @Override
     public void close() {
-        if (closing) return;
+        if (!closeCalled.compareAndSet(false, true)) return;
+        // Writes still come in until this barrier passes: a room's compaction is queued when its
+        // last append completes (it needs that entry's number), which may be during this flush.
         CompletableFuture<Void> last = flush();
-        closing = true;
         try {
             last.get(retryFor.toMillis() + 30_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.warn("store flush on close failed: {}", e.toString());
         }
+        closing = true;
         writer.interrupt();
         try {
             writer.join(10_000);

@@ -62,6 +62,7 @@ public final class SqliteRoomStore implements RoomStore {
     /** Why the last commit failed; null once a commit succeeds. Read by health checks. */
     private volatile String writeFailure;
     private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SqliteRoomStore(Path file, DataDirLock lock, Connection writeConnection, Connection readConnection) {
         this.file = file;
@@ -285,14 +286,16 @@ public final class SqliteRoomStore implements RoomStore {
 
     @Override
     public void close() {
-        if (closing) return;
+        if (!closeCalled.compareAndSet(false, true)) return;
+        // Writes still come in until this barrier passes: a room's compaction is queued when its
+        // last append completes (it needs that entry's number), which may be during this flush.
         CompletableFuture<Void> last = flush();
-        closing = true;
         try {
             last.get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("store flush on close failed: {}", e.toString());
         }
+        closing = true;
         writer.interrupt();
         try {
             writer.join(10_000);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -198,6 +199,21 @@ abstract class RoomStoreContract {
         assertTrue(e.getCause() instanceof StoreException, e.toString());
         try (RoomStore again = openStore()) {
             assertEquals(50, again.open("r").updates().size());
+        }
+    }
+
+    @Test
+    void aCompactionQueuedWhenItsAppendCompletesDuringCloseIsStillStored() throws Exception {
+        RoomStore store = openStore();
+        long key = store.open("r").key();
+        // What a room does: its compaction waits for the number of its last append.
+        CompletableFuture<Void> compacted = store.append(key, bytes("u1")).thenCompose(seq -> store.compact(key, seq, bytes("snap"), null));
+        store.close();
+        await(compacted);
+        try (RoomStore again = openStore()) {
+            StoredRoom room = again.open("r");
+            assertArrayEquals(bytes("snap"), room.snapshot());
+            assertEquals(0, room.updates().size());
         }
     }
 }
