@@ -54,7 +54,12 @@ final class Room {
     private Doc doc;
     private Version version = Version.EMPTY;
     private long key;
-    private long lastSeq;
+    /**
+     * The store's sequence number of the last entry this room appended (or loaded): what a
+     * snapshot taken now covers. The store gives the numbers out, so this completes only when
+     * that append has committed.
+     */
+    private CompletableFuture<Long> lastAppend = CompletableFuture.completedFuture(0L);
     /** Snapshot, held operations and log, as stored: what the room size bound counts. */
     private long storedBytes;
     private int logEntries;
@@ -119,7 +124,7 @@ final class Room {
             version = d.version();
             durableVersion = version;
             key = stored.key();
-            lastSeq = stored.lastSeq();
+            lastAppend = CompletableFuture.completedFuture(stored.lastSeq());
             storedBytes = stored.storedBytes();
             logEntries = stored.updates().size();
             owners.putAll(stored.owners());
@@ -308,11 +313,12 @@ final class Room {
             ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
                     ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
             version = after;
-            long entry = ++lastSeq;
             storedBytes += bytes.length;
             logEntries++;
             metrics.updateStored();
-            durable = store.append(key, entry, bytes);
+            CompletableFuture<Long> appended = store.append(key, bytes);
+            lastAppend = appended;
+            durable = appended.thenApply(entry -> null);
             int delivered = 0;
             for (HubConnection m : members.values()) {
                 if (m != conn) {
@@ -459,8 +465,9 @@ final class Room {
     private void compact() {
         byte[] snapshot = doc.encode();
         byte[] held = doc.hasPending() ? doc.heldUpdate().encode() : null;
-        long upto = lastSeq;
-        store.compact(key, upto, snapshot, held).whenComplete((ok, error) -> {
+        // The snapshot holds every entry appended so far; it covers them once the last one has its
+        // number. If that append fails, so does this compaction (the room fails either way).
+        lastAppend.thenCompose(upto -> store.compact(key, upto, snapshot, held)).whenComplete((ok, error) -> {
             if (error != null) exec.execute(() -> storageFailed(error));
         });
         storedBytes = snapshot.length + (held == null ? 0 : held.length);
