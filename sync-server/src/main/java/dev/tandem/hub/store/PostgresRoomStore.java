@@ -173,6 +173,11 @@ public final class PostgresRoomStore implements RoomStore {
                             + "writer TEXT NOT NULL, data BYTEA NOT NULL, PRIMARY KEY (room, seq))");
                     s.execute("CREATE TABLE replica_owners (room BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE, replica BIGINT NOT NULL, "
                             + "owner TEXT NOT NULL, user_id TEXT, name TEXT NOT NULL, PRIMARY KEY (room, replica))");
+                    // Named versions: seq orders them; the unique key makes a commit retried
+                    // after a lost connection (see Write) store one row, not two.
+                    s.execute("CREATE TABLE named_versions (room BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE, seq BIGSERIAL, "
+                            + "name TEXT NOT NULL, version BYTEA NOT NULL, by_name TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (room, seq), "
+                            + "UNIQUE (room, name, version))");
                     s.execute("INSERT INTO tandem_schema (version) VALUES (1)");
                     log.info("store: created the schema (version 1)");
                 }
@@ -192,7 +197,7 @@ public final class PostgresRoomStore implements RoomStore {
             loadedUpto.put(key, 0L);
             // Another hub may have created (and written) it a moment ago: read what is there.
             StoredRoom again = read(room);
-            return again != null ? again : new StoredRoom(key, null, null, List.of(), 0, 0, Map.of());
+            return again != null ? again : new StoredRoom(key, null, null, List.of(), 0, 0, Map.of(), List.of());
         } catch (java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot create room \"" + room + "\" in " + location + ": " + rootMessage(e), e);
         }
@@ -243,9 +248,16 @@ public final class PostgresRoomStore implements RoomStore {
                         while (rs.next()) owners.put(rs.getLong(1), new ReplicaOwner(rs.getString(2), rs.getString(3), rs.getString(4)));
                     }
                 }
+                List<StoredNamedVersion> named = new ArrayList<>();
+                try (PreparedStatement p = c.prepareStatement("SELECT name, version, by_name, at FROM named_versions WHERE room = ? ORDER BY seq")) {
+                    p.setLong(1, key);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) named.add(new StoredNamedVersion(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getLong(4)));
+                    }
+                }
                 failedRooms.remove(key);
                 loadedUpto.put(key, lastSeq);
-                return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners);
+                return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners, named);
             } finally {
                 c.rollback();
             }
@@ -300,6 +312,11 @@ public final class PostgresRoomStore implements RoomStore {
     @Override
     public CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner) {
         return submit(new BindReplica(roomKey, replica, owner)).future;
+    }
+
+    @Override
+    public CompletableFuture<Void> addNamedVersion(long roomKey, StoredNamedVersion named) {
+        return submit(new AddNamedVersion(roomKey, named)).future;
     }
 
     @Override
@@ -743,6 +760,28 @@ public final class PostgresRoomStore implements RoomStore {
                 p.setString(3, owner.owner());
                 p.setString(4, owner.userId());
                 p.setString(5, owner.name());
+                p.executeUpdate();
+            }
+        }
+    }
+
+    private static final class AddNamedVersion extends FutureWrite<Void> {
+        final StoredNamedVersion named;
+
+        AddNamedVersion(long room, StoredNamedVersion named) {
+            super(room, true);
+            this.named = named;
+        }
+
+        @Override
+        void execute(PostgresRoomStore store, Connection c) throws SQLException {
+            try (PreparedStatement p = c.prepareStatement("INSERT INTO named_versions (room, name, version, by_name, at) VALUES (?, ?, ?, ?, ?) "
+                    + "ON CONFLICT (room, name, version) DO NOTHING")) {
+                p.setLong(1, room);
+                p.setString(2, named.name());
+                p.setBytes(3, named.version());
+                p.setString(4, named.by());
+                p.setLong(5, named.atMillis());
                 p.executeUpdate();
             }
         }

@@ -61,6 +61,29 @@ abstract class RoomStoreContract {
     }
 
     @Test
+    void namedVersionsAreKeptInOrder_surviveARestart_andGoWithTheirRoom() throws Exception {
+        try (RoomStore store = openStore()) {
+            long key = store.open("r").key();
+            long other = store.open("other").key();
+            await(store.addNamedVersion(key, new StoredNamedVersion("draft 1", bytes("v1"), "Ada", 1000)));
+            await(store.addNamedVersion(key, new StoredNamedVersion("it's \"final\"; DROP TABLE rooms; --", bytes("v2"), "Grace", 2000)));
+            await(store.addNamedVersion(other, new StoredNamedVersion("elsewhere", bytes("v9"), "Linus", 3000)));
+        }
+        try (RoomStore store = openStore()) {
+            List<StoredNamedVersion> named = store.open("r").namedVersions();
+            assertEquals(2, named.size());
+            assertEquals("draft 1", named.get(0).name());
+            assertArrayEquals(bytes("v1"), named.get(0).version());
+            assertEquals("Ada", named.get(0).by());
+            assertEquals(1000, named.get(0).atMillis());
+            assertEquals("it's \"final\"; DROP TABLE rooms; --", named.get(1).name());
+            assertTrue(await(store.delete("r")));
+            assertEquals(0, store.open("r").namedVersions().size(), "a room made again under the name starts without the old names");
+            assertEquals(1, store.open("other").namedVersions().size());
+        }
+    }
+
+    @Test
     void anOlderCompactionNeverOverwritesANewerSnapshot() throws Exception {
         try (RoomStore store = openStore()) {
             long key = store.open("r").key();
