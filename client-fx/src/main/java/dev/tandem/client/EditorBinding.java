@@ -67,6 +67,7 @@ final class EditorBinding {
     private boolean patching;                           // FX thread; true while the area is patched from the replica
     private boolean docListenersQueued;                 // FX thread
     private TextStyles.Highlights highlights = TextStyles.Highlights.NONE; // FX thread, in the area's positions
+    private Tints tints = Tints.NONE;                   // FX thread, in the area's positions ("Show authors")
     // The selection just before the user's next edit (from the key or mouse event that makes it); -1: none known.
     private int selectionAnchor = -1;
     private int selectionCaret = -1;
@@ -135,6 +136,10 @@ final class EditorBinding {
         return doc;
     }
 
+    StyleClassedTextArea area() {
+        return area;
+    }
+
     UndoManager undoManager() {
         return undo;
     }
@@ -184,6 +189,7 @@ final class EditorBinding {
             outbox.accept(undo.mark(pos, pos + inserted.length(), stop.key(), null));
         }
         highlights = highlights.shifted(pos, removed.length(), inserted.length());
+        tints = tints.shifted(pos, removed.length(), inserted.length());
         if (checkInSync()) {
             // RichTextFX gave the typed text the style before it; the crdt decides (bold grows at
             // its end, a link does not). Only changes styles: positions, carets and selections stay.
@@ -314,6 +320,7 @@ final class EditorBinding {
             int inserted = c.inserted().length();
             area.replaceText(c.index(), c.index() + removed, forDisplay(c.inserted()));
             highlights = highlights.shifted(c.index(), removed, inserted);
+            tints = tints.shifted(c.index(), removed, inserted);
             for (int[] r : dirty) {
                 r[0] = shift(r[0], c.index(), removed, inserted);
                 r[1] = shift(r[1], c.index(), removed, inserted);
@@ -336,7 +343,7 @@ final class EditorBinding {
     /** Sets the text styles of {@code from .. to-1} to the replica's marks (and find's highlights). */
     private void restyleText(int from, int to) {
         if (from >= to) return;
-        StyleSpans<Collection<String>> wanted = TextStyles.spans(doc, from, to, highlights);
+        StyleSpans<Collection<String>> wanted = tints.over(TextStyles.spans(doc, from, to, highlights), from, to);
         if (!wanted.equals(area.getStyleSpans(from, to))) area.setStyleSpans(from, wanted);
     }
 
@@ -391,9 +398,9 @@ final class EditorBinding {
         }
         javafx.scene.control.Label marker = new javafx.scene.control.Label(text);
         marker.getStyleClass().add("list-marker");
-        marker.setMinWidth(24 + 24 * level);
-        marker.setPrefWidth(24 + 24 * level);
-        marker.setPadding(new javafx.geometry.Insets(0, 6, 0, 0));
+        // In em of the editor's font: the marker column grows with the zoom (Look), as the text does.
+        double em = 1.6 * (1 + level);
+        marker.setStyle("-fx-min-width: " + em + "em; -fx-pref-width: " + em + "em;"); // its padding: tandem.css
         return marker;
     }
 
@@ -404,7 +411,20 @@ final class EditorBinding {
             if (area.getParagraphs().size() == 1) restyleParagraphs(0, 0);
             return;
         }
-        StyleSpans<Collection<String>> wanted = TextStyles.spans(doc, 0, length, highlights);
+        restyleTextDifferences();
+        for (int p = 0; p < area.getParagraphs().size(); p++) {
+            Collection<String> want = TextStyles.paragraphClasses(doc.paragraph(area.getAbsolutePosition(p, 0)));
+            if (!List.copyOf(want).equals(List.copyOf(area.getParagraph(p).getParagraphStyle()))) {
+                restyleParagraphs(area.getAbsolutePosition(p, 0), area.getAbsolutePosition(p, 0));
+            }
+        }
+    }
+
+    /** Restyles the one range that holds every character whose text style differs from what it should be. */
+    private void restyleTextDifferences() {
+        int length = area.getLength();
+        if (length == 0) return;
+        StyleSpans<Collection<String>> wanted = tints.over(TextStyles.spans(doc, 0, length, highlights), 0, length);
         StyleSpans<Collection<String>> had = area.getStyleSpans(0, length);
         int first = -1, last = -1;
         Iterator<org.fxmisc.richtext.model.StyleSpan<Collection<String>>> w = wanted.iterator(), h = had.iterator();
@@ -426,12 +446,6 @@ final class EditorBinding {
             if (hLeft == 0) { hs = h.hasNext() ? h.next() : null; hLeft = hs == null ? 0 : hs.getLength(); }
         }
         if (first >= 0) restyleText(first, last);
-        for (int p = 0; p < area.getParagraphs().size(); p++) {
-            Collection<String> want = TextStyles.paragraphClasses(doc.paragraph(area.getAbsolutePosition(p, 0)));
-            if (!List.copyOf(want).equals(List.copyOf(area.getParagraph(p).getParagraphStyle()))) {
-                restyleParagraphs(area.getAbsolutePosition(p, 0), area.getAbsolutePosition(p, 0));
-            }
-        }
     }
 
     // ---------------------------------------------------------------- undo and redo
@@ -452,8 +466,16 @@ final class EditorBinding {
         if (result.isEmpty()) return false;
         UndoManager.Result r = result.get();
         outbox.accept(r.update());
-        // The undo manager changed the replica itself and says where, not what: patch the area
-        // with the one range where the texts differ, then restyle what looks different.
+        showReplica(r.anchor(), r.caret());
+        return true;
+    }
+
+    /**
+     * Brings the area up to the replica after the replica was changed directly (undo, redo,
+     * restore), which says where, not what: patches the one range where the texts differ, then
+     * restyles what looks different, and selects {@code anchor .. caret}.
+     */
+    private void showReplica(int anchor, int caret) {
         String now = forDisplay(doc.text());
         String shown = area.getText();
         int prefix = 0;
@@ -468,17 +490,137 @@ final class EditorBinding {
                 String inserted = now.substring(prefix, now.length() - suffix);
                 area.replaceText(prefix, prefix + removed, inserted);
                 highlights = highlights.shifted(prefix, removed, inserted.length());
+                tints = tints.shifted(prefix, removed, inserted.length());
             }
             restyleDifferences();
         } finally {
             patching = false;
         }
-        area.selectRange(Math.min(r.anchor(), area.getLength()), Math.min(r.caret(), area.getLength()));
+        area.selectRange(Math.min(anchor, area.getLength()), Math.min(caret, area.getLength()));
         area.requestFollowCaret();
         undoListeners.forEach(Runnable::run);
         localEditListeners.forEach(Runnable::run);
         docListeners.forEach(Runnable::run);
+    }
+
+    // ---------------------------------------------------------------- history
+
+    /**
+     * Turns the text into what it was at {@code version} (formatting included), with ordinary
+     * edits of this replica, as one undo step (FX thread). The edits undo exactly what happened
+     * since: every character inserted after {@code version} is deleted, every character deleted
+     * since is typed again at its place ({@link Doc#diff}), so people's later edits elsewhere are
+     * not disturbed more than needed. Then the marks and paragraph attributes that differ from
+     * then are set back. False if this window may not edit, or nothing differed.
+     */
+    boolean restore(dev.tandem.crdt.Version version) {
+        if (readOnly()) return false;
+        List<dev.tandem.crdt.Diff> since = doc.diff(version, doc.version());
+        List<Doc.TextRun> runsThen = doc.runsAt(version);
+        List<Map<String, String>> paragraphsThen = doc.paragraphsAt(version);
+        int caret = area.getCaretPosition();
+        undo.closeStep();
+        rememberSelection();
+        useRememberedSelection();
+        int edits = 0;
+        // Last to first: each change's index is in the text that still holds everything before it.
+        for (int i = since.size() - 1; i >= 0; i--) {
+            dev.tandem.crdt.Diff d = since.get(i);
+            if (d.kind() == dev.tandem.crdt.Diff.Kind.INSERTED) outbox.accept(undo.delete(d.index(), d.text().length()));
+            else outbox.accept(undo.insert(d.index(), d.text()));
+            edits++;
+        }
+        edits += restoreMarks(runsThen);
+        edits += restoreParagraphs(paragraphsThen);
+        undo.closeStep();
+        if (edits == 0) return false;
+        showReplica(Math.min(caret, doc.length()), Math.min(caret, doc.length()));
         return true;
+    }
+
+    /** Sets every mark back to what {@code then} (runs of the same text) says; the number of edits made. */
+    private int restoreMarks(List<Doc.TextRun> then) {
+        int length = doc.length();
+        if (length == 0) return 0;
+        List<Doc.TextRun> now = doc.runs(0, length);
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        for (Doc.TextRun r : then) keys.addAll(r.marks().keySet());
+        for (Doc.TextRun r : now) keys.addAll(r.marks().keySet());
+        int edits = 0;
+        for (String key : keys) {
+            String[] wanted = valuesOf(then, key, length);
+            String[] had = valuesOf(now, key, length);
+            int i = 0;
+            while (i < length) {
+                if (Objects.equals(wanted[i], had[i])) {
+                    i++;
+                    continue;
+                }
+                int j = i + 1;
+                while (j < length && !Objects.equals(wanted[j], had[j]) && Objects.equals(wanted[j], wanted[i])) j++;
+                try {
+                    outbox.accept(undo.mark(i, j, key, wanted[i]));
+                    edits++;
+                } catch (IllegalArgumentException refused) {
+                    // A value today's schema refuses: the text comes back without it.
+                }
+                i = j;
+            }
+        }
+        return edits;
+    }
+
+    private static String[] valuesOf(List<Doc.TextRun> runs, String key, int length) {
+        String[] out = new String[length];
+        int at = 0;
+        for (Doc.TextRun r : runs) {
+            String v = r.marks().get(key);
+            int end = Math.min(length, at + r.text().length());
+            if (v != null) java.util.Arrays.fill(out, at, end, v);
+            at = end;
+        }
+        return out;
+    }
+
+    /** Sets every paragraph's attributes back to {@code then} (one map per paragraph); the number of edits made. */
+    private int restoreParagraphs(List<Map<String, String>> then) {
+        String text = doc.text();
+        int edits = 0;
+        int start = 0;
+        for (int p = 0; p < then.size(); p++) {
+            Map<String, String> wanted = then.get(p);
+            Map<String, String> had = doc.paragraph(start);
+            java.util.Set<String> keys = new java.util.TreeSet<>(wanted.keySet());
+            keys.addAll(had.keySet());
+            for (String key : keys) {
+                if (Objects.equals(wanted.get(key), had.get(key))) continue;
+                try {
+                    outbox.accept(undo.setParagraph(start, key, wanted.get(key)));
+                    edits++;
+                } catch (IllegalArgumentException refused) {
+                    // As for marks: the paragraph keeps today's attribute.
+                }
+            }
+            int nl = text.indexOf('\n', start);
+            if (nl < 0) break;
+            start = nl + 1;
+        }
+        return edits;
+    }
+
+    /** Shows {@code next} as the author tints ("Show authors"; editor positions), replacing the ones shown. */
+    void tint(Tints next) {
+        // Only where the tints differ: after edits, the shifted old tints and the new ones differ
+        // just around the new text, and the rest of the document is not restyled.
+        int[] changed = Tints.differing(tints, next);
+        tints = next;
+        if (changed == null) return;
+        patching = true;
+        try {
+            restyleText(Math.min(changed[0], area.getLength()), Math.min(changed[1], area.getLength()));
+        } finally {
+            patching = false;
+        }
     }
 
     // ---------------------------------------------------------------- formatting commands

@@ -74,6 +74,8 @@ final class RoomSession {
     private boolean offline;
     private String notice;
     private List<Peer> peers = List.of();
+    private java.util.Map<Long, dev.tandem.sync.Author> authors = java.util.Map.of();
+    private List<dev.tandem.sync.NamedVersion> namedVersions; // null: the hub does not keep them (or not told yet)
     private SyncStatus status;
     private final PauseTransition presenceDelay = new PauseTransition(PRESENCE_DELAY);
     private final PauseTransition typingOff = new PauseTransition(TYPING_FOR);
@@ -104,10 +106,18 @@ final class RoomSession {
         FxThread.Batcher<Object> incoming = new FxThread.Batcher<>(FxThread.EXECUTOR, this::applyIncoming);
         FxThread.Batcher<List<Peer>> peerLists = new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showPeers(b.get(b.size() - 1)));
         FxThread.Batcher<SyncStatus> statuses = new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showStatus(b.get(b.size() - 1)));
+        FxThread.Batcher<java.util.Map<Long, dev.tandem.sync.Author>> authorMaps =
+                new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showAuthors(b.get(b.size() - 1)));
+        FxThread.Batcher<java.util.Optional<List<dev.tandem.sync.NamedVersion>>> namedLists =
+                new FxThread.Batcher<>(FxThread.EXECUTOR, b -> showNamedVersions(b.get(b.size() - 1).orElse(null)));
         SyncListener listener = new SyncListener() {
             @Override public void onRemoteUpdate(Update update) { incoming.post(update); }
             @Override public void onPeers(List<Peer> list) { peerLists.post(list); }
             @Override public void onStatus(SyncStatus status) { statuses.post(status); }
+            @Override public void onAuthors(java.util.Map<Long, dev.tandem.sync.Author> map) { authorMaps.post(map); }
+            @Override public void onNamedVersions(List<dev.tandem.sync.NamedVersion> list) {
+                namedLists.post(java.util.Optional.ofNullable(list));
+            }
             @Override public void onLocalEditRejected(String reason, byte[] snapshot) {
                 // Decoded here, off the FX thread; a new replica id (Doc.decode), as the contract asks.
                 Doc rebuilt = Doc.decode(snapshot);
@@ -161,6 +171,16 @@ final class RoomSession {
         window.setHostBanner(hostBanner);
         window.setInviter(inviter);
         window.setViewOnly(access.viewOnly());
+        window.history.setAuthors(authors);
+        // Past versions are read off the session replica, on the sync thread (it holds every
+        // edit the UI replica has): a big document's past is never computed on the FX thread.
+        window.history.setReader(new HistoryPanel.Reader() {
+            @Override
+            public <T> CompletableFuture<T> read(java.util.function.Function<Doc, T> work) {
+                return sync.read(work);
+            }
+        });
+        showNamedVersions(namedVersions);
         window.workOffline.setSelected(offline);
         showTitle();
         if (notice != null) window.status.setNotice(notice);
@@ -334,7 +354,22 @@ final class RoomSession {
             if (!self && p.cursor() != null) cursors.add(new RemoteCursors.Cursor(id, p.name(), p.color(), p.cursor(), p.selection()));
         }
         window.presence.update(rows);
+        window.history.sawPeers(peers);
         window.cursors.update(cursors);
+    }
+
+    private void showAuthors(java.util.Map<Long, dev.tandem.sync.Author> map) {
+        if (closed) return;
+        authors = map;
+        window.history.setAuthors(map);
+    }
+
+    /** The room's named versions; null: the hub does not keep them, so none can be named. */
+    private void showNamedVersions(List<dev.tandem.sync.NamedVersion> list) {
+        if (closed) return;
+        namedVersions = list;
+        window.history.setNamed(list == null ? List.of() : list);
+        window.history.setNamer(list == null ? null : sync::nameVersion);
     }
 
     private void showStatus(SyncStatus s) {

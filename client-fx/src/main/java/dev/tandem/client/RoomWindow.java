@@ -84,6 +84,7 @@ final class RoomWindow {
 
     static final KeyCombination FIND = KeyCombination.keyCombination("Shortcut+F");
     static final KeyCombination REPLACE = KeyCombination.keyCombination("Shortcut+H");
+    static final KeyCombination HISTORY = KeyCombination.keyCombination("Shortcut+Alt+H");
     private static final PseudoClass CONNECTED = PseudoClass.getPseudoClass("connected");
     private static final PseudoClass CONNECTING = PseudoClass.getPseudoClass("connecting");
     private static final PseudoClass OFFLINE = PseudoClass.getPseudoClass("offline");
@@ -94,7 +95,10 @@ final class RoomWindow {
     final EditorCommands commands;
     final FindBar find;
     final FileCommands files;
+    final HistoryPanel history;
     final RemoteCursors cursors;
+    /** The editor's zoom and text column, and the View menu's theme and zoom entries ({@link Look}). */
+    final Look.Editor look;
     final PresenceViewModel presence = new PresenceViewModel();
     final StatusViewModel status;
     final RoomAddress address;
@@ -133,10 +137,12 @@ final class RoomWindow {
         area.setId("editor");
         area.setWrapText(true);
         area.getStyleClass().add("tandem-editor");
+        look = Look.get().attach(area);
         binding = new EditorBinding(area, doc, initial, undo, outbox);
         commands = new EditorCommands(area, binding, actions::openLink);
         find = new FindBar(area, binding);
         files = new FileCommands(stage, address.room(), binding, actions.io(), actions::openRoomWith);
+        history = new HistoryPanel(binding, java.time.Clock.systemUTC());
         org.fxmisc.wellbehaved.event.Nodes.addInputMap(area, org.fxmisc.wellbehaved.event.InputMap.sequence(
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(FIND), e -> find.show(false)),
                 org.fxmisc.wellbehaved.event.InputMap.consume(org.fxmisc.wellbehaved.event.EventPattern.keyPressed(REPLACE), e -> find.show(true))));
@@ -159,13 +165,15 @@ final class RoomWindow {
 
         BorderPane root = new BorderPane();
         root.getStyleClass().add("room-window");
-        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find));
+        root.setTop(new VBox(createMenu(actions), createInviteBar(), commands.toolbar, find, history.legend));
         root.setCenter(editorStack);
-        root.setRight(createSidebar());
+        root.setRight(new HBox(history.node, createSidebar()));
+        // While the history panel shows a past version, it takes the live editor's place.
+        history.viewingProperty().addListener((obs, was, viewing) -> root.setCenter(viewing ? history.viewerPane : editorStack));
         root.setBottom(createStatusBar());
 
         Scene scene = new Scene(root, 1100, 720);
-        scene.getStylesheets().add(TandemApp.stylesheet());
+        Look.get().install(scene); // theme, tandem.css, zoom keys
         stage.setScene(scene);
         stage.setTitle(address.room() + " - Tandem");
         stage.getIcons().setAll(TandemApp.icons());
@@ -191,6 +199,7 @@ final class RoomWindow {
      */
     void setViewOnly(boolean viewOnly) {
         area.setEditable(!viewOnly);
+        history.setViewOnly(viewOnly);
         viewOnlyBanner.setVisible(viewOnly);
         viewOnlyBanner.setManaged(viewOnly);
     }
@@ -214,7 +223,9 @@ final class RoomWindow {
         exportHtml.setId("menu-export-html");
         MenuItem importRoom = item("Import into new room…", null, files::importIntoNewRoom);
         importRoom.setId("menu-import-room");
-        MenuItem insertFile = editsOnly(item("Insert file…", null, files::insertFile));
+        MenuItem insertFile = item("Insert file…", null, files::insertFile);
+        // Off for a viewer, and while history shows a past version (it would go into the hidden live text).
+        insertFile.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
         insertFile.setId("menu-insert-file");
         MenuItem print = item("Print…", "Shortcut+P", files::print);
         print.setId("menu-print");
@@ -242,12 +253,13 @@ final class RoomWindow {
                 new SeparatorMenuItem(),
                 item("Select all", "Shortcut+A", area::selectAll));
         Menu format = commands.formatMenu();
-        format.disableProperty().bind(area.editableProperty().not()); // a viewer's window: nothing to format
-        commands.toolbar.disableProperty().bind(area.editableProperty().not());
+        // A viewer's window: nothing to format; nor while history shows a past version (read-only).
+        format.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
+        commands.toolbar.disableProperty().bind(area.editableProperty().not().or(history.viewingProperty()));
         MenuItem about = item("About Tandem", null, this::showAbout);
         about.setId("menu-about");
         Menu help = new Menu("_Help", null, about);
-        MenuBar bar = new MenuBar(file, edit, format, createRoomMenu(), help);
+        MenuBar bar = new MenuBar(file, edit, format, createViewMenu(), createRoomMenu(), help);
         bar.setUseSystemMenuBar(true);
         return bar;
     }
@@ -267,6 +279,25 @@ final class RoomWindow {
     static String aboutHeader() {
         return "Tandem " + TandemVersion.get();
     }
+
+    /** View: the history panel and the authors' tints, then theme and zoom ({@link Look}). */
+    private Menu createViewMenu() {
+        CheckMenuItem historyItem = new CheckMenuItem("History");
+        historyItem.setId("menu-history");
+        historyItem.setAccelerator(HISTORY);
+        historyItem.selectedProperty().bindBidirectional(historyOpen);
+        historyOpen.addListener((obs, o, on) -> history.setOpen(on));
+        history.openProperty().addListener((obs, o, on) -> historyOpen.set(on));
+        CheckMenuItem authors = new CheckMenuItem("Show authors");
+        authors.setId("menu-show-authors");
+        authors.selectedProperty().bindBidirectional(history.showAuthors.selectedProperty());
+        Menu view = new Menu("_View", null, historyItem, authors, new SeparatorMenuItem());
+        view.setId("menu-view");
+        view.getItems().addAll(look.viewMenuItems());
+        return view;
+    }
+
+    private final javafx.beans.property.BooleanProperty historyOpen = new javafx.beans.property.SimpleBooleanProperty(false);
 
     /** Room: the invites (enabled when this process hosts the room, see {@link #setInviter}). */
     private Menu createRoomMenu() {
@@ -572,6 +603,8 @@ final class RoomWindow {
         copiedFor.stop();
         inviteCopiedFor.stop();
         cursors.dispose();
+        look.dispose();
+        history.dispose();
         binding.dispose();
     }
 }

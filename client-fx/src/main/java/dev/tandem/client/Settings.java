@@ -14,11 +14,13 @@ import java.util.List;
 import java.util.Properties;
 
 /**
- * What the start screen remembers between runs: name, colour, last server, recent rooms. Stored
+ * What the start screen remembers between runs: name, colour, last server, recent rooms; and how
+ * the windows look (theme, editor zoom: {@link Look}). Stored
  * as {@code settings.properties} in the data directory. Immutable; {@link #load} never fails
  * (a missing or corrupt file gives defaults, so a bad file cannot lock anyone out).
  */
-record Settings(String name, String color, String server, List<String> recentRooms, String hostBind) {
+record Settings(String name, String color, String server, List<String> recentRooms, String hostBind,
+                Look.ThemeChoice theme, int zoom) {
     static final int MAX_RECENT = 10;
     static final String FILE = "settings.properties";
     static final String DEFAULT_SERVER = "ws://127.0.0.1:7070";
@@ -31,10 +33,18 @@ record Settings(String name, String color, String server, List<String> recentRoo
     /**
      * @param hostBind where the embedded hub listens, {@link #LOCAL_ONLY} or {@link #NETWORK}; ""
      *     until the user chose (the start screen asks the first time they host)
+     * @param theme View > Theme; null is {@link Look.ThemeChoice#SYSTEM}
+     * @param zoom the editor's zoom in percent, one of {@link Look#ZOOM_STEPS} (another value is taken to the nearest)
      */
     Settings {
         recentRooms = List.copyOf(recentRooms);
         if (!isHostBind(hostBind)) hostBind = "";
+        if (theme == null) theme = Look.ThemeChoice.SYSTEM;
+        zoom = Look.nearestZoom(zoom);
+    }
+
+    Settings(String name, String color, String server, List<String> recentRooms, String hostBind) {
+        this(name, color, server, recentRooms, hostBind, Look.ThemeChoice.SYSTEM, 100);
     }
 
     Settings(String name, String color, String server, List<String> recentRooms) {
@@ -46,7 +56,11 @@ record Settings(String name, String color, String server, List<String> recentRoo
     }
 
     Settings withHostBind(String bind) {
-        return new Settings(name, color, server, recentRooms, bind);
+        return new Settings(name, color, server, recentRooms, bind, theme, zoom);
+    }
+
+    Settings withLook(Look.ThemeChoice theme, int zoom) {
+        return new Settings(name, color, server, recentRooms, hostBind, theme, zoom);
     }
 
     static Settings defaults(String color) {
@@ -75,7 +89,14 @@ record Settings(String name, String color, String server, List<String> recentRoo
                 StartViewModel.nameProblem(name) == null ? name : defaults.name(),
                 UserColors.isValid(color) ? color : fallbackColor,
                 p.getProperty("server", defaults.server()),
-                recent, p.getProperty("hostBind", ""));
+                recent, p.getProperty("hostBind", ""),
+                Look.ThemeChoice.parse(p.getProperty("theme", "")), parseZoom(p.getProperty("zoom", "")));
+    }
+
+    /** A zoom from the file: a plain percentage, else 100. */
+    private static int parseZoom(String value) {
+        if (!value.matches("\\d{1,4}")) return 100;
+        return Integer.parseInt(value);
     }
 
     void save(Path dataDir) throws IOException {
@@ -84,6 +105,8 @@ record Settings(String name, String color, String server, List<String> recentRoo
         p.setProperty("color", color);
         p.setProperty("server", server);
         if (!hostBind.isEmpty()) p.setProperty("hostBind", hostBind);
+        p.setProperty("theme", theme.key());
+        p.setProperty("zoom", Integer.toString(zoom));
         for (int i = 0; i < recentRooms.size(); i++) p.setProperty("recent." + i, recentRooms.get(i));
         StringWriter out = new StringWriter();
         p.store(out, "Tandem settings");
@@ -96,6 +119,6 @@ record Settings(String name, String color, String server, List<String> recentRoo
         recent.remove(room);
         recent.add(0, room);
         while (recent.size() > MAX_RECENT) recent.remove(recent.size() - 1);
-        return new Settings(name, color, server, recent, hostBind);
+        return new Settings(name, color, server, recent, hostBind, theme, zoom);
     }
 }

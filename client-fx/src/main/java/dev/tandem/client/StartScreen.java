@@ -146,7 +146,7 @@ final class StartScreen {
         root.getStyleClass().add("start-screen");
         root.setPadding(new Insets(28));
         Scene scene = new Scene(root, 560, 420);
-        scene.getStylesheets().add(TandemApp.stylesheet());
+        Look.get().install(scene); // theme and tandem.css
         stage.setScene(scene);
         stage.setTitle("Tandem");
         stage.getIcons().setAll(TandemApp.icons());

@@ -41,6 +41,7 @@ public final class TandemApp extends Application {
     private LaunchOptions options;
     private Path dataDir;
     private ProfileLock profile;
+    private boolean systemPrefersDark;
     // FX thread only:
     private Settings settings;
     private final Map<RoomAddress, RoomSession> sessions = new LinkedHashMap<>();
@@ -76,17 +77,35 @@ public final class TandemApp extends Application {
 
     @Override
     public void init() throws IOException {
+        // The system's light or dark setting, asked of its tools while the rest starts (off the FX
+        // thread): the first window shows in the right theme. Bounded; anything wrong is light.
+        CompletableFuture<Boolean> systemTheme = CompletableFuture.supplyAsync(SystemTheme::prefersDark, task -> {
+            Thread t = new Thread(task, "tandem-theme-probe");
+            t.setDaemon(true);
+            t.start();
+        });
         options = LaunchOptions.parse(getParameters().getRaw().toArray(String[]::new));
         dataDir = options.dataDirOrDefault();
         profile = ProfileLock.claim(dataDir);
         Settings s = Settings.load(dataDir, UserColors.pick(new Random()));
         settings = new Settings(options.name != null ? options.name.strip() : s.name(),
                 options.color != null ? options.color : s.color(),
-                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms(), s.hostBind());
+                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms(), s.hostBind())
+                .withLook(s.theme(), s.zoom());
+        try {
+            systemPrefersDark = systemTheme.get(3 * SystemTheme.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            systemPrefersDark = false;
+        }
     }
 
     @Override
     public void start(Stage primary) {
+        // View > Theme and the zoom: the user's changes are saved like the rest of the settings.
+        Look.get().configure(settings.theme(), settings.zoom(), systemPrefersDark, look -> {
+            settings = settings.withLook(look.theme(), look.zoom());
+            saveSettings();
+        });
         open(primary, options);
         io.execute(() -> {
             try {
@@ -173,14 +192,7 @@ public final class TandemApp extends Application {
         settings = settings.withJoined(request.name(), request.color(),
                 request.server() != null ? request.server().toString() : settings.server(), request.room());
         if (request.host() && Settings.isHostBind(request.hostBind())) settings = settings.withHostBind(request.hostBind()); // asked once, remembered
-        Settings toSave = settings;
-        io.execute(() -> {
-            try {
-                toSave.save(dataDir);
-            } catch (IOException e) {
-                System.err.println("tandem: could not save settings: " + e);
-            }
-        });
+        saveSettings();
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());
         if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
@@ -204,6 +216,18 @@ public final class TandemApp extends Application {
             });
         }, FxThread.EXECUTOR);
         return opened;
+    }
+
+    /** Writes the settings as they are now (io thread, in order with earlier writes). */
+    private void saveSettings() {
+        Settings toSave = settings;
+        io.execute(() -> {
+            try {
+                toSave.save(dataDir);
+            } catch (IOException e) {
+                System.err.println("tandem: could not save settings: " + e);
+            }
+        });
     }
 
     private CompletableFuture<RoomSession> openRoom(Stage stage, RoomAddress address, EmbeddedHost hosted, RoomSession.Identity me, Access access) {

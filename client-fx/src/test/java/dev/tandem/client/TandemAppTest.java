@@ -147,6 +147,36 @@ class TandemAppTest {
         assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
     }
 
+    /** The look in the profile's settings is the first window's, and a change the user makes is written back. */
+    @Test
+    void themeAndZoom_fromTheSettings_andSavedWhenChanged() throws Exception {
+        Path data = dir.resolve("data");
+        Files.createDirectories(data);
+        Files.writeString(data.resolve(Settings.FILE), "name=Ada\ntheme=dark\nzoom=150\n");
+        try {
+            FxToolkit.registerPrimaryStage();
+            app = FxToolkit.setupApplication(TandemApp.class, "--data", data.toString());
+            eventually("the start screen shows, dark", () -> robot.lookup("#start-name").tryQuery()
+                    .map(n -> n.getScene().getRoot().getStyleClass().contains(Look.DARK_CLASS)).orElse(false));
+            assertEquals(new atlantafx.base.theme.PrimerDark().getUserAgentStylesheet(), fx(Application::getUserAgentStylesheet));
+            assertEquals(150, (int) fx(() -> Look.get().zoom()));
+            fx(() -> {
+                Look.get().setTheme(Look.ThemeChoice.LIGHT);
+                Look.get().zoomIn();
+                return null;
+            });
+            eventually("the change is in the settings file", () -> {
+                String file = Files.readString(data.resolve(Settings.FILE));
+                return file.contains("theme=light") && file.contains("zoom=175") && file.contains("name=Ada");
+            });
+        } finally {
+            fx(() -> {
+                Look.get().configure(Look.ThemeChoice.LIGHT, 100, false, null); // other tests share the process's look
+                return null;
+            });
+        }
+    }
+
     /** Another computer's host, as a joiner meets it: paste its invite on the start screen, join, type. */
     @Test
     void pastedInvite_joinsATokenHubOverPinnedTls() throws Exception {

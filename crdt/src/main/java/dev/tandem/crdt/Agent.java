@@ -15,8 +15,15 @@ final class Agent {
 
     /** Text of the replica's characters by seq; {@code insClock} of them are known. */
     char[] text = NO_CHARS;
-    /** For each known character, the number of the leaf that holds it. */
-    int[] leafOf = NO_INTS;
+    /**
+     * For each known character, the number of the leaf that holds it: in a char while every
+     * number stored here fits in {@code narrowMax} (half the memory of an int; 65,535 leaves
+     * hold millions of spans), else in {@code wideLeafOf} from then on. Use {@link #leaf} and
+     * {@link #setLeaf}; only loading fills {@code leafOf} directly, as scratch.
+     */
+    char[] leafOf = NO_CHARS;
+    int[] wideLeafOf;
+    private final int narrowMax;
     int insClock;
     /** Deletions by this replica applied so far (they are numbered apart from characters). */
     int delClock;
@@ -37,28 +44,57 @@ final class Agent {
 
     // Shared empty arrays: an update may name many replicas, and most never get a character here.
     private static final char[] NO_CHARS = {};
-    private static final int[] NO_INTS = {};
 
-    Agent(long replica, int index) {
+    Agent(long replica, int index, int narrowMax) {
         this.replica = replica;
         this.index = index;
+        this.narrowMax = narrowMax;
     }
 
+    /** The number of the leaf that holds character {@code seq}. */
+    int leaf(int seq) {
+        return wideLeafOf == null ? leafOf[seq] : wideLeafOf[seq];
+    }
+
+    /** Characters {@code from .. to-1} live in leaf {@code number}. */
+    void setLeaf(int from, int to, int number) {
+        if (wideLeafOf == null && number > narrowMax) {
+            wideLeafOf = new int[leafOf.length];
+            for (int i = 0; i < leafOf.length; i++) wideLeafOf[i] = leafOf[i];
+            leafOf = null;
+        }
+        if (wideLeafOf != null) Arrays.fill(wideLeafOf, from, to, number);
+        else Arrays.fill(leafOf, from, to, (char) number);
+    }
+
+
+    /**
+     * Room for {@code size} characters. These two arrays are most of a document's memory, so they
+     * grow by a quarter (not the usual half): less unused room, for copies that cost about
+     * 0.2 ms over a 180,000-character history.
+     */
     void ensureChars(int size) {
         if (size > text.length) {
-            int n = Math.max(size, text.length + (text.length >> 1) + 16);
+            int n = Math.max(size, text.length + (text.length >> 2) + 64);
             text = Arrays.copyOf(text, n);
-            leafOf = Arrays.copyOf(leafOf, n);
+            if (wideLeafOf != null) wideLeafOf = Arrays.copyOf(wideLeafOf, n);
+            else leafOf = Arrays.copyOf(leafOf, n);
         }
     }
 
+    /** Room for {@code more} more insert runs and {@code moreDels} delete runs. */
+    void reserveRuns(int more, int moreDels) {
+        if (runCount + more > runs.length) runs = Arrays.copyOf(runs, Math.max(runCount + more, runs.length * 2));
+        if (delCount + moreDels > dels.length) dels = Arrays.copyOf(dels, Math.max(delCount + moreDels, dels.length * 2));
+    }
+
     void addRun(int run) {
-        if (runCount == runs.length) runs = Arrays.copyOf(runs, runCount * 2);
+        if (runCount == runs.length) runs = Arrays.copyOf(runs, Math.max(4, runCount * 2));
         runs[runCount++] = run;
     }
 
     void addDel(int del) {
-        if (delCount == dels.length) dels = Arrays.copyOf(dels, delCount * 2);
+        if (delCount == dels.length) dels = Arrays.copyOf(dels, Math.max(2, delCount * 2));
         dels[delCount++] = del;
     }
 

@@ -56,17 +56,23 @@ final class DeleteRuns {
         return NO;
     }
 
+    /** Makes room for {@code more} runs at once (a whole update or document is about to be logged). */
+    void reserve(int more) {
+        if (count + more > agent.length) grow(Math.max(count + more, agent.length * 2));
+    }
+
+    private void grow(int cap) {
+        agent = Arrays.copyOf(agent, cap);
+        seq = Arrays.copyOf(seq, cap);
+        len = Arrays.copyOf(len, cap);
+        target = Arrays.copyOf(target, cap);
+        backward = Arrays.copyOf(backward, cap);
+        time = Arrays.copyOf(time, cap);
+    }
+
     /** Appends a run; returns its index. */
     int add(int a, int s, int n, long t, boolean back, long when) {
-        if (count == agent.length) {
-            int cap = Math.max(4, count * 2);
-            agent = Arrays.copyOf(agent, cap);
-            seq = Arrays.copyOf(seq, cap);
-            len = Arrays.copyOf(len, cap);
-            target = Arrays.copyOf(target, cap);
-            backward = Arrays.copyOf(backward, cap);
-            time = Arrays.copyOf(time, cap);
-        }
+        if (count == agent.length) grow(Math.max(4, count * 2));
         agent[count] = a;
         seq[count] = s;
         len[count] = n;

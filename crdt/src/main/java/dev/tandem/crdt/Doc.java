@@ -53,6 +53,9 @@ public final class Doc {
     private int typingIdx;
     private long typingRight;
 
+    /** The largest leaf number an agent's id index keeps in a char (Agent.leafOf). */
+    private final int narrowLeafNumbers;
+
     // Seconds since the epoch, for the times of local edits and to clamp received ones; null:
     // CoarseClock (read directly: the hot path of typing reads it on every keystroke).
     private LongSupplier clock;
@@ -72,13 +75,14 @@ public final class Doc {
 
     /** With the given B-tree node capacities: tests use tiny ones to exercise every split. */
     Doc(long replicaId, int leafCap, int branchCap) {
+        // Tests with tiny nodes make many leaves: they also store leaf numbers as ints early,
+        // so both forms of the id index are exercised (see Agent.leafOf).
+        this.narrowLeafNumbers = leafCap == SpanTree.LEAF_CAP ? Character.MAX_VALUE : 16;
         this.tree = new SpanTree(new SpanTree.Owner() {
             @Override
             public void moved(long id, int len, SpanTree.Leaf leaf) {
-                int[] leafOf = agents[Ids.agent(id)].leafOf;
                 int seq = Ids.seq(id);
-                int number = leaf.number;
-                for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+                agents[Ids.agent(id)].setLeaf(seq, seq + len, leaf.number);
             }
 
             @Override
@@ -245,9 +249,7 @@ public final class Doc {
         local.insClock = seq + len;
         held.advanced(local);
         leaf.lens[idx] += len;
-        int[] leafOf = local.leafOf;
-        int number = leaf.number;
-        for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+        local.setLeaf(seq, seq + len, leaf.number);
         tree.addCounts(leaf, len, len, hasAstral ? CodePoints.countAstral(chars, 0, len) : 0);
         long time = now();
         log.logInsert(local, seq, len, id - 1, typingRight, time);
@@ -295,28 +297,11 @@ public final class Doc {
                 idx++;
                 continue;
             }
-            if (offset > 0) {
-                tree.split(leaf, idx, offset);
-                leaf = tree.atLeaf;
-                idx = tree.atIdx;
-                spanLen -= offset;
-                offset = 0;
-            }
-            if (spanLen > remaining) {
-                tree.split(leaf, idx, remaining);
-                // The left part, which we delete, stayed where it was unless the leaf split
-                // moved both parts: find it again from the right part.
-                SpanTree.Leaf rightLeaf = tree.atLeaf;
-                int rightIdx = tree.atIdx;
-                if (rightIdx > 0) {
-                    leaf = rightLeaf;
-                    idx = rightIdx - 1;
-                } else {
-                    leaf = rightLeaf.prev;
-                    idx = leaf.count - 1;
-                }
-                spanLen = remaining;
-            }
+            spanLen = Math.min(spanLen - offset, remaining);
+            tree.isolate(leaf, idx, offset, spanLen);
+            leaf = tree.atLeaf;
+            idx = tree.atIdx;
+            offset = 0;
             long target = leaf.ids[idx];
             int seq = local.delClock;
             if (firstLen == 0) {
@@ -644,6 +629,7 @@ public final class Doc {
             clocksBefore = new int[map.length];
             for (int i = 0; i < map.length; i++) clocksBefore[i] = agents[map[i]].insClock;
         }
+        reserveFor(update, map);
         for (int i = 0; i < update.insCount; i++) {
             Agent a = agents[map[update.insAgent[i]]];
             if (a.unknown != null) learnText(a, update, i);
@@ -675,6 +661,28 @@ public final class Doc {
                 else tryDelete(r.agent, r.seq, r.len, r.left, r.backward, r.time, changes);
             }
         } while (formatting.retryPending(changes));
+    }
+
+    /**
+     * Sizes the logs and each replica's text once for a whole update (a catch-up brings a whole
+     * history) instead of growing them run by run. Bounded by what the update itself carries.
+     */
+    private void reserveFor(Update.Ops u, int[] map) {
+        log.ins.reserve(u.insCount);
+        log.del.reserve(u.delCount);
+        int[] chars = new int[map.length];
+        int[] insRuns = new int[map.length];
+        int[] delRuns = new int[map.length];
+        for (int i = 0; i < u.insCount; i++) {
+            chars[u.insAgent[i]] += u.insLen[i];
+            insRuns[u.insAgent[i]]++;
+        }
+        for (int i = 0; i < u.delCount; i++) delRuns[u.delAgent[i]]++;
+        for (int i = 0; i < map.length; i++) {
+            Agent a = agents[map[i]];
+            a.ensureChars(a.insClock + chars[i]);
+            a.reserveRuns(insRuns[i], delRuns[i]);
+        }
     }
 
     /**
@@ -870,7 +878,7 @@ public final class Doc {
     Agent agent(long replica) {
         int i = replicas.intern(replica);
         if (i == agents.length) agents = Arrays.copyOf(agents, i * 2);
-        if (agents[i] == null) agents[i] = new Agent(replica, i);
+        if (agents[i] == null) agents[i] = new Agent(replica, i, narrowLeafNumbers);
         return agents[i];
     }
 
@@ -1084,7 +1092,7 @@ public final class Doc {
                 long id = leaf.ids[i];
                 Agent a = agents[Ids.agent(id)];
                 for (int k = 0; k < Math.abs(leaf.lens[i]); k++) {
-                    if (a.leafOf[Ids.seq(id) + k] != leaf.number) throw new IllegalStateException("id index out of step at " + Long.toHexString(id + k));
+                    if (a.leaf(Ids.seq(id) + k) != leaf.number) throw new IllegalStateException("id index out of step at " + Long.toHexString(id + k));
                 }
             }
         }

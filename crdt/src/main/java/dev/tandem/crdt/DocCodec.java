@@ -11,6 +11,9 @@ import java.util.List;
 final class DocCodec {
     private DocCodec() {}
 
+    private static final char UNPLACED = '\uFFFF';
+    private static final char UNPLACED_DELETED = '\uFFFE';
+
     static byte[] encode(Doc doc) {
         int[] agentMap = new int[doc.agentCount()];
         Update.Ops history = doc.log.opsSince(Version.EMPTY, agentMap);
@@ -130,7 +133,17 @@ final class DocCodec {
         // Only now, with every seq bounded by the characters the body counts (at most
         // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
-        for (int i = 0; i < map.length; i++) doc.agents[map[i]].ensureChars(pieces.clock[i]); // once, not per run
+        // Everything sized once, not grown run by run.
+        int[] insRuns = new int[map.length];
+        int[] delRuns = new int[map.length];
+        for (int i = 0; i < ops.insCount; i++) insRuns[ops.insAgent[i]]++;
+        for (int i = 0; i < ops.delCount; i++) delRuns[ops.delAgent[i]]++;
+        for (int i = 0; i < map.length; i++) {
+            doc.agents[map[i]].ensureChars(pieces.clock[i]);
+            doc.agents[map[i]].reserveRuns(insRuns[i], delRuns[i]);
+        }
+        doc.log.ins.reserve(ops.insCount);
+        doc.log.del.reserve(ops.delCount);
         for (int i = 0; i < ops.insCount; i++) {
             Agent a = doc.agents[map[ops.insAgent[i]]];
             int seq = ops.insSeq[i];
@@ -141,8 +154,9 @@ final class DocCodec {
         for (int r = 0; r < doc.log.ins.count; r++) {
             if (!doc.known(doc.log.ins.left[r]) || !doc.known(doc.log.ins.right[r])) throw new CrdtFormatException("document refers to characters it does not contain");
         }
-        // Every character's leaf starts unknown (-1); deleted characters get marked -2 first.
-        for (int i = 0; i < doc.agentCount(); i++) Arrays.fill(doc.agents[i].leafOf, 0, doc.agents[i].insClock, -1);
+        // The id index (a new document's: chars) serves as scratch until the tree is built:
+        // every character starts UNPLACED, deleted ones are marked UNPLACED_DELETED first.
+        for (int i = 0; i < doc.agentCount(); i++) Arrays.fill(doc.agents[i].leafOf, 0, doc.agents[i].insClock, UNPLACED);
         for (int i = 0; i < ops.delCount; i++) {
             Agent a = doc.agents[map[ops.delAgent[i]]];
             int seq = ops.delSeq[i];
@@ -150,7 +164,7 @@ final class DocCodec {
             long first = Doc.remap(ops.delTarget[i], map);
             long lo = Ids.lowestDeleted(first, len, ops.delBackward[i]);
             Agent target = doc.agents[Ids.agent(lo)];
-            Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, -2);
+            Arrays.fill(target.leafOf, Ids.seq(lo), Ids.seq(lo) + len, UNPLACED_DELETED);
             doc.logDelete(a, seq, len, first, ops.delBackward[i], Math.min(ops.delTime[i], now));
         }
         for (int k = 0; k < ops.unkStart.length; k++) {
@@ -159,7 +173,7 @@ final class DocCodec {
             int end = seq + ops.unkLen[k];
             if (end > a.insClock) throw new CrdtFormatException("unknown range " + k + " names characters the document does not contain");
             for (int s = seq; s < end; s++) {
-                if (a.leafOf[s] != -2) throw new CrdtFormatException("unknown range " + k + " covers a visible character: only deleted text may be unknown");
+                if (a.leafOf[s] != UNPLACED_DELETED) throw new CrdtFormatException("unknown range " + k + " covers a visible character: only deleted text may be unknown");
             }
             a.markUnknown(seq, end);
         }
@@ -189,13 +203,13 @@ final class DocCodec {
             Agent a = doc.agents[map[ua]];
             int from0 = pieces.start(ua, (int) p);
             int to = pieces.end(ua, (int) p);
-            int[] leafOf = a.leafOf;
+            char[] leafOf = a.leafOf;
             // Split the piece into spans where deleted turns to visible or back.
             for (int from = from0; from < to; ) {
                 int mark = leafOf[from];
                 int end = from;
                 while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
-                boolean deleted = mark == -2;
+                boolean deleted = mark == UNPLACED_DELETED;
                 int n = end - from;
                 if (deleted && v1) {
                     Arrays.fill(a.text, from, end, Update.FILLER); // v1: the text of deleted characters was dropped

@@ -19,20 +19,32 @@ final class History {
     /** What stands for a character whose text is not known (upgraded from format v1). */
     static final char UNKNOWN_SHOWN = '\uFFFD';
 
-    /** Per agent index: how many of its characters and deletions {@code v} holds. */
-    private static int[][] counts(Doc doc, Version v) {
-        int n = doc.agentCount();
-        int[] ins = new int[n];
-        int[] del = new int[n];
-        for (int i = 0; i < n; i++) {
-            ins[i] = v.inserts(doc.agents[i].replica);
-            del[i] = v.deletes(doc.agents[i].replica);
-        }
-        return new int[][] {ins, del};
-    }
+    /**
+     * The document as seen at version {@code v}: per agent index, how many of its characters
+     * ({@code ins}) and deletions ({@code del}) v holds, and which characters those deletions
+     * delete. A character is visible at v when v holds its insertion and none of its deletions.
+     */
+    private static final class At {
+        final int[] ins;
+        final int[] del;
+        /** Per agent index (null: none), its characters deleted at v. */
+        final BitSet[] deleted;
 
-    private static void checkSeen(Doc doc, Version v) {
-        if (!doc.version().covers(v)) throw new IllegalArgumentException("this document has not seen version " + v);
+        At(Doc doc, Version v) {
+            if (!doc.version().covers(v)) throw new IllegalArgumentException("this document has not seen version " + v);
+            int n = doc.agentCount();
+            ins = new int[n];
+            del = new int[n];
+            for (int i = 0; i < n; i++) {
+                ins[i] = v.inserts(doc.agents[i].replica);
+                del[i] = v.deletes(doc.agents[i].replica);
+            }
+            deleted = deletedBy(doc, del);
+        }
+
+        boolean visible(int agent, int seq) {
+            return seq < ins[agent] && (deleted[agent] == null || !deleted[agent].get(seq));
+        }
     }
 
     /**
@@ -40,7 +52,7 @@ final class History {
      * delete: deletion seqs below {@code haveDel[deleter]}. Concurrent deletions of one
      * character simply mark it twice.
      */
-    private static BitSet[] deleted(Doc doc, int[] haveDel) {
+    private static BitSet[] deletedBy(Doc doc, int[] haveDel) {
         DeleteRuns del = doc.log.del;
         BitSet[] out = new BitSet[doc.agentCount()];
         for (int r = 0; r < del.count; r++) {
@@ -54,19 +66,14 @@ final class History {
         return out;
     }
 
-    private static boolean visible(int[] haveIns, BitSet[] deleted, int agent, int seq) {
-        return seq < haveIns[agent] && (deleted[agent] == null || !deleted[agent].get(seq));
-    }
-
     private static char charOf(Agent a, int seq) {
         return a.unknown != null && a.unknown(seq) ? UNKNOWN_SHOWN : a.text[seq];
     }
 
     static String textAt(Doc doc, Version v) {
-        checkSeen(doc, v);
-        int[][] have = counts(doc, v);
-        int[] haveIns = have[0];
-        BitSet[] deleted = deleted(doc, have[1]);
+        At at = new At(doc, v);
+        int[] haveIns = at.ins;
+        BitSet[] deleted = at.deleted;
         StringBuilder out = new StringBuilder(doc.tree.visibleLength());
         for (SpanTree.Leaf leaf = doc.tree.first; leaf != null; leaf = leaf.next) {
             for (int i = 0; i < leaf.count; i++) {
@@ -103,10 +110,7 @@ final class History {
      * the sequence and the marks' ends, sorted; nothing is replayed.
      */
     static List<Doc.TextRun> runsAt(Doc doc, Version v) {
-        checkSeen(doc, v);
-        int[][] have = counts(doc, v);
-        int[] haveIns = have[0];
-        BitSet[] deleted = deleted(doc, have[1]);
+        At at = new At(doc, v);
         Formatting f = doc.formatting;
         // The ends of the marks v holds, as (key, op << 1 | start) pairs sorted by key.
         List<long[]> ends = new ArrayList<>();
@@ -145,7 +149,7 @@ final class History {
                         changed = true;
                     }
                     if (changed) marks = f.resolve(active);
-                    if (!visible(haveIns, deleted, agent, s)) continue;
+                    if (!at.visible(agent, s)) continue;
                     if (runMarks != null && !runMarks.equals(marks)) {
                         out.add(new Doc.TextRun(run.toString(), runMarks));
                         run.setLength(0);
@@ -161,10 +165,7 @@ final class History {
 
     /** The attributes of each paragraph of the text at {@code v}, first to last. */
     static List<java.util.Map<String, String>> paragraphsAt(Doc doc, Version v) {
-        checkSeen(doc, v);
-        int[][] have = counts(doc, v);
-        int[] haveIns = have[0];
-        BitSet[] deleted = deleted(doc, have[1]);
+        At at = new At(doc, v);
         Formatting f = doc.formatting;
         // Per line break (packed; Ids.NONE: the last paragraph), per key, the winning write v holds.
         java.util.HashMap<Long, java.util.HashMap<String, FormatOp>> winners = new java.util.HashMap<>();
@@ -183,7 +184,7 @@ final class History {
                 Agent a = doc.agents[agent];
                 int seq = Ids.seq(id);
                 for (int s = seq, end = seq + Math.abs(leaf.lens[i]); s < end; s++) {
-                    if (a.text[s] == '\n' && visible(haveIns, deleted, agent, s) && (a.unknown == null || !a.unknown(s))) {
+                    if (a.text[s] == '\n' && at.visible(agent, s) && (a.unknown == null || !a.unknown(s))) {
                         out.add(attributes(winners.get(Ids.pack(agent, s))));
                     }
                 }
@@ -206,13 +207,10 @@ final class History {
     }
 
     static List<Diff> diff(Doc doc, Version from, Version to) {
-        checkSeen(doc, to);
+        At later = new At(doc, to);
         if (!to.covers(from)) throw new IllegalArgumentException("version " + to + " does not follow " + from);
-        int[][] f = counts(doc, from);
-        int[][] t = counts(doc, to);
-        BitSet[] goneFrom = deleted(doc, f[1]);
-        BitSet[] goneTo = deleted(doc, t[1]);
-        int[][] deleter = deleters(doc, f[1], t[1]);
+        At earlier = new At(doc, from);
+        int[][] deleter = deleters(doc, earlier.del, later.del);
         List<Diff> out = new ArrayList<>();
         StringBuilder run = new StringBuilder();
         Diff.Kind runKind = null;
@@ -227,8 +225,8 @@ final class History {
                 int seq = Ids.seq(id);
                 int end = seq + Math.abs(leaf.lens[i]);
                 for (int s = seq; s < end; s++) {
-                    boolean before = visible(f[0], goneFrom, agent, s);
-                    boolean after = visible(t[0], goneTo, agent, s);
+                    boolean before = earlier.visible(agent, s);
+                    boolean after = later.visible(agent, s);
                     Diff.Kind kind = null;
                     long replica = 0;
                     if (after && !before) {

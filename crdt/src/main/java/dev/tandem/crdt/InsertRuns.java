@@ -50,18 +50,24 @@ final class InsertRuns {
         return t >= runTime && t - runTime < TIME_STEP;
     }
 
+    /** Makes room for {@code more} runs at once (a whole update or document is about to be logged). */
+    void reserve(int more) {
+        if (count + more > agent.length) grow(Math.max(count + more, agent.length * 2));
+    }
+
+    private void grow(int cap) {
+        agent = Arrays.copyOf(agent, cap);
+        seq = Arrays.copyOf(seq, cap);
+        len = Arrays.copyOf(len, cap);
+        left = Arrays.copyOf(left, cap);
+        right = Arrays.copyOf(right, cap);
+        time = Arrays.copyOf(time, cap);
+        if (textStart != null) textStart = Arrays.copyOf(textStart, cap);
+    }
+
     /** Appends a run; returns its index. */
     int add(int a, int s, int n, long l, long r, long t, int text) {
-        if (count == agent.length) {
-            int cap = Math.max(4, count * 2);
-            agent = Arrays.copyOf(agent, cap);
-            seq = Arrays.copyOf(seq, cap);
-            len = Arrays.copyOf(len, cap);
-            left = Arrays.copyOf(left, cap);
-            right = Arrays.copyOf(right, cap);
-            time = Arrays.copyOf(time, cap);
-            if (textStart != null) textStart = Arrays.copyOf(textStart, cap);
-        }
+        if (count == agent.length) grow(Math.max(4, count * 2));
         agent[count] = a;
         seq[count] = s;
         len[count] = n;

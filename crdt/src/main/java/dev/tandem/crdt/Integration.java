@@ -25,7 +25,7 @@ final class Integration {
         long end = lo + len;
         long id = lo;
         while (id < end) {
-            SpanTree.Leaf leaf = tree.leaves.get(target.leafOf[Ids.seq(id)]);
+            SpanTree.Leaf leaf = tree.leaves.get(target.leaf(Ids.seq(id)));
             tree.locateIn(leaf, id);
             int idx = tree.atIdx;
             int offset = tree.atOffset;
@@ -33,23 +33,9 @@ final class Integration {
             int abs = Math.abs(spanLen);
             int take = (int) Math.min(abs - offset, end - id);
             if (spanLen > 0) {
-                if (offset > 0) {
-                    tree.split(leaf, idx, offset);
-                    leaf = tree.atLeaf;
-                    idx = tree.atIdx;
-                }
-                if (take < abs - offset) {
-                    tree.split(leaf, idx, take);
-                    SpanTree.Leaf rightLeaf = tree.atLeaf;
-                    int rightIdx = tree.atIdx;
-                    if (rightIdx > 0) {
-                        leaf = rightLeaf;
-                        idx = rightIdx - 1;
-                    } else {
-                        leaf = rightLeaf.prev;
-                        idx = leaf.count - 1;
-                    }
-                }
+                tree.isolate(leaf, idx, offset, take);
+                leaf = tree.atLeaf;
+                idx = tree.atIdx;
                 if (changes != null) changes.delete(tree.visibleIndex(leaf, idx), take);
                 markDeleted(leaf, idx);
             }
@@ -217,9 +203,7 @@ final class Integration {
             placedLeaf = leaf;
             placedIdx = prev;
             leaf.lens[prev] += len;
-            int[] leafOf = a.leafOf;
-            int number = leaf.number;
-            for (int i = seq, end = seq + len; i < end; i++) leafOf[i] = number;
+            a.setLeaf(seq, seq + len, leaf.number);
             tree.addCounts(leaf, len, len, astral);
         } else {
             tree.insertNew(leaf, idx, id, len, astral);
@@ -231,7 +215,7 @@ final class Integration {
 
     /** Finds character {@code id}: sets tree.atLeaf/atIdx/atOffset. */
     void locate(long id) {
-        tree.locateIn(tree.leaves.get(doc.agents[Ids.agent(id)].leafOf[Ids.seq(id)]), id);
+        tree.locateIn(tree.leaves.get(doc.agents[Ids.agent(id)].leaf(Ids.seq(id))), id);
     }
 
     /** Index of character {@code id} among all characters, tombstones included. */

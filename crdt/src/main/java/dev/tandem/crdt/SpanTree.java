@@ -274,6 +274,31 @@ final class SpanTree {
     }
 
     /**
+     * Splits span {@code idx} of {@code leaf} so that its characters {@code offset ..
+     * offset+len-1} make a span of their own, and points atLeaf/atIdx at that span. A split can
+     * move spans into a new leaf, so the part is found again from its right neighbour.
+     */
+    void isolate(Leaf leaf, int idx, int offset, int len) {
+        if (offset > 0) {
+            split(leaf, idx, offset);
+            leaf = atLeaf;
+            idx = atIdx;
+        }
+        if (len < Math.abs(leaf.lens[idx])) {
+            split(leaf, idx, len);
+            if (atIdx > 0) {
+                atIdx--;
+            } else {
+                atLeaf = atLeaf.prev;
+                atIdx = atLeaf.count - 1;
+            }
+        } else {
+            atLeaf = leaf;
+            atIdx = idx;
+        }
+    }
+
+    /**
      * Puts a span into a leaf without touching counts, splitting the leaf when it is full (the
      * split moves counts with the spans). Sets atLeaf/atIdx to the new span's place.
      */

@@ -6,6 +6,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The B-tree of spans and span splitting, through a document with tiny nodes. */
 class SpanTreeTest {
@@ -30,6 +31,33 @@ class SpanTreeTest {
         Doc copy = Doc.decode(d.encode());
         assertEquals(model.toString(), copy.text());
         copy.checkInvariants();
+    }
+
+    @Test
+    void theIdIndexMovesFromCharsToIntsWhenLeafNumbersOutgrowAChar_andStaysInStep() {
+        // Tiny nodes switch at leaf 16 (Doc's test constructor); a real document at 65,535.
+        Doc d = new Doc(1, 4, 4);
+        Doc remote = new Doc(2);
+        StringBuilder model = new StringBuilder();
+        Random rnd = new Random(5);
+        boolean sawNarrow = false;
+        for (int i = 0; i < 600; i++) {
+            int pos = rnd.nextInt(model.length() + 1);
+            remote.apply(d.insert(pos, "ab"));
+            model.insert(pos, "ab");
+            if (d.tree.leaves.size() <= 16) sawNarrow = d.agents[0].wideLeafOf == null;
+        }
+        assertTrue(sawNarrow, "started with chars");
+        assertTrue(d.agents[0].wideLeafOf != null, "moved to ints after " + d.tree.leaves.size() + " leaves");
+        d.checkInvariants();
+        // Deletions and remote edits find their characters through the wide index.
+        remote.apply(d.delete(10, 30));
+        model.delete(10, 40);
+        d.apply(remote.insert(5, "xyz"));
+        model.insert(5, "xyz");
+        assertEquals(model.toString(), d.text());
+        assertEquals(d.text(), remote.text());
+        d.checkInvariants();
     }
 
     @Test

@@ -14,7 +14,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.tandem.hub.store.RoomStore;
-import dev.tandem.hub.store.SqliteRoomStore;
 import dev.tandem.protocol.RoomNames;
 
 import java.nio.charset.StandardCharsets;
@@ -132,13 +131,14 @@ public final class Hub implements AutoCloseable {
     }
 
     /**
-     * Opens the store in {@code config.dataDir()} and starts serving.
+     * Opens the store ({@link HubConfig#storeLocation()}: SQLite in the data directory unless
+     * {@code --store} names another) and starts serving.
      *
      * @throws dev.tandem.hub.store.DataDirectoryLockedException if another hub has that data
      *     directory open (its message names the directory and, where known, the other process)
      */
     public static Hub start(HubConfig config) throws Exception {
-        RoomStore store = SqliteRoomStore.open(config.dataDir());
+        RoomStore store = config.storeLocation().open();
         Hub hub;
         try {
             HubSecurity sec = config.security();
@@ -155,7 +155,8 @@ public final class Hub implements AutoCloseable {
             hub.close();
             throw e;
         }
-        log.info("hub listening on {}://{}:{}, data in {}", hub.scheme(), config.host(), hub.port(), config.dataDir().toAbsolutePath());
+        log.info("hub listening on {}://{}:{}, data in {}, rooms in {}", hub.scheme(), config.host(), hub.port(), config.dataDir().toAbsolutePath(),
+                config.storeLocation());
         hub.scheduler.scheduleWithFixedDelay(() -> hub.addressLimits.prune(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
         if (config.security().auth() == HubSecurity.Auth.NONE) {
             log.warn("--auth none: anyone who can reach {}:{} may read, change and erase every room (development only)", config.host(), hub.port());

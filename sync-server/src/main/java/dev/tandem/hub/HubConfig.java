@@ -27,11 +27,13 @@ import java.time.Duration;
  * @param compactEvery log entries after which a room's log is folded into a new snapshot
  * @param stopTimeout how long a graceful stop waits for sessions to close
  * @param security who may connect and what they may do, TLS, and the per-address limits
+ * @param store where rooms are kept ({@code --store}); null: SQLite in {@code dataDir}
  */
 public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes, long maxQueuedBytes,
                         int maxQueuedMessages, double messagesPerSecond, int messageBurst, long bytesPerSecond,
                         int maxRooms, long maxRoomBytes, int maxHeldRuns, long maxHeldChars, Duration idleTimeout, Duration roomUnloadAfter,
-                        int compactEvery, Duration stopTimeout, HubSecurity security) {
+                        int compactEvery, Duration stopTimeout, HubSecurity security,
+                        dev.tandem.hub.store.StoreLocation store) {
 
     public HubConfig {
         if (host == null || host.isBlank()) throw new IllegalArgumentException("host is empty");
@@ -64,48 +66,58 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
 
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 16L << 20, 4096, 100, 200, 1L << 20,
-                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5), HubSecurity.defaults());
+                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5), HubSecurity.defaults(), null);
     }
 
     public HubConfig withHost(String v) {
-        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     public HubConfig withPort(int v) {
-        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     public HubConfig withMaxMessageBytes(int v) {
-        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     public HubConfig withOutboundQueue(long bytes, int messages) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     public HubConfig withRateLimit(double perSecond, int burst, long bytesPerSec) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     public HubConfig withRoomLimits(int rooms, long roomBytes) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     public HubConfig withTimeouts(Duration idle, Duration unloadAfter, Duration stop) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop, security);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop, security, store);
     }
 
     public HubConfig withCompactEvery(int v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout, security);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout, security, store);
     }
 
     /** Bounds the operations a room holds while their causes have not arrived (see docs/hub.md). */
     public HubConfig withHeldLimits(int runs, long chars) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store);
     }
 
     /** Replaces the security settings (authentication, TLS, Origin, per-address limits). */
     public HubConfig withSecurity(HubSecurity v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, v);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, v, store);
+    }
+
+    /** Keeps rooms at {@code v} instead of SQLite in the data directory (null: back to that). */
+    public HubConfig withStore(dev.tandem.hub.store.StoreLocation v) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, v);
+    }
+
+    /** Where rooms are kept: {@link #store}, or SQLite in the data directory. */
+    public dev.tandem.hub.store.StoreLocation storeLocation() {
+        return store != null ? store : new dev.tandem.hub.store.StoreLocation.Sqlite(dataDir);
     }
 }

@@ -97,6 +97,18 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
                         Wire.checkState(p.state()), p.typing(), checked(p.cursor(), "cursor"), checked(p.selection(), "selection"), viewerOrNull());
                 Room r = room;
                 r.exec.runOrExecute(() -> r.presence(this, info));
+            } else if (m instanceof Message.NameVersion n) {
+                // The same bar as an edit: naming a version is a change everyone sees.
+                if (!grant.mayEdit()) throw new ProtocolException(ErrorCode.FORBIDDEN, "a viewer may not name versions in room \"" + roomName + "\"");
+                String versionName = Wire.checkVersionName(n.name());
+                Version v = Wire.parseVersion(n.version(), "name_version.version");
+                if (v.size() > Message.MAX_NAMED_VERSION_REPLICAS) {
+                    throw new ProtocolException(ErrorCode.BAD_MESSAGE, "name_version.version lists " + v.size() + " replicas, more than "
+                            + Message.MAX_NAMED_VERSION_REPLICAS);
+                }
+                Room r = room;
+                String by = peerName();
+                r.exec.runOrExecute(() -> r.nameVersion(this, versionName, v, by));
             } else {
                 throw new ProtocolException(ErrorCode.BAD_MESSAGE, "a client may not send " + m.getClass().getSimpleName().toLowerCase() + " messages");
             }

@@ -4,6 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import dev.tandem.hub.store.StoreLocation;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -157,6 +159,8 @@ final class ServeCommand implements Callable<Integer> {
         int maxMembers;
         @Option(names = "--max-store-bytes", defaultValue = "${env:TANDEM_MAX_STORE_BYTES:-9223372036854775807}", description = "Size of the whole store above which new rooms are refused (store_full); existing rooms keep working (default: no limit).")
         long maxStoreBytes;
+        @Option(names = "--store", defaultValue = "${env:TANDEM_STORE}", paramLabel = "URL", description = "Where rooms are kept: sqlite:DIR, or postgresql://HOST:PORT/DATABASE?user=USER[&password=PASSWORD], shared by every hub that names it; the password is better given in TANDEM_STORE_PASSWORD, out of ps and shell history (env TANDEM_STORE, default: sqlite: in --data).")
+        String store;
         @Option(names = "--admin-port", defaultValue = "${env:TANDEM_ADMIN_PORT:--1}", description = "Serve /metrics and /healthz on this port of 127.0.0.1 only, not on the main port (default: on the main port).")
         int adminPort;
 
@@ -165,7 +169,8 @@ final class ServeCommand implements Callable<Integer> {
                     .withAllowedOrigins(allowOrigins).withAddressLimits(maxConnectionsPerIp, maxJoinsPerIp).withMaxMembersPerRoom(maxMembers)
                     .withMaxStoreBytes(maxStoreBytes).withAdminPort(adminPort);
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
-                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security);
+                    maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security,
+                    store == null ? null : StoreLocation.parse(store, System.getenv("TANDEM_STORE_PASSWORD")));
         }
     }
 

@@ -54,7 +54,12 @@ final class Room {
     private Doc doc;
     private Version version = Version.EMPTY;
     private long key;
-    private long lastSeq;
+    /**
+     * The store's sequence number of the last entry this room appended (or loaded): what a
+     * snapshot taken now covers. The store gives the numbers out, so this completes only when
+     * that append has committed.
+     */
+    private CompletableFuture<Long> lastAppend = CompletableFuture.completedFuture(0L);
     /** Snapshot, held operations and log, as stored: what the room size bound counts. */
     private long storedBytes;
     private int logEntries;
@@ -69,6 +74,10 @@ final class Room {
      * never rebound. Operations of a replica are accepted only from its owner.
      */
     private final Map<Long, ReplicaOwner> owners = new java.util.HashMap<>();
+    /** The room's named versions, oldest first, as stored. */
+    private final List<dev.tandem.hub.store.StoredNamedVersion> named = new ArrayList<>();
+    /** The most named versions a room keeps; one more is refused (docs/protocol.md, name_version). */
+    static final int MAX_NAMED_VERSIONS = Message.MAX_NAMED_VERSIONS;
     /** members.size(), for the admin listing (read by any thread). */
     private volatile int memberCount;
     private ScheduledFuture<?> unloadTimer;
@@ -115,10 +124,11 @@ final class Room {
             version = d.version();
             durableVersion = version;
             key = stored.key();
-            lastSeq = stored.lastSeq();
+            lastAppend = CompletableFuture.completedFuture(stored.lastSeq());
             storedBytes = stored.storedBytes();
             logEntries = stored.updates().size();
             owners.putAll(stored.owners());
+            named.addAll(stored.namedVersions());
             state = State.OPEN;
             heldChanged();
             reportRefusals();
@@ -223,7 +233,7 @@ final class Room {
         List<Message.Author> authors = new ArrayList<>(owners.size());
         owners.forEach((r, o) -> authors.add(author(r, o)));
         conn.send(Wire.write(new Message.Welcome(Message.PROTOCOL, name, Wire.version(durableVersion), peers,
-                new Message.Limits(config.maxMessageBytes(), config.idleTimeout().toMillis()), authors)));
+                new Message.Limits(config.maxMessageBytes(), config.idleTimeout().toMillis()), authors, namedVersions())));
         conn.send(Frames.withKind(Frames.CATCH_UP, doc.updatesSince(clientVersion).encode()));
         if (!changed.isEmpty()) broadcast(conn, Wire.write(new Message.Authors(changed)));
         broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
@@ -303,11 +313,12 @@ final class Room {
             ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
                     ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
             version = after;
-            long entry = ++lastSeq;
             storedBytes += bytes.length;
             logEntries++;
             metrics.updateStored();
-            durable = store.append(key, entry, bytes);
+            CompletableFuture<Long> appended = store.append(key, bytes);
+            lastAppend = appended;
+            durable = appended.thenApply(entry -> null);
             int delivered = 0;
             for (HubConnection m : members.values()) {
                 if (m != conn) {
@@ -332,6 +343,46 @@ final class Room {
                 conn.ack(seq);
             }
         });
+    }
+
+    /**
+     * Runs on exec: names the room's text at {@code v} (already checked for its form by the
+     * connection). Refused when the room does not hold everything {@code v} names (a client sends
+     * its edits before naming them) or has its maximum of named versions. Stored, then sent to
+     * every member (the whole list), so everyone sees only what is durable.
+     */
+    void nameVersion(HubConnection conn, String versionName, Version v, String by) {
+        if (state != State.OPEN && state != State.UNLOADING) return;
+        if (conn.isClosed() || members.get(conn.replica()) != conn) return;
+        if (!version.covers(v)) {
+            conn.fail(ErrorCode.BAD_MESSAGE, "name_version.version names operations room \"" + name + "\" does not hold");
+            return;
+        }
+        if (named.size() >= MAX_NAMED_VERSIONS) {
+            // Retry true: an honest client checks the count first, so this is a race with
+            // someone else naming at the same moment; reconnecting loses nothing.
+            conn.fail(ErrorCode.ROOM_FULL, "room \"" + name + "\" has its maximum of " + MAX_NAMED_VERSIONS + " named versions", true);
+            return;
+        }
+        var entry = new dev.tandem.hub.store.StoredNamedVersion(versionName, v.encode(), by, System.currentTimeMillis());
+        named.add(entry);
+        log.info("room {}: version {} named by {}", Wire.quote(name), Wire.quote(versionName), Wire.quote(by));
+        store.addNamedVersion(key, entry).whenComplete((ok, error) -> exec.execute(() -> {
+            if (error != null) {
+                storageFailed(error);
+            } else if (state == State.OPEN || state == State.UNLOADING) {
+                String list = Wire.write(new Message.NamedVersions(namedVersions()));
+                for (HubConnection m : members.values()) m.send(list);
+            }
+        }));
+    }
+
+    private List<Message.NamedVersionInfo> namedVersions() {
+        List<Message.NamedVersionInfo> out = new ArrayList<>(named.size());
+        for (var n : named) {
+            out.add(new Message.NamedVersionInfo(n.name(), java.util.Base64.getEncoder().encodeToString(n.version()), n.by(), n.atMillis()));
+        }
+        return out;
     }
 
     /**
@@ -414,8 +465,9 @@ final class Room {
     private void compact() {
         byte[] snapshot = doc.encode();
         byte[] held = doc.hasPending() ? doc.heldUpdate().encode() : null;
-        long upto = lastSeq;
-        store.compact(key, upto, snapshot, held).whenComplete((ok, error) -> {
+        // The snapshot holds every entry appended so far; it covers them once the last one has its
+        // number. If that append fails, so does this compaction (the room fails either way).
+        lastAppend.thenCompose(upto -> store.compact(key, upto, snapshot, held)).whenComplete((ok, error) -> {
             if (error != null) exec.execute(() -> storageFailed(error));
         });
         storedBytes = snapshot.length + (held == null ? 0 : held.length);

@@ -22,11 +22,19 @@ import java.util.List;
     @JsonSubTypes.Type(Message.Ack.class),
     @JsonSubTypes.Type(Message.Error.class),
     @JsonSubTypes.Type(Message.Authors.class),
+    @JsonSubTypes.Type(Message.NameVersion.class),
+    @JsonSubTypes.Type(Message.NamedVersions.class),
 })
 public sealed interface Message {
 
     /** The protocol version this build speaks. */
     int PROTOCOL = 2;
+
+    /** The most replicas a named version's vector may list (name_version). */
+    int MAX_NAMED_VERSION_REPLICAS = 4096;
+
+    /** The most named versions a room keeps; a hub refuses one more (room_full, retry true). */
+    int MAX_NAMED_VERSIONS = 100;
 
     /**
      * Client -> hub, first message on a connection. {@code token}: the signed access token (or
@@ -41,10 +49,31 @@ public sealed interface Message {
     /**
      * Hub -> client, answer to hello; a binary catch-up frame follows at once. {@code authors}:
      * who owns each replica id of the room (absent from hubs before authorship).
+     * {@code namedVersions}: the room's named versions (absent from hubs that do not keep them:
+     * a client must then not send {@link NameVersion}).
      */
     @JsonTypeName("welcome")
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Welcome(int protocol, String room, String version, List<PeerInfo> peers, Limits limits, List<Author> authors) implements Message {}
+    record Welcome(int protocol, String room, String version, List<PeerInfo> peers, Limits limits, List<Author> authors,
+                   List<NamedVersionInfo> namedVersions) implements Message {
+        public Welcome(int protocol, String room, String version, List<PeerInfo> peers, Limits limits, List<Author> authors) {
+            this(protocol, room, version, peers, limits, authors, null);
+        }
+    }
+
+    /** Client -> hub: name the room's text at {@code version} (base64 version vector) {@code name}. */
+    @JsonTypeName("name_version")
+    record NameVersion(String name, String version) implements Message {}
+
+    /**
+     * A named version as the hub keeps it: its name, the version vector (base64), the display
+     * name of who named it, and when the hub recorded it (milliseconds since the epoch).
+     */
+    record NamedVersionInfo(String name, String version, String by, long at) {}
+
+    /** Hub -> client: every named version of the room, oldest first, after one was added. */
+    @JsonTypeName("named_versions")
+    record NamedVersions(List<NamedVersionInfo> versions) implements Message {}
 
     /**
      * The owner of a replica id: the token's user id (null under --auth none) and display name.

@@ -133,6 +133,27 @@ public final class Wire {
         return t;
     }
 
+    /** Longest version name, in code points. */
+    public static final int MAX_VERSION_NAME_CODE_POINTS = 100;
+
+    /**
+     * Checks the name of a named version and returns it trimmed: 1..100 code points, none of them
+     * a character {@link #checkName} refuses (control, line break, bidi, invisible format...).
+     */
+    public static String checkVersionName(String name) {
+        String t = name == null ? "" : name.strip();
+        int count = t.codePointCount(0, t.length());
+        if (count == 0 || count > MAX_VERSION_NAME_CODE_POINTS) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, "name must be 1.." + MAX_VERSION_NAME_CODE_POINTS + " characters, was " + quote(name));
+        }
+        int bad = t.codePoints().filter(Wire::unsafe).findFirst().orElse(-1);
+        if (bad >= 0) {
+            throw new ProtocolException(ErrorCode.BAD_MESSAGE, String.format("name must not contain control, line-break, bidi or other "
+                    + "invisible format characters, found U+%04X in %s", bad, quote(name)));
+        }
+        return t;
+    }
+
     /** Checks a {@code #rrggbb} colour and returns it lower-cased. */
     public static String checkColor(String color) {
         if (color == null || !COLOR.matcher(color).matches()) {

@@ -85,6 +85,10 @@ public final class SyncClient implements AutoCloseable {
     /** The room's authorship map as the hub sent it; bounded like any other input (see addAuthors). */
     private final Map<Long, Author> authors = new LinkedHashMap<>();
     private Message.Presence presence = new Message.Presence(null, null, false, "active");
+    /** Whether the hub of this connection keeps named versions (its welcome listed them). */
+    private boolean hubNamesVersions;
+    /** How many the room has, as last heard: one more than the hub keeps is not sent. */
+    private int namedVersionCount;
     private boolean storeDirty;
     private ScheduledFuture<?> saveTask;
     /** Why the last save failed (null: it succeeded), and how many failed in a row (for the retry backoff). */
@@ -204,6 +208,43 @@ public final class SyncClient implements AutoCloseable {
         return f;
     }
 
+    /**
+     * Names the room's text at {@code version} for everyone in the room (the hub keeps it and
+     * tells every member, see {@link SyncListener#onNamedVersions}). Sent after every edit
+     * submitted before it, so the hub holds what the version names. Completes exceptionally
+     * when not connected or when the hub does not keep named versions; the name is checked here
+     * first (1..100 characters, none that could break or disguise a line), as the hub will.
+     *
+     * @throws IllegalArgumentException if the name would be refused
+     */
+    public CompletableFuture<Void> nameVersion(String name, Version version) {
+        String checked;
+        try {
+            checked = Wire.checkVersionName(name);
+        } catch (ProtocolException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        if (version.size() > Message.MAX_NAMED_VERSION_REPLICAS) {
+            throw new IllegalArgumentException("a version naming " + version.size() + " replicas is more than a hub accepts");
+        }
+        String message = Wire.write(new Message.NameVersion(checked, Wire.version(version)));
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        session.execute(() -> {
+            if (closed || phase != Phase.SYNCED) {
+                f.completeExceptionally(new IllegalStateException("not connected to the hub: try again when online"));
+            } else if (!hubNamesVersions) {
+                f.completeExceptionally(new IllegalStateException("this hub does not keep named versions"));
+            } else if (namedVersionCount >= Message.MAX_NAMED_VERSIONS) {
+                f.completeExceptionally(new IllegalStateException("this room has its maximum of " + Message.MAX_NAMED_VERSIONS + " named versions"));
+            } else {
+                sendOutgoing(); // the edits the version names go first
+                send(message);
+                f.complete(null);
+            }
+        });
+        return f;
+    }
+
     /** Completes once the first handshake finished: the session replica then holds the hub's state. */
     public CompletableFuture<Void> synced() {
         return firstSync;
@@ -217,6 +258,16 @@ public final class SyncClient implements AutoCloseable {
     /** The session replica's version vector. */
     public CompletableFuture<Version> version() {
         return call(Doc::version);
+    }
+
+    /**
+     * Runs {@code reader} on the session thread with the session replica, which it must only
+     * read, and completes with its result: for work on the whole document (the past of a big
+     * document, say) that should not run on a UI thread. The session replica holds every update
+     * submitted before this call, and possibly remote ones the caller has not been told of yet.
+     */
+    public <T> CompletableFuture<T> read(Function<Doc, T> reader) {
+        return call(reader);
     }
 
     /** The session replica's snapshot ({@code Doc.encode()}). */
@@ -351,6 +402,7 @@ public final class SyncClient implements AutoCloseable {
             else if (m instanceof Message.Leave l) peerLeft(l.replica());
             else if (m instanceof Message.Error e) hubError(e);
             else if (m instanceof Message.Authors as) addAuthors(as.authors());
+            else if (m instanceof Message.NamedVersions nv) namedVersions(nv.versions());
             else lost(a, "hub sent an unexpected " + m.getClass().getSimpleName());
         });
     }
@@ -403,6 +455,9 @@ public final class SyncClient implements AutoCloseable {
         this.hubVersion = hubVersion;
         authors.clear();
         addAuthors(w.authors());
+        hubNamesVersions = w.namedVersions() != null;
+        if (hubNamesVersions) namedVersions(w.namedVersions());
+        else listener.onNamedVersions(null);
         phase = Phase.AWAIT_CATCH_UP;
         listener.onPeers(List.copyOf(peers.values()));
     }
@@ -502,6 +557,30 @@ public final class SyncClient implements AutoCloseable {
             }
         }
         listener.onAuthors(java.util.Map.copyOf(authors));
+    }
+
+    /** Most named versions kept from one message: a hub cannot make the client grow without bound. */
+    private static final int MAX_NAMED_VERSIONS = 10_000;
+
+    private void namedVersions(List<Message.NamedVersionInfo> list) {
+        if (list == null) return;
+        List<NamedVersion> out = new ArrayList<>();
+        for (Message.NamedVersionInfo n : list) {
+            if (out.size() >= MAX_NAMED_VERSIONS) {
+                log.warn("hub sent more than {} named versions; the rest are ignored", MAX_NAMED_VERSIONS);
+                break;
+            }
+            try {
+                if (n == null) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "null entry");
+                Version v = Wire.parseVersion(n.version(), "namedVersion.version");
+                if (n.at() < 0) throw new ProtocolException(ErrorCode.BAD_MESSAGE, "namedVersion.at is negative");
+                out.add(new NamedVersion(Wire.checkVersionName(n.name()), v, Wire.checkName(n.by()), java.time.Instant.ofEpochMilli(n.at())));
+            } catch (ProtocolException e) {
+                log.warn("hub sent a bad named version: {}", e.getMessage());
+            }
+        }
+        namedVersionCount = list.size();
+        listener.onNamedVersions(List.copyOf(out));
     }
 
     private void peerChanged(Message.PeerInfo info) {

@@ -34,4 +34,11 @@ public interface SyncListener {
      * the whole map, after each welcome and whenever it grows. Use it to name authors in history.
      */
     default void onAuthors(java.util.Map<Long, Author> authors) {}
+
+    /**
+     * The room's named versions, oldest first: after each welcome and whenever one is added.
+     * {@code null} after a welcome from a hub that does not keep named versions (an older hub):
+     * then {@link SyncClient#nameVersion} sends nothing, and the UI should not offer naming.
+     */
+    default void onNamedVersions(List<NamedVersion> versions) {}
 }

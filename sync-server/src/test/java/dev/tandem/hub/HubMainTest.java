@@ -82,6 +82,25 @@ class HubMainTest {
         Run held = run("serve", "--port", "0", "--max-held-runs", "-1", "--data", dir.toString());
         assertEquals(2, held.code());
         assertTrue(held.err().contains("max held runs was -1"), held.err());
+        Run store = run("serve", "--port", "0", "--store", "mysql://db/tandem", "--data", dir.toString());
+        assertEquals(2, store.code());
+        assertTrue(store.err().contains("unknown scheme \"mysql\""), store.err());
+        Run noDb = run("serve", "--port", "0", "--store", "postgresql://127.0.0.1:5432/?user=hub&password=hunter2", "--data", dir.toString());
+        assertEquals(2, noDb.code());
+        assertTrue(noDb.err().contains("no database") && !noDb.err().contains("hunter2"), noDb.err());
+    }
+
+    @Test
+    void aHubWhoseDatabaseIsUnreachableDoesNotStartAndSaysWhy() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Run r = run("serve", "--port", "0", "--auth", "none", "--store", "postgresql://127.0.0.1:" + port + "/tandem?user=hub&password=hunter2",
+                "--data", dir.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("cannot start") && r.err().contains("127.0.0.1:" + port), r.err());
+        assertTrue(!r.err().contains("hunter2"), r.err());
     }
 
     @Test

@@ -67,6 +67,9 @@ class HostileHubTest {
         return URI.create("ws://127.0.0.1:" + connector.getLocalPort());
     }
 
+    /** Every text message the fake hubs received. */
+    static final List<String> RECEIVED = new CopyOnWriteArrayList<>();
+
     /** Public: Jetty calls listeners through method handles. */
     public static final class FakeHubSocket implements Session.Listener.AutoDemanding {
         private final List<Message.PeerInfo> peers;
@@ -83,6 +86,7 @@ class HostileHubTest {
         }
 
         @Override public void onWebSocketText(String text) {
+            RECEIVED.add(text);
             if (!(Wire.read(text) instanceof Message.Hello hello)) return; // presence and the like: ignored
             List<Message.PeerInfo> all = new ArrayList<>();
             all.add(peer(hello.replica(), "me", "#010203"));
@@ -226,5 +230,29 @@ class HostileHubTest {
             }
         }
         assertTrue(seen.get(seen.size() - 1).stream().anyMatch(p -> p.replicaId() == 1 && p.name().equals("Good")), "good peers are kept: " + seen);
+    }
+
+    /**
+     * A hub from before named versions (its welcome has no namedVersions): the client says so
+     * (onNamedVersions(null)) and sends no name_version, which such a hub would answer with
+     * unknown_type and a close.
+     */
+    @Test
+    void aHubWithoutNamedVersions_isNeverSentOne() throws Exception {
+        RECEIVED.clear();
+        URI hub = fakeHub(s -> { });
+        List<Boolean> told = new CopyOnWriteArrayList<>();
+        client = SyncClient.start(SyncConfig.builder(hub, "notes", new Doc()).user("me", "#010203").build(), new SyncListener() {
+            @Override public void onNamedVersions(List<NamedVersion> versions) { told.add(versions == null); }
+        });
+        client.synced().get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(true), told, "the listener hears this hub keeps no named versions");
+        var e = assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> client.nameVersion("Draft", Version.EMPTY).get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("does not keep named versions"), e.getCause().getMessage());
+        client.flush().get(10, TimeUnit.SECONDS);
+        assertTrue(RECEIVED.stream().noneMatch(t -> t.contains("name_version")), "nothing was sent: " + RECEIVED);
+        // A name a hub would refuse is refused here, before anything is sent.
+        assertThrows(IllegalArgumentException.class, () -> client.nameVersion("two\nlines", Version.EMPTY));
     }
 }

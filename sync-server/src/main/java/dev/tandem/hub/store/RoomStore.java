@@ -4,8 +4,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Durable storage of rooms: per room a snapshot, the operations it held then (waiting for their
- * causes), and the log of updates since. Kept this
- * small so a networked database (multi-hub deployments) can implement it later.
+ * causes), and the log of updates since. Kept so
+ * small that a networked database implements it too: {@link SqliteRoomStore} (one hub) and
+ * {@link PostgresRoomStore} (designed for several hubs on one database).
  *
  * <p>Writes are asynchronous and applied in submission order; a write's future completes only
  * once it (and every write submitted before it) is durable. Futures complete on the store's own
@@ -26,13 +27,21 @@ public interface RoomStore extends AutoCloseable {
      */
     StoredRoom open(String room);
 
-    /** Appends update bytes as the room's log entry {@code seq} (increasing, from lastSeq + 1). */
-    CompletableFuture<Void> append(long roomKey, long seq, byte[] update);
+    /**
+     * Appends update bytes to the room's log; completes, once committed, with the sequence number
+     * the store gave the entry. The store assigns them (increasing, from the room's last entry
+     * or snapshot + 1), not the caller: with several hubs on one database only the database
+     * knows the next free number.
+     */
+    CompletableFuture<Long> append(long roomKey, byte[] update);
 
     /**
      * Stores {@code snapshot} and {@code held} (null: nothing) as the room's state up to and
-     * including log entry {@code uptoSeq}, and drops those entries, all at once. Does nothing if
-     * the stored snapshot is newer.
+     * including log entry {@code uptoSeq} (a number {@link #append} completed with), and drops
+     * those entries, all at once. Does nothing if the stored snapshot is newer, or if the store
+     * cannot be sure the snapshot holds every entry it would drop (one another hub wrote, say):
+     * a skipped compaction loses nothing, the log just stays longer. Likewise if
+     * {@code uptoSeq} is beyond the room's last entry (a caller's bug).
      */
     CompletableFuture<Void> compact(long roomKey, long uptoSeq, byte[] snapshot, byte[] held);
 
@@ -51,6 +60,9 @@ public interface RoomStore extends AutoCloseable {
      */
     CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner);
 
+    /** Adds a named version to the room (after the ones it has). */
+    CompletableFuture<Void> addNamedVersion(long roomKey, StoredNamedVersion named);
+
     /** Every stored room, by name: what the admin listing shows. Blocking. */
     java.util.List<RoomSummary> list();
 
@@ -58,7 +70,7 @@ public interface RoomStore extends AutoCloseable {
     StoredRoom read(String room);
 
     /**
-     * Deletes a room's snapshot, held operations, log and replica owners; completes once that is
+     * Deletes a room's snapshot, held operations, log, replica owners and named versions; completes once that is
      * durable (true) or when there was no such room (false).
      */
     CompletableFuture<Boolean> delete(String room);

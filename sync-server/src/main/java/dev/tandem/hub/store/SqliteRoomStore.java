@@ -62,6 +62,7 @@ public final class SqliteRoomStore implements RoomStore {
     /** Why the last commit failed; null once a commit succeeds. Read by health checks. */
     private volatile String writeFailure;
     private volatile boolean closing;
+    private final java.util.concurrent.atomic.AtomicBoolean closeCalled = new java.util.concurrent.atomic.AtomicBoolean();
 
     private SqliteRoomStore(Path file, DataDirLock lock, Connection writeConnection, Connection readConnection) {
         this.file = file;
@@ -111,6 +112,8 @@ public final class SqliteRoomStore implements RoomStore {
                         + "data BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
                 s.execute("CREATE TABLE IF NOT EXISTS replica_owners (room INTEGER NOT NULL, replica INTEGER NOT NULL, owner TEXT NOT NULL, "
                         + "user_id TEXT, name TEXT NOT NULL, PRIMARY KEY (room, replica)) WITHOUT ROWID");
+                s.execute("CREATE TABLE IF NOT EXISTS named_versions (room INTEGER NOT NULL, seq INTEGER NOT NULL, name TEXT NOT NULL, "
+                        + "version BLOB NOT NULL, by_name TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID");
                 // Proves the file is a readable database now, not at the first join.
                 s.executeQuery("SELECT count(*) FROM rooms").close();
             }
@@ -160,7 +163,7 @@ public final class SqliteRoomStore implements RoomStore {
         try {
             CreateRoom create = new CreateRoom(room);
             submit(create);
-            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0, java.util.Map.of());
+            return new StoredRoom(create.future.join(), null, null, List.of(), 0, 0, java.util.Map.of(), List.of());
         } catch (java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot create room \"" + room + "\" in " + file + ": " + e.getMessage(), e);
         }
@@ -214,7 +217,16 @@ public final class SqliteRoomStore implements RoomStore {
                     }
                 }
             }
-            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners);
+            List<StoredNamedVersion> named = new ArrayList<>();
+            synchronized (readConnection) {
+                try (PreparedStatement p = readConnection.prepareStatement("SELECT name, version, by_name, at FROM named_versions WHERE room = ? ORDER BY seq")) {
+                    p.setLong(1, key);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) named.add(new StoredNamedVersion(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getLong(4)));
+                    }
+                }
+            }
+            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners, named);
         } catch (SQLException | java.util.concurrent.CompletionException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + file + ": " + e.getMessage(), e);
         }
@@ -223,6 +235,11 @@ public final class SqliteRoomStore implements RoomStore {
     @Override
     public CompletableFuture<Void> bindReplica(long roomKey, long replica, ReplicaOwner owner) {
         return submit(new BindReplica(roomKey, replica, owner)).future;
+    }
+
+    @Override
+    public CompletableFuture<Void> addNamedVersion(long roomKey, StoredNamedVersion named) {
+        return submit(new AddNamedVersion(roomKey, named)).future;
     }
 
     @Override
@@ -259,8 +276,8 @@ public final class SqliteRoomStore implements RoomStore {
     }
 
     @Override
-    public CompletableFuture<Void> append(long roomKey, long seq, byte[] update) {
-        return submit(new Append(roomKey, seq, update)).future;
+    public CompletableFuture<Long> append(long roomKey, byte[] update) {
+        return submit(new Append(roomKey, update)).future;
     }
 
     @Override
@@ -285,14 +302,16 @@ public final class SqliteRoomStore implements RoomStore {
 
     @Override
     public void close() {
-        if (closing) return;
+        if (!closeCalled.compareAndSet(false, true)) return;
+        // Writes still come in until this barrier passes: a room's compaction is queued when its
+        // last append completes (it needs that entry's number), which may be during this flush.
         CompletableFuture<Void> last = flush();
-        closing = true;
         try {
             last.get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("store flush on close failed: {}", e.toString());
         }
+        closing = true;
         writer.interrupt();
         try {
             writer.join(10_000);
@@ -390,6 +409,8 @@ public final class SqliteRoomStore implements RoomStore {
             // A statement that failed mid-step is left unusable by the driver; failures are rare,
             // so every cached statement is simply prepared afresh.
             closeStatements();
+            // The sequence numbers given out in the rolled-back transaction are free again.
+            lastSeqs.clear();
             writeFailure = e.getMessage() == null ? e.toString() : e.getMessage();
             StoreException failure = new StoreException("store write failed: " + writeFailure, e);
             for (Write w : live) {
@@ -486,25 +507,46 @@ public final class SqliteRoomStore implements RoomStore {
         }
     }
 
-    private static final class Append extends FutureWrite<Void> {
-        final long seq;
+    private static final class Append extends FutureWrite<Long> {
         final byte[] data;
 
-        Append(long room, long seq, byte[] data) {
+        Append(long room, byte[] data) {
             super(room, true);
-            this.seq = seq;
             this.data = data;
         }
 
         @Override
         void execute(SqliteRoomStore store) throws SQLException {
-            {
-                PreparedStatement p = store.prepared("INSERT INTO updates (room, seq, data) VALUES (?, ?, ?)");
-                p.setLong(1, room);
-                p.setLong(2, seq);
-                p.setBytes(3, data);
-                p.executeUpdate();
-            }
+            long seq = store.lastSeq(room) + 1;
+            PreparedStatement p = store.prepared("INSERT INTO updates (room, seq, data) VALUES (?, ?, ?)");
+            p.setLong(1, room);
+            p.setLong(2, seq);
+            p.setBytes(3, data);
+            p.executeUpdate();
+            store.lastSeqs.put(room, seq);
+            result = seq;
+        }
+    }
+
+    /**
+     * Writer thread only: the last sequence number given out per room, so an append costs no
+     * query. This process is the file's only writer (the directory lock), so the cache cannot
+     * go stale; it is dropped whenever a transaction rolls back.
+     */
+    private final java.util.Map<Long, Long> lastSeqs = new java.util.HashMap<>();
+
+    /** Writer thread only. */
+    private long lastSeq(long room) throws SQLException {
+        Long cached = lastSeqs.get(room);
+        if (cached != null) return cached;
+        PreparedStatement p = prepared("SELECT max(snapshot_seq, coalesce((SELECT max(seq) FROM updates WHERE room = ?), 0)) FROM rooms WHERE id = ?");
+        p.setLong(1, room);
+        p.setLong(2, room);
+        try (ResultSet rs = p.executeQuery()) {
+            if (!rs.next()) throw new SQLException("room " + room + " does not exist");
+            long last = rs.getLong(1);
+            lastSeqs.put(room, last);
+            return last;
         }
     }
 
@@ -525,6 +567,12 @@ public final class SqliteRoomStore implements RoomStore {
             // Only ever replaces an older snapshot: a stale compaction (a late task, or a second
             // writer) must not put back a state whose newer log entries are already deleted.
             // The held operations belong to this snapshot: they are replaced with it or not at all.
+            // A snapshot cannot hold entries that were never written: such a claim is a caller's
+            // bug, and honouring it would give the numbers of entries yet to come to nothing.
+            if (upto > store.lastSeq(room)) {
+                log.warn("room {}: compaction up to {} skipped, the log ends at {}", room, upto, store.lastSeq(room));
+                return;
+            }
             PreparedStatement update = store.prepared("UPDATE rooms SET snapshot = ?, held = ?, snapshot_seq = ? WHERE id = ? AND snapshot_seq <= ?");
             update.setBytes(1, snapshot);
             update.setBytes(2, held);
@@ -605,12 +653,35 @@ public final class SqliteRoomStore implements RoomStore {
                 p.executeUpdate();
             }
             failedRooms.remove(id);
+            lastSeqs.remove(id);
         }
     }
 
     /** Everything stored of one room, by its id. */
     private static final List<String> DELETE_ROOM = List.of("DELETE FROM updates WHERE room = ?", "DELETE FROM replica_owners WHERE room = ?",
-            "DELETE FROM rooms WHERE id = ?");
+            "DELETE FROM named_versions WHERE room = ?", "DELETE FROM rooms WHERE id = ?");
+
+    private static final class AddNamedVersion extends FutureWrite<Void> {
+        final StoredNamedVersion named;
+
+        AddNamedVersion(long room, StoredNamedVersion named) {
+            super(room, true);
+            this.named = named;
+        }
+
+        @Override
+        void execute(SqliteRoomStore store) throws SQLException {
+            PreparedStatement p = store.prepared("INSERT INTO named_versions (room, seq, name, version, by_name, at) "
+                    + "VALUES (?, (SELECT coalesce(max(seq), 0) + 1 FROM named_versions WHERE room = ?), ?, ?, ?, ?)");
+            p.setLong(1, room);
+            p.setLong(2, room);
+            p.setString(3, named.name());
+            p.setBytes(4, named.version());
+            p.setString(5, named.by());
+            p.setLong(6, named.atMillis());
+            p.executeUpdate();
+        }
+    }
 
     private static final class BindReplica extends FutureWrite<Void> {
         final long replica;

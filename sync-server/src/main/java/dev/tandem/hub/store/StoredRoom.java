@@ -13,6 +13,7 @@ import java.util.List;
  * @param lastSeq sequence number of the last log entry (or the snapshot's), 0 for a new room
  * @param storedBytes snapshot, held and log size, for the room size bound
  * @param owners who owns each replica id of the room, by replica id
+ * @param namedVersions the room's named versions, oldest first
  */
 public record StoredRoom(long key, byte[] snapshot, byte[] held, List<byte[]> updates, long lastSeq, long storedBytes,
-                         java.util.Map<Long, ReplicaOwner> owners) {}
+                         java.util.Map<Long, ReplicaOwner> owners, List<StoredNamedVersion> namedVersions) {}

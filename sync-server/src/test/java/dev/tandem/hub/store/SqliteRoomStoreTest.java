@@ -13,14 +13,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The store's own rules, below the hub: compaction order, failed writes, locking, pragmas. */
+/** The store contract on SQLite, and SQLite's own rules: failed writes, locking, pragmas, old schemas. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class SqliteRoomStoreTest {
+class SqliteRoomStoreTest extends RoomStoreContract {
     @TempDir
     Path dir;
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
+    @Override
+    RoomStore openStore() {
+        return SqliteRoomStore.open(dir);
     }
 
     static void diskFull(SqliteRoomStore store) throws Exception {
@@ -44,25 +45,25 @@ class SqliteRoomStoreTest {
             long other = store.open("other").key();
             diskFull(store);
             java.util.concurrent.ExecutionException full = assertThrows(java.util.concurrent.ExecutionException.class,
-                    () -> store.append(k, 1, random(1 << 20, 1)).get(10, TimeUnit.SECONDS));
+                    () -> store.append(k, random(1 << 20, 1)).get(10, TimeUnit.SECONDS));
             assertTrue(full.getCause() instanceof StoreException, full.toString());
             assertTrue(store.writeFailure().contains("full"), "the store reports why it cannot write: " + store.writeFailure());
             spaceReturns(store);
             // Space is back, but room k has not learnt of its failure yet: a later write of k must
             // not commit (and be acked) after the one that was lost, or the room has a gap.
-            assertThrows(java.util.concurrent.ExecutionException.class, () -> store.append(k, 2, bytes("small")).get(10, TimeUnit.SECONDS),
+            assertThrows(java.util.concurrent.ExecutionException.class, () -> store.append(k, bytes("small")).get(10, TimeUnit.SECONDS),
                     "a write of a failed room committed after its failed write");
             assertThrows(java.util.concurrent.ExecutionException.class, () -> store.flush(k).get(10, TimeUnit.SECONDS),
                     "the room's barrier (the ack of a push that carried nothing new) passed after its failed write");
             assertThrows(java.util.concurrent.ExecutionException.class, () -> store.compact(k, 1, bytes("x"), null).get(10, TimeUnit.SECONDS));
             assertTrue(store.writeFailure() == null || store.writeFailure().contains("full"), store.writeFailure());
             // Other rooms were not in the failed batch: they carry on.
-            store.append(other, 1, bytes("fine")).get(10, TimeUnit.SECONDS);
+            store.append(other, bytes("fine")).get(10, TimeUnit.SECONDS);
             store.flush().get(10, TimeUnit.SECONDS);
             // Reopening the room (the hub reloads it from disk) starts it afresh from what is stored.
             StoredRoom reloaded = store.open("k");
             assertEquals(0, reloaded.lastSeq(), "nothing of k was stored");
-            store.append(k, 1, bytes("after reload")).get(10, TimeUnit.SECONDS);
+            store.append(k, bytes("after reload")).get(10, TimeUnit.SECONDS);
         }
         try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
             assertEquals(1, store.open("k").updates().size());
@@ -79,7 +80,7 @@ class SqliteRoomStoreTest {
             assertTrue(e.getMessage().contains("pid " + ProcessHandle.current().pid()), e.getMessage());
             // The refused attempt must not have released the first store's lock.
             assertThrows(StoreException.class, () -> SqliteRoomStore.open(dir).close());
-            first.append(first.open("r").key(), 1, bytes("still mine")).get(10, TimeUnit.SECONDS);
+            first.append(first.open("r").key(), bytes("still mine")).get(10, TimeUnit.SECONDS);
         }
         // Released on close.
         try (SqliteRoomStore again = SqliteRoomStore.open(dir)) {
@@ -96,49 +97,6 @@ class SqliteRoomStoreTest {
             String expected = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT).startsWith("mac") ? "1" : "0";
             assertEquals(expected, store.pragma("PRAGMA fullfsync").get(10, TimeUnit.SECONDS), "fullfsync on " + System.getProperty("os.name"));
             assertEquals(expected, store.pragma("PRAGMA checkpoint_fullfsync").get(10, TimeUnit.SECONDS), "checkpoint_fullfsync");
-        }
-    }
-
-    @Test
-    void anOlderCompactionNeverOverwritesANewerSnapshot() throws Exception {
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            long key = store.open("r").key();
-            for (int seq = 1; seq <= 6; seq++) store.append(key, seq, bytes("u" + seq)).get(10, TimeUnit.SECONDS);
-            // A newer writer folded everything up to 6; a stale one (another hub on the same
-            // directory, or a late task) then tries to store its state as of 3.
-            store.compact(key, 6, bytes("state@6"), bytes("held@6")).get(10, TimeUnit.SECONDS);
-            store.compact(key, 3, bytes("state@3"), bytes("held@3")).get(10, TimeUnit.SECONDS);
-        }
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            StoredRoom room = store.open("r");
-            assertArrayEquals(bytes("state@6"), room.snapshot(), "the newer snapshot was overwritten by an older one: "
-                    + new String(room.snapshot(), StandardCharsets.UTF_8));
-            assertArrayEquals(bytes("held@6"), room.held(), "the held operations belong to the snapshot they were written with");
-            assertEquals(6, room.lastSeq());
-            assertEquals(0, room.updates().size());
-        }
-    }
-
-    @Test
-    void heldOperationsAreStoredWithTheSnapshotAndCountInTheRoomsSize() throws Exception {
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            long key = store.open("r").key();
-            store.append(key, 1, bytes("u1")).get(10, TimeUnit.SECONDS);
-            store.compact(key, 1, bytes("snap"), bytes("held!")).get(10, TimeUnit.SECONDS);
-            store.append(key, 2, bytes("u2")).get(10, TimeUnit.SECONDS);
-        }
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            StoredRoom room = store.open("r");
-            assertArrayEquals(bytes("held!"), room.held());
-            assertEquals(1, room.updates().size());
-            assertEquals(4 + 5 + 2, room.storedBytes(), "snapshot + held + log");
-            // Nothing held any more: the next compaction clears the column.
-            store.compact(room.key(), 2, bytes("snap2"), null).get(10, TimeUnit.SECONDS);
-        }
-        try (SqliteRoomStore store = SqliteRoomStore.open(dir)) {
-            StoredRoom room = store.open("r");
-            assertEquals(null, room.held());
-            assertEquals(5, room.storedBytes());
         }
     }
 
