@@ -11,8 +11,8 @@ import java.util.List;
 final class DocCodec {
     private DocCodec() {}
 
-    private static final char UNPLACED = '\uFFFF';
-    private static final char UNPLACED_DELETED = '\uFFFE';
+    private static final char UNPLACED = 0;
+    private static final char UNPLACED_DELETED = 1;
 
     static byte[] encode(Doc doc) {
         int[] agentMap = new int[doc.agentCount()];
@@ -154,9 +154,8 @@ final class DocCodec {
         for (int r = 0; r < doc.log.ins.count; r++) {
             if (!doc.known(doc.log.ins.left[r]) || !doc.known(doc.log.ins.right[r])) throw new CrdtFormatException("document refers to characters it does not contain");
         }
-        // The id index (a new document's: chars) serves as scratch until the tree is built:
-        // every character starts UNPLACED, deleted ones are marked UNPLACED_DELETED first.
-        for (int i = 0; i < doc.agentCount(); i++) Arrays.fill(doc.agents[i].leafOf, 0, doc.agents[i].insClock, UNPLACED);
+        // The id index (a new document's: chars, all zero, that is UNPLACED) serves as scratch
+        // until the tree is built: deleted characters are marked UNPLACED_DELETED first.
         for (int i = 0; i < ops.delCount; i++) {
             Agent a = doc.agents[map[ops.delAgent[i]]];
             int seq = ops.delSeq[i];
@@ -208,7 +207,7 @@ final class DocCodec {
             for (int from = from0; from < to; ) {
                 int mark = leafOf[from];
                 int end = from;
-                while (end < to && leafOf[end] == mark) leafOf[end++] = 0;
+                while (end < to && leafOf[end] == mark) end++; // (bulkLoad sets every entry afterwards)
                 boolean deleted = mark == UNPLACED_DELETED;
                 int n = end - from;
                 if (deleted && v1) {

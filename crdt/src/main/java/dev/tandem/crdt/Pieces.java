@@ -1,6 +1,7 @@
 package dev.tandem.crdt;
 
 import java.util.Arrays;
+import java.util.BitSet;
 
 /**
  * The pieces a saved document's order is written in. Characters with consecutive ids sit
@@ -14,8 +15,11 @@ import java.util.Arrays;
  * the encoded operations), so they agree; boundaries the rule misses are written explicitly.
  */
 final class Pieces {
-    /** Per agent of the operations' table: boundary[s] says a piece starts at seq s. */
-    final boolean[][] boundary;
+    /**
+     * Per agent of the operations' table: bit s says a piece starts at seq s. Bits, not
+     * booleans: numbering the pieces then skips a word of 64 characters at a time.
+     */
+    final BitSet[] boundary;
     /** Per agent: the seqs pieces start at, ascending, and the global index of the first. */
     int[][] starts;
     int[] firstIndex;
@@ -23,7 +27,7 @@ final class Pieces {
     final int[] clock;
 
     /**
-     * From the insert runs of {@code ops}. Allocates one flag per character up to each agent's
+     * From the insert runs of {@code ops}. Allocates one bit per character up to each agent's
      * highest seq: a decoder must first check that the runs are gap-free (so that the seqs are
      * bounded by the characters the body counts), see {@code Doc.load}.
      */
@@ -33,8 +37,8 @@ final class Pieces {
         for (int i = 0; i < ops.insCount; i++) {
             clock[ops.insAgent[i]] = Math.max(clock[ops.insAgent[i]], ops.insSeq[i] + ops.insLen[i]);
         }
-        boundary = new boolean[agents][];
-        for (int a = 0; a < agents; a++) boundary[a] = new boolean[clock[a] + 1];
+        boundary = new BitSet[agents];
+        for (int a = 0; a < agents; a++) boundary[a] = new BitSet(clock[a] + 1);
         for (int i = 0; i < ops.insCount; i++) {
             mark(ops.insAgent[i], ops.insSeq[i]);
             long left = ops.insLeft[i];
@@ -47,8 +51,8 @@ final class Pieces {
     /** Marks a boundary; returns false if it was not one already. Out-of-range seqs are ignored. */
     boolean mark(int agent, long seq) {
         if (agent < 0 || agent >= boundary.length || seq < 0 || seq >= clock[agent]) return true;
-        boolean was = boundary[agent][(int) seq];
-        boundary[agent][(int) seq] = true;
+        boolean was = boundary[agent].get((int) seq);
+        boundary[agent].set((int) seq);
         return was;
     }
 
@@ -59,12 +63,10 @@ final class Pieces {
         firstIndex = new int[agents];
         count = 0;
         for (int a = 0; a < agents; a++) {
+            BitSet b = boundary[a];
+            int[] st = new int[b.cardinality()]; // (mark keeps every bit below clock[a])
             int n = 0;
-            boolean[] b = boundary[a];
-            for (int s = 0; s < clock[a]; s++) if (b[s]) n++;
-            int[] st = new int[n];
-            n = 0;
-            for (int s = 0; s < clock[a]; s++) if (b[s]) st[n++] = s;
+            for (int s = b.nextSetBit(0); s >= 0; s = b.nextSetBit(s + 1)) st[n++] = s;
             starts[a] = st;
             firstIndex[a] = count;
             count += n;
