@@ -123,7 +123,7 @@ final class FileCommands {
                 case HTML -> HtmlExport.write(snapshot, room);
             };
             try {
-                LocalStore.writeAtomically(target, content.getBytes(StandardCharsets.UTF_8));
+                LocalStore.writeShared(target, content.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -49,10 +49,10 @@ public final class ScreenshotTool {
                     .thenAccept(both -> {
                         for (int i = 0; i < 2; i++) {
                             Stage s = both[i].window.stage;
-                            s.setX(i * 800);
+                            s.setX(i * 900);
                             s.setY(0);
-                            s.setWidth(800);
-                            s.setHeight(600);
+                            s.setWidth(900);
+                            s.setHeight(620);
                             s.show();
                         }
                         started.complete(both);
@@ -86,6 +86,23 @@ public final class ScreenshotTool {
             ada.window.area.selectRange(risks, risks + "survive".length());
         });
         waitUntil(() -> grace.window.area.getText().equals(adaText));
+        // Ada names her draft (History panel, "Name this version...").
+        CompletableFuture<String> named = new CompletableFuture<>();
+        Platform.runLater(() -> {
+            ada.window.history.setOpen(true);
+            ada.window.history.step(1);
+        });
+        Thread.sleep(800);
+        Platform.runLater(() -> named.complete(String.valueOf(ada.window.history.nameVersion("First draft"))));
+        System.out.println("naming: " + named.get(5, TimeUnit.SECONDS));
+        Platform.runLater(() -> ada.window.history.setOpen(false));
+        // Grace rewrites a few words of the quote: history shows them struck through.
+        Platform.runLater(() -> {
+            String t = grace.window.area.getText();
+            int at = t.indexOf("must survive");
+            grace.window.area.replaceText(at, at + "must survive".length(), "survives");
+        });
+        Thread.sleep(300);
         String graceText = " (Grace: tested on Linux and macOS)";
         Platform.runLater(() -> grace.window.area.moveTo(grace.window.area.getText().indexOf("\nwrite")));
         Thread.sleep(300);
@@ -94,7 +111,13 @@ public final class ScreenshotTool {
             Thread.sleep(20);
         }
         waitUntil(() -> grace.window.area.getText().contains("macOS)") && ada.window.area.getText().equals(grace.window.area.getText()));
-        Thread.sleep(300); // presence catches up; Grace still shows as typing
+        // Ada looks at what Grace changed: the newest entry of her history panel.
+        Platform.runLater(() -> {
+            ada.window.history.setOpen(true);
+            ada.window.history.step(1);
+        });
+        waitUntil(() -> ada.window.history.viewingProperty().get());
+        Thread.sleep(1500); // the past version is computed on the sync thread; presence catches up
         System.out.println("READY");
         Thread.sleep(Long.parseLong(args.length > 0 ? args[0] : "8000"));
         Platform.runLater(() -> {

@@ -51,10 +51,28 @@ public interface LocalStore {
      * result).
      */
     static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        writeAtomically(file, bytes, false);
+    }
+
+    /**
+     * As {@link #writeAtomically(Path, byte[])}, for a file meant for other people and programs
+     * (an export): it keeps the permissions of the file it replaces, and a new one gets
+     * {@code rw-r--r--}, as files a desktop program saves usually have.
+     */
+    static void writeShared(Path file, byte[] bytes) throws IOException {
+        writeAtomically(file, bytes, true);
+    }
+
+    private static void writeAtomically(Path file, byte[] bytes, boolean shared) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
         try {
+            if (shared && Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(tmp, Files.exists(file)
+                        ? Files.getPosixFilePermissions(file)
+                        : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ByteBuffer b = ByteBuffer.wrap(bytes);
                 while (b.hasRemaining()) ch.write(b);

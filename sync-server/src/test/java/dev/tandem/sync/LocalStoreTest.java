@@ -39,6 +39,29 @@ class LocalStoreTest {
         assertEquals(List.of("notes.tandem"), namesIn(file.getParent()));
     }
 
+    @Test
+    void privateFilesAreTheOwnersOnly_sharedOnesKeepTheirPermissionsOrGetTheUsualOnes() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.getFileStore(dir).supportsFileAttributeView("posix"));
+        java.util.function.Function<Path, String> perms = p -> {
+            try {
+                return java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        Path secret = dir.resolve("copy.tandem");
+        LocalStore.writeAtomically(secret, new byte[] {1});
+        assertEquals("rw-------", perms.apply(secret));
+        Path export = dir.resolve("notes.md");
+        LocalStore.writeShared(export, new byte[] {1});
+        assertEquals("rw-r--r--", perms.apply(export));
+        Files.setPosixFilePermissions(export, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+        LocalStore.writeShared(export, new byte[] {2});
+        assertEquals("rw-rw----", perms.apply(export), "replacing a file keeps what its owner chose");
+        assertArrayEquals(new byte[] {2}, Files.readAllBytes(export));
+        assertEquals(List.of("copy.tandem", "notes.md"), namesIn(dir));
+    }
+
     /**
      * Two writers of one file (two processes on one profile, or a save racing a close) must each
      * leave a whole snapshot: with one fixed temporary name they truncate and rename each other's
