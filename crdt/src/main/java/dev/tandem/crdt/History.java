@@ -298,6 +298,7 @@ final class History {
         int[][] insEnd = new int[n][];
         long[][] delMaxTime = new long[n][];
         int[][] delEnd = new int[n][];
+        int[][] delStart = new int[n][];
         for (int a = 0; a < n; a++) {
             Agent ag = doc.agents[a];
             insMaxTime[a] = new long[ag.runCount];
@@ -311,11 +312,13 @@ final class History {
             }
             delMaxTime[a] = new long[ag.delCount];
             delEnd[a] = new int[ag.delCount];
+            delStart[a] = new int[ag.delCount];
             max = Long.MIN_VALUE;
             for (int k = 0; k < ag.delCount; k++) {
                 int r = ag.dels[k];
                 max = Math.max(max, del.time[r]);
                 delMaxTime[a][k] = max;
+                delStart[a][k] = del.seq[r];
                 delEnd[a][k] = del.seq[r] + del.len[r];
             }
         }
@@ -360,7 +363,12 @@ final class History {
                 int[] vd = new int[n];
                 for (int b = 0; b < n; b++) {
                     vi[b] = prefixBy(insMaxTime[b], insEnd[b], end);
-                    vd[b] = prefixBy(delMaxTime[b], delEnd[b], end);
+                    int dels = runsBy(delMaxTime[b], end);
+                    // Formatting operations share the deletions' numbering but carry no time:
+                    // those after a replica's last deletion by then, up to its next one, count
+                    // as made by then (a replica that had not edited yet has made none).
+                    boolean edited = vi[b] > 0 || dels > 0 || b == a;
+                    vd[b] = !edited ? 0 : dels < delStart[b].length ? delStart[b][dels] : doc.agents[b].delClock;
                 }
                 vi[a] = Math.max(vi[a], ownIns);
                 vd[a] = Math.max(vd[a], ownDel);
@@ -372,6 +380,18 @@ final class History {
         out.sort(Comparator.comparing(EditSession::end).thenComparing(EditSession::start).reversed()
                 .thenComparing(s -> Long.toUnsignedString(s.replica())));
         return out;
+    }
+
+    /** How many runs the longest prefix of runs whose times are all at or before {@code time} has. */
+    private static int runsBy(long[] maxTime, long time) {
+        int lo = 0;
+        int hi = maxTime.length;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (maxTime[mid - 1] <= time) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
     /** The seq end of the longest prefix of runs whose times are all at or before {@code time}. */

@@ -244,4 +244,35 @@ class HistoryTest {
         b.apply(a.updatesSince(b.version()));
         assertEquals(s, b.sessions(Duration.ofMinutes(10)));
     }
+    @Test
+    void aSessionsVersionHoldsTheFormattingMadeInIt_notOneMadeLater() {
+        AtomicLong now = new AtomicLong(2_000_000);
+        Doc a = new Doc(1);
+        a.clock(now::get);
+        Doc b = new Doc(2);
+        b.clock(now::get);
+        a.insert(0, "Title\nbody text");
+        a.setParagraph(0, Formats.BLOCK, "h1");
+        a.mark(6, 10, Formats.BOLD, "true");     // formatting has no time of its own
+        now.addAndGet(3600);
+        b.apply(a.updatesSince(Version.EMPTY));
+        b.insert(b.length(), " more");
+        b.mark(11, 15, Formats.ITALIC, "true");   // b's, an hour later
+        now.addAndGet(3600);
+        a.apply(b.updatesSince(a.version()));
+        a.delete(0, 1);
+        a.mark(0, 3, Formats.UNDERLINE, "true");  // a's, after its deletion, two hours later
+        List<EditSession> s = a.sessions(Duration.ofMinutes(10));
+        assertEquals(3, s.size(), s.toString());
+        EditSession first = s.get(2);
+        assertEquals(1, first.replica());
+        List<Doc.TextRun> then = a.runsAt(first.version());
+        assertEquals(List.of(new Doc.TextRun("Title\n", java.util.Map.of()), new Doc.TextRun("body", java.util.Map.of(Formats.BOLD, "true")),
+                new Doc.TextRun(" text", java.util.Map.of())), then, "a's bold is in its session; b's italic is not yet");
+        assertEquals("h1", a.paragraphsAt(first.version()).get(0).get(Formats.BLOCK));
+        EditSession middle = s.get(1);
+        assertTrue(a.runsAt(middle.version()).stream().anyMatch(r -> r.marks().containsKey(Formats.ITALIC)), "b's italic is in b's session");
+        assertTrue(a.runsAt(middle.version()).stream().noneMatch(r -> r.marks().containsKey(Formats.UNDERLINE)), "a's later underline is not");
+        assertEquals(a.runs(0, a.length()), a.runsAt(s.get(0).version()));
+    }
 }
