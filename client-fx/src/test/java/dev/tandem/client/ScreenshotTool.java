@@ -111,11 +111,11 @@ public final class ScreenshotTool {
             Thread.sleep(20);
         }
         waitUntil(() -> grace.window.area.getText().contains("macOS)") && ada.window.area.getText().equals(grace.window.area.getText()));
-        // Ada looks at what Grace changed: the newest entry of her history panel.
-        Platform.runLater(() -> {
-            ada.window.history.setOpen(true);
-            ada.window.history.step(1);
-        });
+        // Ada looks at what Grace changed: Grace's entry in her history panel.
+        Platform.runLater(() -> ada.window.history.setOpen(true));
+        waitUntil(() -> ada.window.history.list.getItems().stream().anyMatch(e -> e.name().equals("Grace")));
+        Platform.runLater(() -> ada.window.history.list.getItems().stream().filter(e -> e.name().equals("Grace")).findFirst()
+                .ifPresent(e -> ada.window.history.list.getSelectionModel().select(e)));
         waitUntil(() -> ada.window.history.viewingProperty().get());
         Thread.sleep(1500); // the past version is computed on the sync thread; presence catches up
         System.out.println("READY");
