@@ -225,7 +225,12 @@ final class EditorBinding {
     private void markdownShortcut(Anchor typedChar, char c) {
         int pos = doc.resolve(typedChar);
         if (pos < 0 || pos >= doc.length() || area.getLength() != doc.length()) return;
-        if (area.getText(pos, pos + 1).charAt(0) != c || area.getCaretPosition() != pos + 1) return; // moved on, or gone
+        if (area.getText(pos, pos + 1).charAt(0) != c) return; // gone
+        // On a busy machine the next keys can arrive before this runs: the shortcut still
+        // applies (it is decided by the text up to the typed character), and the caret is
+        // moved only if it is still right after that character.
+        int caret = area.getCaretPosition();
+        boolean caretThere = caret == pos + 1;
         int paragraph = area.offsetToPosition(pos, org.fxmisc.richtext.model.TwoDimensional.Bias.Forward).getMajor();
         int start = area.getAbsolutePosition(paragraph, 0);
         String before = area.getText(start, pos + 1);
@@ -237,7 +242,7 @@ final class EditorBinding {
             outbox.accept(undo.setParagraph(start, Formats.BLOCK, block));
             undo.closeStep();
             formatted(start, start);
-            area.moveTo(start);
+            area.moveTo(caretThere ? start : caret > pos ? caret - (pos + 1 - start) : caret);
             return;
         }
         java.util.regex.Matcher m = (c == '*' ? BOLD_SHORTCUT : CODE_SHORTCUT).matcher(before);
@@ -252,7 +257,7 @@ final class EditorBinding {
         outbox.accept(undo.mark(open, open + innerLength, key, "true"));
         undo.closeStep();
         formatted(open, open + innerLength);
-        area.moveTo(open + innerLength);
+        area.moveTo(caretThere ? open + innerLength : caret > pos ? caret - 2 * delimiter : caret);
         stopMarkAt = new MarkEnd(key, doc.anchor(open + innerLength, Bias.LEFT));
     }
 
