@@ -83,6 +83,11 @@ final class StartViewModel {
         recentRooms.setAll(settings.recentRooms());
         hostBind.set(settings.hostBind());
         if (!settings.recentRooms().isEmpty()) room.set(settings.recentRooms().get(0));
+        // A room hosted here last time is hosted again when chosen (its hub ran inside Tandem).
+        host.set(settings.wasHosted(room.get()));
+        room.addListener((obs, old, now) -> {
+            if (settings.recentRooms().contains(now)) host.set(settings.wasHosted(now));
+        });
         // Pasting an invite into the server field fills in the room too, and keeps its token and pin.
         server.addListener((obs, old, text) -> pasted(text));
         problem.bind(Bindings.createStringBinding(() -> {
@@ -234,6 +239,6 @@ final class StartViewModel {
     /** The settings to remember after joining with {@code request}. */
     Settings remember(Settings old, JoinRequest request) {
         String srv = request.server() != null ? request.server().toString() : old.server();
-        return old.withJoined(request.name(), request.color(), srv, request.room());
+        return old.withJoined(request.name(), request.color(), srv, request.room(), request.host());
     }
 }

@@ -90,8 +90,8 @@ public final class TandemApp extends Application {
         Settings s = Settings.load(dataDir, UserColors.pick(new Random()));
         settings = new Settings(options.name != null ? options.name.strip() : s.name(),
                 options.color != null ? options.color : s.color(),
-                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms(), s.hostBind())
-                .withLook(s.theme(), s.zoom());
+                options.server != null ? options.serverUri().toString() : s.server(), s.recentRooms(), s.hostBind(),
+                s.theme(), s.zoom(), s.hostedRooms());
         try {
             systemPrefersDark = systemTheme.get(3 * SystemTheme.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -190,7 +190,7 @@ public final class TandemApp extends Application {
      */
     private CompletableFuture<RoomSession> join(Stage stage, StartViewModel.JoinRequest request) {
         settings = settings.withJoined(request.name(), request.color(),
-                request.server() != null ? request.server().toString() : settings.server(), request.room());
+                request.server() != null ? request.server().toString() : settings.server(), request.room(), request.host());
         if (request.host() && Settings.isHostBind(request.hostBind())) settings = settings.withHostBind(request.hostBind()); // asked once, remembered
         saveSettings();
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());

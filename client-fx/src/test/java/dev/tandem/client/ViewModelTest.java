@@ -105,6 +105,30 @@ class ViewModelTest {
         assertEquals(List.of("b", "a"), again.recentRooms);
     }
 
+    /** Found by hand: reopening Tandem offered to join the room it had hosted, at a hub that no longer ran. */
+    @Test
+    void startForm_hostsAgainARoomHostedLastTime_andJoinsAJoinedOne(@TempDir Path dir) throws Exception {
+        Settings s = Settings.load(dir, "#2ca02c")
+                .withJoined("Ada", "#2ca02c", "ws://10.0.0.5:7070", "joined", false)
+                .withJoined("Ada", "#2ca02c", "ws://10.0.0.5:7070", "hosted", true);
+        s.save(dir);
+        Settings back = Settings.load(dir, "#000000");
+        assertEquals(s, back);
+        StartViewModel vm = new StartViewModel(back);
+        assertEquals("hosted", vm.room.get());
+        assertTrue(vm.host.get(), "the room hosted last time is hosted again");
+        vm.room.set("joined");
+        assertFalse(vm.host.get(), "a room joined last time is joined");
+        vm.room.set("hosted");
+        assertTrue(vm.host.get());
+        vm.room.set("brand-new");
+        assertTrue(vm.host.get(), "typing a new name keeps the choice on screen");
+        // Joining a hosted room from elsewhere later forgets that it was hosted here.
+        Settings later = back.withJoined("Ada", "#2ca02c", "ws://10.0.0.5:7070", "hosted", false);
+        assertFalse(later.wasHosted("hosted"));
+        assertFalse(new StartViewModel(later).host.get());
+    }
+
     @Test
     void settings_corruptFileGivesDefaults(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve(Settings.FILE), new byte[] {'n', 'a', 'm', 'e', '=', '\\', 'u', '1'});
