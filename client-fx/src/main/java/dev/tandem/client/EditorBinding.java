@@ -381,6 +381,15 @@ final class EditorBinding {
      * it (deeper items in between do not interrupt the count).
      */
     private javafx.scene.Node listMarker(int p) {
+        return listMarker(area, p);
+    }
+
+    /**
+     * The bullet or number of paragraph {@code p} of {@code area} when it is a list item, from its
+     * paragraph style (as {@link TextStyles#paragraphClasses} set it); the live editor and the
+     * history panel's read-only view both draw them so.
+     */
+    static javafx.scene.Node listMarker(org.fxmisc.richtext.StyleClassedTextArea area, int p) {
         if (p >= area.getParagraphs().size()) return null;
         Collection<String> style = area.getParagraph(p).getParagraphStyle();
         String block = TextStyles.blockOf(style);

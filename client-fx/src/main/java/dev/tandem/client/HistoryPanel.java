@@ -177,6 +177,7 @@ final class HistoryPanel {
         viewer.setId("history-viewer");
         viewer.setEditable(false);
         viewer.setWrapText(true);
+        viewer.setParagraphGraphicFactory(p -> EditorBinding.listMarker(viewer, p));
         viewer.getStyleClass().addAll("tandem-editor", "history-viewer");
         viewer.addEventFilter(javafx.scene.input.KeyEvent.KEY_PRESSED, e -> {
             // In the past, Up and Down step through the entries (the text cannot be edited anyway).

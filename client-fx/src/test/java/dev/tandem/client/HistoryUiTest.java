@@ -125,6 +125,37 @@ class HistoryUiTest {
         return new RoomSession[] {ada, bob};
     }
 
+    /** Found in the screenshot: the read-only view drew list items without their bullets and numbers. */
+    @Test
+    void aPastVersionShowsListBulletsAndNumbers() throws Exception {
+        RoomSession ada = openRoom("Ada", ADA, "past-lists");
+        edit(ada, 0, 0, "tea\nmilk\nfirst\nsecond");
+        fx(() -> {
+            ada.window.binding.setParagraph(0, dev.tandem.crdt.Formats.BLOCK, "bullet");
+            ada.window.binding.setParagraph(4, dev.tandem.crdt.Formats.BLOCK, "bullet");
+            ada.window.binding.setParagraph(9, dev.tandem.crdt.Formats.BLOCK, "numbered");
+            ada.window.binding.setParagraph(15, dev.tandem.crdt.Formats.BLOCK, "numbered");
+            return null;
+        });
+        fx(() -> ada.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        fx(() -> {
+            ada.window.history.setOpen(true);
+            ada.window.history.step(1);
+            return null;
+        });
+        var viewer = ada.window.history.viewer;
+        eventually("the past version is shown", () -> viewer.getText().equals("tea\nmilk\nfirst\nsecond") && viewer.getScene() != null);
+        java.util.List<String> markers = fx(() -> {
+            java.util.List<String> out = new java.util.ArrayList<>();
+            for (int p = 0; p < viewer.getParagraphs().size(); p++) {
+                javafx.scene.Node n = viewer.getParagraphGraphicFactory().apply(p);
+                out.add(n instanceof javafx.scene.control.Label l ? l.getText() : "");
+            }
+            return out;
+        });
+        assertEquals(java.util.List.of("\u2022", "\u2022", "1.", "2."), markers);
+    }
+
     @Test
     void historyShowsAnEarlierVersionWithItsChangesMarked() throws Exception {
         RoomSession[] s = adaThenBob("past");
