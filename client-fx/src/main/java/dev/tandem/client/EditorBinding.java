@@ -97,7 +97,7 @@ final class EditorBinding {
             patching = false;
         }
         area.moveTo(0);
-        area.setParagraphGraphicFactory(this::listMarker);
+        area.setParagraphGraphicFactory(p -> listMarker(area, p));
         subscription = area.plainTextChanges().subscribe(this::onAreaChange);
         // Before the area handles a key or a click: the selection an edit starts from (undo puts it
         // back), and a caret moved by a click or an arrow ends the undo step being typed.
@@ -380,10 +380,6 @@ final class EditorBinding {
      * its level; nothing for other paragraphs. Numbers count the items of the same level before
      * it (deeper items in between do not interrupt the count).
      */
-    private javafx.scene.Node listMarker(int p) {
-        return listMarker(area, p);
-    }
-
     /**
      * The bullet or number of paragraph {@code p} of {@code area} when it is a list item, from its
      * paragraph style (as {@link TextStyles#paragraphClasses} set it); the live editor and the

@@ -667,7 +667,7 @@ public final class Doc {
      * Sizes the logs and each replica's text once for a whole update (a catch-up brings a whole
      * history) instead of growing them run by run. Bounded by what the update itself carries.
      */
-    private void reserveFor(Update.Ops u, int[] map) {
+    void reserveFor(Update.Ops u, int[] map) {
         log.ins.reserve(u.insCount);
         log.del.reserve(u.delCount);
         int[] chars = new int[map.length];

@@ -11,7 +11,6 @@ import java.util.List;
 final class DocCodec {
     private DocCodec() {}
 
-    private static final char UNPLACED = 0;
     private static final char UNPLACED_DELETED = 1;
 
     static byte[] encode(Doc doc) {
@@ -133,17 +132,9 @@ final class DocCodec {
         // Only now, with every seq bounded by the characters the body counts (at most
         // Codec.MAX_CHARS), is anything allocated per character.
         Pieces pieces = new Pieces(ops);
-        // Everything sized once, not grown run by run.
-        int[] insRuns = new int[map.length];
-        int[] delRuns = new int[map.length];
-        for (int i = 0; i < ops.insCount; i++) insRuns[ops.insAgent[i]]++;
-        for (int i = 0; i < ops.delCount; i++) delRuns[ops.delAgent[i]]++;
-        for (int i = 0; i < map.length; i++) {
-            doc.agents[map[i]].ensureChars(pieces.clock[i]);
-            doc.agents[map[i]].reserveRuns(insRuns[i], delRuns[i]);
-        }
-        doc.log.ins.reserve(ops.insCount);
-        doc.log.del.reserve(ops.delCount);
+        // Everything sized once, not grown run by run (gap-free runs: each replica's text is
+        // exactly the characters its runs hold).
+        doc.reserveFor(ops, map);
         for (int i = 0; i < ops.insCount; i++) {
             Agent a = doc.agents[map[ops.insAgent[i]]];
             int seq = ops.insSeq[i];
@@ -154,8 +145,8 @@ final class DocCodec {
         for (int r = 0; r < doc.log.ins.count; r++) {
             if (!doc.known(doc.log.ins.left[r]) || !doc.known(doc.log.ins.right[r])) throw new CrdtFormatException("document refers to characters it does not contain");
         }
-        // The id index (a new document's: chars, all zero, that is UNPLACED) serves as scratch
-        // until the tree is built: deleted characters are marked UNPLACED_DELETED first.
+        // The id index (a new document's: chars, all zero: not placed) serves as scratch until
+        // the tree is built: deleted characters are marked UNPLACED_DELETED first.
         for (int i = 0; i < ops.delCount; i++) {
             Agent a = doc.agents[map[ops.delAgent[i]]];
             int seq = ops.delSeq[i];
