@@ -14,10 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.tandem.hub.store.RoomStore;
+import dev.tandem.hub.store.SharedRoomStore;
 import dev.tandem.protocol.RoomNames;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,6 +57,51 @@ public final class Hub implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile boolean cleanStop;
+    private final Bus bus;
+    /** How often a hub on a bus says it is alive. */
+    static final Duration BUS_HEARTBEAT = Duration.ofSeconds(1);
+    /** People on a hub not heard from for this long leave the other hubs' rooms (tests shorten it). */
+    static volatile Duration presenceTtl = Duration.ofSeconds(5);
+    /** How often a hub on a bus checks its rooms against the store for entries the bus lost (tests shorten it). */
+    static volatile Duration storeCheckEvery = Duration.ofSeconds(5);
+
+    /**
+     * The bus the rooms use, set once before any room exists: rooms are made by the registry,
+     * which the bus's handler needs, so neither can be built first.
+     */
+    private static final class BusRef implements Bus {
+        volatile Bus bus = Bus.NONE;
+
+        @Override
+        public long hubId() {
+            return bus.hubId();
+        }
+
+        @Override
+        public void subscribe(String room) {
+            bus.subscribe(room);
+        }
+
+        @Override
+        public void unsubscribe(String room) {
+            bus.unsubscribe(room);
+        }
+
+        @Override
+        public void publish(String room, BusMessage message) {
+            bus.publish(room, message);
+        }
+
+        @Override
+        public boolean shared() {
+            return bus.shared();
+        }
+
+        @Override
+        public void close() {
+            bus.close();
+        }
+    }
 
     private Hub(HubConfig config, RoomStore store, Tokens tokens) throws java.io.IOException {
         this.config = config;
@@ -63,7 +110,16 @@ public final class Hub implements AutoCloseable {
         this.metrics = new HubMetrics(this::roomCount, connections::size);
         this.roomPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("tandem-room"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("tandem-timer"));
-        this.rooms = new RoomRegistry(roomPool, scheduler, store, config, metrics);
+        BusRef ref = new BusRef();
+        this.rooms = new RoomRegistry(roomPool, scheduler, store, ref, config, metrics);
+        if (config.bus() != null) {
+            // The store every hub shares is the truth; the bus only makes other hubs' edits and
+            // people show up at once. The check against the store heals what the bus loses.
+            ref.bus = RedisBus.connect(config.bus(), rooms.busHandler(), scheduler, BUS_HEARTBEAT, presenceTtl, config.maxMessageBytes() + 1024);
+            SharedRoomStore shared = (SharedRoomStore) store;
+            scheduler.scheduleWithFixedDelay(() -> rooms.checkAgainstStore(shared), storeCheckEvery.toMillis(), storeCheckEvery.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        this.bus = ref.bus;
 
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("tandem-jetty");
@@ -155,8 +211,8 @@ public final class Hub implements AutoCloseable {
             hub.close();
             throw e;
         }
-        log.info("hub listening on {}://{}:{}, data in {}, rooms in {}", hub.scheme(), config.host(), hub.port(), config.dataDir().toAbsolutePath(),
-                config.storeLocation());
+        log.info("hub listening on {}://{}:{}, data in {}, rooms in {}{}", hub.scheme(), config.host(), hub.port(), config.dataDir().toAbsolutePath(),
+                config.storeLocation(), config.bus() == null ? "" : ", bus " + RedisBus.redact(config.bus()));
         hub.scheduler.scheduleWithFixedDelay(() -> hub.addressLimits.prune(System.nanoTime()), 1, 1, TimeUnit.MINUTES);
         if (config.security().auth() == HubSecurity.Auth.NONE) {
             log.warn("--auth none: anyone who can reach {}:{} may read, change and erase every room (development only)", config.host(), hub.port());
@@ -213,6 +269,7 @@ public final class Hub implements AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping the server: {}", e.toString());
         }
+        bus.close();
         store.close();
         // A failed last write (the compactions above, say) makes the process exit non-zero.
         cleanStop = store.writeFailure() == null;
@@ -253,6 +310,11 @@ public final class Hub implements AutoCloseable {
         if (header == null) return null;
         String h = header.strip();
         return h.regionMatches(true, 0, "Bearer ", 0, 7) ? h.substring(7).strip() : null;
+    }
+
+    /** For tests: this hub's id on the bus (0 without one). */
+    long busId() {
+        return bus.hubId();
     }
 
     /** For tests: the store, to make its disk "full". */

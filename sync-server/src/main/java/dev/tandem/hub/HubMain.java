@@ -161,6 +161,8 @@ final class ServeCommand implements Callable<Integer> {
         long maxStoreBytes;
         @Option(names = "--store", defaultValue = "${env:TANDEM_STORE}", paramLabel = "URL", description = "Where rooms are kept: sqlite:DIR, or postgresql://HOST:PORT/DATABASE?user=USER[&password=PASSWORD], shared by every hub that names it; the password is better given in TANDEM_STORE_PASSWORD, out of ps and shell history (env TANDEM_STORE, default: sqlite: in --data).")
         String store;
+        @Option(names = "--bus", defaultValue = "${env:TANDEM_BUS}", paramLabel = "URL", description = "Serve rooms together with the other hubs on this Redis: redis://HOST:PORT (rediss:// for TLS); needs --store postgresql://...; a password is better given in TANDEM_BUS_PASSWORD (env TANDEM_BUS, default: none, a hub on its own).")
+        String bus;
         @Option(names = "--admin-port", defaultValue = "${env:TANDEM_ADMIN_PORT:--1}", description = "Serve /metrics and /healthz on this port of 127.0.0.1 only, not on the main port (default: on the main port).")
         int adminPort;
 
@@ -170,7 +172,7 @@ final class ServeCommand implements Callable<Integer> {
                     .withMaxStoreBytes(maxStoreBytes).withAdminPort(adminPort);
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
                     maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security,
-                    store == null ? null : StoreLocation.parse(store, System.getenv("TANDEM_STORE_PASSWORD")));
+                    store == null ? null : StoreLocation.parse(store, System.getenv("TANDEM_STORE_PASSWORD")), bus);
         }
     }
 

@@ -9,6 +9,7 @@ import dev.tandem.crdt.Update;
 import dev.tandem.crdt.Version;
 import dev.tandem.hub.store.ReplicaOwner;
 import dev.tandem.hub.store.RoomStore;
+import dev.tandem.hub.store.SharedRoomStore;
 import dev.tandem.hub.store.StoredRoom;
 import dev.tandem.protocol.ErrorCode;
 import dev.tandem.protocol.Frames;
@@ -30,6 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One room: the hub's replica of the document, its members and its storage. Every field below
  * {@link #exec} is owned by that serial executor (the room's "thread"); other threads only
  * submit tasks to it.
+ *
+ * <p>With a {@link Bus} (several hubs serving the room, docs/scale.md) the room also applies what
+ * other hubs store: each entry arrives on the bus with its sequence number once committed, and
+ * {@link #seqs} tracks which numbers the replica holds. A gap (a lost message) or an entry the
+ * periodic check finds in the store is read from the store ({@link #catchUp}). People on other
+ * hubs are in {@link #remote}.
  */
 final class Room {
     private static final Logger log = LoggerFactory.getLogger(Room.class);
@@ -40,6 +47,7 @@ final class Room {
     final SerialExecutor exec;
     private final RoomRegistry registry;
     private final RoomStore store;
+    private final Bus bus;
     private final HubConfig config;
     private final HubMetrics metrics;
     /** Joins routed to this room whose task has not run yet; keeps an unload from racing a join. */
@@ -48,6 +56,8 @@ final class Room {
     private volatile Version durableVersion = Version.EMPTY;
 
     private State state = State.LOADING;
+    /** Whether this room holds one of the bus's subscriptions of its name (undone when it leaves the registry). */
+    private boolean subscribed;
     private String failure;
     /** What a join of a FAILED room is told (store_full for a new room over the store bound). */
     private ErrorCode failureCode = ErrorCode.ROOM_UNAVAILABLE;
@@ -81,6 +91,19 @@ final class Room {
     /** members.size(), for the admin listing (read by any thread). */
     private volatile int memberCount;
     private ScheduledFuture<?> unloadTimer;
+    /** The store's sequence numbers of the entries the replica holds (own, from the bus, or read). */
+    private final Seqs seqs = new Seqs();
+    /** The highest number in {@link #seqs}, for the periodic check (read by the timer thread). */
+    private volatile long knownSeq;
+    /** The store's key of the room once loaded, for the periodic check (read by the timer thread). */
+    private volatile long storeKey = -1;
+    /** Own appends not committed yet: while there are some, an entry from the bus does not move durableVersion. */
+    private int pendingAppends;
+    /** People in this room on other hubs: hub id -> replica -> presence. */
+    private final Map<Long, Map<Long, Message.PeerInfo>> remote = new java.util.HashMap<>();
+    private ScheduledFuture<?> gapTimer;
+    /** How long a gap in the sequence numbers may last before the room reads the store (messages of two hubs may cross). */
+    static volatile long gapWaitMillis = 1000;
 
     /**
      * Tests only: called with (room, point) at named points of a room's tasks ("load", and
@@ -93,11 +116,12 @@ final class Room {
         if (h != null) h.accept(name, point);
     }
 
-    Room(String name, java.util.concurrent.Executor pool, RoomRegistry registry, RoomStore store, HubConfig config, HubMetrics metrics) {
+    Room(String name, java.util.concurrent.Executor pool, RoomRegistry registry, RoomStore store, Bus bus, HubConfig config, HubMetrics metrics) {
         this.name = name;
         this.exec = new SerialExecutor(pool, this::taskFailed);
         this.registry = registry;
         this.store = store;
+        this.bus = bus;
         this.config = config;
         this.metrics = metrics;
         exec.execute(this::load);
@@ -106,6 +130,9 @@ final class Room {
     private void load() {
         try {
             hook("load");
+            // Subscribed before reading: an entry committed after the read is then on the bus.
+            bus.subscribe(name);
+            subscribed = true;
             StoredRoom stored = store.read(name);
             if (stored == null) {
                 long max = config.security().maxStoreBytes();
@@ -129,7 +156,11 @@ final class Room {
             logEntries = stored.updates().size();
             owners.putAll(stored.owners());
             named.addAll(stored.namedVersions());
+            seqs.advanceTo(stored.lastSeq());
+            knownSeq = seqs.max();
+            storeKey = key;
             state = State.OPEN;
+            if (bus.shared()) bus.publish(name, BusMessage.signal(BusMessage.Kind.HELLO, bus.hubId()));
             heldChanged();
             reportRefusals();
             log.info("room \"{}\" loaded: {} chars, {} held runs, {} log entries, {} bytes", name, d.length(), d.heldRuns(), logEntries, storedBytes);
@@ -175,6 +206,7 @@ final class Room {
         members.clear();
         memberCount = 0;
         store.flush().handle((ok, e) -> null).thenCompose(x -> store.delete(name)).whenComplete((had, error) -> {
+            if (error == null) bus.publish(name, BusMessage.signal(BusMessage.Kind.DELETED, bus.hubId()));
             if (error != null) done.completeExceptionally(error);
             else done.complete(had);
             exec.execute(this::retireDeleted);
@@ -188,6 +220,21 @@ final class Room {
             return;
         }
         state = State.CLOSED;
+        leaveBus();
+    }
+
+    /** Runs on exec: another hub's admin deleted the room; like {@link #delete}, but the store is that hub's business. */
+    private void deletedElsewhere() {
+        state = State.FAILED;
+        failure = "room \"" + name + "\" was deleted by an admin";
+        doc = null;
+        heldChanged();
+        cancelUnload();
+        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_DELETED, failure);
+        members.clear();
+        memberCount = 0;
+        log.info("room {} was deleted on another hub", Wire.quote(name));
+        retireDeleted();
     }
 
     /** Runs on exec. */
@@ -230,6 +277,11 @@ final class Room {
         }
         List<Message.PeerInfo> peers = new ArrayList<>(members.size());
         for (HubConnection m : members.values()) peers.add(m.peer());
+        for (Map<Long, Message.PeerInfo> there : remote.values()) {
+            there.forEach((r, p) -> {
+                if (!members.containsKey(r)) peers.add(p);
+            });
+        }
         List<Message.Author> authors = new ArrayList<>(owners.size());
         owners.forEach((r, o) -> authors.add(author(r, o)));
         conn.send(Wire.write(new Message.Welcome(Message.PROTOCOL, name, Wire.version(durableVersion), peers,
@@ -237,6 +289,7 @@ final class Room {
         conn.send(Frames.withKind(Frames.CATCH_UP, doc.updatesSince(clientVersion).encode()));
         if (!changed.isEmpty()) broadcast(conn, Wire.write(new Message.Authors(changed)));
         broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
+        bus.publish(name, BusMessage.peer(bus.hubId(), conn.peer()));
     }
 
     /** Runs on exec. */
@@ -318,7 +371,13 @@ final class Room {
             metrics.updateStored();
             CompletableFuture<Long> appended = store.append(key, bytes);
             lastAppend = appended;
-            durable = appended.thenApply(entry -> null);
+            pendingAppends++;
+            // Committed, then told to the other hubs: what they see is durable, and carries its number.
+            durable = appended.thenApply(entry -> {
+                bus.publish(name, BusMessage.update(bus.hubId(), entry, bytes));
+                exec.execute(() -> ownCommitted(entry));
+                return null;
+            });
             int delivered = 0;
             for (HubConnection m : members.values()) {
                 if (m != conn) {
@@ -371,6 +430,7 @@ final class Room {
             if (error != null) {
                 storageFailed(error);
             } else if (state == State.OPEN || state == State.UNLOADING) {
+                bus.publish(name, BusMessage.named(bus.hubId(), entry));
                 String list = Wire.write(new Message.NamedVersions(namedVersions()));
                 for (HubConnection m : members.values()) m.send(list);
             }
@@ -395,6 +455,7 @@ final class Room {
         owners.put(replica, owner);
         store.bindReplica(key, replica, owner).whenComplete((ok, error) -> {
             if (error != null) exec.execute(() -> storageFailed(error));
+            else bus.publish(name, BusMessage.owner(bus.hubId(), replica, owner));
         });
         if (old == null) log.info("room {}: replica {} bound to {}", Wire.quote(name), Wire.replica(replica),
                 owner.userId() != null ? "user " + Wire.quote(owner.userId()) : "a replica secret (" + Wire.quote(owner.name()) + ")");
@@ -443,6 +504,7 @@ final class Room {
         if (members.get(conn.replica()) != conn) return;
         conn.setPeer(peer);
         broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
+        bus.publish(name, BusMessage.peer(bus.hubId(), peer));
     }
 
     /** Runs on exec: the connection closed, failed or was replaced. */
@@ -451,6 +513,7 @@ final class Room {
             members.remove(conn.replica());
             memberCount = members.size();
             broadcast(conn, Wire.write(new Message.Leave(Wire.replica(conn.replica()))));
+            bus.publish(name, BusMessage.leave(bus.hubId(), conn.replica()));
         }
         maybeScheduleUnload();
     }
@@ -465,9 +528,19 @@ final class Room {
     private void compact() {
         byte[] snapshot = doc.encode();
         byte[] held = doc.hasPending() ? doc.heldUpdate().encode() : null;
-        // The snapshot holds every entry appended so far; it covers them once the last one has its
-        // number. If that append fails, so does this compaction (the room fails either way).
-        lastAppend.thenCompose(upto -> store.compact(key, upto, snapshot, held)).whenComplete((ok, error) -> {
+        CompletableFuture<Void> written;
+        if (store instanceof SharedRoomStore shared) {
+            // Other hubs append too: the snapshot covers the numbers the replica holds without a
+            // gap, whoever wrote them (own entries count once committed).
+            long upto = seqs.upto;
+            shared.holdsUpto(key, upto);
+            written = upto == 0 ? CompletableFuture.completedFuture(null) : store.compact(key, upto, snapshot, held);
+        } else {
+            // The snapshot holds every entry appended so far; it covers them once the last one has
+            // its number. If that append fails, so does this compaction (the room fails either way).
+            written = lastAppend.thenCompose(upto -> store.compact(key, upto, snapshot, held));
+        }
+        written.whenComplete((ok, error) -> {
             if (error != null) exec.execute(() -> storageFailed(error));
         });
         storedBytes = snapshot.length + (held == null ? 0 : held.length);
@@ -540,6 +613,7 @@ final class Room {
             state = State.CLOSED;
             doc = null;
             heldChanged();
+            leaveBus();
             log.info("room \"{}\" unloaded", name);
         } else {
             state = State.OPEN;
@@ -556,7 +630,262 @@ final class Room {
             }
             State was = state;
             state = State.CLOSED;
+            leaveBus();
             if (was == State.FAILED) log.info("room \"{}\" retired after failure", name);
         }));
+    }
+
+    // ---- Several hubs (docs/scale.md): what the bus and the store bring from the others ----
+
+    /** Runs on exec: an own append committed as entry {@code seq}. */
+    private void ownCommitted(long seq) {
+        pendingAppends--;
+        noteSeq(seq);
+    }
+
+    private void noteSeq(long seq) {
+        seqs.add(seq);
+        knownSeq = seqs.max();
+        if (seqs.hasGap() && gapTimer == null) {
+            gapTimer = registry.scheduler().schedule(() -> exec.execute(this::gapTimedOut), gapWaitMillis, TimeUnit.MILLISECONDS);
+        } else if (!seqs.hasGap() && gapTimer != null) {
+            gapTimer.cancel(false);
+            gapTimer = null;
+        }
+    }
+
+    private void gapTimedOut() {
+        gapTimer = null;
+        if (seqs.hasGap()) {
+            log.info("room {}: entries after {} did not arrive on the bus within {} ms; reading them from the store", Wire.quote(name), seqs.upto, gapWaitMillis);
+            catchUp();
+        }
+    }
+
+    /** Runs on exec: a message from another hub about this room. */
+    void fromBus(BusMessage m) {
+        if (m.kind() == BusMessage.Kind.DELETED) {
+            if (state == State.OPEN || state == State.UNLOADING) deletedElsewhere();
+            return;
+        }
+        if (state != State.OPEN && state != State.UNLOADING) return;
+        switch (m.kind()) {
+            case UPDATE -> {
+                if (seqs.holds(m.seq())) return;
+                Update u;
+                try {
+                    u = Update.decode(m.body());
+                } catch (RuntimeException e) {
+                    // The store has the entry as its hub checked it; read it from there.
+                    log.warn("room {}: entry {} from the bus does not decode ({}); reading it from the store", Wire.quote(name), m.seq(), e.getMessage());
+                    catchUp();
+                    return;
+                }
+                if (applyStored(u, m.body())) noteSeq(m.seq());
+            }
+            case PEER -> {
+                Message.PeerInfo p = m.peerInfo();
+                long r = Wire.parseReplica(p.replica(), "peer.replica");
+                remote.computeIfAbsent(m.hub(), h -> new java.util.HashMap<>()).put(r, p);
+                // Someone who moved here from that hub is shown as they are here.
+                if (!members.containsKey(r)) broadcast(null, m.peerText());
+            }
+            case LEAVE -> {
+                Map<Long, Message.PeerInfo> there = remote.get(m.hub());
+                if (there != null && there.remove(m.seq()) != null && !members.containsKey(m.seq()) && !elsewhere(m.seq())) {
+                    broadcast(null, Wire.write(new Message.Leave(Wire.replica(m.seq()))));
+                }
+            }
+            case OWNER -> {
+                ReplicaOwner o = m.replicaOwner();
+                ReplicaOwner old = owners.get(m.seq());
+                if (old == null || (sameOwner(old, o) && !old.name().equals(o.name()))) {
+                    owners.put(m.seq(), o);
+                    broadcast(null, Wire.write(new Message.Authors(List.of(author(m.seq(), o)))));
+                } else if (!sameOwner(old, o)) {
+                    log.warn("room {}: another hub bound replica {} to another owner; the store keeps the first binding", Wire.quote(name), Wire.replica(m.seq()));
+                }
+            }
+            case NAMED -> {
+                var n = m.namedVersion();
+                for (var have : named) {
+                    if (have.name().equals(n.name()) && java.util.Arrays.equals(have.version(), n.version())) return;
+                }
+                if (named.size() >= MAX_NAMED_VERSIONS) return;
+                named.add(n);
+                named.sort(java.util.Comparator.comparingLong(dev.tandem.hub.store.StoredNamedVersion::atMillis));
+                broadcast(null, Wire.write(new Message.NamedVersions(namedVersions())));
+            }
+            case HELLO -> tellMembers();
+            default -> { }
+        }
+    }
+
+    /** Whether another hub still has {@code replica} in this room (it moved between hubs). */
+    private boolean elsewhere(long replica) {
+        for (Map<Long, Message.PeerInfo> there : remote.values()) {
+            if (there.containsKey(replica)) return true;
+        }
+        return false;
+    }
+
+    /** Runs on exec: publishes every member's presence (a hub asked, or the bus came back). */
+    private void tellMembers() {
+        for (HubConnection member : members.values()) {
+            if (member.peer() != null) bus.publish(name, BusMessage.peer(bus.hubId(), member.peer()));
+        }
+    }
+
+    /** Runs on exec: the hub {@code hub} is gone; its people leave. */
+    void hubGone(long hub) {
+        Map<Long, Message.PeerInfo> there = remote.remove(hub);
+        if (there == null || state == State.FAILED || state == State.CLOSED) return;
+        for (long r : there.keySet()) {
+            if (!members.containsKey(r) && !elsewhere(r)) broadcast(null, Wire.write(new Message.Leave(Wire.replica(r))));
+        }
+    }
+
+    /** Runs on exec: the bus was away; what it carried meanwhile is read from the store, and presence told again. */
+    void busReconnected() {
+        if (state != State.OPEN && state != State.UNLOADING) return;
+        bus.publish(name, BusMessage.signal(BusMessage.Kind.HELLO, bus.hubId()));
+        tellMembers();
+        catchUp();
+    }
+
+    /**
+     * Runs on exec: applies an entry the store holds (another hub's, from the bus or read back)
+     * and relays what it adds to the members here. False if the room failed on it.
+     */
+    private boolean applyStored(Update update, byte[] bytes) {
+        long heldMark = doc.heldChanges();
+        long wakeMark = doc.heldWakes();
+        try {
+            doc.apply(update);
+        } catch (CrdtFormatException e) {
+            // It was stored, so it applies to what is stored: reloading is the way back.
+            log.error("room {}: an entry another hub stored does not apply here: {}", Wire.quote(name), e.getMessage());
+            fail("room \"" + name + "\" could not apply an entry another hub stored; reconnect");
+            return false;
+        }
+        Version after = doc.version();
+        boolean heldMoved = doc.heldChanges() != heldMark;
+        if (heldMoved) {
+            heldChanged();
+            reportRefusals();
+        }
+        if (!heldMoved && after.equals(version)) return true;
+        ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
+        ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
+                ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
+        version = after;
+        storedBytes += bytes.length;
+        if (pendingAppends == 0) durableVersion = after;
+        int delivered = 0;
+        for (HubConnection m : members.values()) {
+            m.send(relay);
+            delivered++;
+            if (woken != null) {
+                m.send(woken);
+                delivered++;
+            }
+        }
+        metrics.delivered(delivered);
+        return true;
+    }
+
+    /**
+     * Runs on exec: reads from the store the entries the replica lacks (after the last number it
+     * holds without a gap), or the whole room if a snapshot folded them in, and applies them.
+     * A store that cannot be read now is tried again by the next check.
+     */
+    void catchUp() {
+        if (!(store instanceof SharedRoomStore shared) || (state != State.OPEN && state != State.UNLOADING)) return;
+        try {
+            List<SharedRoomStore.Entry> tail = shared.tail(key, seqs.upto);
+            if (tail != null) {
+                for (SharedRoomStore.Entry e : tail) {
+                    if (seqs.holds(e.seq())) continue;
+                    if (!applyStored(Update.decode(e.data()), e.data())) return;
+                    noteSeq(e.seq());
+                }
+            } else {
+                StoredRoom stored = store.read(name);
+                if (stored == null || stored.key() != key) {
+                    deletedElsewhere();
+                    return;
+                }
+                Doc whole = decode(stored);
+                Update missing = whole.updatesSince(version);
+                if (!missing.isEmpty() && !applyStored(missing, missing.encode())) return;
+                stored.owners().forEach(owners::putIfAbsent);
+                seqs.advanceTo(stored.lastSeq());
+                noteSeq(stored.lastSeq());
+            }
+            shared.holdsUpto(key, seqs.upto);
+        } catch (dev.tandem.hub.store.StoreException e) {
+            log.warn("room {}: catching up from the store failed, tried again at the next check: {}", Wire.quote(name), e.getMessage());
+        }
+    }
+
+    /** For the periodic check (any thread): the store's key of the room, -1 until loaded. */
+    long storeKey() {
+        return storeKey;
+    }
+
+    /** For the periodic check (any thread): the highest entry number the replica holds. */
+    long knownSeq() {
+        return knownSeq;
+    }
+
+    /** Runs on exec, once the room left the registry for good. */
+    private void leaveBus() {
+        if (!subscribed) return;
+        subscribed = false;
+        if (gapTimer != null) {
+            gapTimer.cancel(false);
+            gapTimer = null;
+        }
+        bus.unsubscribe(name);
+    }
+
+    /**
+     * Which of the store's sequence numbers the replica holds: every one up to {@link #upto},
+     * and those in {@link #above}. Entries usually arrive in order and cost no set; two hubs'
+     * entries can cross on the bus, and a lost one leaves a gap until it is read.
+     */
+    static final class Seqs {
+        long upto;
+        private final java.util.TreeSet<Long> above = new java.util.TreeSet<>();
+
+        boolean holds(long seq) {
+            return seq <= upto || above.contains(seq);
+        }
+
+        void add(long seq) {
+            if (seq == upto + 1 && above.isEmpty()) {
+                upto = seq;
+                return;
+            }
+            if (seq <= upto) return;
+            above.add(seq);
+            while (!above.isEmpty() && above.first() == upto + 1) upto = above.pollFirst();
+        }
+
+        /** Every number up to {@code seq} is held (read from the store). */
+        void advanceTo(long seq) {
+            if (seq <= upto) return;
+            upto = seq;
+            above.headSet(seq, true).clear();
+            while (!above.isEmpty() && above.first() == upto + 1) upto = above.pollFirst();
+        }
+
+        boolean hasGap() {
+            return !above.isEmpty();
+        }
+
+        long max() {
+            return above.isEmpty() ? upto : above.last();
+        }
     }
 }

@@ -19,13 +19,15 @@ final class RoomRegistry {
     private final ExecutorService pool;
     private final ScheduledExecutorService scheduler;
     private final RoomStore store;
+    private final Bus bus;
     private final HubConfig config;
     private final HubMetrics metrics;
 
-    RoomRegistry(ExecutorService pool, ScheduledExecutorService scheduler, RoomStore store, HubConfig config, HubMetrics metrics) {
+    RoomRegistry(ExecutorService pool, ScheduledExecutorService scheduler, RoomStore store, Bus bus, HubConfig config, HubMetrics metrics) {
         this.pool = pool;
         this.scheduler = scheduler;
         this.store = store;
+        this.bus = bus;
         this.config = config;
         this.metrics = metrics;
     }
@@ -48,7 +50,7 @@ final class RoomRegistry {
                 full[0] = true;
                 return null;
             }
-            Room created = new Room(k, pool, this, store, config, metrics);
+            Room created = new Room(k, pool, this, store, bus, config, metrics);
             created.pendingJoins.incrementAndGet();
             return created;
         });
@@ -115,5 +117,53 @@ final class RoomRegistry {
 
     ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    /**
+     * What the bus delivers, handed to the rooms' own executors. A message about a room not
+     * loaded here is dropped: when it loads, it reads the store.
+     */
+    Bus.Handler busHandler() {
+        return new Bus.Handler() {
+            @Override
+            public void roomMessage(String name, BusMessage message) {
+                Room room = rooms.get(name);
+                if (room != null) room.exec.execute(() -> room.fromBus(message));
+            }
+
+            @Override
+            public void hubGone(long hub) {
+                for (Room room : all()) room.exec.execute(() -> room.hubGone(hub));
+            }
+
+            @Override
+            public void reconnected() {
+                for (Room room : all()) room.exec.execute(room::busReconnected);
+            }
+        };
+    }
+
+    /**
+     * The periodic check (on the timer thread; blocking, one query): every loaded room whose
+     * stored log goes beyond what its replica holds reads the rest from the store. This is what
+     * heals a message the bus lost when no later message shows the gap.
+     */
+    void checkAgainstStore(dev.tandem.hub.store.SharedRoomStore shared) {
+        java.util.Map<Long, Room> byKey = new java.util.HashMap<>();
+        for (Room room : all()) {
+            if (room.storeKey() >= 0) byKey.put(room.storeKey(), room);
+        }
+        if (byKey.isEmpty()) return;
+        java.util.Map<Long, Long> last;
+        try {
+            last = shared.lastSeqs(byKey.keySet());
+        } catch (dev.tandem.hub.store.StoreException e) {
+            org.slf4j.LoggerFactory.getLogger(RoomRegistry.class).warn("checking the rooms against the store failed: {}", e.getMessage());
+            return;
+        }
+        last.forEach((key, seq) -> {
+            Room room = byKey.get(key);
+            if (room != null && seq > room.knownSeq()) room.exec.execute(room::catchUp);
+        });
     }
 }

@@ -77,7 +77,7 @@ class ConfigFileTest {
         ServeCommand.Options o = parse("--config", f.toString());
         HubConfig c = o.toConfig();
         assertEquals(new HubConfig("0.0.0.0", 7171, Path.of("/var/lib/tandem"), 2048, 8192, 7, 3.5, 9, 4096, 11, 65536, 13, 17,
-                Duration.ofSeconds(20), Duration.ofMinutes(2), 19, Duration.ofSeconds(5), HubSecurity.defaults(), null), c);
+                Duration.ofSeconds(20), Duration.ofMinutes(2), 19, Duration.ofSeconds(5), HubSecurity.defaults(), null, null), c);
         // Same through the "serve" subcommand, and with --config=FILE.
         CommandLine cl = HubMain.commandLine();
         String[] args = {"serve", "--config=" + f};

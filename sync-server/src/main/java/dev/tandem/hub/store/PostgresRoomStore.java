@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  * callers' threads and the writer thread; everything else mutable is owned by the writer
  * thread. Reads ({@link #open}, {@link #list}, ...) block their caller on a pooled connection.
  */
-public final class PostgresRoomStore implements RoomStore {
+public final class PostgresRoomStore implements SharedRoomStore {
     private static final Logger log = LoggerFactory.getLogger(PostgresRoomStore.class);
     private static final int MAX_BATCH = 2000;
     /** Shorter than SQLite's: a commit here is a round trip, not an fsync this process pays for. */
@@ -264,6 +264,57 @@ public final class PostgresRoomStore implements RoomStore {
         } catch (SQLException e) {
             throw new StoreException("cannot read room \"" + room + "\" from " + location + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public List<Entry> tail(long roomKey, long afterSeq) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            try {
+                try (PreparedStatement p = c.prepareStatement("SELECT snapshot_seq FROM rooms WHERE id = ?")) {
+                    p.setLong(1, roomKey);
+                    try (ResultSet rs = p.executeQuery()) {
+                        if (!rs.next() || rs.getLong(1) > afterSeq) return null;
+                    }
+                }
+                List<Entry> entries = new ArrayList<>();
+                try (PreparedStatement p = c.prepareStatement("SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq")) {
+                    p.setLong(1, roomKey);
+                    p.setLong(2, afterSeq);
+                    try (ResultSet rs = p.executeQuery()) {
+                        while (rs.next()) entries.add(new Entry(rs.getLong(1), rs.getBytes(2)));
+                    }
+                }
+                return entries;
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the log of room " + roomKey + " from " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Map<Long, Long> lastSeqs(java.util.Collection<Long> roomKeys) {
+        Map<Long, Long> out = new HashMap<>();
+        if (roomKeys.isEmpty()) return out;
+        try (Connection c = pool.getConnection();
+             PreparedStatement p = c.prepareStatement("SELECT id, last_seq FROM rooms WHERE id = ANY (?)")) {
+            p.setArray(1, c.createArrayOf("bigint", roomKeys.toArray()));
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) out.put(rs.getLong(1), rs.getLong(2));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the rooms' last entries from " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void holdsUpto(long roomKey, long seq) {
+        loadedUpto.merge(roomKey, seq, Math::max);
     }
 
     @Override
