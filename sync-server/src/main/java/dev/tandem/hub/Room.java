@@ -254,6 +254,16 @@ final class Room {
             return;
         }
         ReplicaOwner bound = owners.get(replica);
+        if (bound == null && store instanceof SharedRoomStore) {
+            // Another hub may have bound it (a message about that may still be on its way).
+            try {
+                bound = claimShared(replica, conn.owner());
+            } catch (dev.tandem.hub.store.StoreException e) {
+                conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" cannot be stored right now; reconnect");
+                maybeScheduleUnload();
+                return;
+            }
+        }
         if (bound != null && !sameOwner(bound, conn.owner())) {
             // Refused, not replacing the owner's connection: the id is someone else's, online or not.
             conn.fail(ErrorCode.REPLICA_CLAIMED, "replica " + Wire.replica(replica) + " belongs to another user in room \"" + name
@@ -287,6 +297,9 @@ final class Room {
         conn.send(Wire.write(new Message.Welcome(Message.PROTOCOL, name, Wire.version(durableVersion), peers,
                 new Message.Limits(config.maxMessageBytes(), config.idleTimeout().toMillis()), authors, namedVersions())));
         conn.send(Frames.withKind(Frames.CATCH_UP, doc.updatesSince(clientVersion).encode()));
+        // A client coming from another hub may know entries that hub stored but had not told
+        // the bus yet (it died, say): read them now rather than at the next check.
+        if (store instanceof SharedRoomStore && !version.covers(clientVersion)) exec.execute(this::catchUp);
         if (!changed.isEmpty()) broadcast(conn, Wire.write(new Message.Authors(changed)));
         broadcast(conn, Wire.write(new Message.PeerChanged(peer)));
         bus.publish(name, BusMessage.peer(bus.hubId(), conn.peer()));
@@ -313,6 +326,23 @@ final class Room {
                 conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries new operations of replica " + Wire.replica(r)
                         + ", which belongs to another user; nothing of it was applied", false);
                 return;
+            }
+        }
+        if (unbound != null && store instanceof SharedRoomStore) {
+            // Bound on another hub, perhaps: the store decides, before anything is applied.
+            for (long r : unbound) {
+                ReplicaOwner stored;
+                try {
+                    stored = claimShared(r, conn.owner());
+                } catch (dev.tandem.hub.store.StoreException e) {
+                    conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" cannot be stored right now; reconnect");
+                    return;
+                }
+                if (!sameOwner(stored, conn.owner())) {
+                    conn.fail(ErrorCode.REPLICA_CLAIMED, "the update carries new operations of replica " + Wire.replica(r)
+                            + ", which belongs to another user; nothing of it was applied", false);
+                    return;
+                }
             }
         }
         for (long r : update.replicas()) {
@@ -719,6 +749,19 @@ final class Room {
             case HELLO -> tellMembers();
             default -> { }
         }
+    }
+
+    /**
+     * Runs on exec (blocking): asks the shared store who owns {@code replica}, claiming it for
+     * {@code owner} if nobody does. Another owner found there is remembered here at once.
+     */
+    private ReplicaOwner claimShared(long replica, ReplicaOwner owner) {
+        ReplicaOwner stored = ((SharedRoomStore) store).claimReplica(key, replica, owner);
+        if (!sameOwner(stored, owner)) {
+            owners.put(replica, stored);
+            log.info("room {}: replica {} is bound to another owner on another hub", Wire.quote(name), Wire.replica(replica));
+        }
+        return stored;
     }
 
     /** Whether another hub still has {@code replica} in this room (it moved between hubs). */

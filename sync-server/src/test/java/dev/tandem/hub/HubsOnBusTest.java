@@ -281,4 +281,33 @@ class HubsOnBusTest {
         onA.edit(d -> d.insert(0, "still here")).get();
         awaitText(onB, "still here");
     }
+
+    @Test
+    void aReplicaBoundOnOneHubIsRefusedToAnotherUserOnAnotherHubEvenIfTheBusLostTheBinding() throws Exception {
+        StoreLocation.Postgres db = PostgresServer.shared().newDatabase("bus_owner");
+        Hub a = hub(db, "a", 1000);
+        Hub b = hub(db, "b", 1000);
+        // Hub B has the room loaded before the victim arrives, and never hears of the binding.
+        SyncClient onB = client(b, "notes", new Doc(), null);
+        sync(onB);
+        RedisBus.dropHook = (channel, m) -> m.kind() == BusMessage.Kind.OWNER;
+        Doc victim = new Doc(OwnershipTest.VICTIM);
+        try (RawClient v = OwnershipTest.join(a, "notes", OwnershipTest.VICTIM, null, "victim-secret-0123456789", victim)) {
+            v.binary(dev.tandem.protocol.Frames.push(1, victim.insert(0, "mine").encode()).array());
+            v.expect(dev.tandem.protocol.Message.Ack.class);
+        }
+        // The attacker, on hub B, says hello as the victim's replica.
+        try (RawClient x = RawClient.connect(b.port(), "notes")) {
+            x.text(OwnershipTest.hello(OwnershipTest.VICTIM, null, "attacker-secret-0123456789"));
+            x.expectError("replica_claimed", 1008);
+        }
+        // And pushes new operations of it under its own replica id.
+        Doc attacker = new Doc(OwnershipTest.ATTACKER);
+        try (RawClient x = OwnershipTest.join(b, "notes", OwnershipTest.ATTACKER, null, "attacker-secret-0123456789", attacker)) {
+            dev.tandem.crdt.Update forged = Doc.decode(attacker.encode(), OwnershipTest.VICTIM).insert(0, "forged ");
+            x.binary(dev.tandem.protocol.Frames.push(1, forged.encode()).array());
+            x.expectError("replica_claimed", 1008);
+        }
+        awaitText(onB, "mine");
+    }
 }

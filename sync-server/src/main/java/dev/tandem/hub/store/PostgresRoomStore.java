@@ -313,6 +313,26 @@ public final class PostgresRoomStore implements SharedRoomStore {
     }
 
     @Override
+    public ReplicaOwner claimReplica(long roomKey, long replica, ReplicaOwner owner) {
+        // The no-op update makes RETURNING give the row that was there first.
+        try (Connection c = pool.getConnection();
+             PreparedStatement p = c.prepareStatement("INSERT INTO replica_owners (room, replica, owner, user_id, name) VALUES (?, ?, ?, ?, ?) "
+                     + "ON CONFLICT (room, replica) DO UPDATE SET owner = replica_owners.owner RETURNING owner, user_id, name")) {
+            p.setLong(1, roomKey);
+            p.setLong(2, replica);
+            p.setString(3, owner.owner());
+            p.setString(4, owner.userId());
+            p.setString(5, owner.name());
+            try (ResultSet rs = p.executeQuery()) {
+                rs.next();
+                return new ReplicaOwner(rs.getString(1), rs.getString(2), rs.getString(3));
+            }
+        } catch (SQLException e) {
+            throw new StoreException("cannot bind a replica of room " + roomKey + " in " + location + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public void holdsUpto(long roomKey, long seq) {
         loadedUpto.merge(roomKey, seq, Math::max);
     }

@@ -36,4 +36,14 @@ public interface SharedRoomStore extends RoomStore {
      * (it applied them from the bus or from {@link #tail}): a compaction of it may drop them.
      */
     void holdsUpto(long roomKey, long seq);
+
+    /**
+     * Binds {@code replica} of the room to {@code owner} unless it is bound already, now, and
+     * returns the owner it is bound to afterwards: the caller's if it was free, else the first
+     * claimant's, whichever hub that was on. Blocking (one round trip), so a hub never accepts
+     * operations of a replica id another hub's user holds.
+     *
+     * @throws StoreException if the store cannot be written
+     */
+    ReplicaOwner claimReplica(long roomKey, long replica, ReplicaOwner owner);
 }
