@@ -40,7 +40,7 @@ final class LaunchOptions {
     /** The parsed {@link #inviteText} when it carries a token or a certificate pin, else null (then server and room are set). */
     dev.tandem.sync.Invite invite;
 
-    @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join.")
+    @Option(names = "--server", paramLabel = "ws://HOST:PORT", description = "Hub to join; several hubs of the room comma-separated (ws://a:7070,b:7070).")
     String server;
 
     @Option(names = "--room", paramLabel = "NAME", description = "Room to open (skips the start screen).")

@@ -1,5 +1,7 @@
 package dev.tandem.client;
 
+import dev.tandem.sync.HubAddresses;
+
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -7,13 +9,19 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
  * A room on a hub: the hub's base address ({@code ws://host:port}) and the room's name. Also the
  * invite address people paste to join ({@code ws://host:port/rooms/NAME}).
+ *
+ * <p>A room served by several hubs has them all in {@code server}, in the short form of
+ * {@link HubAddresses} ({@code ws://a:7070,b:7070}): one value to remember in the settings, show
+ * in the title and put in invites; {@link dev.tandem.sync.SyncConfig#builder} reads it as the list.
  */
 record RoomAddress(URI server, String room) {
     static final int MAX_ROOM_LENGTH = 64;
@@ -26,12 +34,24 @@ record RoomAddress(URI server, String room) {
     /**
      * Parses what a user typed as the server: {@code ws://host:port}, {@code wss://...},
      * {@code host:port} (ws assumed), or a whole invite address (its path is dropped here; see
-     * {@link #parseInvite}).
+     * {@link #parseInvite}). Several hubs of one room, comma-separated ({@code a:7070, b:7070},
+     * {@code wss://a:7443,wss://b:7443}), come back as one address in the short form; they must all
+     * be ws:// or all wss://.
      */
     static URI parseServer(String text) {
         if (text == null || text.isBlank()) throw new IllegalArgumentException("server address is empty");
         String t = text.strip();
         if (!t.contains("://")) t = "ws://" + t;
+        if (t.contains(",")) {
+            List<URI> hubs = new ArrayList<>();
+            for (URI hub : HubAddresses.parse(t)) hubs.add(parseOne(hub.toString(), text));
+            return HubAddresses.join(hubs);
+        }
+        return parseOne(t, text);
+    }
+
+    /** One address with a scheme: scheme, host and port kept, the rest dropped. */
+    private static URI parseOne(String t, String text) {
         URI uri;
         try {
             uri = new URI(t);

@@ -53,7 +53,7 @@ final class StartScreen {
 
         TextField server = new TextField();
         server.setId("start-server");
-        server.setPromptText("ws://host:7070, or paste an invite");
+        server.setPromptText("ws://host:7070 (several: comma-separated), or paste an invite");
         server.textProperty().bindBidirectional(model.server);
 
         ComboBox<String> room = new ComboBox<>(model.recentRooms);

@@ -77,6 +77,69 @@ class InviteFormTest {
     }
 
     @Test
+    void severalServers_typedCommaSeparated_joinAsOneAddress_andAreRemembered(@org.junit.jupiter.api.io.TempDir java.nio.file.Path data) throws Exception {
+        StartViewModel vm = form();
+        vm.room.set("notes");
+        vm.server.set(" 10.0.0.5:7070,  10.0.0.6:7070 ");
+        StartViewModel.JoinRequest r = vm.submit().orElseThrow();
+        assertEquals(URI.create("ws://10.0.0.5:7070,10.0.0.6:7070"), r.server());
+        assertEquals(List.of(URI.create("ws://10.0.0.5:7070"), URI.create("ws://10.0.0.6:7070")),
+                dev.tandem.sync.HubAddresses.check(List.of(r.server())), "the sync client reads it as both hubs");
+        vm.server.set("wss://a.example:7443/ignored, wss://b.example:7443");
+        assertEquals(URI.create("wss://a.example:7443,b.example:7443"), vm.request().server());
+
+        Settings remembered = vm.remember(new Settings("Ada", "#1f77b4", "", List.of()), r);
+        remembered.save(data);
+        StartViewModel next = new StartViewModel(Settings.load(data, "#000000"));
+        assertEquals("ws://10.0.0.5:7070,10.0.0.6:7070", next.server.get());
+        assertEquals(r.server(), next.request().server());
+
+        RoomAddress room = new RoomAddress(r.server(), "team notes");
+        assertEquals("ws://10.0.0.5:7070,10.0.0.6:7070/rooms/team%20notes", room.invite());
+        assertEquals(room, RoomAddress.parseInvite(room.invite()));
+        assertEquals(room, RoomAddress.parseLink("tandem://10.0.0.5:7070,10.0.0.6:7070/rooms/team%20notes"));
+        assertEquals(new RoomAddress(URI.create("ws://10.0.0.5:7070"), "r").storageName(),
+                new RoomAddress(URI.create("ws://10.0.0.5:7070/"), "r").storageName(), "one hub: the offline copy's file name as before");
+    }
+
+    @Test
+    void badServerLists_areProblemsThatSayWhy() {
+        StartViewModel vm = form();
+        vm.room.set("notes");
+        StringBuilder seventeen = new StringBuilder("h0:1");
+        for (int i = 1; i < 17; i++) seventeen.append(", h").append(i).append(":1");
+        for (String[] bad : new String[][] {
+                {"ws://a:1, wss://b:2", "must all be ws:// or all wss://"},
+                {"ws://a:1, http://b:2", "ws:// or wss://, was http://b:2"},
+                {"a:1, a:1", "listed twice"},
+                {"a:1, , b:2", "empty hub address"},
+                {"a:1, b:99999", "port"},
+                {seventeen.toString(), "at most 16"}}) {
+            vm.server.set(bad[0]);
+            assertTrue(vm.problemProperty().get().toLowerCase(java.util.Locale.ROOT).contains(bad[1]), bad[0] + ": " + vm.problemProperty().get());
+            assertTrue(vm.submit().isEmpty(), bad[0]);
+        }
+    }
+
+    @Test
+    void anInviteNamingSeveralHubs_fillsTheForm_andOpensFromTheCommandLine() {
+        StartViewModel vm = form();
+        Invite invite = new Invite(URI.create("wss://a.example:7443,b.example:7443"), "team notes", VIEWER_TOKEN, FP);
+        vm.server.set(invite.format());
+        assertEquals("wss://a.example:7443,b.example:7443", vm.server.get());
+        assertEquals("team notes", vm.room.get());
+        StartViewModel.JoinRequest r = vm.submit().orElseThrow();
+        assertEquals(new Access(VIEWER_TOKEN, FP), r.access(), "the token stays with the list it came with");
+        assertEquals(URI.create("wss://a.example:7443,b.example:7443"), r.server());
+
+        LaunchOptions o = LaunchOptions.parse("tandems://a.example:7443,b.example:7443/rooms/team%20notes#token=" + VIEWER_TOKEN);
+        assertEquals(List.of(URI.create("wss://a.example:7443"), URI.create("wss://b.example:7443")), o.invite.hubs());
+        LaunchOptions plain = LaunchOptions.parse("--server", "h1:7070,h2:7070", "--room", "notes");
+        assertEquals(URI.create("ws://h1:7070,h2:7070"), plain.serverUri());
+        assertThrows(IllegalArgumentException.class, () -> LaunchOptions.parse("--server", "h1:7070,http://h2:7070", "--room", "notes"));
+    }
+
+    @Test
     void hosting_asksWhoCanJoinOnce_andRemembersIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path data) throws Exception {
         StartViewModel vm = form();
         vm.room.set("notes");

@@ -348,6 +348,44 @@ class TandemAppTest {
         }
     }
 
+    /** Two hubs typed in the server field: the room moves to the other when its hub stops, and that hub gets every edit. */
+    @Test
+    void severalServers_onTheStartScreen_theRoomMovesWhenItsHubStops() throws Exception {
+        Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
+        Hub two = Hub.start(HubConfig.defaults(dir.resolve("hub2")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
+        try {
+            URI a = URI.create("ws://127.0.0.1:" + one.port());
+            URI b = URI.create("ws://127.0.0.1:" + two.port());
+            FxToolkit.registerPrimaryStage();
+            TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", dir.resolve("data").toString());
+            app = tandem;
+            robot.clickOn("#start-name").write("Ada");
+            robot.clickOn("#start-server").eraseText(60).write(a + ", " + b);
+            robot.clickOn("#start-room").eraseText(60).write("shared");
+            robot.clickOn("#start-join");
+            eventually("the room is open", () -> tandem.sessions().size() == 1);
+            RoomSession s = fx(() -> tandem.sessions().get(0));
+            eventually("the editor has the focus", () -> s.window.area.isFocused());
+            robot.write("before ");
+            allSent(s);
+            URI first = s.sync().hub();
+            Hub stopped = first.equals(a) ? one : two;
+            URI other = first.equals(a) ? b : a;
+            stopped.close();
+            robot.write("after");
+            eventually("moved to the other hub", () -> other.equals(s.sync().hub()));
+            allSent(s);
+            assertEquals("before after", hubText(other, "shared"), "the other hub has the edits made on the stopped one, too");
+            assertEquals(a + "," + b.getRawAuthority(), Settings.load(dir.resolve("data"), "#000000").server(),
+                    "the settings remember both");
+        } finally {
+            if (app != null) FxToolkit.cleanupApplication(app);
+            app = null;
+            one.close();
+            two.close();
+        }
+    }
+
     @Test
     void sameRoomNameOnTwoServers_windowTitlesNameTheServer() throws Exception {
         Hub one = Hub.start(HubConfig.defaults(dir.resolve("hub1")).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));

@@ -5,6 +5,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import dev.tandem.crdt.Doc;
+import dev.tandem.sync.HubAddresses;
 import dev.tandem.sync.SyncClient;
 import dev.tandem.sync.SyncConfig;
 import dev.tandem.sync.SyncListener;
@@ -13,6 +14,7 @@ import dev.tandem.sync.SyncStatus;
 import java.io.PrintStream;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -20,8 +22,10 @@ import java.util.concurrent.TimeoutException;
 
 /** Shared plumbing of the one-shot client commands: connect, run, report, exit code. */
 abstract class OneShotClient {
-    @Parameters(index = "0", paramLabel = "URL", description = "Hub address, e.g. ws://127.0.0.1:7070")
-    URI url;
+    @Parameters(index = "0", paramLabel = "URL", description = {"Hub address, e.g. ws://127.0.0.1:7070.",
+            "Several hubs serving the room, comma-separated (up to 16): ws://a:7070,ws://b:7070 or ws://a:7070,b:7070;"
+                    + " it starts with a random one and moves to the next when one cannot be reached or drops the connection."})
+    String url;
     @Parameters(index = "1", paramLabel = "ROOM", description = "Room name")
     String room;
     @Option(names = "--timeout", defaultValue = "15s", converter = DurationConverter.class, description = "Give up after this long (default ${DEFAULT-VALUE}).")
@@ -43,8 +47,11 @@ abstract class OneShotClient {
         try {
             dev.tandem.sync.TlsTrust trust = trustCert != null ? dev.tandem.sync.TlsTrust.withCertificate(trustCert)
                     : trustSha256 != null ? dev.tandem.sync.TlsTrust.withFingerprint(trustSha256) : null;
-            SyncConfig config = SyncConfig.builder(url, room, new Doc()).user(name, "#607d8b").token(token).trust(trust).coalesce(Duration.ZERO)
-                    .connectTimeout(timeout).build();
+            hubs = HubAddresses.parse(url);
+            // With several hubs, one that swallows packets must not use up the whole --timeout.
+            Duration perAttempt = hubs.size() == 1 ? timeout : timeout.dividedBy(hubs.size());
+            SyncConfig config = SyncConfig.builder(hubs, room, new Doc()).user(name, "#607d8b").token(token).trust(trust).coalesce(Duration.ZERO)
+                    .connectTimeout(perAttempt.isZero() ? Duration.ofMillis(1) : perAttempt).build();
             client = SyncClient.start(config, new SyncListener() {
                 @Override
                 public void onStatus(SyncStatus s) {
@@ -67,7 +74,7 @@ abstract class OneShotClient {
             return body.run(client, deadline, fatal);
         } catch (TimeoutException e) {
             String last = lastError;
-            err.println("tandem-hub " + what + ": no answer from " + url + " within " + timeout.toMillis() + " ms"
+            err.println("tandem-hub " + what + ": no answer from " + HubAddresses.format(hubs) + " within " + timeout.toMillis() + " ms"
                     + (last == null ? "" : " (" + last + ")"));
             return 1;
         } catch (ExecutionException e) {
@@ -83,6 +90,9 @@ abstract class OneShotClient {
             client.close();
         }
     }
+
+    /** The parsed URL: one hub or several. */
+    private List<URI> hubs;
 
     /** Written by the client's session thread, read by main. */
     private volatile String lastError;

@@ -13,7 +13,12 @@ import java.util.regex.Pattern;
  * not leak its token to the hub's logs. {@code sha256} (optional) is the SHA-256 of the hub's TLS
  * certificate (DER, 64 hex digits), for a hub whose certificate no public CA signed.
  *
- * @param hub {@code ws://} or {@code wss://} address of the hub, without the room path
+ * <p>A room served by several hubs (docs/protocol.md, "Several hubs") names them all in the
+ * short form of {@link HubAddresses}: {@code wss://A:7070,B:7070/rooms/ROOM#token=...}; the pin
+ * then applies to each of them. An invite naming one hub reads and writes as it always did.
+ *
+ * @param hub {@code ws://} or {@code wss://} address of the hub, without the room path; several
+ *     hubs as one address in the short form ({@code ws://a:7070,b:7070}, {@link HubAddresses#join})
  * @param room the room
  * @param token the access token, or null for a hub running {@code --auth none}
  * @param sha256 the pinned certificate fingerprint (lowercase hex), or null
@@ -26,6 +31,11 @@ public record Invite(URI hub, String room, String token, String sha256) {
         if (hub == null || (!"ws".equals(hub.getScheme()) && !"wss".equals(hub.getScheme())) || hub.getRawAuthority() == null) {
             throw new IllegalArgumentException("an invite's hub must be a ws:// or wss:// address, was " + hub);
         }
+        try {
+            HubAddresses.check(java.util.List.of(hub));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("an invite's hub must be a ws:// or wss:// address: " + e.getMessage(), e);
+        }
         String problem = RoomNames.problem(room);
         if (problem != null) throw new IllegalArgumentException(problem);
         if (token != null && !TOKEN.matcher(token).matches()) throw new IllegalArgumentException("the invite's token is not a JWT");
@@ -33,6 +43,11 @@ public record Invite(URI hub, String room, String token, String sha256) {
             sha256 = sha256.replace(":", "").toLowerCase(Locale.ROOT);
             if (!SHA256.matcher(sha256).matches()) throw new IllegalArgumentException("sha256 must be 64 hex digits");
         }
+    }
+
+    /** The hubs the invite names: one, or several (see the class comment). */
+    public java.util.List<URI> hubs() {
+        return HubAddresses.check(java.util.List.of(hub));
     }
 
     /** The string to paste. */

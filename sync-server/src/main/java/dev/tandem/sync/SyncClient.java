@@ -44,6 +44,15 @@ import java.util.function.Function;
  * <p>Typical desktop use: the UI applies its own edits to its own {@link Doc} and passes the
  * returned {@link Update}s to {@link #submit}; remote updates arrive through
  * {@link SyncListener#onRemoteUpdate} for the UI to apply to its replica.
+ *
+ * <p>Several hubs ({@link SyncConfig#builder(List, String, Doc)}): the client is connected to one
+ * at a time. When a connection attempt fails or a connection is lost for a reason retrying can
+ * fix, the next attempt goes to the next address, round robin; the handshake there is the one
+ * every reconnect does (hello with this replica's version, catch-up, resend of what that hub
+ * lacks of this replica's edits), so moving loses nothing. The backoff grows once per round of
+ * the whole list, not per address, and every attempt still waits its (randomised) delay, so a
+ * list of dead hubs is tried at a bounded rate. A refusal retrying cannot fix (retry:false, bad
+ * token) ends the session as with one hub: another hub of the same room would refuse the same.
  */
 public final class SyncClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncClient.class);
@@ -62,7 +71,12 @@ public final class SyncClient implements AutoCloseable {
     /** False after disconnect(), close() or an error retrying cannot fix. */
     private boolean wantOnline = true;
     private boolean closed;
+    /** Failed attempts since the last handshake; the backoff grows once per round of {@code config.hubs}. */
     private int failures;
+    /** Index in {@code config.hubs} of the current attempt or, while waiting to retry, of the next one. */
+    private int hubIndex;
+    /** {@code config.hubs.get(hubIndex)}, for {@link #hub()} from any thread. */
+    private volatile URI currentHub;
     private ScheduledFuture<?> retryTask;
     private ScheduledFuture<?> sendTask;
     private ScheduledFuture<?> pingTask;
@@ -106,6 +120,8 @@ public final class SyncClient implements AutoCloseable {
         this.config = config;
         this.listener = listener == null ? new SyncListener() {} : listener;
         this.doc = config.doc;
+        this.hubIndex = config.firstHubFirst || config.hubs.size() == 1 ? 0 : config.random.nextInt(config.hubs.size());
+        this.currentHub = config.hubs.get(hubIndex);
         peers.put(config.replicaId, selfPeer());
     }
 
@@ -245,6 +261,15 @@ public final class SyncClient implements AutoCloseable {
         return f;
     }
 
+    /**
+     * The hub this client is connected to, or trying: with several hubs, the one of the current
+     * attempt or, while waiting to retry, the one the next attempt goes to. For status displays
+     * and logs; {@link SyncStatus#hub()} carries the same.
+     */
+    public URI hub() {
+        return currentHub;
+    }
+
     /** Completes once the first handshake finished: the session replica then holds the hub's state. */
     public CompletableFuture<Void> synced() {
         return firstSync;
@@ -347,11 +372,13 @@ public final class SyncClient implements AutoCloseable {
         int a = ++attempt;
         phase = Phase.CONNECTING;
         nextRetryMillis = 0;
+        URI hub = config.hubs.get(hubIndex);
+        currentHub = hub;
         status();
         URI uri;
         try {
-            String base = config.hub.getPath() == null ? "" : config.hub.getPath().replaceAll("/+$", "");
-            uri = new URI(config.hub.getScheme() + "://" + config.hub.getRawAuthority() + base + "/rooms/" + RoomNames.encode(config.room));
+            String base = hub.getPath() == null ? "" : hub.getPath().replaceAll("/+$", "");
+            uri = new URI(hub.getScheme() + "://" + hub.getRawAuthority() + base + "/rooms/" + RoomNames.encode(config.room));
         } catch (URISyntaxException e) {
             fatal("bad hub address: " + e.getMessage());
             return;
@@ -624,7 +651,15 @@ public final class SyncClient implements AutoCloseable {
         log.debug("room \"{}\": connection lost: {}", config.room, why);
         dropConnection(1000, "reconnecting");
         if (wantOnline) {
-            long delay = backoff(failures++);
+            int hubs = config.hubs.size();
+            // Untried addresses in this round: no longer wait than for the first retry.
+            long delay = backoff(failures++ / hubs);
+            if (hubs > 1) {
+                URI from = config.hubs.get(hubIndex);
+                hubIndex = (hubIndex + 1) % hubs;
+                currentHub = config.hubs.get(hubIndex);
+                log.info("room \"{}\": {} failed ({}); trying {} in {} ms", config.room, from, why, currentHub, delay);
+            }
             nextRetryMillis = delay;
             retryTask = SyncRuntime.TIMER.schedule(() -> session.execute(this::connect), delay, TimeUnit.MILLISECONDS);
         }
@@ -788,7 +823,7 @@ public final class SyncClient implements AutoCloseable {
     private void status() {
         SyncStatus.State state = phase == Phase.SYNCED ? SyncStatus.State.CONNECTED
                 : wantOnline && !closed ? SyncStatus.State.CONNECTING : SyncStatus.State.OFFLINE;
-        SyncStatus s = new SyncStatus(state, state == SyncStatus.State.CONNECTING ? nextRetryMillis : 0, unsentOps, lastError, wantOnline && !closed, saveError);
+        SyncStatus s = new SyncStatus(state, state == SyncStatus.State.CONNECTING ? nextRetryMillis : 0, unsentOps, lastError, wantOnline && !closed, saveError, currentHub);
         if (!s.equals(lastStatus)) {
             lastStatus = s;
             listener.onStatus(s);

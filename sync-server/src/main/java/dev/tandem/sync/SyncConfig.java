@@ -4,13 +4,15 @@ import dev.tandem.crdt.Doc;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Random;
 import java.util.regex.Pattern;
 
 /**
- * Settings of one {@link SyncClient}: immutable, made with {@link #builder(URI, String, Doc)}.
- * Every setter checks its value at once and names it in the exception.
+ * Settings of one {@link SyncClient}: immutable, made with {@link #builder(URI, String, Doc)} or,
+ * for a room served by several hubs, {@link #builder(List, String, Doc)}. Every setter checks its
+ * value at once and names it in the exception.
  */
 public final class SyncConfig {
     private static final Pattern COLOR = Pattern.compile("#[0-9a-fA-F]{6}");
@@ -31,7 +33,9 @@ public final class SyncConfig {
     /** Text (JSON) messages are control messages: welcome with its peer list is the largest. */
     static final int MAX_TEXT_BYTES = 8 << 20;
 
-    final URI hub;
+    /** The hubs to try, in order (1..{@link HubAddresses#MAX}, checked). */
+    final List<URI> hubs;
+    final boolean firstHubFirst;
     final String room;
     final Doc doc;
     final long replicaId;
@@ -52,7 +56,8 @@ public final class SyncConfig {
     final int maxDecodedBytes;
 
     private SyncConfig(Builder b) {
-        hub = b.hub;
+        hubs = b.hubs;
+        firstHubFirst = b.firstHubFirst;
         room = b.room;
         doc = b.doc;
         replicaId = b.replicaId != null ? b.replicaId : b.doc.replicaId();
@@ -74,16 +79,30 @@ public final class SyncConfig {
     }
 
     /**
-     * @param hub {@code ws://host:port} or {@code wss://host:port} (a path prefix is kept, {@code /rooms/ROOM} is appended)
+     * @param hub {@code ws://host:port} or {@code wss://host:port} (a path prefix is kept, {@code /rooms/ROOM} is appended);
+     *     the short form of several, {@code ws://a:7070,b:7070} (see {@link HubAddresses}), names them all
      * @param room the room name (protocol rules: 1-64 of A-Z a-z 0-9 _ - and inner space or .)
      * @param doc the session replica; from now on only the client's session thread may touch it
      */
     public static Builder builder(URI hub, String room, Doc doc) {
-        return new Builder(hub, room, doc);
+        Objects.requireNonNull(hub, "hub");
+        return new Builder(List.of(hub), room, doc);
+    }
+
+    /**
+     * A room served by several hubs sharing its store (docs/protocol.md, "Several hubs"): the
+     * client connects to one of them and, when that connection fails or is lost, tries the next
+     * one in the list, round robin (see {@link Builder#firstHubFirst()} for where it starts).
+     *
+     * @param hubs 1..{@value HubAddresses#MAX} addresses as for {@link #builder(URI, String, Doc)}, none twice
+     */
+    public static Builder builder(List<URI> hubs, String room, Doc doc) {
+        return new Builder(hubs, room, doc);
     }
 
     public static final class Builder {
-        private final URI hub;
+        private final List<URI> hubs;
+        private boolean firstHubFirst;
         private final String room;
         private final Doc doc;
         private Long replicaId;
@@ -103,16 +122,25 @@ public final class SyncConfig {
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
         private int maxDecodedBytes = DEFAULT_MAX_DECODED_BYTES;
 
-        private Builder(URI hub, String room, Doc doc) {
-            Objects.requireNonNull(hub, "hub");
-            if (!"ws".equals(hub.getScheme()) && !"wss".equals(hub.getScheme())) {
-                throw new IllegalArgumentException("hub URI must start with ws:// or wss://, was " + hub);
-            }
+        private Builder(List<URI> hubs, String room, Doc doc) {
+            Objects.requireNonNull(hubs, "hubs");
+            this.hubs = HubAddresses.check(hubs);
             String problem = dev.tandem.protocol.RoomNames.problem(room);
             if (problem != null) throw new IllegalArgumentException(problem);
-            this.hub = hub;
             this.room = room;
             this.doc = Objects.requireNonNull(doc, "doc");
+        }
+
+        /**
+         * With several hubs: connect to the first address first, instead of to one picked at
+         * random. The default, random, spreads the clients given the same list over all the hubs
+         * instead of piling them all on the first; choose this for a list ordered by preference
+         * (a nearby hub, then a distant one). Either way a lost connection moves to the next
+         * address, and the list wraps around.
+         */
+        public Builder firstHubFirst() {
+            this.firstHubFirst = true;
+            return this;
         }
 
         /** The replica id announced in hello: the id your local edits carry. Default: the doc's id. */

@@ -11,8 +11,10 @@ package dev.tandem.sync;
  * @param retrying false once the hub said retrying cannot help (then state is OFFLINE)
  * @param saveError why the last save to the {@link LocalStore} failed, or null when it succeeded
  *     (or there is none); the client keeps retrying the save with backoff until it succeeds
+ * @param hub the hub of the current connection or attempt; while waiting to retry, the one the
+ *     next attempt goes to (with several hubs it changes as the client moves between them)
  */
-public record SyncStatus(State state, long nextRetryMillis, long unsentOps, String lastError, boolean retrying, String saveError) {
+public record SyncStatus(State state, long nextRetryMillis, long unsentOps, String lastError, boolean retrying, String saveError, java.net.URI hub) {
 
     public enum State {
         /** Connecting, handshaking, or waiting to retry. */

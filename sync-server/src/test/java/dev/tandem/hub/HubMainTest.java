@@ -56,6 +56,41 @@ class HubMainTest {
     }
 
     @Test
+    void appendAndCatTakeSeveralHubs_andSkipADeadOne() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0)) {
+            dead = s.getLocalPort();
+        }
+        try (Hub hub = TestHubs.start(dir)) {
+            String live = "ws://127.0.0.1:" + hub.port();
+            // Random start: run a few times so the dead address is tried first at least once (odds 1 - 2^-6).
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < 6; i++) {
+                Run r = run("append", "ws://127.0.0.1:" + dead + "," + live, "notes", "line " + i + " ");
+                assertEquals(0, r.code(), r.err());
+                expected.append("line ").append(i).append(' ');
+            }
+            Run shortForm = run("append", "ws://127.0.0.1:" + dead + ",127.0.0.1:" + hub.port(), "notes", "short");
+            assertEquals(0, shortForm.code(), shortForm.err());
+            expected.append("short");
+            Run cat = run("cat", "ws://127.0.0.1:" + dead + ", " + live, "notes");
+            assertEquals(0, cat.code(), cat.err());
+            assertEquals(expected.toString(), cat.out());
+        }
+        Run allDown = run("cat", "ws://127.0.0.1:" + dead + ",ws://127.0.0.1:" + dead + "/x", "notes", "--timeout", "2s");
+        assertEquals(1, allDown.code());
+        assertTrue(allDown.err().contains("no answer from ws://127.0.0.1:" + dead + ",ws://127.0.0.1:" + dead + "/x"), allDown.err());
+        Run badList = run("cat", "ws://127.0.0.1:1,http://127.0.0.1:2", "notes");
+        assertEquals(2, badList.code());
+        assertTrue(badList.err().contains("ws:// or wss://, was http://127.0.0.1:2"), badList.err());
+        Run twice = run("cat", "ws://127.0.0.1:1,ws://127.0.0.1:1", "notes");
+        assertEquals(2, twice.code());
+        assertTrue(twice.err().contains("listed twice"), twice.err());
+        Run help = run("append", "--help");
+        assertTrue(help.out().contains("comma-separated"), help.out());
+    }
+
+    @Test
     void appendFailsWithAMessageWhenTheHubIsDownOrRefuses() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
