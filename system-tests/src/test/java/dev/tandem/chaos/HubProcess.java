@@ -39,8 +39,15 @@ final class HubProcess implements AutoCloseable {
     private volatile int port = -1;
     /** Written under this object's lock, read by any thread. */
     private volatile int starts;
+    private final int fixedPort;
 
     HubProcess(Path dataDir, Path logFile, List<String> extraArgs) {
+        this(dataDir, logFile, 0, extraArgs);
+    }
+
+    /** @param fixedPort the port to listen on at every start (clients keep its address), 0 for a new one each time */
+    HubProcess(Path dataDir, Path logFile, int fixedPort, List<String> extraArgs) {
+        this.fixedPort = fixedPort;
         this.dataDir = dataDir;
         this.logFile = logFile;
         this.extraArgs = List.copyOf(extraArgs);
@@ -59,7 +66,7 @@ final class HubProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"),
-                "dev.tandem.hub.HubMain", "serve", "--host", "127.0.0.1", "--port", "0", "--data", dataDir.toString()));
+                "dev.tandem.hub.HubMain", "serve", "--host", "127.0.0.1", "--port", Integer.toString(fixedPort), "--data", dataDir.toString()));
         cmd.addAll(extraArgs);
         starts++;
         port = -1;
