@@ -716,7 +716,10 @@ final class Room {
             case PEER -> {
                 Message.PeerInfo p = m.peerInfo();
                 long r = Wire.parseReplica(p.replica(), "peer.replica");
-                remote.computeIfAbsent(m.hub(), h -> new java.util.HashMap<>()).put(r, p);
+                Map<Long, Message.PeerInfo> there = remote.computeIfAbsent(m.hub(), h -> new java.util.HashMap<>());
+                // Another hub keeps its rooms to --max-members too; more is not a hub talking.
+                if (!there.containsKey(r) && there.size() >= config.security().maxMembersPerRoom()) return;
+                there.put(r, p);
                 // Someone who moved here from that hub is shown as they are here.
                 if (!members.containsKey(r)) broadcast(null, m.peerText());
             }
