@@ -90,6 +90,11 @@ record BusMessage(Kind kind, long hub, long seq, byte[] body) {
         return b.array();
     }
 
+    /** Whether {@code bytes} is a message of this format sent by {@code hub} (read without decoding the rest). */
+    static boolean isFrom(byte[] bytes, long hub) {
+        return bytes.length >= HEADER && bytes[0] == FORMAT && ByteBuffer.wrap(bytes, 2, Long.BYTES).getLong() == hub;
+    }
+
     /**
      * @throws IllegalArgumentException if {@code bytes} is not a message of this format: too
      *     short, another format, an unknown kind, or a body that does not parse

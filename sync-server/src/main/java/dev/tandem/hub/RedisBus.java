@@ -204,6 +204,9 @@ final class RedisBus implements Bus {
     }
 
     private void received(String channel, byte[] bytes) {
+        // Redis sends a hub its own messages too (it subscribes to the channels it publishes
+        // on); they are skipped before anything is copied.
+        if (BusMessage.isFrom(bytes, hubId)) return;
         BusMessage m;
         try {
             if (bytes.length > maxMessageBytes) throw new IllegalArgumentException("bus message of " + bytes.length + " bytes, above " + maxMessageBytes);

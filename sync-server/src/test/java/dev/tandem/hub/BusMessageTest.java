@@ -46,6 +46,9 @@ class BusMessageTest {
         assertEquals(named.name(), back.name());
         assertArrayEquals(named.version(), back.version());
 
+        assertTrue(BusMessage.isFrom(BusMessage.leave(HUB, 1).encode(), HUB));
+        assertTrue(!BusMessage.isFrom(BusMessage.leave(HUB, 1).encode(), HUB + 1));
+        assertTrue(!BusMessage.isFrom(new byte[3], 0));
         for (BusMessage.Kind k : new BusMessage.Kind[] {BusMessage.Kind.HELLO, BusMessage.Kind.DELETED, BusMessage.Kind.HEARTBEAT, BusMessage.Kind.BYE}) {
             assertEquals(k, BusMessage.decode(BusMessage.signal(k, HUB).encode()).kind());
         }

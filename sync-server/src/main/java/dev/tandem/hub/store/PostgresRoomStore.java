@@ -492,9 +492,10 @@ public final class PostgresRoomStore implements SharedRoomStore {
                 }
                 break;
             } catch (SQLException | RuntimeException e) {
-                boolean retry = connectionLost(e) && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted();
+                boolean conflict = conflict(e);
+                boolean retry = (connectionLost(e) || conflict) && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted();
                 if (retry) {
-                    writeFailure = "the database is unreachable, retrying: " + rootMessage(e);
+                    if (!conflict) writeFailure = "the database is unreachable, retrying: " + rootMessage(e);
                     log.warn("store: commit of {} writes failed, retrying in {} ms: {}", live.size(), backoffMillis, rootMessage(e));
                     try {
                         Thread.sleep(backoffMillis);
@@ -538,13 +539,29 @@ public final class PostgresRoomStore implements SharedRoomStore {
         return false;
     }
 
+    /**
+     * Another hub's transaction got in the way (a deadlock, or a serialization failure): the
+     * database rolled this one back, and running it again is the remedy it asks for.
+     */
+    static boolean conflict(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SQLException s && ("40P01".equals(s.getSQLState()) || "40001".equals(s.getSQLState()))) return true;
+        }
+        return false;
+    }
+
     /** Writer thread: the writes in one transaction on one pooled connection. */
     private void transaction(List<Write> live) throws SQLException {
+        // Rows locked in ascending room order, as every hub's writer does: two hubs appending
+        // to the same rooms wait for each other instead of deadlocking. Stable, so each room's
+        // writes keep their order.
+        List<Write> ordered = new ArrayList<>(live);
+        ordered.sort(java.util.Comparator.comparingLong(w -> w.room));
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
                 Set<Long> touched = new HashSet<>();
-                for (Write w : live) {
+                for (Write w : ordered) {
                     w.execute(this, c);
                     if (w instanceof Append) touched.add(w.room);
                 }
