@@ -22,8 +22,16 @@ final class RoomRegistry {
     private final HubConfig config;
     private final HubMetrics metrics;
 
+    /**
+     * The room pool as rooms see it: each turn a room takes on it (a burst of its queued tasks)
+     * holds its writes, so the relays of every push in the burst leave in one gathered write per
+     * connection (Outbox).
+     */
+    private final java.util.concurrent.Executor heldWrites;
+
     RoomRegistry(ExecutorService pool, ScheduledExecutorService scheduler, RoomStore store, HubConfig config, HubMetrics metrics) {
         this.pool = pool;
+        this.heldWrites = task -> pool.execute(() -> Outbox.holdWrites(task));
         this.scheduler = scheduler;
         this.store = store;
         this.config = config;
@@ -48,7 +56,7 @@ final class RoomRegistry {
                 full[0] = true;
                 return null;
             }
-            Room created = new Room(k, pool, this, store, config, metrics);
+            Room created = new Room(k, heldWrites, this, store, config, metrics);
             created.pendingJoins.incrementAndGet();
             return created;
         });
