@@ -62,6 +62,8 @@ final class Outbox {
     private final Queue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger queuedMessages = new AtomicInteger();
+    /** Messages a hold may keep back for this connection before it writes anyway. */
+    private final int holdLimit;
     /** True while a gathered write is being handed to Jetty or is in flight. */
     private final AtomicBoolean writing = new AtomicBoolean();
     /** Set once no more messages will be written (closing, cut off, or failed). */
@@ -72,6 +74,7 @@ final class Outbox {
         this.core = ((org.eclipse.jetty.websocket.common.WebSocketSession) session).getCoreSession();
         this.maxBytes = maxBytes;
         this.maxMessages = maxMessages;
+        this.holdLimit = Math.min(MAX_GATHER, Math.max(1, maxMessages / 2));
         this.metrics = metrics;
         this.onCutOff = onCutOff;
     }
@@ -150,7 +153,8 @@ final class Outbox {
         }
         queue.add(message);
         Set<Outbox> held = HELD.get();
-        if (held != null && count < MAX_GATHER) {
+        // Held only well below the cut-off bounds: holding must never be what overflows a queue.
+        if (held != null && count < holdLimit && bytes <= maxBytes / 2) {
             held.add(this);
             return;
         }
@@ -227,7 +231,7 @@ final class Outbox {
                 org.eclipse.jetty.util.Callback done = new org.eclipse.jetty.util.Callback() {
                     @Override
                     public void succeeded() {
-                        frameDone(size);
+                        frameDone(size, true);
                     }
 
                     @Override
@@ -236,8 +240,8 @@ final class Outbox {
                     }
                 };
                 if (m instanceof Ack a && i != last) {
-                    // A later ack in this write covers it: count it as sent without a frame.
-                    done.succeeded();
+                    // A later ack in this write covers it: it leaves the queue without a frame.
+                    frameDone(size, false);
                     continue;
                 }
                 boolean flush = i == n - 1;
@@ -268,10 +272,10 @@ final class Outbox {
             return !state.compareAndSet(0, 1);
         }
 
-        private void frameDone(int size) {
+        private void frameDone(int size, boolean written) {
             queuedBytes.addAndGet(-size);
             queuedMessages.decrementAndGet();
-            if (size > 0) metrics.bytesOut(size);
+            if (written && size > 0) metrics.bytesOut(size);
             if (pending.decrementAndGet() == 0) finish();
         }
 
