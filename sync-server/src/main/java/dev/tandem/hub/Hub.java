@@ -344,6 +344,11 @@ public final class Hub implements AutoCloseable {
         c.addressCounted = true;
     }
 
+    /** The open connections (tests). */
+    Set<HubConnection> connections() {
+        return connections;
+    }
+
     void closed(HubConnection c) {
         if (connections.remove(c) && c.addressCounted) addressLimits.disconnect(c.address());
     }

@@ -283,7 +283,8 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
     }
 
     void ack(long seq) {
-        send(Wire.ack(seq));
+        Outbox o = outbox;
+        if (o != null) o.ack(seq);
     }
 
     /** Sends the error, closes with its close code, and removes the connection from its room. */

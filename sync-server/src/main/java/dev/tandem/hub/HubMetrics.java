@@ -29,6 +29,8 @@ final class HubMetrics implements AutoCloseable {
     private final Counter bytesIn;
     private final Counter bytesOut;
     private final Counter slowConsumers;
+    private final Counter writes;
+    private final Counter framesOut;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
     private final JvmGcMetrics gc = new JvmGcMetrics();
     /** Summed over the loaded rooms; each room adds the change of its own counts. */
@@ -47,6 +49,8 @@ final class HubMetrics implements AutoCloseable {
         deliveries = Counter.builder("tandem.updates.delivered").description("relay frames queued to peers").register(registry);
         bytesIn = Counter.builder("tandem.bytes.received").description("WebSocket message bytes received").register(registry);
         bytesOut = Counter.builder("tandem.bytes.sent").description("WebSocket message bytes sent").register(registry);
+        writes = Counter.builder("tandem.writes").description("gathered writes: each hands one or more queued messages to the socket in one flush").register(registry);
+        framesOut = Counter.builder("tandem.messages.sent").description("messages (frames) written, acks merged into a later ack of the same write included").register(registry);
         slowConsumers = Counter.builder("tandem.slow.consumers").description("connections cut off because their outbound queue overflowed").register(registry);
         for (ErrorCode c : ErrorCode.values()) {
             errors.put(c, Counter.builder("tandem.errors").tag("code", c.wire()).description("errors sent to clients").register(registry));
@@ -87,6 +91,12 @@ final class HubMetrics implements AutoCloseable {
 
     void bytesOut(long bytes) {
         bytesOut.increment(bytes);
+    }
+
+    /** One gathered write of {@code messages} queued messages. */
+    void write(int messages) {
+        writes.increment();
+        framesOut.increment(messages);
     }
 
     void slowConsumer() {

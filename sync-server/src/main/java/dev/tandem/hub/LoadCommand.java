@@ -130,7 +130,8 @@ final class LoadCommand implements Callable<Integer> {
                 tasks.add(typing.scheduleAtFixedRate(() -> t.type(own), phase, periodMicros, TimeUnit.MICROSECONDS));
             }
             Thread.sleep(warmup * 1000L);
-            double hubCpuBefore = hubCpuSeconds();
+            Map<String, Double> before = hubMetrics();
+            double hubCpuBefore = before.getOrDefault(CPU, Double.NaN);
             long loadCpuBefore = processCpuNanos();
             long wallBefore = System.nanoTime();
             worstBySecond = new java.util.concurrent.atomic.AtomicLongArray(seconds + 1);
@@ -138,7 +139,11 @@ final class LoadCommand implements Callable<Integer> {
             measuring = true;
             Thread.sleep(seconds * 1000L);
             measuring = false;
-            double hubCpuAfter = hubCpuSeconds();
+            Map<String, Double> after = hubMetrics();
+            double hubCpuAfter = after.getOrDefault(CPU, Double.NaN);
+            // Hubs before gathered writes do not count their writes: then no ratio is printed.
+            double writes = after.getOrDefault(WRITES, Double.NaN) - before.getOrDefault(WRITES, Double.NaN);
+            double sent = after.getOrDefault(SENT, Double.NaN) - before.getOrDefault(SENT, Double.NaN);
             long loadCpu = processCpuNanos() - loadCpuBefore;
             long wall = System.nanoTime() - wallBefore;
             for (ScheduledFuture<?> f : tasks) f.cancel(false);
@@ -166,8 +171,11 @@ final class LoadCommand implements Callable<Integer> {
             System.err.printf(Locale.ROOT, "deliveries: expected %d, received %d; converged: %s%n", expected, received, converged);
             System.err.printf(Locale.ROOT, "hub CPU per delivery: %.2f us (%d deliveries measured); load generator CPU: %.0f %% of one core%n",
                     hubUs, deliveries, loadPct);
+            double perWrite = writes > 0 ? sent / writes : -1;
+            if (perWrite > 0) System.err.printf(Locale.ROOT, "hub messages per write: %.2f (%.0f messages in %.0f gathered writes)%n", perWrite, sent, writes);
             System.out.printf(Locale.ROOT, "{\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,\"expected\":%d,\"received\":%d,\"converged\":%s,"
-                    + "\"hub_cpu_us_per_delivery\":%.3f,\"loadgen_cpu_pct\":%.1f}%n", p50, p99, max, expected, received, converged, hubUs, loadPct);
+                    + "\"hub_cpu_us_per_delivery\":%.3f,\"loadgen_cpu_pct\":%.1f,\"hub_messages_per_write\":%.2f}%n",
+                    p50, p99, max, expected, received, converged, hubUs, loadPct, perWrite);
             return received == expected && converged ? 0 : 1;
         } finally {
             for (Typist t : all) t.close();
@@ -225,19 +233,27 @@ final class LoadCommand implements Callable<Integer> {
         return false;
     }
 
-    private double hubCpuSeconds() {
+    private static final String CPU = "process_cpu_seconds_total";
+    private static final String WRITES = "tandem_writes_total";
+    private static final String SENT = "tandem_messages_sent_total";
+
+    /** The hub's CPU seconds and write counters from its /metrics (those it has; none if unreadable). */
+    private Map<String, Double> hubMetrics() {
+        Map<String, Double> out = new HashMap<>();
         try {
             String scheme = url.getScheme().equals("wss") ? "https" : "http";
             URI metrics = URI.create(scheme + "://" + url.getRawAuthority() + "/metrics");
             String body = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             for (String line : body.split("\n")) {
-                if (line.startsWith("process_cpu_seconds_total ")) return Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+                for (String name : List.of(CPU, WRITES, SENT)) {
+                    if (line.startsWith(name + " ")) out.put(name, Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim()));
+                }
             }
         } catch (Exception e) {
             System.err.println("cannot read the hub's /metrics: " + e);
         }
-        return Double.NaN;
+        return out;
     }
 
     private static long processCpuNanos() {

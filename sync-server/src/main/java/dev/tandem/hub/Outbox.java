@@ -1,26 +1,60 @@
 package dev.tandem.hub;
 
-import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
+
+import dev.tandem.protocol.Wire;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The bounded outbound queue of one connection. Jetty allows one send in flight per session, so
- * messages wait here; any thread may {@link #send}. When more than the configured bytes or
- * messages are waiting the peer is not reading fast enough: the TCP connection is dropped (a slow
- * consumer must not make the hub buffer forever) and {@code onCutOff} runs once. A failed write
- * drops the connection the same way.
+ * The bounded outbound queue of one connection. Any thread may {@link #send}; what is queued goes
+ * out in <em>gathered writes</em>: everything waiting (up to {@link #MAX_GATHER} messages) is
+ * handed to Jetty as one batch that ends in a single flush, so several relays and acks share
+ * one write system call. On loopback that call costs more than all the rest of a delivery.
+ *
+ * <p>Messages queue up, and so are gathered, while a write is in flight or while the queuing
+ * thread is inside {@link #holdWrites} (a room's burst of tasks: the relays of every push in the
+ * burst leave together when it ends). An idle connection written outside a hold is written at
+ * once: gathering never adds a wait of its own.
+ *
+ * <p>Acks are cumulative (docs/protocol.md): when a gathered write holds several acks, only the
+ * last is sent, in its place.
+ *
+ * <p>When more than the configured bytes or messages are waiting the peer is not reading fast
+ * enough: the TCP connection is dropped (a slow consumer must not make the hub buffer forever) and
+ * {@code onCutOff} runs once. A failed write drops the connection the same way.
+ *
+ * <p>Threads: the queue and counters are lock-free and shared; {@code writing} makes one thread
+ * at a time the writer, which alone takes from the queue.
  */
 final class Outbox {
     private record Close(int code, String reason) {}
 
+    /** A queued ack, kept as a number so that a later ack in the same write can replace it. */
+    private record Ack(long seq) {}
+
+    /** Most messages in one gathered write: bounds the wait of the first for the last. */
+    static final int MAX_GATHER = 64;
+    /** Most bytes in one gathered write; a larger message goes alone. */
+    static final int MAX_GATHER_BYTES = 64 * 1024;
+    /** Messages up to this size are copied into Jetty's batch buffer; larger ones keep their own buffer. */
+    private static final int BATCH_COPY_BYTES = 1024;
+
     private final Session session;
+    private final CoreSession core;
     private final long maxBytes;
     private final int maxMessages;
     private final Runnable onCutOff;
@@ -28,18 +62,49 @@ final class Outbox {
     private final Queue<Object> queue = new ConcurrentLinkedQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger queuedMessages = new AtomicInteger();
-    /** True while a Jetty send is in flight. */
+    /** Messages a hold may keep back for this connection before it writes anyway. */
+    private final int holdLimit;
+    /** True while a gathered write is being handed to Jetty or is in flight. */
     private final AtomicBoolean writing = new AtomicBoolean();
     /** Set once no more messages will be written (closing, cut off, or failed). */
     private volatile boolean done;
 
     Outbox(Session session, long maxBytes, int maxMessages, HubMetrics metrics, Runnable onCutOff) {
         this.session = session;
+        this.core = ((org.eclipse.jetty.websocket.common.WebSocketSession) session).getCoreSession();
         this.maxBytes = maxBytes;
         this.maxMessages = maxMessages;
+        this.holdLimit = Math.min(MAX_GATHER, Math.max(1, maxMessages / 2));
         this.metrics = metrics;
         this.onCutOff = onCutOff;
     }
+
+    // ---- holding writes for a burst of work on one thread ----
+
+    /** The outboxes that received messages during the current thread's hold; null outside a hold. */
+    private static final ThreadLocal<Set<Outbox>> HELD = new ThreadLocal<>();
+
+    /**
+     * Runs {@code work} with this thread's writes held: every message it queues waits, and each
+     * connection it wrote to gets one gathered write when it returns (or throws). Nested holds
+     * join the outermost one.
+     */
+    static void holdWrites(Runnable work) {
+        if (HELD.get() != null) {
+            work.run();
+            return;
+        }
+        Set<Outbox> held = Collections.newSetFromMap(new IdentityHashMap<>());
+        HELD.set(held);
+        try {
+            work.run();
+        } finally {
+            HELD.remove();
+            for (Outbox o : held) o.drain();
+        }
+    }
+
+    // ---- queuing ----
 
     /** Queues a text message. */
     void send(String text) {
@@ -49,6 +114,11 @@ final class Outbox {
     /** Queues a binary message; {@code frame} is shared with other connections and never modified. */
     void send(ByteBuffer frame) {
         enqueue(frame, frame.remaining());
+    }
+
+    /** Queues the ack of every push up to {@code seq}; a later ack leaving in the same write replaces it. */
+    void ack(long seq) {
+        enqueue(new Ack(seq), Wire.ack(seq).length());
     }
 
     /** Queues a close frame after everything already queued; nothing after it is sent. */
@@ -82,45 +152,119 @@ final class Outbox {
             return;
         }
         queue.add(message);
+        Set<Outbox> held = HELD.get();
+        // Held only well below the cut-off bounds: holding must never be what overflows a queue.
+        if (held != null && count < holdLimit && bytes <= maxBytes / 2) {
+            held.add(this);
+            return;
+        }
         drain();
     }
 
+    // ---- writing ----
+
     private void drain() {
         while (!done && writing.compareAndSet(false, true)) {
-            Object next = queue.poll();
-            if (next == null) {
+            List<Object> batch = take();
+            if (batch.isEmpty()) {
                 writing.set(false);
                 if (queue.isEmpty()) return;
                 continue;
             }
-            Write write = new Write(next);
+            Write write = new Write(batch);
             write.start();
             if (!write.returned()) return;
             // Completed inline: keep looping here instead of recursing from the callback.
         }
     }
 
-    /** One message on its way out; completes either inline (during start) or later on a Jetty thread. */
-    private final class Write implements Callback {
-        private final Object message;
-        // 0 = in flight, 1 = start returned first, 2 = completed first
-        private final AtomicInteger state = new AtomicInteger();
+    /**
+     * The writer only: takes what one gathered write carries. A close ends a batch, and a message
+     * of {@link #MAX_GATHER_BYTES} or more goes alone.
+     */
+    private List<Object> take() {
+        List<Object> batch = new ArrayList<>(4);
+        long bytes = 0;
+        Object next;
+        while (batch.size() < MAX_GATHER && (next = queue.peek()) != null) {
+            long size = sizeOf(next);
+            if (!batch.isEmpty() && bytes + size > MAX_GATHER_BYTES) break;
+            queue.poll();
+            batch.add(next);
+            bytes += size;
+            if (next instanceof Close) break;
+        }
+        return batch;
+    }
 
-        Write(Object message) {
-            this.message = message;
+    private static int sizeOf(Object message) {
+        if (message instanceof ByteBuffer b) return b.remaining();
+        if (message instanceof String s) return s.length();
+        if (message instanceof Ack a) return Wire.ack(a.seq()).length();
+        return 0;
+    }
+
+    /**
+     * One gathered write: every frame but the last is handed to Jetty as "batch" (held in its
+     * write buffer), the last is not, so Jetty flushes them all in one write. Completes either
+     * inline (during start) or later on a Jetty thread.
+     */
+    private final class Write {
+        private final List<Object> batch;
+        /** 0 = in flight, 1 = start returned first, 2 = completed first. */
+        private final AtomicInteger state = new AtomicInteger();
+        /** Frames of this write not yet completed (Jetty completes them in order). */
+        private final AtomicInteger pending;
+        private final AtomicBoolean failed = new AtomicBoolean();
+
+        Write(List<Object> batch) {
+            this.batch = batch;
+            this.pending = new AtomicInteger(batch.size());
         }
 
         void start() {
-            if (message instanceof ByteBuffer b) {
-                session.sendBinary(b.duplicate(), this);
-            } else if (message instanceof String s) {
-                session.sendText(s, this);
-            } else {
-                Close c = (Close) message;
-                done = true;
-                queue.clear();
-                session.close(c.code(), c.reason(), this);
+            int last = lastAck();
+            int n = batch.size();
+            for (int i = 0; i < n; i++) {
+                Object m = batch.get(i);
+                int size = sizeOf(m);
+                org.eclipse.jetty.util.Callback done = new org.eclipse.jetty.util.Callback() {
+                    @Override
+                    public void succeeded() {
+                        frameDone(size, true);
+                    }
+
+                    @Override
+                    public void failed(Throwable x) {
+                        frameFailed(size, x);
+                    }
+                };
+                if (m instanceof Ack a && i != last) {
+                    // A later ack in this write covers it: it leaves the queue without a frame.
+                    frameDone(size, false);
+                    continue;
+                }
+                boolean flush = i == n - 1;
+                if (m instanceof Close c) {
+                    Outbox.this.done = true;
+                    queue.clear();
+                    core.close(c.code(), c.reason(), done);
+                } else if (m instanceof ByteBuffer b) {
+                    core.sendFrame(new Frame(OpCode.BINARY, b.duplicate()), done, !flush && b.remaining() <= BATCH_COPY_BYTES);
+                } else {
+                    String text = m instanceof Ack a ? Wire.ack(a.seq()) : (String) m;
+                    core.sendFrame(new Frame(OpCode.TEXT, text), done, !flush && text.length() <= BATCH_COPY_BYTES);
+                }
             }
+            metrics.write(n);
+        }
+
+        /** Index of the last ack in the batch, or -1. */
+        private int lastAck() {
+            for (int i = batch.size() - 1; i >= 0; i--) {
+                if (batch.get(i) instanceof Ack) return i;
+            }
+            return -1;
         }
 
         /** True if the write already completed, so the caller should continue draining. */
@@ -128,30 +272,31 @@ final class Outbox {
             return !state.compareAndSet(0, 1);
         }
 
-        @Override
-        public void succeed() {
-            finish();
+        private void frameDone(int size, boolean written) {
+            queuedBytes.addAndGet(-size);
+            queuedMessages.decrementAndGet();
+            if (written && size > 0) metrics.bytesOut(size);
+            if (pending.decrementAndGet() == 0) finish();
         }
 
-        @Override
-        public void fail(Throwable x) {
-            boolean wasDone = done;
-            done = true;
-            queue.clear();
-            finish();
-            // A failed write leaves the session unusable: treat it like a dropped connection.
-            if (!wasDone) {
-                org.slf4j.LoggerFactory.getLogger(Outbox.class).info("write failed: {}", x.toString());
-                session.disconnect();
-                onCutOff.run();
+        private void frameFailed(int size, Throwable x) {
+            queuedBytes.addAndGet(-size);
+            queuedMessages.decrementAndGet();
+            if (failed.compareAndSet(false, true)) {
+                boolean wasDone = done;
+                done = true;
+                queue.clear();
+                // A failed write leaves the session unusable: treat it like a dropped connection.
+                if (!wasDone) {
+                    org.slf4j.LoggerFactory.getLogger(Outbox.class).info("write failed: {}", x.toString());
+                    session.disconnect();
+                    onCutOff.run();
+                }
             }
+            if (pending.decrementAndGet() == 0) finish();
         }
 
         private void finish() {
-            int size = message instanceof ByteBuffer b ? b.remaining() : message instanceof String s ? s.length() : 0;
-            queuedBytes.addAndGet(-size);
-            queuedMessages.decrementAndGet();
-            if (size > 0) metrics.bytesOut(size);
             writing.set(false);
             if (state.getAndSet(2) == 1) drain();
         }

@@ -23,8 +23,16 @@ final class RoomRegistry {
     private final HubConfig config;
     private final HubMetrics metrics;
 
+    /**
+     * The room pool as rooms see it: each turn a room takes on it (a burst of its queued tasks)
+     * holds its writes, so the relays of every push in the burst leave in one gathered write per
+     * connection (Outbox).
+     */
+    private final java.util.concurrent.Executor heldWrites;
+
     RoomRegistry(ExecutorService pool, ScheduledExecutorService scheduler, RoomStore store, Bus bus, HubConfig config, HubMetrics metrics) {
         this.pool = pool;
+        this.heldWrites = task -> pool.execute(() -> Outbox.holdWrites(task));
         this.scheduler = scheduler;
         this.store = store;
         this.bus = bus;
@@ -50,7 +58,7 @@ final class RoomRegistry {
                 full[0] = true;
                 return null;
             }
-            Room created = new Room(k, pool, this, store, bus, config, metrics);
+            Room created = new Room(k, heldWrites, this, store, bus, config, metrics);
             created.pendingJoins.incrementAndGet();
             return created;
         });
