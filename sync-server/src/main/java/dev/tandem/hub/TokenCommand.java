@@ -34,7 +34,7 @@ final class TokenCommand implements Callable<Integer> {
     String name;
     @Option(names = "--ttl", defaultValue = "30d", converter = TtlConverter.class, description = "How long the token is valid: 90m, 12h, 30d (default ${DEFAULT-VALUE}).")
     Duration ttl;
-    @Option(names = "--invite", paramLabel = "URL", description = "Hub address others join (ws://HOST:PORT or wss://...): also print a complete invite.")
+    @Option(names = "--invite", paramLabel = "URL", description = "Hub address others join (ws://HOST:PORT or wss://...; several hubs of the room comma-separated): also print a complete invite.")
     URI invite;
 
     @Override

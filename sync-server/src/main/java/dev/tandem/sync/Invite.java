@@ -32,7 +32,8 @@ public record Invite(URI hub, String room, String token, String sha256) {
             throw new IllegalArgumentException("an invite's hub must be a ws:// or wss:// address, was " + hub);
         }
         try {
-            HubAddresses.check(java.util.List.of(hub));
+            // One canonical form (the short form for several), so format() writes what parse() reads back.
+            hub = HubAddresses.join(java.util.List.of(hub));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("an invite's hub must be a ws:// or wss:// address: " + e.getMessage(), e);
         }

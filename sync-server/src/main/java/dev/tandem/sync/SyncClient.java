@@ -652,7 +652,8 @@ public final class SyncClient implements AutoCloseable {
         dropConnection(1000, "reconnecting");
         if (wantOnline) {
             int hubs = config.hubs.size();
-            // Untried addresses in this round: no longer wait than for the first retry.
+            // The delay grows once per round of the list: while this round has untried
+            // addresses, trying the next one waits no longer than the round's first retry did.
             long delay = backoff(failures++ / hubs);
             if (hubs > 1) {
                 URI from = config.hubs.get(hubIndex);

@@ -201,7 +201,11 @@ public final class SyncConfig {
             return this;
         }
 
-        /** Reconnect delays: first {@code initial}, doubling up to {@code max}, each randomised to 50-100 %. Default 250 ms, 30 s. */
+        /**
+         * Reconnect delays: first {@code initial}, doubling up to {@code max}, each randomised to
+         * 50-100 %. Default 250 ms, 30 s. With several hubs the delay doubles once per round of
+         * the whole list: trying the next hub after losing one is not slowed by earlier failures.
+         */
         public Builder backoff(Duration initial, Duration max) {
             if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) throw new IllegalArgumentException("backoff must be 0 < initial <= max, was " + initial + ", " + max);
             this.initialBackoff = initial;

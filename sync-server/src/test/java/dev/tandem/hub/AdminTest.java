@@ -113,6 +113,28 @@ class AdminTest {
         }
     }
 
+    /** room_deleted says retry:false: a client holding several hubs stops, it does not carry the room to another hub. */
+    @Test
+    void deleteIsFinal_forAClientWithSeveralHubs() throws Exception {
+        try (Hub hub = AccessTest.tokenHub(dir); Hub open = TestHubs.start(dir.resolve("open"))) {
+            java.util.List<dev.tandem.sync.SyncStatus> statuses = new java.util.concurrent.CopyOnWriteArrayList<>();
+            SyncConfig config = SyncConfig.builder(java.util.List.of(TestHubs.uri(hub), TestHubs.uri(open)), "doomed", new Doc()).firstHubFirst()
+                    .token(AccessTest.token(dir, "ada", "doomed", Grant.Role.EDITOR)).backoff(java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(200)).build();
+            try (SyncClient c = SyncClient.start(config, new dev.tandem.sync.SyncListener() {
+                @Override public void onStatus(dev.tandem.sync.SyncStatus s) { statuses.add(s); }
+            })) {
+                TestHubs.sync(c);
+                assertEquals(0, admin("delete", TestHubs.uri(hub).toString(), "doomed", "--token", AccessTest.token(dir, "root", "*", Grant.Role.ADMIN)).code());
+                TestHubs.awaitTrue("the client gives up", () -> !statuses.get(statuses.size() - 1).retrying());
+                assertTrue(statuses.get(statuses.size() - 1).lastError().startsWith("room_deleted"), statuses.toString());
+                Thread.sleep(500);
+                assertEquals(TestHubs.uri(hub), c.hub());
+                assertTrue(statuses.stream().noneMatch(st -> TestHubs.uri(open).equals(st.hub())), "never tried the other hub: " + statuses);
+                assertEquals(dev.tandem.sync.SyncStatus.State.OFFLINE, statuses.get(statuses.size() - 1).state());
+            }
+        }
+    }
+
     @Test
     void resetOnlyARoomThatCannotLoadAndKeepItsBytes() throws Exception {
         try (Hub hub = AccessTest.tokenHub(dir)) {

@@ -168,6 +168,14 @@ class HubMainTest {
             assertEquals(1, without.code());
             assertTrue(without.err().contains("unauthorized"), without.err());
 
+            Run several = run("token", "--data", data.toString(), "--room", "notes", "--role", "editor", "--invite", "wss://a.example:7443,wss://b.example:7443");
+            assertEquals(0, several.code(), several.err());
+            String[] sl = several.out().strip().split("\n");
+            assertEquals("wss://a.example:7443,b.example:7443/rooms/notes#token=" + sl[sl.length - 2], sl[sl.length - 1]);
+            Run mixed = run("token", "--data", data.toString(), "--room", "notes", "--role", "editor", "--invite", "wss://a.example:7443,ws://b.example:7070");
+            assertEquals(2, mixed.code());
+            assertTrue(mixed.err().contains("all be ws:// or all wss://"), mixed.err());
+
             Run bad = run("token", "--data", data.toString(), "--room", "notes", "--role", "owner");
             assertEquals(2, bad.code());
             assertTrue(bad.err().contains("--role"), bad.err());
