@@ -29,6 +29,8 @@ final class HubMetrics implements AutoCloseable {
     private final Counter bytesIn;
     private final Counter bytesOut;
     private final Counter slowConsumers;
+    private final Counter busUpdates;
+    private final Counter catchUps;
     private final Counter writes;
     private final Counter framesOut;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
@@ -51,6 +53,8 @@ final class HubMetrics implements AutoCloseable {
         bytesOut = Counter.builder("tandem.bytes.sent").description("WebSocket message bytes sent").register(registry);
         writes = Counter.builder("tandem.writes").description("gathered writes: each hands one or more queued messages to the socket in one flush").register(registry);
         framesOut = Counter.builder("tandem.messages.sent").description("messages (frames) written, acks merged into a later ack of the same write included").register(registry);
+        busUpdates = Counter.builder("tandem.bus.updates.applied").description("entries other hubs stored, applied from the bus").register(registry);
+        catchUps = Counter.builder("tandem.bus.catchups").description("reads from the store of entries the bus did not bring (a gap, the periodic check, a joiner who knew more)").register(registry);
         slowConsumers = Counter.builder("tandem.slow.consumers").description("connections cut off because their outbound queue overflowed").register(registry);
         for (ErrorCode c : ErrorCode.values()) {
             errors.put(c, Counter.builder("tandem.errors").tag("code", c.wire()).description("errors sent to clients").register(registry));
@@ -97,6 +101,14 @@ final class HubMetrics implements AutoCloseable {
     void write(int messages) {
         writes.increment();
         framesOut.increment(messages);
+    }
+
+    void busUpdate() {
+        busUpdates.increment();
+    }
+
+    void catchUp() {
+        catchUps.increment();
     }
 
     void slowConsumer() {

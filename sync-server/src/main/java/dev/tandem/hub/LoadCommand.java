@@ -50,6 +50,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LoadCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "URL", description = "Hub address, e.g. ws://127.0.0.1:7070")
     URI url;
+    @Option(names = "--also", paramLabel = "URL", description = "Another hub serving the same rooms (repeatable; hubs on one --bus): client c of each room joins hub c modulo the number of hubs, the hub CPU is summed over all, and every hub must serve each room's text.")
+    List<URI> also = new ArrayList<>();
     @Option(names = "--rooms", defaultValue = "1", description = "Rooms (default ${DEFAULT-VALUE}).")
     int rooms;
     @Option(names = "--clients", defaultValue = "50", description = "Clients per room (default ${DEFAULT-VALUE}).")
@@ -105,14 +107,15 @@ final class LoadCommand implements Callable<Integer> {
         java.security.SecureRandom ids = new java.security.SecureRandom();
         if (prefix == null) prefix = "load-" + Long.toHexString(ids.nextLong() & 0xffffffL);
         try {
-            System.err.printf(Locale.ROOT, "connecting %d clients in %d rooms to %s ...%n", rooms * clients, rooms, url);
+            List<URI> hubs = hubs();
+            System.err.printf(Locale.ROOT, "connecting %d clients in %d rooms to %s ...%n", rooms * clients, rooms, hubs);
             List<CompletableFuture<Void>> pending = new ArrayList<>();
             for (int r = 0; r < rooms; r++) {
                 for (int c = 0; c < clients; c++) {
                     Typist t = new Typist(prefix + "-" + r, ids.nextLong() | 1, byReplica);
                     all.add(t);
                     byReplica.put(t.replica, t);
-                    pending.add(t.connect(jetty, url));
+                    pending.add(t.connect(jetty, hubs.get(c % hubs.size())));
                     if (pending.size() >= 50) {
                         CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
                         pending.clear();
@@ -212,10 +215,12 @@ final class LoadCommand implements Callable<Integer> {
             if (prev != null && !same(prev, t, "client")) same = false;
         }
         for (Map.Entry<String, Typist> e : first.entrySet()) {
-            Typist reader = new Typist(e.getKey(), new java.security.SecureRandom().nextLong() | 1, Map.of());
-            reader.connect(jetty, url).get(30, TimeUnit.SECONDS);
-            if (!same(e.getValue(), reader, "hub")) same = false;
-            reader.close();
+            for (URI hub : hubs()) {
+                Typist reader = new Typist(e.getKey(), new java.security.SecureRandom().nextLong() | 1, Map.of());
+                reader.connect(jetty, hub).get(30, TimeUnit.SECONDS);
+                if (!same(e.getValue(), reader, "hub " + hub)) same = false;
+                reader.close();
+            }
         }
         return same;
     }
@@ -237,21 +242,31 @@ final class LoadCommand implements Callable<Integer> {
     private static final String WRITES = "tandem_writes_total";
     private static final String SENT = "tandem_messages_sent_total";
 
-    /** The hub's CPU seconds and write counters from its /metrics (those it has; none if unreadable). */
+    private List<URI> hubs() {
+        List<URI> hubs = new ArrayList<>();
+        hubs.add(url);
+        hubs.addAll(also);
+        return hubs;
+    }
+
+    /** The hubs' CPU seconds and write counters from their /metrics, summed (those they all have; none if one is unreadable). */
     private Map<String, Double> hubMetrics() {
         Map<String, Double> out = new HashMap<>();
-        try {
-            String scheme = url.getScheme().equals("wss") ? "https" : "http";
-            URI metrics = URI.create(scheme + "://" + url.getRawAuthority() + "/metrics");
-            String body = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            for (String line : body.split("\n")) {
-                for (String name : List.of(CPU, WRITES, SENT)) {
-                    if (line.startsWith(name + " ")) out.put(name, Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim()));
+        for (URI hub : hubs()) {
+            try {
+                String scheme = hub.getScheme().equals("wss") ? "https" : "http";
+                URI metrics = URI.create(scheme + "://" + hub.getRawAuthority() + "/metrics");
+                String body = java.net.http.HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                for (String line : body.split("\n")) {
+                    for (String name : List.of(CPU, WRITES, SENT)) {
+                        if (line.startsWith(name + " ")) out.merge(name, Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim()), Double::sum);
+                    }
                 }
+            } catch (Exception e) {
+                System.err.println("cannot read the /metrics of " + hub + ": " + e);
+                return new HashMap<>();
             }
-        } catch (Exception e) {
-            System.err.println("cannot read the hub's /metrics: " + e);
         }
         return out;
     }

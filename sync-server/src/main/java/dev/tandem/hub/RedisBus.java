@@ -166,14 +166,23 @@ final class RedisBus implements Bus {
     }
 
     private io.lettuce.core.RedisFuture<Void> subscribeChannel(String room) {
+        if (closed) return null;
         synchronized (subscriptions) {
             int n = subscriptions.merge(room, 1, Integer::sum);
-            return n == 1 ? sub.async().subscribe(ROOM_PREFIX + room) : null;
+            if (n > 1) return null;
+            try {
+                return sub.async().subscribe(ROOM_PREFIX + room);
+            } catch (RuntimeException e) {
+                // Redis away: the reconnect subscribes every counted room.
+                log.debug("bus: subscribe to {} failed: {}", room, e.toString());
+                return null;
+            }
         }
     }
 
     @Override
     public void unsubscribe(String room) {
+        if (closed) return;
         synchronized (subscriptions) {
             Integer n = subscriptions.get(room);
             if (n == null) return;
@@ -182,7 +191,12 @@ final class RedisBus implements Bus {
                 return;
             }
             subscriptions.remove(room);
-            sub.async().unsubscribe(ROOM_PREFIX + room);
+            try {
+                sub.async().unsubscribe(ROOM_PREFIX + room);
+            } catch (RuntimeException e) {
+                // The bus is closing (or Redis is away, when a reconnect subscribes only what is counted).
+                log.debug("bus: unsubscribe from {} failed: {}", room, e.toString());
+            }
         }
     }
 

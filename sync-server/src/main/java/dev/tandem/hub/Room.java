@@ -711,6 +711,7 @@ final class Room {
                     catchUp();
                     return;
                 }
+                metrics.busUpdate();
                 if (applyStored(u, m.body())) noteSeq(m.seq());
             }
             case PEER -> {
@@ -847,6 +848,7 @@ final class Room {
      */
     void catchUp() {
         if (!(store instanceof SharedRoomStore shared) || (state != State.OPEN && state != State.UNLOADING)) return;
+        metrics.catchUp();
         try {
             List<SharedRoomStore.Entry> tail = shared.tail(key, seqs.upto);
             if (tail != null) {

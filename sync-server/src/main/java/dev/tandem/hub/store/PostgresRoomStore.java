@@ -560,27 +560,69 @@ public final class PostgresRoomStore implements SharedRoomStore {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Set<Long> touched = new HashSet<>();
+                List<Append> run = new ArrayList<>();
                 for (Write w : ordered) {
-                    w.execute(this, c);
-                    if (w instanceof Append) touched.add(w.room);
-                }
-                if (!touched.isEmpty()) {
-                    try (PreparedStatement p = c.prepareStatement("UPDATE rooms SET last_activity = ? WHERE id = ?")) {
-                        long now = System.currentTimeMillis();
-                        for (long room : touched) {
-                            p.setLong(1, now);
-                            p.setLong(2, room);
-                            p.addBatch();
-                        }
-                        p.executeBatch();
+                    if (w instanceof Append a) {
+                        run.add(a);
+                        continue;
                     }
+                    appendAll(c, run);
+                    w.execute(this, c);
                 }
+                appendAll(c, run);
                 c.commit();
             } catch (SQLException | RuntimeException e) {
                 throw rollback(c, e);
             }
         }
+    }
+
+    /**
+     * Writer thread: stores {@code run} (appends in room order, each room's in submission order)
+     * in three round trips however many there are, then empties it. The rooms' rows are locked
+     * in ascending order first, so another hub's writer appending to the same rooms waits instead
+     * of deadlocking; then each room's {@code last_seq} moves by its count and the entries take
+     * the numbers it moved over. (One round trip per entry made the writer the bottleneck of
+     * several hubs: measured in docs/scale.md.)
+     */
+    private void appendAll(Connection c, List<Append> run) throws SQLException {
+        if (run.isEmpty()) return;
+        Map<Long, Integer> counts = new java.util.LinkedHashMap<>();
+        for (Append a : run) counts.merge(a.room, 1, Integer::sum);
+        Long[] rooms = counts.keySet().toArray(Long[]::new);
+        Long[] adds = new Long[rooms.length];
+        for (int i = 0; i < rooms.length; i++) adds[i] = (long) counts.get(rooms[i]);
+        try (PreparedStatement p = c.prepareStatement("SELECT id FROM rooms WHERE id = ANY (?) ORDER BY id FOR NO KEY UPDATE")) {
+            p.setArray(1, c.createArrayOf("bigint", rooms));
+            try (ResultSet rs = p.executeQuery()) {
+                int found = 0;
+                while (rs.next()) found++;
+                if (found != rooms.length) throw new SQLException((rooms.length - found) + " of the rooms appended to do not exist (deleted?)");
+            }
+        }
+        Map<Long, Long> next = new HashMap<>();
+        try (PreparedStatement p = c.prepareStatement("UPDATE rooms SET last_seq = rooms.last_seq + v.n, last_activity = ? "
+                + "FROM unnest(?::bigint[], ?::bigint[]) AS v (id, n) WHERE rooms.id = v.id RETURNING rooms.id, rooms.last_seq, v.n")) {
+            p.setLong(1, System.currentTimeMillis());
+            p.setArray(2, c.createArrayOf("bigint", rooms));
+            p.setArray(3, c.createArrayOf("bigint", adds));
+            try (ResultSet rs = p.executeQuery()) {
+                while (rs.next()) next.put(rs.getLong(1), rs.getLong(2) - rs.getLong(3) + 1);
+            }
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO updates (room, seq, writer, data) VALUES (?, ?, ?, ?)")) {
+            for (Append a : run) {
+                long seq = next.merge(a.room, 1L, Long::sum) - 1;
+                p.setLong(1, a.room);
+                p.setLong(2, seq);
+                p.setString(3, writerId);
+                p.setBytes(4, a.data);
+                p.addBatch();
+                a.result = seq;
+            }
+            p.executeBatch();
+        }
+        run.clear();
     }
 
     /**
@@ -650,25 +692,8 @@ public final class PostgresRoomStore implements SharedRoomStore {
         }
 
         @Override
-        void execute(PostgresRoomStore store, Connection c) throws SQLException {
-            // Locks the room's row until the commit: appends of other hubs to this room wait,
-            // and take the numbers after this one.
-            long seq;
-            try (PreparedStatement p = c.prepareStatement("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq")) {
-                p.setLong(1, room);
-                try (ResultSet rs = p.executeQuery()) {
-                    if (!rs.next()) throw new SQLException("room " + room + " does not exist (deleted?)");
-                    seq = rs.getLong(1);
-                }
-            }
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO updates (room, seq, writer, data) VALUES (?, ?, ?, ?)")) {
-                p.setLong(1, room);
-                p.setLong(2, seq);
-                p.setString(3, store.writerId);
-                p.setBytes(4, data);
-                p.executeUpdate();
-            }
-            result = seq;
+        void execute(PostgresRoomStore store, Connection c) {
+            throw new IllegalStateException("appends are stored together by appendAll");
         }
     }
 
