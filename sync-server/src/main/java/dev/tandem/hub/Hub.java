@@ -274,6 +274,7 @@ public final class Hub implements AutoCloseable {
         // A failed last write (the compactions above, say) makes the process exit non-zero.
         cleanStop = store.writeFailure() == null;
         scheduler.shutdownNow();
+        rooms.close();
         roomPool.shutdown();
         try {
             roomPool.awaitTermination(5, TimeUnit.SECONDS);

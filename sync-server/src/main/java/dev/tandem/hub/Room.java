@@ -102,8 +102,12 @@ final class Room {
     /** People in this room on other hubs: hub id -> replica -> presence. */
     private final Map<Long, Map<Long, Message.PeerInfo>> remote = new java.util.HashMap<>();
     private ScheduledFuture<?> gapTimer;
+    /** Answers of the shared store to replica claims made for joins, until the join takes them. */
+    private final Map<Long, ReplicaOwner> claimed = new java.util.HashMap<>();
+    /** A read of the store for this room is on its way (one at a time). */
+    private boolean catchingUp;
     /** How long a gap in the sequence numbers may last before the room reads the store (messages of two hubs may cross). */
-    static volatile long gapWaitMillis = 1000;
+    static volatile long gapWaitMillis = 2000;
 
     /**
      * Tests only: called with (room, point) at named points of a room's tasks ("load", and
@@ -240,6 +244,8 @@ final class Room {
     /** Runs on exec. */
     void join(HubConnection conn, long replica, Message.PeerInfo peer, Version clientVersion) {
         pendingJoins.decrementAndGet();
+        // The shared store's answer to a claim made for this join, if it made one (below).
+        ReplicaOwner claimedNow = claimed.remove(replica);
         if (state == State.CLOSED) {
             // Cannot happen while pendingJoins holds the room in the registry; refuse rather than guess.
             conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" was being unloaded; reconnect");
@@ -254,15 +260,16 @@ final class Room {
             return;
         }
         ReplicaOwner bound = owners.get(replica);
-        if (bound == null && store instanceof SharedRoomStore) {
-            // Another hub may have bound it (a message about that may still be on its way).
-            try {
-                bound = claimShared(replica, conn.owner());
-            } catch (dev.tandem.hub.store.StoreException e) {
-                conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" cannot be stored right now; reconnect");
-                maybeScheduleUnload();
+        if (bound == null && store instanceof SharedRoomStore shared) {
+            if (claimedNow == null) {
+                // Another hub may have bound it (a message about that may still be on its way):
+                // the store decides. Asked off the room pool, which a join storm (a hub died, its
+                // clients arrive here) must not tie up; the join goes on here with the answer.
+                claimAndJoin(shared, conn, replica, peer, clientVersion);
                 return;
             }
+            bound = claimedNow;
+            if (!sameOwner(bound, conn.owner())) owners.put(replica, bound);
         }
         if (bound != null && !sameOwner(bound, conn.owner())) {
             // Refused, not replacing the owner's connection: the id is someone else's, online or not.
@@ -768,6 +775,36 @@ final class Room {
         return stored;
     }
 
+    /** Runs on exec: claims {@code replica} for the joining connection on a store reader, then joins again. */
+    private void claimAndJoin(SharedRoomStore shared, HubConnection conn, long replica, Message.PeerInfo peer, Version clientVersion) {
+        pendingJoins.incrementAndGet();
+        long roomKey = key;
+        ReplicaOwner owner = conn.owner();
+        Runnable unavailable = () -> {
+            pendingJoins.decrementAndGet();
+            conn.fail(ErrorCode.ROOM_UNAVAILABLE, "room \"" + name + "\" cannot be stored right now; reconnect");
+            maybeScheduleUnload();
+        };
+        try {
+            registry.storeReaders().execute(() -> {
+                ReplicaOwner answer;
+                try {
+                    answer = shared.claimReplica(roomKey, replica, owner);
+                } catch (RuntimeException e) {
+                    log.warn("room {}: claiming replica {} failed: {}", Wire.quote(name), Wire.replica(replica), e.getMessage());
+                    exec.execute(unavailable);
+                    return;
+                }
+                exec.execute(() -> {
+                    claimed.put(replica, answer);
+                    join(conn, replica, peer, clientVersion);
+                });
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            unavailable.run();
+        }
+    }
+
     /** Whether another hub still has {@code replica} in this room (it moved between hubs). */
     private boolean elsewhere(long replica) {
         for (Map<Long, Message.PeerInfo> there : remote.values()) {
@@ -847,33 +884,61 @@ final class Room {
      * A store that cannot be read now is tried again by the next check.
      */
     void catchUp() {
-        if (!(store instanceof SharedRoomStore shared) || (state != State.OPEN && state != State.UNLOADING)) return;
+        if (!(store instanceof SharedRoomStore shared) || (state != State.OPEN && state != State.UNLOADING) || catchingUp) return;
+        catchingUp = true;
         metrics.catchUp();
-        try {
-            List<SharedRoomStore.Entry> tail = shared.tail(key, seqs.upto);
-            if (tail != null) {
-                for (SharedRoomStore.Entry e : tail) {
-                    if (seqs.holds(e.seq())) continue;
-                    if (!applyStored(Update.decode(e.data()), e.data())) return;
-                    noteSeq(e.seq());
+        long from = seqs.upto;
+        long roomKey = key;
+        // Read on the store readers, not here: the room pool is small and shared by every room,
+        // and a room waiting for the database must not hold up the others.
+        registry.storeReaders().execute(() -> {
+            List<SharedRoomStore.Entry> tail = null;
+            StoredRoom whole = null;
+            Doc wholeDoc = null;
+            RuntimeException failure = null;
+            try {
+                tail = shared.tail(roomKey, from);
+                if (tail == null) {
+                    whole = store.read(name);
+                    if (whole != null && whole.key() == roomKey) wholeDoc = decode(whole);
                 }
-            } else {
-                StoredRoom stored = store.read(name);
-                if (stored == null || stored.key() != key) {
-                    deletedElsewhere();
-                    return;
-                }
-                Doc whole = decode(stored);
-                Update missing = whole.updatesSince(version);
-                if (!missing.isEmpty() && !applyStored(missing, missing.encode())) return;
-                stored.owners().forEach(owners::putIfAbsent);
-                seqs.advanceTo(stored.lastSeq());
-                noteSeq(stored.lastSeq());
+            } catch (RuntimeException e) {
+                failure = e;
             }
-            shared.holdsUpto(key, seqs.upto);
-        } catch (dev.tandem.hub.store.StoreException e) {
-            log.warn("room {}: catching up from the store failed, tried again at the next check: {}", Wire.quote(name), e.getMessage());
+            List<SharedRoomStore.Entry> readTail = tail;
+            StoredRoom readWhole = whole;
+            Doc readDoc = wholeDoc;
+            RuntimeException readFailure = failure;
+            exec.execute(() -> caughtUp(readTail, readWhole, readDoc, readFailure));
+        });
+    }
+
+    /** Runs on exec: applies what {@link #catchUp} read. */
+    private void caughtUp(List<SharedRoomStore.Entry> tail, StoredRoom whole, Doc wholeDoc, RuntimeException failure) {
+        catchingUp = false;
+        if (state != State.OPEN && state != State.UNLOADING) return;
+        if (failure != null) {
+            log.warn("room {}: catching up from the store failed, tried again at the next check: {}", Wire.quote(name), failure.getMessage());
+            return;
         }
+        if (tail != null) {
+            for (SharedRoomStore.Entry e : tail) {
+                if (seqs.holds(e.seq())) continue;
+                if (!applyStored(Update.decode(e.data()), e.data())) return;
+                noteSeq(e.seq());
+            }
+        } else {
+            if (whole == null || whole.key() != key) {
+                deletedElsewhere();
+                return;
+            }
+            Update missing = wholeDoc.updatesSince(version);
+            if (!missing.isEmpty() && !applyStored(missing, missing.encode())) return;
+            whole.owners().forEach(owners::putIfAbsent);
+            seqs.advanceTo(whole.lastSeq());
+            noteSeq(whole.lastSeq());
+        }
+        ((SharedRoomStore) store).holdsUpto(key, seqs.upto);
     }
 
     /** For the periodic check (any thread): the store's key of the room, -1 until loaded. */

@@ -22,6 +22,14 @@ final class RoomRegistry {
     private final Bus bus;
     private final HubConfig config;
     private final HubMetrics metrics;
+    /** Mostly waiting on the database: four, half the store's connection pool (the writer and loads use the rest). */
+    private final ExecutorService storeReaders = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "tandem-store-read");
+        t.setDaemon(true);
+        return t;
+    });
+    /** The periodic check: each room's last stored number as the previous check read it. */
+    private final java.util.Map<Long, Long> storedAtLastCheck = new java.util.HashMap<>();
 
     /**
      * The room pool as rooms see it: each turn a room takes on it (a burst of its queued tasks)
@@ -127,6 +135,15 @@ final class RoomRegistry {
         return scheduler;
     }
 
+    /** Where rooms read the store while they are open (catching up with other hubs): off the room pool. */
+    java.util.concurrent.Executor storeReaders() {
+        return storeReaders;
+    }
+
+    void close() {
+        storeReaders.shutdownNow();
+    }
+
     /**
      * What the bus delivers, handed to the rooms' own executors. A message about a room not
      * loaded here is dropped: when it loads, it reads the store.
@@ -157,6 +174,7 @@ final class RoomRegistry {
      * heals a message the bus lost when no later message shows the gap.
      */
     void checkAgainstStore(dev.tandem.hub.store.SharedRoomStore shared) {
+        // Runs on the timer thread only: storedAtLastCheck is its own.
         java.util.Map<Long, Room> byKey = new java.util.HashMap<>();
         for (Room room : all()) {
             if (room.storeKey() >= 0) byKey.put(room.storeKey(), room);
@@ -169,9 +187,14 @@ final class RoomRegistry {
             org.slf4j.LoggerFactory.getLogger(RoomRegistry.class).warn("checking the rooms against the store failed: {}", e.getMessage());
             return;
         }
+        // Only what was stored by the previous check and has still not arrived: an entry
+        // committed a moment ago is usually on the bus right now.
         last.forEach((key, seq) -> {
             Room room = byKey.get(key);
-            if (room != null && seq > room.knownSeq()) room.exec.execute(room::catchUp);
+            Long before = storedAtLastCheck.get(key);
+            if (room != null && before != null && before > room.knownSeq()) room.exec.execute(room::catchUp);
         });
+        storedAtLastCheck.clear();
+        storedAtLastCheck.putAll(last);
     }
 }
