@@ -2,6 +2,7 @@
 # Builds the hub's Debian package, target/dist/tandem-hub_VERSION_ARCH.deb, with dpkg-deb:
 #   /usr/lib/tandem-hub/tandem-hub.jar   the one-jar (target/tandem-hub.jar)
 #   /usr/lib/tandem-hub/runtime/         a jlink-trimmed Java runtime (modules found by jdeps)
+#   /usr/lib/tandem-hub/classlist        classes for the application CDS archive (hub.jsa, made by postinst)
 #   /usr/bin/tandem-hub                  the command (serve, cat, append, load)
 #   /etc/tandem/hub.conf                 configuration (a conffile: upgrades keep local edits)
 #   /lib/systemd/system/tandem-hub.service, the "tandem" system user, /var/lib/tandem (postinst)
@@ -30,6 +31,10 @@ mkdir -p "$root/DEBIAN" "$root/usr/lib/tandem-hub" "$root/usr/bin" "$root/etc/ta
   "$root/lib/systemd/system" "$root/usr/share/doc/tandem-hub" "$target/dist"
 
 cp "$target/tandem-hub.jar" "$root/usr/lib/tandem-hub/"
+# The classes a hub loads to start and serve (update-classlist.sh records it); the postinst dumps
+# the application CDS archive from it where the jar is installed (Java 17 maps an archive only
+# for the class path it was dumped with).
+cp "$here/classlist" "$root/usr/lib/tandem-hub/classlist"
 # jdk.crypto.ec: loaded as a service (TLS to other hosts, e.g. `cat wss://...`), invisible to jdeps.
 modules=$("$bin/jdeps" -q --multi-release 17 --ignore-missing-deps --print-module-deps "$target/tandem-hub.jar")
 modules="$modules,jdk.crypto.ec"

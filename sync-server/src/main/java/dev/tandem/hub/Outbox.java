@@ -26,9 +26,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * one write system call. On loopback that call costs more than all the rest of a delivery.
  *
  * <p>Messages queue up, and so are gathered, while a write is in flight or while the queuing
- * thread is inside {@link #holdWrites} (a room's burst of tasks: the relays of every push in the
- * burst leave together when it ends). An idle connection written outside a hold is written at
- * once: gathering never adds a wait of its own.
+ * thread is inside {@link #holdWrites}: a room's turn on the pool, a burst of tasks that queued
+ * while the room was busy, whose relays leave together when the turn ends (or after at most
+ * {@link #MAX_HOLD_NANOS}, in a long turn). A room is only that far behind when the hub is busy,
+ * and then fewer writes are what lets it catch up. A message to an idle connection outside a hold
+ * is written at once.
  *
  * <p>Acks are cumulative (docs/protocol.md): when a gathered write holds several acks, only the
  * last is sent, in its place.
@@ -81,26 +83,47 @@ final class Outbox {
 
     // ---- holding writes for a burst of work on one thread ----
 
-    /** The outboxes that received messages during the current thread's hold; null outside a hold. */
-    private static final ThreadLocal<Set<Outbox>> HELD = new ThreadLocal<>();
+    /** Longest a hold keeps a message back: a long burst releases what it holds as it goes. */
+    static final long MAX_HOLD_NANOS = 1_000_000;
+    /** {@link #MAX_HOLD_NANOS}, but tests on a busy machine may lengthen it. */
+    static volatile long maxHoldNanos = MAX_HOLD_NANOS;
+
+    /** One thread's hold: the outboxes that received messages, and since when they wait. */
+    private static final class Hold {
+        final Set<Outbox> outboxes = Collections.newSetFromMap(new IdentityHashMap<>());
+        long since = -1;
+
+        /** Writes what is held (each outbox one gathered write) and starts over. */
+        void release() {
+            since = -1;
+            if (outboxes.isEmpty()) return;
+            Outbox[] all = outboxes.toArray(new Outbox[0]);
+            outboxes.clear();
+            for (Outbox o : all) o.drain();
+        }
+    }
+
+    /** The current thread's hold; null outside {@link #holdWrites}. */
+    private static final ThreadLocal<Hold> HELD = new ThreadLocal<>();
 
     /**
      * Runs {@code work} with this thread's writes held: every message it queues waits, and each
-     * connection it wrote to gets one gathered write when it returns (or throws). Nested holds
-     * join the outermost one.
+     * connection it wrote to gets one gathered write when it returns (or throws), or as soon as
+     * the oldest held message has waited {@link #MAX_HOLD_NANOS}. Nested holds join the
+     * outermost one.
      */
     static void holdWrites(Runnable work) {
         if (HELD.get() != null) {
             work.run();
             return;
         }
-        Set<Outbox> held = Collections.newSetFromMap(new IdentityHashMap<>());
-        HELD.set(held);
+        Hold hold = new Hold();
+        HELD.set(hold);
         try {
             work.run();
         } finally {
             HELD.remove();
-            for (Outbox o : held) o.drain();
+            hold.release();
         }
     }
 
@@ -152,10 +175,13 @@ final class Outbox {
             return;
         }
         queue.add(message);
-        Set<Outbox> held = HELD.get();
+        Hold hold = HELD.get();
         // Held only well below the cut-off bounds: holding must never be what overflows a queue.
-        if (held != null && count < holdLimit && bytes <= maxBytes / 2) {
-            held.add(this);
+        if (hold != null && count < holdLimit && bytes <= maxBytes / 2) {
+            long now = System.nanoTime();
+            if (hold.since < 0) hold.since = now;
+            hold.outboxes.add(this);
+            if (now - hold.since >= maxHoldNanos) hold.release();
             return;
         }
         drain();
@@ -225,6 +251,8 @@ final class Outbox {
         void start() {
             int last = lastAck();
             int n = batch.size();
+            // Counted before any frame leaves, so whoever receives one sees the write counted.
+            metrics.write(n);
             for (int i = 0; i < n; i++) {
                 Object m = batch.get(i);
                 int size = sizeOf(m);
@@ -256,7 +284,6 @@ final class Outbox {
                     core.sendFrame(new Frame(OpCode.TEXT, text), done, !flush && text.length() <= BATCH_COPY_BYTES);
                 }
             }
-            metrics.write(n);
         }
 
         /** Index of the last ack in the batch, or -1. */

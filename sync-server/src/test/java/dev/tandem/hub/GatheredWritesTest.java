@@ -1,5 +1,7 @@
 package dev.tandem.hub;
 
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +33,17 @@ class GatheredWritesTest {
     @TempDir
     Path dir;
 
+    // The hold's time bound is tested on its own; elsewhere a busy machine must not split a write.
+    @BeforeEach
+    void longHolds() {
+        Outbox.maxHoldNanos = TimeUnit.SECONDS.toNanos(30);
+    }
+
+    @AfterEach
+    void usualHolds() {
+        Outbox.maxHoldNanos = Outbox.MAX_HOLD_NANOS;
+    }
+
     @Test
     void messagesQueuedDuringAHoldLeaveInOneWriteInOrderWithOnlyTheLastAck() throws Exception {
         try (Hub hub = TestHubs.start(dir); RawClient reader = RawClient.joined(hub.port(), "gather", 0x61)) {
@@ -52,6 +65,40 @@ class GatheredWritesTest {
             assertInstanceOf(Message.Leave.class, Wire.read((String) reader.next()));
             assertEquals(1, counter(hub, "tandem_writes_total") - writesBefore, "one gathered write");
             assertEquals(24, counter(hub, "tandem_messages_sent_total") - sentBefore, "24 messages queued, the merged ack included");
+        }
+    }
+
+    @Test
+    void aLongHoldReleasesWhatItHoldsAfterAMillisecond() throws Exception {
+        try (Hub hub = TestHubs.start(dir); RawClient reader = RawClient.joined(hub.port(), "long", 0x68)) {
+            HubConnection conn = onlyConnection(hub);
+            List<byte[]> relays = relays(3);
+            List<Object> seenInsideTheHold = new ArrayList<>();
+            Outbox.maxHoldNanos = Outbox.MAX_HOLD_NANOS;
+            Outbox.holdWrites(() -> {
+                conn.send(ByteBuffer.wrap(relays.get(0)));
+                sleepMillis(5);
+                // Queued 5 ms after the first: both leave now, not when the hold ends.
+                conn.send(ByteBuffer.wrap(relays.get(1)));
+                try {
+                    seenInsideTheHold.add(reader.next());
+                    seenInsideTheHold.add(reader.next());
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                conn.send(ByteBuffer.wrap(relays.get(2)));
+            });
+            assertArrayEquals(relays.get(0), (byte[]) seenInsideTheHold.get(0));
+            assertArrayEquals(relays.get(1), (byte[]) seenInsideTheHold.get(1));
+            assertArrayEquals(relays.get(2), (byte[]) reader.next(), "the rest at the end of the hold");
+        }
+    }
+
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
         }
     }
 
