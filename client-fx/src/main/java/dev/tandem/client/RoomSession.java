@@ -61,6 +61,8 @@ final class RoomSession {
 
     final RoomAddress address;     // where this process connects
     final RoomAddress invite;      // what others join with
+    /** Whether {@link #address} names several hubs (the status bar then says which one is in use). */
+    private final boolean severalHubs;
     final Access access;           // token and pinned certificate this process joins with
     RoomWindow window;             // FX thread; a new one when the UI replica is rebuilt
     private final Stage stage;
@@ -93,6 +95,7 @@ final class RoomSession {
                         OfflineCopy offlineCopy, RoomWindow.Actions actions) {
         this.address = address;
         this.invite = invite;
+        this.severalHubs = dev.tandem.sync.HubAddresses.parse(address.server().toString()).size() > 1;
         this.access = access;
         this.stage = stage;
         this.actions = actions;
@@ -380,6 +383,8 @@ final class RoomSession {
             case CONNECTING -> StatusViewModel.Connection.CONNECTING;
             case OFFLINE -> StatusViewModel.Connection.OFFLINE;
         };
+        // With several hubs, which one: the user learns where a failover took the room.
+        window.status.setHub(severalHubs && s.hub() != null ? s.hub().getRawAuthority() : null);
         window.status.setConnection(c, s.nextRetryMillis(), explain(s));
         window.status.setUnsent(s.unsentOps());
         window.status.setSaveError(s.saveError());

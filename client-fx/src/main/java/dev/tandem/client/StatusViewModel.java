@@ -36,6 +36,7 @@ final class StatusViewModel {
     private final ReadOnlyStringWrapper wordsShortText = new ReadOnlyStringWrapper("0 words");
 
     private long retryAtMillis = -1; // clock time of the next connection attempt; -1 = none planned
+    private String hub; // host:port of the hub in use (or tried next) when the room has several; else null
     private long unsent;
     private String notice = ""; // stays until replaced: something the user must learn even once connected
     private String connectionError = "";
@@ -56,6 +57,15 @@ final class StatusViewModel {
         retryAtMillis = state == Connection.CONNECTING && nextRetryMillis > 0 ? clockMillis.getAsLong() + nextRetryMillis : -1;
         connectionError = state == Connection.CONNECTED || lastError == null ? "" : lastError;
         showErrors();
+        refresh();
+    }
+
+    /**
+     * The hub in use, or tried next, as {@code host:port}, for a room that knows several hubs
+     * (null for one): the full connection text then names it.
+     */
+    void setHub(String hostPort) {
+        hub = hostPort;
         refresh();
     }
 
@@ -120,12 +130,13 @@ final class StatusViewModel {
     private void refresh() {
         boolean connected = connection.get() == Connection.CONNECTED;
         switch (connection.get()) {
-            case CONNECTED -> setBoth(connectionText, connectionShortText, "Connected", "Connected");
+            case CONNECTED -> setBoth(connectionText, connectionShortText, hub == null ? "Connected" : "Connected to " + hub, "Connected");
             case OFFLINE -> setBoth(connectionText, connectionShortText, "Offline", "Offline");
             case CONNECTING -> {
                 long secs = retryAtMillis < 0 ? 0 : Math.max(0, (retryAtMillis - clockMillis.getAsLong() + 999) / 1000);
-                if (secs == 0) setBoth(connectionText, connectionShortText, "Connecting…", "Connecting…");
-                else setBoth(connectionText, connectionShortText, "Connecting (next retry in " + secs + " s)", "Retry in " + secs + " s");
+                String to = hub == null ? "" : " to " + hub;
+                if (secs == 0) setBoth(connectionText, connectionShortText, "Connecting" + to + "…", "Connecting…");
+                else setBoth(connectionText, connectionShortText, "Connecting" + to + " (next retry in " + secs + " s)", "Retry in " + secs + " s");
             }
         }
         if (unsent == 0) {

@@ -375,6 +375,8 @@ class TandemAppTest {
             robot.write("after");
             eventually("moved to the other hub", () -> other.equals(s.sync().hub()));
             allSent(s);
+            eventually("the status bar names the hub now in use",
+                    () -> fx(() -> s.window.status.connectionTextProperty().get()).equals("Connected to " + other.getRawAuthority()));
             assertEquals("before after", hubText(other, "shared"), "the other hub has the edits made on the stopped one, too");
             assertEquals(a + "," + b.getRawAuthority(), Settings.load(dir.resolve("data"), "#000000").server(),
                     "the settings remember both");

@@ -212,6 +212,21 @@ class ViewModelTest {
     }
 
     @Test
+    void status_namesTheHubInUseWhenTheRoomKnowsSeveral() {
+        AtomicLong now = new AtomicLong(1_000);
+        StatusViewModel vm = new StatusViewModel("notes", now::get);
+        vm.setHub("hub2.example:7070");
+        vm.setConnection(StatusViewModel.Connection.CONNECTING, 3_000, "cannot connect to ws://hub1.example:7070/rooms/notes");
+        assertEquals("Connecting to hub2.example:7070 (next retry in 3 s)", vm.connectionTextProperty().get());
+        assertEquals("Retry in 3 s", vm.connectionShortTextProperty().get(), "the short form stays short");
+        vm.setConnection(StatusViewModel.Connection.CONNECTED, 0, null);
+        assertEquals("Connected to hub2.example:7070", vm.connectionTextProperty().get());
+        assertEquals("Connected", vm.connectionShortTextProperty().get());
+        vm.setHub(null);
+        assertEquals("Connected", vm.connectionTextProperty().get(), "one hub: nothing to name");
+    }
+
+    @Test
     void status_countsDownRetryAndReportsUnsent() {
         AtomicLong now = new AtomicLong(1_000);
         StatusViewModel vm = new StatusViewModel("notes", now::get);
