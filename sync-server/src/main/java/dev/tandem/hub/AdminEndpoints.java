@@ -124,7 +124,7 @@ final class AdminEndpoints {
         }
         String text;
         try {
-            text = Room.decode(stored).text();
+            text = stored.decode().text();
         } catch (RuntimeException e) {
             reply(request, response, callback, 409, Map.of("error", "room " + Wire.quote(room) + " does not load (" + e.getMessage() + "); reset it"));
             return;
@@ -142,7 +142,7 @@ final class AdminEndpoints {
             return;
         }
         try {
-            Room.decode(stored);
+            stored.decode();
             reply(request, response, callback, 409, Map.of("error", "room " + Wire.quote(room) + " loads; reset is for a room that does not (delete it instead)"));
             return;
         } catch (RuntimeException | Error expected) {

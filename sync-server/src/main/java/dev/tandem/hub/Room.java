@@ -149,7 +149,7 @@ final class Room {
                 }
                 stored = store.open(name);
             }
-            Doc d = decode(stored);
+            Doc d = stored.decode();
             d.limitHeld(config.maxHeldRuns(), config.maxHeldChars());
             doc = d;
             version = d.version();
@@ -177,20 +177,6 @@ final class Room {
         }
     }
 
-    /**
-     * The document a stored room holds. Everything stored was accepted under the limits of its
-     * time: it is loaded whole (the caller bounds what comes next; runs held already stay held).
-     *
-     * @throws RuntimeException (a CrdtFormatException, say) if the stored bytes do not load
-     */
-    static Doc decode(StoredRoom stored) {
-        Doc d = stored.snapshot() == null ? new Doc() : Doc.decode(stored.snapshot());
-        d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
-        if (stored.held() != null) d.apply(Update.decode(stored.held()));
-        for (byte[] u : stored.updates()) d.apply(Update.decode(u));
-        return d;
-    }
-
     int memberCount() {
         return memberCount;
     }
@@ -201,14 +187,7 @@ final class Room {
      * deleted; {@code done} completes with whether there was a stored room.
      */
     void delete(CompletableFuture<Boolean> done) {
-        state = State.FAILED;
-        failure = "room \"" + name + "\" was deleted by an admin";
-        doc = null;
-        heldChanged();
-        cancelUnload();
-        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_DELETED, failure);
-        members.clear();
-        memberCount = 0;
+        stopServing(ErrorCode.ROOM_DELETED, "room \"" + name + "\" was deleted by an admin");
         store.flush().handle((ok, e) -> null).thenCompose(x -> store.delete(name)).whenComplete((had, error) -> {
             if (error == null) bus.publish(name, BusMessage.signal(BusMessage.Kind.DELETED, bus.hubId()));
             if (error != null) done.completeExceptionally(error);
@@ -229,14 +208,7 @@ final class Room {
 
     /** Runs on exec: another hub's admin deleted the room; like {@link #delete}, but the store is that hub's business. */
     private void deletedElsewhere() {
-        state = State.FAILED;
-        failure = "room \"" + name + "\" was deleted by an admin";
-        doc = null;
-        heldChanged();
-        cancelUnload();
-        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_DELETED, failure);
-        members.clear();
-        memberCount = 0;
+        stopServing(ErrorCode.ROOM_DELETED, "room \"" + name + "\" was deleted by an admin");
         log.info("room {} was deleted on another hub", Wire.quote(name));
         retireDeleted();
     }
@@ -268,8 +240,7 @@ final class Room {
                 claimAndJoin(shared, conn, replica, peer, clientVersion);
                 return;
             }
-            bound = claimedNow;
-            if (!sameOwner(bound, conn.owner())) owners.put(replica, bound);
+            bound = learnClaim(replica, claimedNow, conn.owner());
         }
         if (bound != null && !sameOwner(bound, conn.owner())) {
             // Refused, not replacing the owner's connection: the id is someone else's, online or not.
@@ -396,12 +367,7 @@ final class Room {
         }
         CompletableFuture<Void> durable;
         if (changed) {
-            ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
-            // Held operations this push let apply are not in its bytes, and a peer that joined
-            // after they arrived never got them: relay them too (all that was applied; a
-            // duplicate is harmless). Only when a held run woke, so an ordinary push pays nothing.
-            ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
-                    ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
+            relayApplied(conn, bytes, wakeMark, after);
             version = after;
             storedBytes += bytes.length;
             logEntries++;
@@ -415,18 +381,6 @@ final class Room {
                 exec.execute(() -> ownCommitted(entry));
                 return null;
             });
-            int delivered = 0;
-            for (HubConnection m : members.values()) {
-                if (m != conn) {
-                    m.send(relay);
-                    delivered++;
-                    if (woken != null) {
-                        m.send(woken);
-                        delivered++;
-                    }
-                }
-            }
-            metrics.delivered(delivered);
             if (logEntries >= config.compactEvery()) compact();
         } else {
             durable = store.flush(key);
@@ -612,15 +566,24 @@ final class Room {
      */
     private void fail(String why) {
         if (state == State.FAILED || state == State.CLOSED) return;
+        stopServing(ErrorCode.ROOM_UNAVAILABLE, why);
+        retire();
+    }
+
+    /**
+     * Runs on exec: the room is FAILED with {@code why} (what later joins are told), its replica
+     * dropped, and every member disconnected with {@code code}. Leaving the registry is the
+     * caller's next step.
+     */
+    private void stopServing(ErrorCode code, String why) {
         state = State.FAILED;
         failure = why;
         doc = null;
         heldChanged();
         cancelUnload();
-        for (HubConnection m : new ArrayList<>(members.values())) m.fail(ErrorCode.ROOM_UNAVAILABLE, failure);
+        for (HubConnection m : new ArrayList<>(members.values())) m.fail(code, why);
         members.clear();
         memberCount = 0;
-        retire();
     }
 
     private void maybeScheduleUnload() {
@@ -733,9 +696,7 @@ final class Room {
             }
             case LEAVE -> {
                 Map<Long, Message.PeerInfo> there = remote.get(m.hub());
-                if (there != null && there.remove(m.seq()) != null && !members.containsKey(m.seq()) && !elsewhere(m.seq())) {
-                    broadcast(null, Wire.write(new Message.Leave(Wire.replica(m.seq()))));
-                }
+                if (there != null && there.remove(m.seq()) != null) remoteLeft(m.seq());
             }
             case OWNER -> {
                 ReplicaOwner o = m.replicaOwner();
@@ -767,7 +728,11 @@ final class Room {
      * {@code owner} if nobody does. Another owner found there is remembered here at once.
      */
     private ReplicaOwner claimShared(long replica, ReplicaOwner owner) {
-        ReplicaOwner stored = ((SharedRoomStore) store).claimReplica(key, replica, owner);
+        return learnClaim(replica, ((SharedRoomStore) store).claimReplica(key, replica, owner), owner);
+    }
+
+    /** Runs on exec: the store's answer to a claim of {@code replica} for {@code owner}; another owner is remembered here. */
+    private ReplicaOwner learnClaim(long replica, ReplicaOwner stored, ReplicaOwner owner) {
         if (!sameOwner(stored, owner)) {
             owners.put(replica, stored);
             log.info("room {}: replica {} is bound to another owner on another hub", Wire.quote(name), Wire.replica(replica));
@@ -805,6 +770,11 @@ final class Room {
         }
     }
 
+    /** Runs on exec: {@code replica} left another hub; the members here see it leave unless it is still here or on a third hub. */
+    private void remoteLeft(long replica) {
+        if (!members.containsKey(replica) && !elsewhere(replica)) broadcast(null, Wire.write(new Message.Leave(Wire.replica(replica))));
+    }
+
     /** Whether another hub still has {@code replica} in this room (it moved between hubs). */
     private boolean elsewhere(long replica) {
         for (Map<Long, Message.PeerInfo> there : remote.values()) {
@@ -824,9 +794,7 @@ final class Room {
     void hubGone(long hub) {
         Map<Long, Message.PeerInfo> there = remote.remove(hub);
         if (there == null || state == State.FAILED || state == State.CLOSED) return;
-        for (long r : there.keySet()) {
-            if (!members.containsKey(r) && !elsewhere(r)) broadcast(null, Wire.write(new Message.Leave(Wire.replica(r))));
-        }
+        for (long r : there.keySet()) remoteLeft(r);
     }
 
     /** Runs on exec: the bus was away; what it carried meanwhile is read from the store, and presence told again. */
@@ -859,14 +827,28 @@ final class Room {
             reportRefusals();
         }
         if (!heldMoved && after.equals(version)) return true;
-        ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
-        ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
-                ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
+        relayApplied(null, bytes, wakeMark, after);
         version = after;
         storedBytes += bytes.length;
         if (pendingAppends == 0) durableVersion = after;
+        return true;
+    }
+
+    /**
+     * Runs on exec, after an update ({@code bytes}) moved the replica from {@link #version} to
+     * {@code after}, before {@code version} is moved: relays it to every member but
+     * {@code except} (null: to all).
+     */
+    private void relayApplied(HubConnection except, byte[] bytes, long wakeMark, Version after) {
+        ByteBuffer relay = Frames.withKind(Frames.RELAY, bytes);
+        // Held operations this update let apply are not in its bytes, and a peer that joined
+        // after they arrived never got them: relay them too (all that was applied; a duplicate
+        // is harmless). Only when a held run woke, so an ordinary update pays nothing.
+        ByteBuffer woken = doc.heldWakes() != wakeMark && !after.equals(version)
+                ? Frames.withKind(Frames.RELAY, doc.updatesSince(version).encode()) : null;
         int delivered = 0;
         for (HubConnection m : members.values()) {
+            if (m == except) continue;
             m.send(relay);
             delivered++;
             if (woken != null) {
@@ -875,7 +857,6 @@ final class Room {
             }
         }
         metrics.delivered(delivered);
-        return true;
     }
 
     /**
@@ -900,7 +881,7 @@ final class Room {
                 tail = shared.tail(roomKey, from);
                 if (tail == null) {
                     whole = store.read(name);
-                    if (whole != null && whole.key() == roomKey) wholeDoc = decode(whole);
+                    if (whole != null && whole.key() == roomKey) wholeDoc = whole.decode();
                 }
             } catch (RuntimeException e) {
                 failure = e;

@@ -1,5 +1,8 @@
 package dev.tandem.hub.store;
 
+import dev.tandem.crdt.Doc;
+import dev.tandem.crdt.Update;
+
 import java.util.List;
 
 /**
@@ -16,4 +19,20 @@ import java.util.List;
  * @param namedVersions the room's named versions, oldest first
  */
 public record StoredRoom(long key, byte[] snapshot, byte[] held, List<byte[]> updates, long lastSeq, long storedBytes,
-                         java.util.Map<Long, ReplicaOwner> owners, List<StoredNamedVersion> namedVersions) {}
+                         java.util.Map<Long, ReplicaOwner> owners, List<StoredNamedVersion> namedVersions) {
+
+    /**
+     * The document this stored room holds: the snapshot, then the held operations, then the log.
+     * Everything stored was accepted under the limits of its time: it is loaded whole (the caller
+     * bounds what comes next; runs held already stay held).
+     *
+     * @throws RuntimeException (a CrdtFormatException, say) if the stored bytes do not load
+     */
+    public Doc decode() {
+        Doc d = snapshot == null ? new Doc() : Doc.decode(snapshot);
+        d.limitHeld(Integer.MAX_VALUE, Long.MAX_VALUE);
+        if (held != null) d.apply(Update.decode(held));
+        for (byte[] u : updates) d.apply(Update.decode(u));
+        return d;
+    }
+}
