@@ -207,93 +207,109 @@ public final class PostgresRoomStore implements SharedRoomStore {
     public StoredRoom read(String room) {
         // One consistent view: a compaction by another hub between reading the snapshot and
         // the log would otherwise hide the entries it folded.
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            c.setReadOnly(true);
-            try {
-                long key;
-                byte[] snapshot;
-                byte[] held;
-                long snapshotSeq;
-                try (PreparedStatement p = c.prepareStatement("SELECT id, snapshot, held, snapshot_seq FROM rooms WHERE name = ?")) {
-                    p.setString(1, room);
-                    try (ResultSet rs = p.executeQuery()) {
-                        if (!rs.next()) return null;
-                        key = rs.getLong(1);
-                        snapshot = rs.getBytes(2);
-                        held = rs.getBytes(3);
-                        snapshotSeq = rs.getLong(4);
-                    }
+        return inOneView("room \"" + room + "\"", c -> {
+            long key;
+            byte[] snapshot;
+            byte[] held;
+            long snapshotSeq;
+            try (PreparedStatement p = c.prepareStatement("SELECT id, snapshot, held, snapshot_seq FROM rooms WHERE name = ?")) {
+                p.setString(1, room);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next()) return null;
+                    key = rs.getLong(1);
+                    snapshot = rs.getBytes(2);
+                    held = rs.getBytes(3);
+                    snapshotSeq = rs.getLong(4);
                 }
-                List<byte[]> updates = new ArrayList<>();
-                long lastSeq = snapshotSeq;
-                long bytes = (snapshot == null ? 0 : snapshot.length) + (held == null ? 0 : held.length);
-                try (PreparedStatement p = c.prepareStatement("SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq")) {
-                    p.setLong(1, key);
-                    p.setLong(2, snapshotSeq);
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) {
-                            lastSeq = rs.getLong(1);
-                            byte[] data = rs.getBytes(2);
-                            bytes += data.length;
-                            updates.add(data);
-                        }
-                    }
-                }
-                Map<Long, ReplicaOwner> owners = new HashMap<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT replica, owner, user_id, name FROM replica_owners WHERE room = ?")) {
-                    p.setLong(1, key);
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) owners.put(rs.getLong(1), new ReplicaOwner(rs.getString(2), rs.getString(3), rs.getString(4)));
-                    }
-                }
-                List<StoredNamedVersion> named = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT name, version, by_name, at FROM named_versions WHERE room = ? ORDER BY seq")) {
-                    p.setLong(1, key);
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) named.add(new StoredNamedVersion(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getLong(4)));
-                    }
-                }
-                failedRooms.remove(key);
-                loadedUpto.put(key, lastSeq);
-                return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners, named);
-            } finally {
-                c.rollback();
             }
-        } catch (SQLException e) {
-            throw new StoreException("cannot read room \"" + room + "\" from " + location + ": " + e.getMessage(), e);
-        }
+            List<byte[]> updates = new ArrayList<>();
+            long lastSeq = snapshotSeq;
+            long bytes = (snapshot == null ? 0 : snapshot.length) + (held == null ? 0 : held.length);
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq")) {
+                p.setLong(1, key);
+                p.setLong(2, snapshotSeq);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) {
+                        lastSeq = rs.getLong(1);
+                        byte[] data = rs.getBytes(2);
+                        bytes += data.length;
+                        updates.add(data);
+                    }
+                }
+            }
+            Map<Long, ReplicaOwner> owners = new HashMap<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT replica, owner, user_id, name FROM replica_owners WHERE room = ?")) {
+                p.setLong(1, key);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) owners.put(rs.getLong(1), new ReplicaOwner(rs.getString(2), rs.getString(3), rs.getString(4)));
+                }
+            }
+            List<StoredNamedVersion> named = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT name, version, by_name, at FROM named_versions WHERE room = ? ORDER BY seq")) {
+                p.setLong(1, key);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) named.add(new StoredNamedVersion(rs.getString(1), rs.getBytes(2), rs.getString(3), rs.getLong(4)));
+                }
+            }
+            failedRooms.remove(key);
+            loadedUpto.put(key, lastSeq);
+            return new StoredRoom(key, snapshot, held, updates, lastSeq, bytes, owners, named);
+        });
     }
 
     @Override
     public List<Entry> tail(long roomKey, long afterSeq) {
+        return inOneView("the log of room " + roomKey, c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT snapshot_seq FROM rooms WHERE id = ?")) {
+                p.setLong(1, roomKey);
+                try (ResultSet rs = p.executeQuery()) {
+                    if (!rs.next() || rs.getLong(1) > afterSeq) return null;
+                }
+            }
+            List<Entry> entries = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq")) {
+                p.setLong(1, roomKey);
+                p.setLong(2, afterSeq);
+                try (ResultSet rs = p.executeQuery()) {
+                    while (rs.next()) entries.add(new Entry(rs.getLong(1), rs.getBytes(2)));
+                }
+            }
+            return entries;
+        });
+    }
+
+    /** Reads done in {@link #inOneView}. */
+    private interface ViewRead<T> {
+        T read(Connection c) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on one pooled connection in one read-only {@code REPEATABLE READ}
+     * transaction (rolled back after): one consistent view, so a compaction committed by another
+     * hub meanwhile cannot hide what it folded. A failure is a StoreException naming {@code what}.
+     */
+    private <T> T inOneView(String what, ViewRead<T> work) {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             c.setReadOnly(true);
             try {
-                try (PreparedStatement p = c.prepareStatement("SELECT snapshot_seq FROM rooms WHERE id = ?")) {
-                    p.setLong(1, roomKey);
-                    try (ResultSet rs = p.executeQuery()) {
-                        if (!rs.next() || rs.getLong(1) > afterSeq) return null;
-                    }
-                }
-                List<Entry> entries = new ArrayList<>();
-                try (PreparedStatement p = c.prepareStatement("SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq")) {
-                    p.setLong(1, roomKey);
-                    p.setLong(2, afterSeq);
-                    try (ResultSet rs = p.executeQuery()) {
-                        while (rs.next()) entries.add(new Entry(rs.getLong(1), rs.getBytes(2)));
-                    }
-                }
-                return entries;
+                return work.read(c);
             } finally {
                 c.rollback();
             }
         } catch (SQLException e) {
-            throw new StoreException("cannot read the log of room " + roomKey + " from " + location + ": " + e.getMessage(), e);
+            throw new StoreException("cannot read " + what + " from " + location + ": " + e.getMessage(), e);
         }
+    }
+
+    /** Binds the five values of a {@code replica_owners} row, in the table's column order. */
+    private static void setOwnerRow(PreparedStatement p, long room, long replica, ReplicaOwner owner) throws SQLException {
+        p.setLong(1, room);
+        p.setLong(2, replica);
+        p.setString(3, owner.owner());
+        p.setString(4, owner.userId());
+        p.setString(5, owner.name());
     }
 
     @Override
@@ -318,11 +334,7 @@ public final class PostgresRoomStore implements SharedRoomStore {
         try (Connection c = pool.getConnection();
              PreparedStatement p = c.prepareStatement("INSERT INTO replica_owners (room, replica, owner, user_id, name) VALUES (?, ?, ?, ?, ?) "
                      + "ON CONFLICT (room, replica) DO UPDATE SET owner = replica_owners.owner RETURNING owner, user_id, name")) {
-            p.setLong(1, roomKey);
-            p.setLong(2, replica);
-            p.setString(3, owner.owner());
-            p.setString(4, owner.userId());
-            p.setString(5, owner.name());
+            setOwnerRow(p, roomKey, replica, owner);
             try (ResultSet rs = p.executeQuery()) {
                 rs.next();
                 return new ReplicaOwner(rs.getString(1), rs.getString(2), rs.getString(3));
@@ -868,11 +880,7 @@ public final class PostgresRoomStore implements SharedRoomStore {
         void execute(PostgresRoomStore store, Connection c) throws SQLException {
             try (PreparedStatement p = c.prepareStatement("INSERT INTO replica_owners (room, replica, owner, user_id, name) VALUES (?, ?, ?, ?, ?) "
                     + "ON CONFLICT (room, replica) DO UPDATE SET name = excluded.name WHERE replica_owners.owner = excluded.owner")) {
-                p.setLong(1, room);
-                p.setLong(2, replica);
-                p.setString(3, owner.owner());
-                p.setString(4, owner.userId());
-                p.setString(5, owner.name());
+                setOwnerRow(p, room, replica, owner);
                 p.executeUpdate();
             }
         }
