@@ -91,6 +91,20 @@ class HubsOnBusTest {
         return keep(TestHubs.client(hub, room, doc, listener));
     }
 
+    /** Two hubs on one fresh database and the bus, each with a synced client of room "notes". */
+    private record TwoHubs(StoreLocation.Postgres db, Hub a, Hub b, SyncClient onA, SyncClient onB) {}
+
+    private TwoHubs twoHubs(String database, int compactEvery) throws Exception {
+        StoreLocation.Postgres db = PostgresServer.shared().newDatabase(database);
+        Hub a = hub(db, "a", compactEvery);
+        Hub b = hub(db, "b", compactEvery);
+        SyncClient onA = client(a, "notes", new Doc(), null);
+        SyncClient onB = client(b, "notes", new Doc(), null);
+        sync(onA);
+        sync(onB);
+        return new TwoHubs(db, a, b, onA, onB);
+    }
+
     /** Collects the latest peer list a client was told. */
     private static final class Peers implements SyncListener {
         final AtomicReference<List<Peer>> last = new AtomicReference<>(List.of());
@@ -143,43 +157,31 @@ class HubsOnBusTest {
 
     @Test
     void anUpdateTheBusLostIsReadFromTheStore() throws Exception {
-        StoreLocation.Postgres db = PostgresServer.shared().newDatabase("bus_lost");
-        Hub a = hub(db, "a", 1000);
-        Hub b = hub(db, "b", 1000);
-        SyncClient onA = client(a, "notes", new Doc(), null);
-        SyncClient onB = client(b, "notes", new Doc(), null);
-        sync(onA);
-        sync(onB);
+        TwoHubs two = twoHubs("bus_lost", 1000);
         AtomicInteger dropped = new AtomicInteger();
         // Lost with nothing after it: only the periodic check against the store can find it.
         RedisBus.dropHook = (channel, m) -> m.kind() == BusMessage.Kind.UPDATE && dropped.getAndIncrement() == 0;
-        onA.edit(d -> d.insert(0, "lost on the bus")).get();
-        onA.flush().get(20, TimeUnit.SECONDS);
-        awaitText(onB, "lost on the bus");
+        two.onA().edit(d -> d.insert(0, "lost on the bus")).get();
+        two.onA().flush().get(20, TimeUnit.SECONDS);
+        awaitText(two.onB(), "lost on the bus");
         assertEquals(1, dropped.get(), "exactly one update was published (and dropped)");
 
         // Lost with a later one behind it: the gap shows, and the room reads it.
         dropped.set(0);
         RedisBus.dropHook = (channel, m) -> m.kind() == BusMessage.Kind.UPDATE && dropped.getAndIncrement() == 0;
-        onA.edit(d -> d.insert(d.length(), ", one")).get();
-        onA.flush().get(20, TimeUnit.SECONDS);
-        onA.edit(d -> d.insert(d.length(), ", two")).get();
-        onA.flush().get(20, TimeUnit.SECONDS);
-        awaitText(onB, "lost on the bus, one, two");
+        two.onA().edit(d -> d.insert(d.length(), ", one")).get();
+        two.onA().flush().get(20, TimeUnit.SECONDS);
+        two.onA().edit(d -> d.insert(d.length(), ", two")).get();
+        two.onA().flush().get(20, TimeUnit.SECONDS);
+        awaitText(two.onB(), "lost on the bus, one, two");
     }
 
     @Test
     void typingThroughARedisRestartLosesNothing() throws Exception {
-        StoreLocation.Postgres db = PostgresServer.shared().newDatabase("bus_restart");
-        Hub a = hub(db, "a", 50);
-        Hub b = hub(db, "b", 50);
-        SyncClient onA = client(a, "notes", new Doc(), null);
-        SyncClient onB = client(b, "notes", new Doc(), null);
-        sync(onA);
-        sync(onB);
+        TwoHubs two = twoHubs("bus_restart", 50);
         List<String> typed = new CopyOnWriteArrayList<>();
         for (int i = 0; i < 120; i++) {
-            SyncClient who = i % 2 == 0 ? onA : onB;
+            SyncClient who = i % 2 == 0 ? two.onA() : two.onB();
             String word = (i % 2 == 0 ? "a" : "b") + i + " ";
             who.edit(d -> d.insert(d.length(), word)).get();
             typed.add(word);
@@ -187,18 +189,18 @@ class HubsOnBusTest {
             if (i == 80) redis.start();
             Thread.sleep(10);
         }
-        onA.flush().get(30, TimeUnit.SECONDS);
-        onB.flush().get(30, TimeUnit.SECONDS);
+        two.onA().flush().get(30, TimeUnit.SECONDS);
+        two.onB().flush().get(30, TimeUnit.SECONDS);
         long back = System.nanoTime();
-        String text = awaitSame(onA, onB);
+        String text = awaitSame(two.onA(), two.onB());
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - back);
         for (String w : typed) assertTrue(text.contains(w), "missing " + w + " in " + text);
         assertTrue(ms < 15_000, "converged " + ms + " ms after the last acks");
-        a.close();
-        b.close();
-        try (PostgresRoomStore store = PostgresRoomStore.open(db)) {
+        two.a().close();
+        two.b().close();
+        try (PostgresRoomStore store = PostgresRoomStore.open(two.db())) {
             StoredRoom stored = store.read("notes");
-            String inStore = Room.decode(stored).text();
+            String inStore = stored.decode().text();
             for (String w : typed) assertTrue(inStore.contains(w), "the store lacks " + w);
         }
     }
@@ -232,43 +234,31 @@ class HubsOnBusTest {
 
     @Test
     void twoHubsCompactingOneRoomLoseNothing() throws Exception {
-        StoreLocation.Postgres db = PostgresServer.shared().newDatabase("bus_compact");
-        Hub a = hub(db, "a", 3);
-        Hub b = hub(db, "b", 3);
-        SyncClient onA = client(a, "notes", new Doc(), null);
-        SyncClient onB = client(b, "notes", new Doc(), null);
-        sync(onA);
-        sync(onB);
+        TwoHubs two = twoHubs("bus_compact", 3);
         List<String> typed = new ArrayList<>();
         for (int i = 0; i < 90; i++) {
-            SyncClient who = i % 2 == 0 ? onA : onB;
+            SyncClient who = i % 2 == 0 ? two.onA() : two.onB();
             String word = "w" + i + " ";
             typed.add(word);
             who.edit(d -> d.insert(d.length(), word)).get();
             if (i % 7 == 0) who.flush().get(20, TimeUnit.SECONDS);
         }
-        onA.flush().get(20, TimeUnit.SECONDS);
-        onB.flush().get(20, TimeUnit.SECONDS);
-        String text = awaitSame(onA, onB);
+        two.onA().flush().get(20, TimeUnit.SECONDS);
+        two.onB().flush().get(20, TimeUnit.SECONDS);
+        String text = awaitSame(two.onA(), two.onB());
         for (String w : typed) assertTrue(text.contains(w), "missing " + w);
-        a.close();
-        b.close();
-        try (PostgresRoomStore store = PostgresRoomStore.open(db)) {
+        two.a().close();
+        two.b().close();
+        try (PostgresRoomStore store = PostgresRoomStore.open(two.db())) {
             StoredRoom stored = store.read("notes");
             assertTrue(stored.snapshot() != null, "compacted at least once");
-            assertEquals(text, Room.decode(stored).text(), "the store holds what the clients converged on");
+            assertEquals(text, stored.decode().text(), "the store holds what the clients converged on");
         }
     }
 
     @Test
     void garbageOnTheBusIsDroppedAndTheRoomGoesOn() throws Exception {
-        StoreLocation.Postgres db = PostgresServer.shared().newDatabase("bus_garbage");
-        Hub a = hub(db, "a", 1000);
-        Hub b = hub(db, "b", 1000);
-        SyncClient onA = client(a, "notes", new Doc(), null);
-        SyncClient onB = client(b, "notes", new Doc(), null);
-        sync(onA);
-        sync(onB);
+        TwoHubs two = twoHubs("bus_garbage", 1000);
         RedisClient raw = RedisClient.create(redis.url());
         try (StatefulRedisConnection<String, String> c = raw.connect()) {
             for (String junk : List.of("", "x", "\u0001\u0000junk", "\u0001\u0001" + "12345678" + "{\"type\":\"peer\"}", "\u0001\u0009" + "12345678")) {
@@ -278,8 +268,8 @@ class HubsOnBusTest {
         } finally {
             raw.shutdown();
         }
-        onA.edit(d -> d.insert(0, "still here")).get();
-        awaitText(onB, "still here");
+        two.onA().edit(d -> d.insert(0, "still here")).get();
+        awaitText(two.onB(), "still here");
     }
 
     @Test

@@ -3,7 +3,6 @@ package dev.tandem.hub.store;
 import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -38,7 +37,7 @@ public final class PostgresServer implements AutoCloseable {
         this.bin = bin;
         this.dir = Files.createTempDirectory("tandem-pg-");
         this.data = dir.resolve("data");
-        this.port = freePort();
+        this.port = TestServers.freePort();
         if (isRoot()) run(List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
         // initdb takes seconds here; a copy of one cluster made at the first start takes a blink.
         run(List.of("cp", "-a", template(bin).toString(), data.toString()), true);
@@ -56,7 +55,7 @@ public final class PostgresServer implements AutoCloseable {
         if (isRoot()) run(List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
         Path data = dir.resolve("data");
         run(List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"), true);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> delete(dir), "tandem-pg-template-cleanup"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> TestServers.deleteTree(dir), "tandem-pg-template-cleanup"));
         template = data;
         return data;
     }
@@ -149,15 +148,7 @@ public final class PostgresServer implements AutoCloseable {
         } catch (Exception e) {
             System.err.println("stopping the test PostgreSQL server failed: " + e);
         }
-        delete(dir);
-    }
-
-    private static void delete(Path dir) {
-        try (var all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            System.err.println("deleting " + dir + " failed: " + e);
-        }
+        TestServers.deleteTree(dir);
     }
 
     private static boolean isRoot() {
@@ -179,12 +170,6 @@ public final class PostgresServer implements AutoCloseable {
             if (p.exitValue() != 0) throw new IOException(String.join(" ", full) + " exited with " + p.exitValue() + ": " + Files.readString(out));
         } finally {
             Files.deleteIfExists(out);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
         }
     }
 }

@@ -4,11 +4,9 @@ import org.junit.jupiter.api.Assumptions;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,7 +25,7 @@ public final class RedisServer implements AutoCloseable {
 
     private RedisServer() throws IOException, InterruptedException {
         dir = Files.createTempDirectory("tandem-redis-");
-        port = freePort();
+        port = TestServers.freePort();
         cleanup = new Thread(this::destroy, "tandem-redis-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         start();
@@ -95,16 +93,6 @@ public final class RedisServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        try (var all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            System.err.println("deleting " + dir + " failed: " + e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        TestServers.deleteTree(dir);
     }
 }
