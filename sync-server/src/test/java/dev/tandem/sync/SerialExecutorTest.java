@@ -115,6 +115,127 @@ class SerialExecutorTest {
         }
     }
 
+    /**
+     * A room reads its store elsewhere while its executor waits: what was queued before and after
+     * waits too, the pool thread is free meanwhile, and the continuation runs first, then the queue
+     * in submission order; a task offered inline meanwhile queues.
+     */
+    @Test
+    void waitForHoldsTheQueueUntilTheStageCompletesThenRunsTheContinuationFirst() throws Exception {
+        // One pool thread: if the waiting executor kept it, the other executor could not run at all.
+        ExecutorService pool = Executors.newFixedThreadPool(1);
+        try {
+            List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            SerialExecutor exec = new SerialExecutor(pool);
+            java.util.concurrent.CompletableFuture<String> read = new java.util.concurrent.CompletableFuture<>();
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch waiting = new CountDownLatch(1);
+            exec.execute(() -> await(gate));
+            exec.execute(() -> {
+                order.add("holder");
+                exec.waitFor(read, (result, failure) -> order.add("then " + result + " " + failure));
+                waiting.countDown();
+            });
+            exec.execute(() -> order.add("queued before"));
+            gate.countDown();
+            assertTrue(waiting.await(10, TimeUnit.SECONDS));
+            exec.execute(() -> order.add("queued after"));
+            Thread caller = Thread.currentThread();
+            Thread[] inlineRanOn = new Thread[1];
+            CountDownLatch done = new CountDownLatch(1);
+            exec.runOrExecute(() -> {
+                inlineRanOn[0] = Thread.currentThread();
+                order.add("offered inline");
+                done.countDown();
+            });
+
+            CountDownLatch other = new CountDownLatch(1);
+            new SerialExecutor(pool).execute(other::countDown);
+            assertTrue(other.await(10, TimeUnit.SECONDS), "the waiting executor kept the pool's only thread");
+            Thread.sleep(100);
+            assertEquals(List.of("holder"), order, "tasks ran before the stage completed");
+
+            read.complete("stored room");
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(List.of("holder", "then stored room null", "queued before", "queued after", "offered inline"), order);
+            assertTrue(inlineRanOn[0] != caller, "runOrExecute ran its task inline while the executor waited");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void afterAFailedStageTheContinuationGetsTheFailureAndTheQueueRunsOn() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            SerialExecutor exec = new SerialExecutor(pool, e -> order.add("handler " + e.getMessage()));
+            java.util.concurrent.CompletableFuture<String> read = new java.util.concurrent.CompletableFuture<>();
+            CountDownLatch waiting = new CountDownLatch(1);
+            exec.execute(() -> {
+                exec.waitFor(read, (result, failure) -> {
+                    order.add("then " + result + " " + failure.getMessage());
+                    // The continuation is a task like the others: its failure goes to the handler.
+                    throw new IllegalStateException("continuation failed");
+                });
+                waiting.countDown();
+            });
+            assertTrue(waiting.await(10, TimeUnit.SECONDS));
+            CountDownLatch done = new CountDownLatch(1);
+            exec.execute(() -> {
+                order.add("next");
+                done.countDown();
+            });
+            Thread.sleep(50);
+            assertEquals(List.of(), order, "a task ran before the stage completed");
+
+            read.completeExceptionally(new java.io.IOException("database gone"));
+            assertTrue(done.await(10, TimeUnit.SECONDS), "the queue stayed held after a failed stage");
+            assertEquals(List.of("then null database gone", "handler continuation failed", "next"), order);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A stage already complete still puts its continuation ahead of the queue; an inline task may wait too. */
+    @Test
+    void aStageAlreadyCompleteAndAnInlineTaskThatWaits() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+            SerialExecutor exec = new SerialExecutor(pool);
+            java.util.concurrent.CompletableFuture<String> read = new java.util.concurrent.CompletableFuture<>();
+            exec.runOrExecute(() -> {
+                order.add("inline");
+                exec.waitFor(read, (result, failure) -> order.add("then " + result));
+            });
+            CountDownLatch done = new CountDownLatch(1);
+            exec.runOrExecute(() -> {
+                order.add("queued");
+                exec.waitFor(java.util.concurrent.CompletableFuture.completedFuture("at once"), (result, failure) -> order.add("then " + result));
+            });
+            exec.execute(() -> {
+                order.add("last");
+                done.countDown();
+            });
+            Thread.sleep(50);
+            assertEquals(List.of("inline"), order);
+            read.complete("later");
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(List.of("inline", "then later", "queued", "then at once", "last"), order);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertTrue(latch.await(10, TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private static void sleepQuietly() {
         try {
             Thread.sleep(1);
