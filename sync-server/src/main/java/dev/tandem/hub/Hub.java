@@ -58,6 +58,11 @@ public final class Hub implements AutoCloseable {
     private volatile boolean stopping;
     private volatile boolean cleanStop;
     private final Bus bus;
+    /**
+     * The room pool's threads, shared by every room's tasks: none of those may block for long
+     * (a room reads the store on the registry's store readers).
+     */
+    static final int ROOM_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
     /** How often a hub on a bus says it is alive. */
     static final Duration BUS_HEARTBEAT = Duration.ofSeconds(1);
     /** People on a hub not heard from for this long leave the other hubs' rooms (tests shorten it). */
@@ -108,7 +113,7 @@ public final class Hub implements AutoCloseable {
         this.store = store;
         this.tokens = tokens;
         this.metrics = new HubMetrics(this::roomCount, connections::size);
-        this.roomPool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), named("tandem-room"));
+        this.roomPool = Executors.newFixedThreadPool(ROOM_THREADS, named("tandem-room"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(named("tandem-timer"));
         BusRef ref = new BusRef();
         this.rooms = new RoomRegistry(roomPool, scheduler, store, ref, config, metrics);

@@ -131,26 +131,83 @@ final class Room {
         exec.execute(this::load);
     }
 
+    /**
+     * Runs on exec, first: reads the room on the store readers (the room pool is small and
+     * shared by every room, and a load from a slow database must not hold up joins to the
+     * others) while exec waits, then {@link #loaded} applies what was read before any queued
+     * task (joins, messages from the bus) runs.
+     */
     private void load() {
+        CompletableFuture<Loaded> read = new CompletableFuture<>();
+        try {
+            registry.storeReaders().execute(() -> read.complete(readStored()));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // The hub is closing.
+            read.complete(Loaded.failed(false, e));
+        }
+        // readStored catches what fails; a failed future is handled the same way all the same.
+        exec.waitFor(read, (r, unexpected) -> loaded(unexpected == null ? r : Loaded.failed(false, unexpected)));
+    }
+
+    /**
+     * What a load read from the store, handed back to exec (which owns the room's fields):
+     * either the stored room and its decoded replica, or the store's size if a new room would
+     * go over the store bound, or what failed. {@code subscribed} whether the bus subscription
+     * was taken (also when a later step failed: it is undone when the room retires).
+     */
+    private record Loaded(boolean subscribed, StoredRoom stored, Doc doc, long storeFullAt, Throwable failure) {
+        static Loaded failed(boolean subscribed, Throwable failure) {
+            return new Loaded(subscribed, null, null, -1, failure);
+        }
+    }
+
+    /** Runs on a store reader (blocking): never touches the room's fields. */
+    private Loaded readStored() {
+        boolean subscribedNow = false;
         try {
             hook("load");
             // Subscribed before reading: an entry committed after the read is then on the bus.
             bus.subscribe(name);
-            subscribed = true;
+            subscribedNow = true;
             StoredRoom stored = store.read(name);
             if (stored == null) {
                 long max = config.security().maxStoreBytes();
-                if (max != Long.MAX_VALUE && store.totalBytes() >= max) {
+                if (max != Long.MAX_VALUE) {
+                    long total = store.totalBytes();
                     // Existing rooms keep working: only a new room would grow the store further.
-                    failureCode = ErrorCode.STORE_FULL;
-                    log.warn("room {} refused: the store uses {} bytes, --max-store-bytes is {}", Wire.quote(name), store.totalBytes(), max);
-                    fail("the hub's store is full (--max-store-bytes " + max + "): no new rooms; existing rooms keep working");
-                    return;
+                    if (total >= max) return new Loaded(true, null, null, total, null);
                 }
                 stored = store.open(name);
             }
             Doc d = stored.decode();
             d.limitHeld(config.maxHeldRuns(), config.maxHeldChars());
+            return new Loaded(true, stored, d, -1, null);
+        } catch (RuntimeException | Error e) {
+            return Loaded.failed(subscribedNow, e);
+        }
+    }
+
+    /** Runs on exec, before any task queued meanwhile: opens the room with what {@link #load} read, or fails it. */
+    private void loaded(Loaded r) {
+        subscribed = r.subscribed();
+        if (r.failure() != null) {
+            // Never serve a room whose stored state is unreadable: starting it empty would let
+            // the next edit overwrite good data. An Error (say, OutOfMemoryError on a huge
+            // document) is refused the same way, rather than leaving the room without a replica.
+            log.error("room {} could not be loaded", Wire.quote(name), r.failure());
+            fail("room \"" + name + "\" could not be loaded: " + r.failure().getMessage());
+            return;
+        }
+        if (r.stored() == null) {
+            long max = config.security().maxStoreBytes();
+            failureCode = ErrorCode.STORE_FULL;
+            log.warn("room {} refused: the store uses {} bytes, --max-store-bytes is {}", Wire.quote(name), r.storeFullAt(), max);
+            fail("the hub's store is full (--max-store-bytes " + max + "): no new rooms; existing rooms keep working");
+            return;
+        }
+        try {
+            StoredRoom stored = r.stored();
+            Doc d = r.doc();
             doc = d;
             version = d.version();
             durableVersion = version;
@@ -169,9 +226,6 @@ final class Room {
             reportRefusals();
             log.info("room \"{}\" loaded: {} chars, {} held runs, {} log entries, {} bytes", name, d.length(), d.heldRuns(), logEntries, storedBytes);
         } catch (RuntimeException | Error e) {
-            // Never serve a room whose stored state is unreadable: starting it empty would let
-            // the next edit overwrite good data. An Error (say, OutOfMemoryError on a huge
-            // document) is refused the same way, rather than leaving the room without a replica.
             log.error("room {} could not be loaded", Wire.quote(name), e);
             fail("room \"" + name + "\" could not be loaded: " + e.getMessage());
         }

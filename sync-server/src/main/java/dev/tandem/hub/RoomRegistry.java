@@ -22,8 +22,12 @@ final class RoomRegistry {
     private final Bus bus;
     private final HubConfig config;
     private final HubMetrics metrics;
-    /** Mostly waiting on the database: four, half the store's connection pool (the writer and loads use the rest). */
-    private final ExecutorService storeReaders = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+    /**
+     * Room loads and catch-ups read here, mostly waiting on the database: four, half the store's
+     * connection pool (the writer, the periodic check and replica claims use the rest).
+     */
+    static final int STORE_READERS = 4;
+    private final ExecutorService storeReaders = java.util.concurrent.Executors.newFixedThreadPool(STORE_READERS, r -> {
         Thread t = new Thread(r, "tandem-store-read");
         t.setDaemon(true);
         return t;
@@ -135,7 +139,7 @@ final class RoomRegistry {
         return scheduler;
     }
 
-    /** Where rooms read the store while they are open (catching up with other hubs): off the room pool. */
+    /** Where rooms read the store (loading, and catching up with other hubs): off the room pool. */
     java.util.concurrent.Executor storeReaders() {
         return storeReaders;
     }
