@@ -63,6 +63,8 @@ public final class Hub implements AutoCloseable {
      * (a room reads the store on the registry's store readers).
      */
     static final int ROOM_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+    /** Where outgoing messages wait for company ({@code --write-linger}); null when it is zero. */
+    private final WriteLinger writeLinger;
     /** How often a hub on a bus says it is alive. */
     static final Duration BUS_HEARTBEAT = Duration.ofSeconds(1);
     /** People on a hub not heard from for this long leave the other hubs' rooms (tests shorten it). */
@@ -125,6 +127,7 @@ public final class Hub implements AutoCloseable {
             scheduler.scheduleWithFixedDelay(() -> rooms.checkAgainstStore(shared), storeCheckEvery.toMillis(), storeCheckEvery.toMillis(), TimeUnit.MILLISECONDS);
         }
         this.bus = ref.bus;
+        this.writeLinger = config.writeLinger().isZero() ? null : new WriteLinger(config.writeLinger());
 
         QueuedThreadPool threads = new QueuedThreadPool(200, 4);
         threads.setName("tandem-jetty");
@@ -274,6 +277,7 @@ public final class Hub implements AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping the server: {}", e.toString());
         }
+        if (writeLinger != null) writeLinger.close();
         bus.close();
         store.close();
         // A failed last write (the compactions above, say) makes the process exit non-zero.
@@ -330,6 +334,11 @@ public final class Hub implements AutoCloseable {
 
     HubMetrics metrics() {
         return metrics;
+    }
+
+    /** Where a connection's messages wait for others to share their write; null: they do not. */
+    WriteLinger writeLinger() {
+        return writeLinger;
     }
 
     RoomRegistry rooms() {

@@ -30,12 +30,18 @@ import java.time.Duration;
  * @param store where rooms are kept ({@code --store}); null: SQLite in {@code dataDir}
  * @param bus {@code redis://HOST:PORT} of the bus between hubs serving the same rooms
  *     ({@code --bus}, docs/scale.md); null: a hub on its own
+ * @param writeLinger how long a message to a connection may wait for others to share its write
+ *     ({@code --write-linger}, docs/benchmarks.md): zero writes at once; more costs latency and
+ *     saves CPU on a busy hub
  */
 public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes, long maxQueuedBytes,
                         int maxQueuedMessages, double messagesPerSecond, int messageBurst, long bytesPerSecond,
                         int maxRooms, long maxRoomBytes, int maxHeldRuns, long maxHeldChars, Duration idleTimeout, Duration roomUnloadAfter,
                         int compactEvery, Duration stopTimeout, HubSecurity security,
-                        dev.tandem.hub.store.StoreLocation store, String bus) {
+                        dev.tandem.hub.store.StoreLocation store, String bus, Duration writeLinger) {
+
+    /** Longest {@link #writeLinger}: beyond it the wait, not the write, is what users feel. */
+    public static final Duration MAX_WRITE_LINGER = Duration.ofMillis(100);
 
     public HubConfig {
         if (host == null || host.isBlank()) throw new IllegalArgumentException("host is empty");
@@ -60,6 +66,10 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
         if (roomUnloadAfter.isNegative()) throw new IllegalArgumentException("room unload delay was " + roomUnloadAfter + ", must be >= 0");
         if (compactEvery < 1) throw new IllegalArgumentException("compact-every was " + compactEvery + ", must be >= 1");
         if (security == null) throw new IllegalArgumentException("security is not set");
+        if (writeLinger == null || writeLinger.isNegative() || writeLinger.compareTo(MAX_WRITE_LINGER) > 0) {
+            throw new IllegalArgumentException("--write-linger was " + (writeLinger == null ? "not set" : writeLinger.toMillis() + "ms")
+                    + ", must be 0ms to " + MAX_WRITE_LINGER.toMillis() + "ms");
+        }
         if (bus != null && !(storeLocation(store, dataDir) instanceof dev.tandem.hub.store.StoreLocation.Postgres)) {
             throw new IllegalArgumentException("--bus needs a store every hub shares: --store postgresql://... (SQLite is one hub's own)");
         }
@@ -71,59 +81,64 @@ public record HubConfig(String host, int port, Path dataDir, int maxMessageBytes
 
     public static HubConfig defaults(Path dataDir) {
         return new HubConfig("127.0.0.1", 7070, dataDir, 8 << 20, 16L << 20, 4096, 100, 200, 1L << 20,
-                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5), HubSecurity.defaults(), null, null);
+                1000, 64L << 20, 1000, 1L << 20, Duration.ofSeconds(15), Duration.ofSeconds(30), 1000, Duration.ofSeconds(5), HubSecurity.defaults(), null, null, Duration.ZERO);
     }
 
     public HubConfig withHost(String v) {
-        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(v, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     public HubConfig withPort(int v) {
-        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(host, v, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     public HubConfig withMaxMessageBytes(int v) {
-        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(host, port, dataDir, v, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     public HubConfig withOutboundQueue(long bytes, int messages) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, bytes, messages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     public HubConfig withRateLimit(double perSecond, int burst, long bytesPerSec) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, perSecond, burst, bytesPerSec, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     public HubConfig withRoomLimits(int rooms, long roomBytes) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, rooms, roomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     public HubConfig withTimeouts(Duration idle, Duration unloadAfter, Duration stop) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop, security, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idle, unloadAfter, compactEvery, stop, security, store, bus, writeLinger);
     }
 
     public HubConfig withCompactEvery(int v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout, security, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, v, stopTimeout, security, store, bus, writeLinger);
     }
 
     /** Bounds the operations a room holds while their causes have not arrived (see docs/hub.md). */
     public HubConfig withHeldLimits(int runs, long chars) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, runs, chars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, writeLinger);
     }
 
     /** Replaces the security settings (authentication, TLS, Origin, per-address limits). */
     public HubConfig withSecurity(HubSecurity v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, v, store, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, v, store, bus, writeLinger);
     }
 
     /** Keeps rooms at {@code v} instead of SQLite in the data directory (null: back to that). */
     public HubConfig withStore(dev.tandem.hub.store.StoreLocation v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, v, bus);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, v, bus, writeLinger);
     }
 
     /** Serves rooms together with other hubs over the bus at {@code v} (null: on its own). */
     public HubConfig withBus(String v) {
-        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, v);
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, v, writeLinger);
+    }
+
+    /** Lets each message wait up to {@code v} for others to the same connection, so they share one write. */
+    public HubConfig withWriteLinger(Duration v) {
+        return new HubConfig(host, port, dataDir, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, messagesPerSecond, messageBurst, bytesPerSecond, maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, roomUnloadAfter, compactEvery, stopTimeout, security, store, bus, v);
     }
 
     /** Where rooms are kept: {@link #store}, or SQLite in the data directory. */

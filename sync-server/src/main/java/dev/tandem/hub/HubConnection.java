@@ -71,7 +71,7 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
         s.setMaxBinaryMessageSize(c.maxMessageBytes());
         s.setMaxFrameSize(c.maxMessageBytes());
         s.setIdleTimeout(c.idleTimeout());
-        this.outbox = new Outbox(s, c.maxQueuedBytes(), c.maxQueuedMessages(), hub.metrics(), this::cutOff);
+        this.outbox = new Outbox(s, c.maxQueuedBytes(), c.maxQueuedMessages(), hub.metrics(), hub.writeLinger(), this::cutOff);
         this.limiter = new RateLimiter(c.messagesPerSecond(), c.messageBurst(), c.bytesPerSecond(), c.maxMessageBytes(), System.nanoTime());
         hub.opened(this);
         if (roomProblem != null) fail(ErrorCode.BAD_ROOM, roomProblem);
@@ -270,6 +270,12 @@ public final class HubConnection implements Session.Listener.AutoDemanding {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** For tests: messages queued for this connection whose write has not completed. */
+    int queuedMessages() {
+        Outbox o = outbox;
+        return o == null ? 0 : o.queuedMessages();
     }
 
     void send(String text) {

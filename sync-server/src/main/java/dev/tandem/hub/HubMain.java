@@ -163,6 +163,8 @@ final class ServeCommand implements Callable<Integer> {
         String store;
         @Option(names = "--bus", defaultValue = "${env:TANDEM_BUS}", paramLabel = "URL", description = "Serve rooms together with the other hubs on this Redis: redis://HOST:PORT (rediss:// for TLS); needs --store postgresql://...; a password is better given in TANDEM_BUS_PASSWORD (env TANDEM_BUS, default: none, a hub on its own).")
         String bus;
+        @Option(names = "--write-linger", defaultValue = "${env:TANDEM_WRITE_LINGER:-0ms}", converter = DurationConverter.class, description = "Let a message to a connection wait up to this long (at most 100ms) for others, so they leave in one write: less CPU per delivery on a busy hub, that much more latency; 0ms writes at once (env TANDEM_WRITE_LINGER, default ${DEFAULT-VALUE}; see docs/benchmarks.md).")
+        Duration writeLinger;
         @Option(names = "--admin-port", defaultValue = "${env:TANDEM_ADMIN_PORT:--1}", description = "Serve /metrics and /healthz on this port of 127.0.0.1 only, not on the main port (default: on the main port).")
         int adminPort;
 
@@ -172,7 +174,7 @@ final class ServeCommand implements Callable<Integer> {
                     .withMaxStoreBytes(maxStoreBytes).withAdminPort(adminPort);
             return new HubConfig(host, port, data, maxMessageBytes, maxQueuedBytes, maxQueuedMessages, rate, burst, byteRate,
                     maxRooms, maxRoomBytes, maxHeldRuns, maxHeldChars, idleTimeout, unloadAfter, compactEvery, Duration.ofSeconds(5), security,
-                    store == null ? null : StoreLocation.parse(store, System.getenv("TANDEM_STORE_PASSWORD")), bus);
+                    store == null ? null : StoreLocation.parse(store, System.getenv("TANDEM_STORE_PASSWORD")), bus, writeLinger);
         }
     }
 

@@ -32,6 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * and then fewer writes are what lets it catch up. A message to an idle connection outside a hold
  * is written at once.
  *
+ * <p>With {@code --write-linger} ({@link WriteLinger}) a message to a connection with nothing
+ * waiting waits that long, and whatever else arrives for it meanwhile leaves in the same write:
+ * fewer writes when the hub is not busy too, at the price of that much latency.
+ *
  * <p>Acks are cumulative (docs/protocol.md): when a gathered write holds several acks, only the
  * last is sent, in its place.
  *
@@ -70,14 +74,22 @@ final class Outbox {
     private final AtomicBoolean writing = new AtomicBoolean();
     /** Set once no more messages will be written (closing, cut off, or failed). */
     private volatile boolean done;
+    /** Where messages wait for company ({@code --write-linger}); null: they do not. */
+    private final WriteLinger linger;
+    private final int lingerLane;
+    /** True from the first message that lingers until {@link #lingerOver}: the rest just queue. */
+    private final AtomicBoolean lingering = new AtomicBoolean();
 
-    Outbox(Session session, long maxBytes, int maxMessages, HubMetrics metrics, Runnable onCutOff) {
+    /** @param linger where messages wait for others to share their write, or null to write at once */
+    Outbox(Session session, long maxBytes, int maxMessages, HubMetrics metrics, WriteLinger linger, Runnable onCutOff) {
         this.session = session;
         this.core = ((org.eclipse.jetty.websocket.common.WebSocketSession) session).getCoreSession();
         this.maxBytes = maxBytes;
         this.maxMessages = maxMessages;
         this.holdLimit = Math.min(MAX_GATHER, Math.max(1, maxMessages / 2));
         this.metrics = metrics;
+        this.linger = linger;
+        this.lingerLane = linger == null ? 0 : linger.laneForNewOutbox();
         this.onCutOff = onCutOff;
     }
 
@@ -163,6 +175,11 @@ final class Outbox {
         return done;
     }
 
+    /** Messages queued or in a write not yet completed: what the cut-off bound counts. */
+    int queuedMessages() {
+        return queuedMessages.get();
+    }
+
     private void enqueue(Object message, int size) {
         if (done) return;
         int count = queuedMessages.incrementAndGet();
@@ -175,15 +192,27 @@ final class Outbox {
             return;
         }
         queue.add(message);
+        // Held or lingering only well below the cut-off bounds: waiting must never be what
+        // overflows a queue.
+        boolean mayWait = count < holdLimit && bytes <= maxBytes / 2;
+        if (linger != null && mayWait) {
+            if (lingering.compareAndSet(false, true)) linger.await(this, lingerLane);
+            return;
+        }
         Hold hold = HELD.get();
-        // Held only well below the cut-off bounds: holding must never be what overflows a queue.
-        if (hold != null && count < holdLimit && bytes <= maxBytes / 2) {
+        if (hold != null && mayWait) {
             long now = System.nanoTime();
             if (hold.since < 0) hold.since = now;
             hold.outboxes.add(this);
             if (now - hold.since >= maxHoldNanos) hold.release();
             return;
         }
+        drain();
+    }
+
+    /** The linger that began with the oldest waiting message is over: write what is queued. */
+    void lingerOver() {
+        lingering.set(false);
         drain();
     }
 

@@ -73,11 +73,12 @@ class ConfigFileTest {
                 idle-timeout = 20s
                 unload-after = 2m
                 compact-every = 19
+                write-linger = 3ms
                 """);
         ServeCommand.Options o = parse("--config", f.toString());
         HubConfig c = o.toConfig();
         assertEquals(new HubConfig("0.0.0.0", 7171, Path.of("/var/lib/tandem"), 2048, 8192, 7, 3.5, 9, 4096, 11, 65536, 13, 17,
-                Duration.ofSeconds(20), Duration.ofMinutes(2), 19, Duration.ofSeconds(5), HubSecurity.defaults(), null, null), c);
+                Duration.ofSeconds(20), Duration.ofMinutes(2), 19, Duration.ofSeconds(5), HubSecurity.defaults(), null, null, Duration.ofMillis(3)), c);
         // Same through the "serve" subcommand, and with --config=FILE.
         CommandLine cl = HubMain.commandLine();
         String[] args = {"serve", "--config=" + f};
@@ -171,6 +172,18 @@ class ConfigFileTest {
         cl.setErr(new PrintWriter(err, true));
         assertEquals(2, HubMain.execute(cl, "--config", conf("port = seventy\n").toString()));
         assertTrue(err.toString().contains("seventy"), err.toString());
+    }
+
+    @Test
+    void aWriteLingerOutsideItsRangeIsRefusedByName() throws Exception {
+        assertEquals(Duration.ZERO, parse().toConfig().writeLinger(), "off unless asked for");
+        assertEquals(Duration.ofMillis(8), parse("--write-linger", "8ms").toConfig().writeLinger());
+        for (String bad : new String[] {"101ms", "1s", "-1ms"}) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> parse("--write-linger", bad).toConfig());
+            assertTrue(e.getMessage().startsWith("--write-linger was ") && e.getMessage().endsWith("must be 0ms to 100ms"), e.getMessage());
+        }
+        assertTrue(refused("--write-linger", "soon").contains("'soon' is not a duration"));
     }
 
     @Test

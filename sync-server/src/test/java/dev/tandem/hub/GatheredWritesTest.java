@@ -14,6 +14,7 @@ import dev.tandem.protocol.Wire;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -181,6 +182,90 @@ class GatheredWritesTest {
                 copy.apply(dev.tandem.crdt.Update.decode(java.util.Arrays.copyOfRange(relay, 1, relay.length)));
             }
             assertEquals(doc.text(), copy.text(), "every relay arrived, in an order that applies");
+        }
+    }
+
+    // ---- --write-linger ----
+
+    @Test
+    void aLingeringMessageWaitsForOthersAndTheyLeaveInOneWrite() throws Exception {
+        try (Hub hub = Hub.start(TestHubs.config(dir).withWriteLinger(Duration.ofMillis(100)));
+             RawClient reader = RawClient.joined(hub.port(), "linger", 0x69)) {
+            HubConnection conn = onlyConnection(hub);
+            List<byte[]> relays = relays(6);
+            double writesBefore = counter(hub, "tandem_writes_total");
+            long sent = System.nanoTime();
+            conn.send(ByteBuffer.wrap(relays.get(0)));
+            sleepMillis(20);
+            for (int i = 1; i < 6; i++) conn.send(ByteBuffer.wrap(relays.get(i)));
+            assertArrayEquals(relays.get(0), (byte[]) reader.next());
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent);
+            for (int i = 1; i < 6; i++) assertArrayEquals(relays.get(i), (byte[]) reader.next(), "relay " + i);
+            assertTrue(waited >= 90, "the first waited for the linger: " + waited + " ms");
+            assertEquals(1, counter(hub, "tandem_writes_total") - writesBefore, "the six messages shared one write");
+        }
+    }
+
+    @Test
+    void lingeringNeverOverflowsTheQueueBoundItWritesEarlierInstead() throws Exception {
+        try (Hub hub = Hub.start(TestHubs.config(dir).withOutboundQueue(16L << 20, 10).withWriteLinger(Duration.ofMillis(100)));
+             RawClient reader = RawClient.joined(hub.port(), "linger-bound", 0x6a)) {
+            HubConnection conn = onlyConnection(hub);
+            List<byte[]> relays = relays(200);
+            for (int burst = 0; burst < 20; burst++) {
+                int from = burst * 10;
+                for (int i = from; i < from + 10; i++) conn.send(ByteBuffer.wrap(relays.get(i)));
+                for (int i = from; i < from + 10; i++) assertArrayEquals(relays.get(i), (byte[]) reader.next(), "relay " + i);
+                // The linger thread may still be completing the write the client has read: only
+                // then is the queue empty again, which is what a reading client ensures over time.
+                TestHubs.awaitTrue("the write completed", () -> conn.queuedMessages() == 0);
+            }
+            assertTrue(reader.isOpen(), "not cut off");
+            assertEquals(0, counter(hub, "tandem_slow_consumers_total"));
+        }
+    }
+
+    @Test
+    void aHubStoppingWhileMessagesLingerDeliversThemFirst() throws Exception {
+        Hub hub = Hub.start(TestHubs.config(dir).withWriteLinger(Duration.ofMillis(100)));
+        try (RawClient reader = RawClient.joined(hub.port(), "linger-stop", 0x6b)) {
+            HubConnection conn = onlyConnection(hub);
+            List<byte[]> relays = relays(5);
+            for (byte[] r : relays) conn.send(ByteBuffer.wrap(r));
+            hub.close();
+            for (int i = 0; i < 5; i++) assertArrayEquals(relays.get(i), (byte[]) reader.next(), "relay " + i);
+            reader.expectError(ErrorCode.SHUTTING_DOWN.wire(), ErrorCode.SHUTTING_DOWN.closeCode());
+        } finally {
+            hub.close();
+        }
+    }
+
+    @Test
+    void manyPushesThroughALingerConvergeInFewerWrites() throws Exception {
+        try (Hub hub = Hub.start(TestHubs.config(dir).withRateLimit(10_000, 10_000, 64L << 20).withWriteLinger(Duration.ofMillis(20)));
+             RawClient pusher = RawClient.joined(hub.port(), "linger-many", 0x6c);
+             RawClient reader = RawClient.joined(hub.port(), "linger-many", 0x6d)) {
+            double writesBefore = counter(hub, "tandem_writes_total");
+            double sentBefore = counter(hub, "tandem_messages_sent_total");
+            Doc doc = new Doc(0x6c);
+            int pushes = 300;
+            for (int seq = 1; seq <= pushes; seq++) {
+                pusher.binary(Frames.push(seq, doc.insert(doc.length(), "x").encode()).array());
+            }
+            long last = 0;
+            while (last < pushes) {
+                long seq = pusher.expect(Message.Ack.class).seq();
+                assertTrue(seq > last, "acks in order: " + seq + " after " + last);
+                last = seq;
+            }
+            Doc copy = new Doc(0x6e);
+            for (int i = 0; i < pushes; i++) {
+                byte[] relay = reader.nextBinary();
+                copy.apply(dev.tandem.crdt.Update.decode(java.util.Arrays.copyOfRange(relay, 1, relay.length)));
+            }
+            assertEquals(doc.text(), copy.text(), "every relay arrived, in an order that applies");
+            double perWrite = (counter(hub, "tandem_messages_sent_total") - sentBefore) / (counter(hub, "tandem_writes_total") - writesBefore);
+            assertTrue(perWrite > 2, "messages per write: " + perWrite);
         }
     }
 
