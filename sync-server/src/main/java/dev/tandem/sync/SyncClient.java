@@ -391,10 +391,10 @@ public final class SyncClient implements AutoCloseable {
         }), config.connectTimeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             SyncRuntime.jetty(config.trust).connect(new SyncSocket(this, a, config.maxMessageBytes), uri, req).whenComplete((s, error) -> {
-                if (error != null) session.execute(() -> lost(a, "cannot connect to " + uri + ": " + rootMessage(error)));
+                if (error != null) session.execute(() -> lost(a, connectFailure(uri, error)));
             });
         } catch (Exception e) {
-            lost(a, "cannot connect to " + uri + ": " + rootMessage(e));
+            lost(a, connectFailure(uri, e));
         }
     }
 
@@ -854,6 +854,24 @@ public final class SyncClient implements AutoCloseable {
 
     private static void cancel(ScheduledFuture<?> f) {
         if (f != null) f.cancel(false);
+    }
+
+    /**
+     * Why a connection could not be made, in words a user can act on. A {@code ws://} address
+     * of a hub that serves TLS gets a TLS alert (record type 0x15) where an HTTP status line
+     * should be; a {@code wss://} address of a plain hub gets plain HTTP where a TLS record should
+     * be. Both are a wrong scheme in the address, not a broken hub.
+     */
+    static String connectFailure(URI uri, Throwable error) {
+        String root = rootMessage(error);
+        String at = uri.getRawAuthority();
+        if ("ws".equalsIgnoreCase(uri.getScheme()) && root.contains("Illegal character CNTL=0x15")) {
+            return "the hub at " + at + " speaks TLS: use wss://" + at;
+        }
+        if ("wss".equalsIgnoreCase(uri.getScheme()) && (root.contains("Unrecognized SSL message") || root.contains("Unsupported or unrecognized SSL message"))) {
+            return "the hub at " + at + " does not speak TLS: use ws://" + at;
+        }
+        return "cannot connect to " + uri + ": " + root;
     }
 
     private static String rootMessage(Throwable t) {

@@ -155,6 +155,28 @@ class TransportTest {
     }
 
     @Test
+    void aSchemeThatDoesNotMatchTheHubIsAClearError() throws Exception {
+        try (Hub hub = tlsHub(); Hub plain = TestHubs.start(dir.resolve("plain"))) {
+            CompletableFuture<SyncStatus> failed = new CompletableFuture<>();
+            SyncClient c = client(URI.create("ws://127.0.0.1:" + hub.port()), null, failed);
+            try {
+                String error = failed.get(20, TimeUnit.SECONDS).lastError();
+                assertEquals("the hub at 127.0.0.1:" + hub.port() + " speaks TLS: use wss://127.0.0.1:" + hub.port(), error);
+            } finally {
+                c.close();
+            }
+            CompletableFuture<SyncStatus> failedToo = new CompletableFuture<>();
+            SyncClient d = client(URI.create("wss://127.0.0.1:" + plain.port()), TlsTrust.withCertificate(cert), failedToo);
+            try {
+                String error = failedToo.get(20, TimeUnit.SECONDS).lastError();
+                assertEquals("the hub at 127.0.0.1:" + plain.port() + " does not speak TLS: use ws://127.0.0.1:" + plain.port(), error);
+            } finally {
+                d.close();
+            }
+        }
+    }
+
+    @Test
     void aForeignOriginIsRefusedBeforeTheUpgrade() throws Exception {
         try (Hub hub = Hub.start(TestHubs.config(dir).withSecurity(TestHubs.open(HubSecurity.none()).withAllowedOrigins(List.of("https://editor.example.org"))))) {
             ExecutionException e = assertThrows(ExecutionException.class,
