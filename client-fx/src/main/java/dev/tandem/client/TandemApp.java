@@ -12,6 +12,7 @@ import javafx.stage.WindowEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -194,7 +195,11 @@ public final class TandemApp extends Application {
         if (request.host() && Settings.isHostBind(request.hostBind())) settings = settings.withHostBind(request.hostBind()); // asked once, remembered
         saveSettings();
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());
-        if (!request.host()) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
+        // The start screen's default address is this computer's port 7070: when that is the hub
+        // this app hosts, joining it without an invite means opening one more hosted room (a
+        // plain ws:// join would meet TLS and a token it does not have).
+        boolean ownHub = !request.host() && Access.NONE.equals(request.access()) && isOwnHub(request.server());
+        if (!request.host() && !ownHub) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
         // The host joins its own hub with an admin token it mints for itself (reading the key: io thread).
         ensureHost(request.hostBind()).thenApplyAsync(h -> {
@@ -216,6 +221,15 @@ public final class TandemApp extends Application {
             });
         }, FxThread.EXECUTOR);
         return opened;
+    }
+
+    /** Whether {@code server} names the hub this app hosts, as this computer reaches it (FX thread). */
+    private boolean isOwnHub(URI server) {
+        EmbeddedHost h = host != null && host.isDone() && !host.isCompletedExceptionally() ? host.join() : null;
+        if (h == null || server == null || server.getPort() != h.port()) return false;
+        String name = server.getHost();
+        return name != null && (name.equals("127.0.0.1") || name.equalsIgnoreCase("localhost") || name.equals("[::1]") || name.equals("::1")
+                || name.equals(h.publicServer().getHost()));
     }
 
     /** Writes the settings as they are now (io thread, in order with earlier writes). */

@@ -147,6 +147,40 @@ class TandemAppTest {
         assertTrue(Files.isDirectory(dir.resolve("hub")), "the hosted hub keeps its store in the data directory");
     }
 
+    /**
+     * The start screen's address names the hub this app hosts (its default, 127.0.0.1:7070, is
+     * the hub's usual port): Join without an invite opens another hosted room instead of a plain
+     * ws:// connection that would meet TLS and no token.
+     */
+    @Test
+    void joiningTheOwnHostedHubByAddress_opensAnotherHostedRoom() throws Exception {
+        TandemApp tandem = hostFromStartScreen(dir);
+        eventually("the hosted room is open", () -> tandem.sessions().size() == 1);
+        RoomSession first = fx(() -> tandem.sessions().get(0));
+        allSent(first);
+        int port = first.address.server().getPort();
+        fx(() -> {
+            tandem.showStartScreen(new javafx.stage.Stage(), false, "second");
+            return null;
+        });
+        eventually("the second start screen shows", () -> robot.lookup("#start-server").tryQuery().isPresent());
+        fx(() -> {
+            ((javafx.scene.control.TextField) robot.lookup("#start-server").query()).setText("ws://127.0.0.1:" + port);
+            return null;
+        });
+        robot.clickOn("#start-join");
+        eventually("the second room is open", () -> tandem.sessions().size() == 2);
+        RoomSession second = fx(() -> tandem.sessions().stream().filter(x -> x.address.room().equals("second")).findFirst().orElseThrow());
+        assertEquals(first.address.server(), second.address.server(), "through the hosted hub, over TLS");
+        assertTrue(fx(() -> second.window.stage.getScene().lookup("#host-banner").isVisible()), "a hosted room, with its banner");
+        eventually("the editor has the focus", () -> second.window.area.isFocused());
+        robot.clickOn(second.window.area); // Monocle leaves the keyboard with the first window
+        robot.write("second room");
+        eventually("typed text is in the document", () -> second.text().equals("second room"));
+        allSent(second);
+        assertEquals("second room", hostedText(dir, first.address.server(), "second"));
+    }
+
     /** The look in the profile's settings is the first window's, and a change the user makes is written back. */
     @Test
     void themeAndZoom_fromTheSettings_andSavedWhenChanged() throws Exception {
