@@ -190,16 +190,18 @@ public final class TandemApp extends Application {
      * user has been told why not.
      */
     private CompletableFuture<RoomSession> join(Stage stage, StartViewModel.JoinRequest request) {
+        // The start screen's default address is this computer's port 7070: when that is the hub
+        // this app hosts, joining it without an invite means opening one more hosted room (a
+        // plain ws:// join would meet TLS and a token it does not have). It is remembered as
+        // hosted, so the next start screen hosts it again rather than join a hub not running.
+        boolean ownHub = !request.host() && Access.NONE.equals(request.access()) && isOwnHub(request.server());
+        boolean hosting = request.host() || ownHub;
         settings = settings.withJoined(request.name(), request.color(),
-                request.server() != null ? request.server().toString() : settings.server(), request.room(), request.host());
+                request.server() != null && !ownHub ? request.server().toString() : settings.server(), request.room(), hosting);
         if (request.host() && Settings.isHostBind(request.hostBind())) settings = settings.withHostBind(request.hostBind()); // asked once, remembered
         saveSettings();
         RoomSession.Identity me = new RoomSession.Identity(request.name(), request.color());
-        // The start screen's default address is this computer's port 7070: when that is the hub
-        // this app hosts, joining it without an invite means opening one more hosted room (a
-        // plain ws:// join would meet TLS and a token it does not have).
-        boolean ownHub = !request.host() && Access.NONE.equals(request.access()) && isOwnHub(request.server());
-        if (!request.host() && !ownHub) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
+        if (!hosting) return openRoom(stage, new RoomAddress(request.server(), request.room()), null, me, request.access());
         CompletableFuture<RoomSession> opened = new CompletableFuture<>();
         // The host joins its own hub with an admin token it mints for itself (reading the key: io thread).
         ensureHost(request.hostBind()).thenApplyAsync(h -> {

@@ -179,6 +179,8 @@ class TandemAppTest {
         eventually("typed text is in the document", () -> second.text().equals("second room"));
         allSent(second);
         assertEquals("second room", hostedText(dir, first.address.server(), "second"));
+        // Remembered as hosted: the next start screen ticks Host for it, not a join of a hub that is not running then.
+        eventually("the settings name it hosted", () -> Settings.load(dir, "#000000").hostedRooms().contains("second"));
     }
 
     /** The look in the profile's settings is the first window's, and a change the user makes is written back. */
