@@ -156,13 +156,15 @@ public final class TandemApp extends Application {
 
     void showStartScreen(Stage stage, boolean hostChecked, String room) {
         StartViewModel model = new StartViewModel(settings);
-        model.host.set(hostChecked);
+        if (room != null) model.room.set(room);
+        // Unless asked to host, Host stays as the model set it: ticked for a room hosted here
+        // before, whose text is in this computer's hub (a plain Join would look for it elsewhere).
+        if (hostChecked) model.host.set(true);
         // Where a running hub listens cannot change until Tandem quits; --host-bind decides for this run.
         if (host != null && !host.isCompletedExceptionally() || options.hostBind != null) {
             model.hostBind.set(host != null && !host.isCompletedExceptionally() ? hostBind : options.hostBind);
             model.hostBindFixed.set(true);
         }
-        if (room != null) model.room.set(room);
         StartScreen screen = new StartScreen(stage, model, request -> {
             // This window stays up until the room's window shows: were no window showing for a
             // moment, JavaFX would end the application.

@@ -183,6 +183,26 @@ class TandemAppTest {
         eventually("the settings name it hosted", () -> Settings.load(dir, "#000000").hostedRooms().contains("second"));
     }
 
+    /** Launched with no options, the start screen offers the last room as it was opened: a room hosted here is hosted again. */
+    @Test
+    void theLastRoomHostedHere_isHostedAgainAtTheNextStart() throws Exception {
+        Path data = dir.resolve("data");
+        Settings.defaults("#000000").withJoined("Ada", "#2ca02c", "ws://127.0.0.1:7070", "joined", false)
+                .withJoined("Ada", "#2ca02c", "ws://127.0.0.1:7070", "plans", true).save(data);
+        FxToolkit.registerPrimaryStage();
+        TandemApp tandem = (TandemApp) FxToolkit.setupApplication(TandemApp.class, "--data", data.toString());
+        app = tandem;
+        eventually("the start screen shows", () -> robot.lookup("#start-host").tryQuery().isPresent());
+        assertEquals("plans", fx(() -> ((javafx.scene.control.ComboBox<?>) robot.lookup("#start-room").query()).getEditor().getText()));
+        assertTrue(fx(() -> robot.lookup("#start-host").queryAs(javafx.scene.control.CheckBox.class).isSelected()), "hosted last time");
+        // A room only joined before is joined again.
+        fx(() -> {
+            ((javafx.scene.control.ComboBox<?>) robot.lookup("#start-room").query()).getEditor().setText("joined");
+            return null;
+        });
+        eventually("Host is unticked for a joined room", () -> !robot.lookup("#start-host").queryAs(javafx.scene.control.CheckBox.class).isSelected());
+    }
+
     /** The look in the profile's settings is the first window's, and a change the user makes is written back. */
     @Test
     void themeAndZoom_fromTheSettings_andSavedWhenChanged() throws Exception {
