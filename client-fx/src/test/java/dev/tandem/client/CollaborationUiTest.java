@@ -2,27 +2,19 @@ package dev.tandem.client;
 
 import dev.tandem.crdt.Doc;
 import dev.tandem.crdt.Update;
-import dev.tandem.hub.Hub;
-import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
-import dev.tandem.sync.SyncConfig;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
-import org.testfx.api.FxToolkit;
 
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static dev.tandem.client.UiTesting.WAIT_SECONDS;
@@ -35,66 +27,41 @@ import static org.junit.jupiter.api.Assertions.*;
  * temporary folders. Every room name is unique to its test, so tests share one hub.
  */
 class CollaborationUiTest {
-    private static Hub hub;
-    private static URI server;
-    private static ExecutorService io;
+    private static TestRooms rooms;
     @TempDir static Path hubDir;
     @TempDir Path dir;
 
     private final FxRobot robot = new FxRobot();
-    private final List<RoomSession> open = new ArrayList<>();
-    private final List<SyncClient> headless = new ArrayList<>();
 
     @BeforeAll
     static void startHub() throws Exception {
-        FxToolkit.registerPrimaryStage();
-        hub = Hub.start(HubConfig.defaults(hubDir).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
-        server = URI.create("ws://127.0.0.1:" + hub.port());
-        io = Executors.newSingleThreadExecutor();
+        rooms = TestRooms.start(hubDir);
     }
 
     @AfterAll
     static void stopHub() {
-        hub.close();
-        io.shutdownNow();
+        rooms.closeHub();
     }
 
     @AfterEach
     void closeEverything() throws Exception {
-        for (RoomSession s : open) fx(s::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        for (SyncClient c : headless) c.close();
+        rooms.closeEverything();
     }
 
     // ---- helpers
 
-
-
     private RoomSession openRoom(String name, String color, URI hubUri, String room, Path dataDir) throws Exception {
-        RoomAddress address = new RoomAddress(hubUri, room);
-        RoomSession s = fx(() -> RoomSession.open(new Stage(), address, address, new RoomSession.Identity(name, color),
-                dataDir, io, new NoActions())).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        fx(() -> {
-            // Small windows: software rendering of big ones costs this shared machine seconds per test.
-            s.window.stage.setWidth(640);
-            s.window.stage.setHeight(360);
-            s.window.stage.show();
-            s.window.stage.toFront();
-            return null;
-        });
-        open.add(s);
-        return s;
+        // Small windows: software rendering of big ones costs this shared machine seconds per test.
+        return rooms.open(name, color, hubUri, room, dataDir, 640, 360);
     }
 
     private RoomSession openRoom(String name, String room) throws Exception {
-        return openRoom(name, "#1f77b4", server, room, dir.resolve(name));
+        return openRoom(name, "#1f77b4", rooms.server, room, dir.resolve(name));
     }
 
     /** A second participant without a window: the hub's view of the room, as any client sees it. */
     private SyncClient headlessPeer(String room) throws Exception {
-        SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).user("probe", "#000000").build(), null);
-        headless.add(c);
-        c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
-        return c;
+        return rooms.headlessPeer(room);
     }
 
     private static String text(RoomSession s) throws Exception {
@@ -121,14 +88,6 @@ class CollaborationUiTest {
     private static void allSent(RoomSession s) throws Exception {
         fx(() -> s.sync().flush()).get(WAIT_SECONDS, TimeUnit.SECONDS);
         eventually("the status bar says all changes are sent", () -> s.window.status.unsentTextProperty().get().equals("All changes sent"));
-    }
-
-    private static final class NoActions implements RoomWindow.Actions {
-        @Override public void joinRoom() {}
-        @Override public void host() {}
-        @Override public void setOffline(boolean offline) {}
-        @Override public void quit() {}
-        @Override public void openLink(String url) {}
     }
 
     // ---- the tests
@@ -196,9 +155,9 @@ class CollaborationUiTest {
 
     @Test
     void presence_reactsToJoinAndLeave() throws Exception {
-        RoomSession a = openRoom("Ada", "#1f77b4", server, "presence", dir.resolve("a"));
+        RoomSession a = openRoom("Ada", "#1f77b4", rooms.server, "presence", dir.resolve("a"));
         eventually("Ada sees herself", () -> a.window.presence.rows().size() == 1 && a.window.presence.rows().get(0).label().equals("Ada (you)"));
-        RoomSession b = openRoom("Bob", "#d62728", server, "presence", dir.resolve("b"));
+        RoomSession b = openRoom("Bob", "#d62728", rooms.server, "presence", dir.resolve("b"));
         eventually("Ada sees Bob join", () -> a.window.presence.rows().stream().anyMatch(r -> r.name().equals("Bob") && !r.self()));
         eventually("Bob sees Ada", () -> b.window.presence.rows().stream().anyMatch(r -> r.name().equals("Ada") && !r.self()));
         robot.clickOn(b.window.area).write("hi");
@@ -257,18 +216,17 @@ class CollaborationUiTest {
     @Test
     void restartingOffline_restoresText() throws Exception {
         Path data = dir.resolve("ada");
-        RoomSession a = openRoom("Ada", "#1f77b4", server, "restart", data);
+        RoomSession a = openRoom("Ada", "#1f77b4", rooms.server, "restart", data);
         robot.clickOn(a.window.area).write("kept on disk");
         typed(a, "kept on disk"); // then close: every keystroke is handed to the sync client before it saves
-        fx(a::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        open.remove(a);
+        rooms.close(a);
 
         // Same room on a hub that is gone now: nobody listens on the port.
         int deadPort;
         try (ServerSocket s = new ServerSocket(0)) {
             deadPort = s.getLocalPort();
         }
-        Path file = RoomSession.replicaFile(data, new RoomAddress(server, "restart"));
+        Path file = RoomSession.replicaFile(data, new RoomAddress(rooms.server, "restart"));
         Path moved = RoomSession.replicaFile(data, new RoomAddress(URI.create("ws://127.0.0.1:" + deadPort), "restart"));
         java.nio.file.Files.createDirectories(moved.getParent());
         java.nio.file.Files.copy(file, moved);
@@ -277,8 +235,7 @@ class CollaborationUiTest {
         eventually("it keeps trying", () -> again.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTING);
         robot.clickOn(again.window.area).write(" and more");
         typed(again, "kept on disk and more");
-        fx(again::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        open.remove(again);
+        rooms.close(again);
         RoomSession third = openRoom("Ada", "#1f77b4", URI.create("ws://127.0.0.1:" + deadPort), "restart", data);
         assertEquals("kept on disk and more", text(third), "offline edits survive a restart too");
     }
@@ -289,10 +246,10 @@ class CollaborationUiTest {
         bob.edit(d -> d.insert(0, "from the hub")).get();
         bob.flush().get(WAIT_SECONDS, TimeUnit.SECONDS);
         Path data = dir.resolve("ada");
-        Path file = RoomSession.replicaFile(data, new RoomAddress(server, "corrupt"));
+        Path file = RoomSession.replicaFile(data, new RoomAddress(rooms.server, "corrupt"));
         java.nio.file.Files.createDirectories(file.getParent());
         java.nio.file.Files.write(file, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
-        RoomSession a = openRoom("Ada", "#1f77b4", server, "corrupt", data);
+        RoomSession a = openRoom("Ada", "#1f77b4", rooms.server, "corrupt", data);
         eventually("the hub's text arrives", () -> a.window.area.getText().equals("from the hub"));
         try (var files = java.nio.file.Files.list(file.getParent())) {
             assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith(file.getFileName() + ".corrupt-")),
@@ -330,20 +287,20 @@ class CollaborationUiTest {
     @Test
     void failedSave_isShownInTheStatusBarUntilASaveSucceeds() throws Exception {
         Path data = dir.resolve("ada");
-        RoomSession a = openRoom("Ada", "#1f77b4", server, "disk", data);
+        RoomSession a = openRoom("Ada", "#1f77b4", rooms.server, "disk", data);
         robot.clickOn(a.window.area).write("saved");
         typed(a, "saved");
         allSent(a);
-        Path rooms = data.resolve("rooms");
-        Path file = RoomSession.replicaFile(data, new RoomAddress(server, "disk"));
+        Path roomsDir = data.resolve("rooms");
+        Path file = RoomSession.replicaFile(data, new RoomAddress(rooms.server, "disk"));
         eventually("the offline copy is saved", () -> java.nio.file.Files.exists(file));
         // The disk fails: a file where the rooms directory must be.
-        java.nio.file.Files.move(rooms, data.resolve("rooms-away"));
-        java.nio.file.Files.writeString(rooms, "in the way");
+        java.nio.file.Files.move(roomsDir, data.resolve("rooms-away"));
+        java.nio.file.Files.writeString(roomsDir, "in the way");
         robot.write(" more");
         typed(a, "saved more");
         eventually("the status bar shows the failed save", () -> a.window.status.errorTextProperty().get().contains("cannot save the local copy"));
-        java.nio.file.Files.delete(rooms); // the disk works again: the client retries by itself
+        java.nio.file.Files.delete(roomsDir); // the disk works again: the client retries by itself
         eventually("the error goes once a save succeeds", () -> !a.window.status.errorTextProperty().get().contains("cannot save"));
         assertEquals("saved more", Doc.decode(java.nio.file.Files.readAllBytes(file)).text());
     }

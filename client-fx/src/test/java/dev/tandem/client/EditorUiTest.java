@@ -2,29 +2,21 @@ package dev.tandem.client;
 
 import dev.tandem.crdt.Doc;
 import dev.tandem.crdt.Formats;
-import dev.tandem.hub.Hub;
-import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
-import dev.tandem.sync.SyncConfig;
 import javafx.scene.input.KeyCode;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
-import org.testfx.api.FxToolkit;
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static dev.tandem.client.UiTesting.WAIT_SECONDS;
@@ -37,34 +29,25 @@ import static org.junit.jupiter.api.Assertions.*;
  * Real windows (headless Monocle), real key events, a real hub on a loopback port, real files.
  */
 class EditorUiTest {
-    private static Hub hub;
-    private static URI server;
-    private static ExecutorService io;
+    private static TestRooms rooms;
     @TempDir static Path hubDir;
     @TempDir Path dir;
 
     private final FxRobot robot = new FxRobot();
-    private final List<RoomSession> open = new ArrayList<>();
-    private final List<SyncClient> headless = new ArrayList<>();
 
     @BeforeAll
     static void startHub() throws Exception {
-        FxToolkit.registerPrimaryStage();
-        hub = Hub.start(HubConfig.defaults(hubDir).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
-        server = URI.create("ws://127.0.0.1:" + hub.port());
-        io = Executors.newSingleThreadExecutor();
+        rooms = TestRooms.start(hubDir);
     }
 
     @AfterAll
     static void stopHub() {
-        hub.close();
-        io.shutdownNow();
+        rooms.closeHub();
     }
 
     @AfterEach
     void closeEverything() throws Exception {
-        for (RoomSession s : open) fx(s::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        for (SyncClient c : headless) c.close();
+        rooms.closeEverything();
     }
 
     // ---- helpers
@@ -73,32 +56,19 @@ class EditorUiTest {
         return openRoom(name, room, dir.resolve(name));
     }
 
+    /** A window of this test's size, once it is connected to the hub. */
     private RoomSession openRoom(String name, String room, Path dataDir) throws Exception {
-        RoomAddress address = new RoomAddress(server, room);
-        RoomSession s = fx(() -> RoomSession.open(new Stage(), address, address, new RoomSession.Identity(name, "#1f77b4"),
-                dataDir, io, new UiTesting.NoActions())).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        fx(() -> {
-            s.window.stage.setWidth(760);
-            s.window.stage.setHeight(420);
-            s.window.stage.show();
-            s.window.stage.toFront();
-            return null;
-        });
-        open.add(s);
+        RoomSession s = rooms.open(name, "#1f77b4", rooms.server, room, dataDir, 760, 420);
         eventually(name + " is connected", () -> s.window.status.connectionProperty().get() == StatusViewModel.Connection.CONNECTED);
         return s;
     }
 
     private void close(RoomSession s) throws Exception {
-        fx(s::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        open.remove(s);
+        rooms.close(s);
     }
 
     private SyncClient headlessPeer(String room) throws Exception {
-        SyncClient c = SyncClient.start(SyncConfig.builder(server, room, new Doc()).user("probe", "#000000").build(), null);
-        headless.add(c);
-        c.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
-        return c;
+        return rooms.headlessPeer(room);
     }
 
     /** Waits until the window and its replica read {@code expected}; on time-out, says what they read. */
@@ -256,7 +226,7 @@ class EditorUiTest {
         allSent(ada);
         long id = fx(() -> ada.window.binding.doc().replicaId());
         close(ada);
-        assertTrue(Files.exists(new OfflineCopy(RoomSession.replicaFile(data, new RoomAddress(server, "undo-restart"))).undoFile()));
+        assertTrue(Files.exists(new OfflineCopy(RoomSession.replicaFile(data, new RoomAddress(rooms.server, "undo-restart"))).undoFile()));
 
         RoomSession again = openRoom("Ada", "undo-restart", data);
         assertEquals(id, fx(() -> again.window.binding.doc().replicaId()), "the replica keeps its id with its undo history");
@@ -676,18 +646,13 @@ class EditorUiTest {
     @Test
     void ctrlK_setsALink_andCtrlClickOpensOnlySafeLinks() throws Exception {
         List<String> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
-        RoomAddress address = new RoomAddress(server, "links");
-        RoomSession ada = fx(() -> RoomSession.open(new Stage(), address, address, new RoomSession.Identity("Ada", "#1f77b4"),
-                dir.resolve("ada"), io, new UiTesting.NoActions() {
+        RoomSession ada = rooms.open("Ada", "#1f77b4", rooms.server, "links", dir.resolve("ada"), 760, 420,
+                new UiTesting.NoActions() {
                     @Override public void openLink(String url) {
                         opened.add(url);
                     }
-                })).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        open.add(ada);
+                });
         fx(() -> {
-            ada.window.stage.setWidth(760);
-            ada.window.stage.setHeight(420);
-            ada.window.stage.show();
             ada.window.area.replaceText("see the site or this one");
             ada.window.area.selectRange(8, 12);
             return null;

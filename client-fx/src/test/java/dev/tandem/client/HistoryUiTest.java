@@ -1,27 +1,19 @@
 package dev.tandem.client;
 
 import dev.tandem.crdt.Doc;
-import dev.tandem.hub.Hub;
-import dev.tandem.hub.HubConfig;
 import dev.tandem.sync.SyncClient;
-import dev.tandem.sync.SyncConfig;
 import javafx.scene.input.KeyCode;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.testfx.api.FxRobot;
-import org.testfx.api.FxToolkit;
 
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import static dev.tandem.client.UiTesting.WAIT_SECONDS;
@@ -40,47 +32,30 @@ import static org.junit.jupiter.api.Assertions.*;
 class HistoryUiTest {
     private static final String ADA = "#1f77b4";
     private static final String BOB = "#d62728";
-    private static Hub hub;
-    private static URI server;
-    private static ExecutorService io;
+    private static TestRooms rooms;
     @TempDir static Path hubDir;
     @TempDir Path dir;
 
     private final FxRobot robot = new FxRobot();
-    private final List<RoomSession> open = new ArrayList<>();
-    private final List<SyncClient> headless = new ArrayList<>();
 
     @BeforeAll
     static void startHub() throws Exception {
-        FxToolkit.registerPrimaryStage();
-        hub = Hub.start(HubConfig.defaults(hubDir).withPort(0).withSecurity(dev.tandem.hub.HubSecurity.none()));
-        server = URI.create("ws://127.0.0.1:" + hub.port());
-        io = Executors.newSingleThreadExecutor();
+        rooms = TestRooms.start(hubDir);
     }
 
     @AfterAll
     static void stopHub() {
-        hub.close();
-        io.shutdownNow();
+        rooms.closeHub();
     }
 
     @AfterEach
     void closeEverything() throws Exception {
-        for (RoomSession s : open) fx(s::close).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        for (SyncClient c : headless) c.close();
+        rooms.closeEverything();
     }
 
+    /** A window of this test's size, once it has synced with the hub. */
     private RoomSession openRoom(String name, String color, String room) throws Exception {
-        RoomAddress address = new RoomAddress(server, room);
-        RoomSession s = fx(() -> RoomSession.open(new Stage(), address, address, new RoomSession.Identity(name, color),
-                dir.resolve(name), io, new UiTesting.NoActions())).get(WAIT_SECONDS, TimeUnit.SECONDS);
-        fx(() -> {
-            s.window.stage.setWidth(900);
-            s.window.stage.setHeight(400);
-            s.window.stage.show();
-            return null;
-        });
-        open.add(s);
+        RoomSession s = rooms.open(name, color, rooms.server, room, dir.resolve(name), 900, 400);
         s.sync().synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
         return s;
     }
@@ -123,6 +98,16 @@ class HistoryUiTest {
         edit(bob, 4, 7, "three");
         sees(ada, "one three");
         return new RoomSession[] {ada, bob};
+    }
+
+    /** Opens {@code s}'s history panel and steps down to its second entry (in adaThenBob's rooms, Ada's "one two"). */
+    private static void showOlderEntry(RoomSession s) throws Exception {
+        fx(() -> {
+            s.window.history.setOpen(true);
+            s.window.history.step(1);
+            s.window.history.step(1);
+            return null;
+        });
     }
 
     /** Found in the screenshot: the read-only view drew list items without their bullets and numbers. */
@@ -234,12 +219,7 @@ class HistoryUiTest {
         RoomSession[] s = adaThenBob("restore");
         RoomSession ada = s[0];
         RoomSession bob = s[1];
-        fx(() -> {
-            ada.window.history.setOpen(true);
-            ada.window.history.step(1);
-            ada.window.history.step(1);
-            return null;
-        });
+        showOlderEntry(ada);
         eventually("Ada's version is shown", () -> ada.window.history.viewer.getText().equals("one two"));
         fx(() -> {
             ada.window.stage.toFront();
@@ -261,11 +241,9 @@ class HistoryUiTest {
         RoomSession bob = s[1];
         fx(() -> {
             bob.window.setViewOnly(true);
-            bob.window.history.setOpen(true);
-            bob.window.history.step(1);
-            bob.window.history.step(1);
             return null;
         });
+        showOlderEntry(bob);
         eventually("a past version is shown", () -> bob.window.history.viewer.getText().equals("one two"));
         assertTrue(fx(() -> bob.window.history.restore.isDisabled()), "restore is off");
         assertTrue(fx(() -> bob.window.history.name.isDisabled()), "naming is off");
@@ -282,10 +260,8 @@ class HistoryUiTest {
         RoomSession[] s = adaThenBob("named");
         RoomSession ada = s[0];
         RoomSession bob = s[1];
+        showOlderEntry(ada);
         fx(() -> {
-            ada.window.history.setOpen(true);
-            ada.window.history.step(1);
-            ada.window.history.step(1);
             bob.window.history.setOpen(true);
             return null;
         });
@@ -349,9 +325,7 @@ class HistoryUiTest {
         edit(ada, ada.text().length(), ada.text().length(), "Ada in her window. ");
         nextSecond();
         // Ada again, from another replica (a second device): the same person, one entry.
-        SyncClient adaElsewhere = SyncClient.start(SyncConfig.builder(server, "grouped", new Doc()).user("Ada", ADA).build(), null);
-        headless.add(adaElsewhere);
-        adaElsewhere.synced().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        SyncClient adaElsewhere = rooms.headlessPeer("grouped", "Ada", ADA);
         adaElsewhere.edit(d -> d.insert(d.length(), "Ada on her phone.")).get(WAIT_SECONDS, TimeUnit.SECONDS);
         adaElsewhere.flush().get(WAIT_SECONDS, TimeUnit.SECONDS);
         sees(ada, "Bob first. Ada in her window. Ada on her phone.");
