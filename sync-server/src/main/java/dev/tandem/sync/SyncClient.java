@@ -455,7 +455,10 @@ public final class SyncClient implements AutoCloseable {
     void onClosed(int a, String why) {
         session.execute(() -> {
             if (a != attempt) return;
-            lost(a, lastError != null && phase == Phase.OFFLINE ? lastError : "connection closed: " + why);
+            // Jetty may report a failed connect here before the connect future does: it is the
+            // same failure, and says so the same way (naming the address).
+            if (phase == Phase.CONNECTING) lost(a, connectFailure(currentHub, why));
+            else lost(a, lastError != null && phase == Phase.OFFLINE ? lastError : "connection closed: " + why);
         });
     }
 
@@ -863,7 +866,10 @@ public final class SyncClient implements AutoCloseable {
      * be. Both are a wrong scheme in the address, not a broken hub.
      */
     static String connectFailure(URI uri, Throwable error) {
-        String root = rootMessage(error);
+        return connectFailure(uri, rootMessage(error));
+    }
+
+    private static String connectFailure(URI uri, String root) {
         String at = uri.getRawAuthority();
         if ("ws".equalsIgnoreCase(uri.getScheme()) && root.contains("Illegal character CNTL=0x15")) {
             return "the hub at " + at + " speaks TLS: use wss://" + at;
