@@ -191,11 +191,7 @@ final class Room {
     private void loaded(Loaded r) {
         subscribed = r.subscribed();
         if (r.failure() != null) {
-            // Never serve a room whose stored state is unreadable: starting it empty would let
-            // the next edit overwrite good data. An Error (say, OutOfMemoryError on a huge
-            // document) is refused the same way, rather than leaving the room without a replica.
-            log.error("room {} could not be loaded", Wire.quote(name), r.failure());
-            fail("room \"" + name + "\" could not be loaded: " + r.failure().getMessage());
+            loadFailed(r.failure());
             return;
         }
         if (r.stored() == null) {
@@ -226,9 +222,18 @@ final class Room {
             reportRefusals();
             log.info("room \"{}\" loaded: {} chars, {} held runs, {} log entries, {} bytes", name, d.length(), d.heldRuns(), logEntries, storedBytes);
         } catch (RuntimeException | Error e) {
-            log.error("room {} could not be loaded", Wire.quote(name), e);
-            fail("room \"" + name + "\" could not be loaded: " + e.getMessage());
+            loadFailed(e);
         }
+    }
+
+    /**
+     * Never serve a room whose stored state is unreadable: starting it empty would let the next
+     * edit overwrite good data. An Error (say, OutOfMemoryError on a huge document) is refused
+     * the same way, rather than leaving the room without a replica.
+     */
+    private void loadFailed(Throwable e) {
+        log.error("room {} could not be loaded", Wire.quote(name), e);
+        fail("room \"" + name + "\" could not be loaded: " + e.getMessage());
     }
 
     int memberCount() {
